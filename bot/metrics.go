@@ -1,0 +1,41 @@
+// Package bot is the Zalo edge of the service: it verifies and parses
+// webhook events, speaks the OA OpenAPI, keeps the access token fresh and
+// delivers outgoing messages with Zalo's error rules.
+package bot
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the Prometheus collectors of the Zalo edge.
+type Metrics struct {
+	WebhookAnswers *prometheus.CounterVec // by HTTP status
+	Events         *prometheus.CounterVec // by event name, accepted or duplicate
+	Sends          *prometheus.CounterVec // by result: ok, retry, undeliverable, held, error
+	SendLatency    prometheus.Histogram
+	TokenRefreshes *prometheus.CounterVec // by result: ok, error
+}
+
+// NewMetrics creates the collectors and registers them with reg (which may be nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		WebhookAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_webhook_answers_total", Help: "Webhook answers by HTTP status.",
+		}, []string{"status"}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_events_total", Help: "Verified webhook events by name and outcome (accepted, duplicate).",
+		}, []string{"event", "outcome"}),
+		Sends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_sends_total", Help: "Outgoing messages by result.",
+		}, []string{"result"}),
+		SendLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cnsbot_send_seconds", Help: "Time of one Zalo send API call.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+		TokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_token_refreshes_total", Help: "Access token refreshes by result.",
+		}, []string{"result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.WebhookAnswers, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes)
+	}
+	return m
+}
