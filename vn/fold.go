@@ -1,0 +1,325 @@
+// Package vn handles Vietnamese text as residents type it: with or without
+// diacritics, with Telex leftovers, with typos, and with phone numbers in
+// every common spelling. It has no state; every function is safe for
+// concurrent use.
+package vn
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fold returns the form of s that commands and keywords are matched on:
+// canonical decomposition, combining marks dropped, đ and Đ mapped to d,
+// lower case, anything that is neither a letter nor a digit turned into a
+// space, runs of spaces collapsed and the ends trimmed. "Cài VNeID!" and
+// "cai  vneid" both fold to "cai vneid"; "hoà" and "hòa" both fold to "hoa".
+//
+// Fold also repairs what Telex typing leaves behind when the input method
+// is off: runs of "d" become one ("ddi" → "di"), and a word that is not a
+// Vietnamese syllable but becomes one once its trailing tone key
+// (s, f, r, x, j) is dropped and its vowel keys (aa, ee, oo, aw, ow, uw, w)
+// are read as the vowels they stand for is replaced by that syllable
+// ("caif" → "cai", "vieetj" → "viet", "dduwowcj" → "duoc"). Words that are
+// already syllables, and words that no reading turns into one ("sms",
+// "vneid", "yes"), are kept as they are.
+//
+// Fold is idempotent: Fold(Fold(s)) == Fold(s).
+func Fold(s string) string {
+	if s == "" {
+		return ""
+	}
+	f := folder{buf: make([]byte, 0, len(s))}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			f.ascii(c)
+			i++
+			continue
+		}
+		// NFC followed by NFD is NFD, so the NFC step of the usual recipe
+		// is implied. Decomposing rune by rune gives what NFD of the whole
+		// string gives, but for the order of the marks, which are dropped.
+		p := norm.NFD.PropertiesString(s[i:])
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if d := p.Decomposition(); d != nil {
+			for _, r := range string(d) {
+				f.rune(r)
+			}
+		} else if hangulFirst <= r && r <= hangulLast {
+			for _, r := range norm.NFD.String(string(r)) {
+				f.rune(r)
+			}
+		} else {
+			f.rune(r)
+		}
+	}
+	return string(fixWords(f.buf))
+}
+
+// The precomposed Hangul syllables, which the normalizer decomposes by
+// algorithm rather than from its tables.
+const (
+	hangulFirst = 0xAC00
+	hangulLast  = 0xD7A3
+)
+
+// folder accumulates the folded form of a text, rune by rune.
+type folder struct {
+	buf          []byte
+	pendingSpace bool
+}
+
+func (f *folder) emit(r rune) {
+	if f.pendingSpace && len(f.buf) > 0 {
+		f.buf = append(f.buf, ' ')
+	}
+	f.pendingSpace = false
+	f.buf = utf8.AppendRune(f.buf, r)
+}
+
+func (f *folder) ascii(c byte) {
+	switch {
+	case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		f.emit(rune(c))
+	case 'A' <= c && c <= 'Z':
+		f.emit(rune(c + 'a' - 'A'))
+	default:
+		f.pendingSpace = true
+	}
+}
+
+// rune folds one rune of a canonical decomposition.
+func (f *folder) rune(r rune) {
+	switch {
+	case r < utf8.RuneSelf:
+		f.ascii(byte(r))
+	case unicode.Is(unicode.Mn, r):
+		// The tone and vowel marks of Vietnamese: dropped without
+		// splitting the word.
+	case r == 'đ' || r == 'Đ':
+		f.emit('d')
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		f.emit(lowerBase(r))
+	default:
+		f.pendingSpace = true
+	}
+}
+
+// lowerBase lower-cases r and strips any marks its lower-case form would
+// decompose into, so that a second Fold finds nothing left to change.
+func lowerBase(r rune) rune {
+	l := unicode.ToLower(r)
+	if l == r || l < utf8.RuneSelf {
+		return l
+	}
+	var tmp [utf8.UTFMax]byte
+	d := norm.NFD.Bytes(utf8.AppendRune(tmp[:0], l))
+	base, _ := utf8.DecodeRune(d)
+	if base == utf8.RuneError || unicode.ToLower(base) != base {
+		return l
+	}
+	return base
+}
+
+// Words returns the words of the folded form of s.
+func Words(s string) []string {
+	return strings.Fields(Fold(s))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// fixWords applies the per-word Telex repairs to a space-separated folded
+// buffer in place; every repair shortens or keeps a word, so writing never
+// overtakes reading.
+func fixWords(b []byte) []byte {
+	w := 0
+	for r := 0; r < len(b); {
+		end := r
+		for end < len(b) && b[end] != ' ' {
+			end++
+		}
+		word := fixWord(b[r:end])
+		if w > 0 {
+			b[w] = ' '
+			w++
+		}
+		w += copy(b[w:], word)
+		r = end + 1
+	}
+	return b[:w]
+}
+
+// fixWord returns the repaired form of one folded word; the result aliases
+// word's memory.
+func fixWord(word []byte) []byte {
+	word = collapseD(word)
+	if !isLowerASCIIWord(word) || !hasTelexKeys(word) || isSyllable(word) {
+		return word
+	}
+	var tmp [64]byte
+	if len(word) > len(tmp) {
+		return word
+	}
+	cand := telexVowels(tmp[:0], stripToneKey(word))
+	if !isSyllable(cand) {
+		return word
+	}
+	return word[:copy(word, cand)]
+}
+
+// collapseD turns every run of 'd' into one 'd' in place: Telex types đ as
+// "dd", and after folding đ is d.
+func collapseD(word []byte) []byte {
+	w := 0
+	for r := 0; r < len(word); r++ {
+		if word[r] == 'd' && w > 0 && word[w-1] == 'd' {
+			continue
+		}
+		word[w] = word[r]
+		w++
+	}
+	return word[:w]
+}
+
+func isLowerASCIIWord(word []byte) bool {
+	for _, c := range word {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return len(word) > 0
+}
+
+// hasTelexKeys reports whether word shows a sign of Telex typing: a
+// trailing tone key, a doubled vowel key or a w. Without one, no repair
+// can apply and the syllable check is skipped.
+func hasTelexKeys(word []byte) bool {
+	if isToneKey(word[len(word)-1]) {
+		return true
+	}
+	for i, c := range word {
+		if c == 'w' {
+			return true
+		}
+		if i > 0 && (c == 'a' || c == 'e' || c == 'o') && word[i-1] == c {
+			return true
+		}
+	}
+	return false
+}
+
+func isToneKey(c byte) bool {
+	return c == 's' || c == 'f' || c == 'r' || c == 'x' || c == 'j'
+}
+
+// stripToneKey drops one trailing Telex tone key. No Vietnamese syllable
+// ends in s, f, r, x or j, so the letter can only be a tone key.
+func stripToneKey(word []byte) []byte {
+	if len(word) > 1 && isToneKey(word[len(word)-1]) {
+		return word[:len(word)-1]
+	}
+	return word
+}
+
+// telexVowels appends word to dst with the Telex vowel keys read as the
+// folded vowels they produce: aa (â) → a, ee (ê) → e, oo (ô) → o,
+// aw (ă) → a, ow (ơ) → o, uw (ư) → u, and w after a consonant or at the
+// start (ư) → u.
+func telexVowels(dst, word []byte) []byte {
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		switch {
+		case c == 'w':
+			if i == 0 {
+				dst = append(dst, 'u')
+				break
+			}
+			switch word[i-1] {
+			case 'a', 'o', 'u':
+				// The w only changes the vowel before it.
+			case 'e', 'i', 'y':
+				// Not Telex ("new"): keep it, so no syllable comes out.
+				dst = append(dst, c)
+			default:
+				dst = append(dst, 'u')
+			}
+		case (c == 'a' || c == 'e' || c == 'o') && i+1 < len(word) && word[i+1] == c:
+			dst = append(dst, c)
+			i++
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// Vietnamese syllables, folded: an optional initial consonant, a vowel
+// nucleus (with its glides), an optional final consonant. The tables are
+// loose on purpose; they only decide whether a Telex repair produced
+// something that reads as Vietnamese.
+var (
+	initials = []string{"ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
+		"b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", ""}
+	finals = []string{"ng", "nh", "ch", "c", "m", "n", "p", "t", ""}
+	// nuclei maps a folded vowel group to what may follow it. The rare
+	// "oo" of loanwords (xoong, boong) is left out: far more often it is
+	// the Telex for ô ("khoong" for không), so "xoong" folds to "xong".
+	nuclei = map[string]nucleusKind{
+		"a": anyFinal, "e": anyFinal, "i": anyFinal, "o": anyFinal, "u": anyFinal, "y": anyFinal,
+		"oa": anyFinal, "oe": anyFinal, "ua": anyFinal, "ue": anyFinal, "uo": anyFinal, "uy": anyFinal,
+		"ie": needsFinal, "ye": needsFinal, "uye": needsFinal,
+		"ai": noFinal, "ao": noFinal, "au": noFinal, "ay": noFinal, "eo": noFinal, "eu": noFinal,
+		"ia": noFinal, "iu": noFinal, "oi": noFinal, "ui": noFinal, "uu": noFinal,
+		"ieu": noFinal, "yeu": noFinal, "oai": noFinal, "oay": noFinal, "oao": noFinal, "oeo": noFinal,
+		"uay": noFinal, "uoi": noFinal, "uou": noFinal, "uya": noFinal, "uyu": noFinal,
+	}
+)
+
+type nucleusKind uint8
+
+const (
+	anyFinal nucleusKind = iota
+	needsFinal
+	noFinal
+)
+
+// isSyllable reports whether word (lower-case ASCII) splits into initial,
+// nucleus and final as a folded Vietnamese syllable does.
+func isSyllable(word []byte) bool {
+	for _, ini := range initials {
+		if !hasPrefix(word, ini) {
+			continue
+		}
+		rest := word[len(ini):]
+		for _, fin := range finals {
+			if len(fin) >= len(rest) || !hasSuffix(rest, fin) {
+				continue
+			}
+			kind, ok := nuclei[string(rest[:len(rest)-len(fin)])]
+			if !ok {
+				continue
+			}
+			if (kind == needsFinal && fin == "") || (kind == noFinal && fin != "") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
+
+func hasSuffix(b []byte, s string) bool { return len(b) >= len(s) && string(b[len(b)-len(s):]) == s }
