@@ -1,0 +1,355 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/camau-cns/cnsbot"
+)
+
+// Limiter paces outgoing calls; one limit is shared by all replicas.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// DeliveryLog records what became of each outgoing message.
+type DeliveryLog interface {
+	Delivered(ctx context.Context, m cnsbot.Outgoing, zaloMsgID string) error
+	Undeliverable(ctx context.Context, m cnsbot.Outgoing, code int, reason string) error
+	Held(ctx context.Context, m cnsbot.Outgoing, until time.Time, reason string) error
+}
+
+// FallbackLog is optionally implemented by a DeliveryLog (store.DB does)
+// that records a message posted to its fallback group, with the code and
+// reason of the recipient's refusal. Without it the Sender calls Delivered
+// with the message's To set to the group, so that the log says where the
+// message actually went.
+type FallbackLog interface {
+	Fallback(ctx context.Context, m cnsbot.Outgoing, code int, reason string) error
+}
+
+// Purposes of outgoing messages that are pushes, not replies: they are
+// never sent during quiet hours.
+const (
+	PurposeReply    = "reply"
+	PurposeNotify   = "notify"
+	PurposeReminder = "reminder"
+)
+
+// SenderConfig configures a Sender.
+type SenderConfig struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Location is where quiet hours are counted, Asia/Ho_Chi_Minh. When nil,
+	// a fixed UTC+7 zone is used (Vietnam has no daylight saving), so the
+	// library does not depend on the system's time zone database.
+	Location *time.Location
+	// QuietStart and QuietEnd are the hours (local) between which no push is
+	// sent: 22 and 6 when both are zero.
+	QuietStart, QuietEnd int
+}
+
+// Sender delivers outgoing messages with Zalo's rules: it paces calls,
+// retries what is transient (by returning the error to the queue), holds
+// pushes at night, records what cannot be delivered and falls back to a
+// group when a person is out of reach.
+//
+// Idempotency: the queue may call Deliver again for the same message (a
+// retry, or after a crash). Within one process the Sender remembers what
+// was already sent for a message ID (the parts of a split text, a message
+// whose log write failed) and does not send it again. A crash between
+// Zalo's answer and the delivery log write, or a retry on another replica
+// after one, can still resend the message: Zalo has no idempotency key, so
+// that window cannot be closed from this side. The queue must not call
+// Deliver concurrently for the same message ID (it delivers a partition's
+// outbox in order, one message at a time).
+type Sender struct {
+	c      *Client
+	lim    Limiter
+	dlog   DeliveryLog
+	cfg    SenderConfig
+	logger *slog.Logger
+	m      *Metrics
+
+	mu       sync.Mutex
+	progress map[string]*progress
+}
+
+// progress is what was already done for one message ID.
+type progress struct {
+	parts    int      // text parts sent to the recipient
+	ids      []string // their Zalo ids
+	sent     bool     // the whole message went out (only the log write is left)
+	fallback bool     // it went to the fallback group
+	code     int      // the code that caused the fallback
+	reason   string
+	touched  time.Time
+}
+
+// Progress entries are dropped when their message is done with; the sweep
+// drops those of messages this replica stopped seeing (the queue gave up,
+// or another replica took the partition).
+const (
+	progressSweepAt = 1024
+	progressMaxAge  = time.Hour
+)
+
+// NewSender returns a Sender. lim may be nil (no pacing); logger and m may be nil.
+func NewSender(c *Client, lim Limiter, log DeliveryLog, cfg SenderConfig, logger *slog.Logger, m *Metrics) *Sender {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("ICT", 7*3600)
+	}
+	if cfg.QuietStart == 0 && cfg.QuietEnd == 0 {
+		cfg.QuietStart, cfg.QuietEnd = 22, 6
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{c: c, lim: lim, dlog: log, cfg: cfg, logger: logger, m: m, progress: map[string]*progress{}}
+}
+
+// Deliver sends m. It returns nil when m is done with (delivered, held for
+// the morning, or recorded as undeliverable) and an error when the queue
+// should keep it and retry later (see RetryDelay for a hint).
+func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
+	p := s.begin(m.ID)
+	if !p.sent && isPush(m) && s.quiet(s.cfg.Now()) {
+		return s.hold(ctx, m, "quiet_hours")
+	}
+	if !p.sent {
+		if s.lim != nil {
+			if err := s.lim.Wait(ctx); err != nil {
+				s.count("retry")
+				return fmt.Errorf("deliver: rate limiter: %w", err)
+			}
+		}
+		if err := s.send(ctx, m, p); err != nil {
+			return s.failed(ctx, m, p, err)
+		}
+		p.sent = true
+	}
+	if p.fallback {
+		// Only the record of an earlier fallback failed: write it again.
+		return s.fallbackDone(ctx, m, p)
+	}
+	if err := s.dlog.Delivered(ctx, m, firstID(p.ids)); err != nil {
+		// Sent but not recorded: keep the message so that the write is
+		// retried; p.sent stops a second send.
+		s.count("error")
+		return fmt.Errorf("deliver: record delivered: %w", err)
+	}
+	s.finish(m.ID)
+	s.count("ok")
+	return nil
+}
+
+// send sends the whole message, resuming a split text after its last
+// part sent.
+func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error {
+	if m.Kind != cnsbot.MsgText && m.Kind != "" {
+		ids, err := s.c.Send(ctx, m)
+		p.ids = append(p.ids, ids...)
+		return err
+	}
+	if m.Text == "" {
+		return cnsbot.Errorf(cnsbot.EINVALID, "empty text")
+	}
+	parts := SplitText(m.Text, MaxTextLen)
+	for p.parts < len(parts) {
+		ids, err := s.c.SendText(ctx, m.To, parts[p.parts])
+		if err != nil {
+			return err
+		}
+		p.ids = append(p.ids, ids...)
+		p.parts++
+	}
+	return nil
+}
+
+// failed decides what a send error means for m.
+func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err error) error {
+	code, reason := Code(err), Reason(err)
+	switch class := Classify(err); class {
+	case ClassNight:
+		return s.hold(ctx, m, reason)
+	case ClassPermanent:
+		if m.FallbackGroup != "" && m.To.UserID != "" && m.Kind != cnsbot.MsgRequestInfo && p.parts == 0 {
+			return s.fallback(ctx, m, p, code, reason)
+		}
+		s.logger.Info("message undeliverable", "id", m.ID, "purpose", m.Purpose, "code", code, "reason", reason)
+		return s.undeliverable(ctx, m, code, reason)
+	case ClassBug, ClassGroupGone:
+		// Zalo refused the request itself, or the group is gone: nobody can
+		// fix this by retrying. Log the shape, never the text or the ids.
+		s.logger.Error("zalo refused a message", "class", class.String(), "code", code, "reason", reason,
+			"kind", m.Kind, "purpose", m.Purpose, "to_group", m.To.GroupID != "",
+			"text_chars", utf8.RuneCountInString(m.Text), "buttons", len(m.Buttons),
+			"subtitle", m.Subtitle != "", "image", m.ImageURL != "", "err", redact(err))
+		return s.undeliverable(ctx, m, code, reason)
+	case ClassQuota:
+		s.logger.Error("zalo quota used up; messages wait", "code", code, "purpose", m.Purpose)
+		s.count("retry")
+		return fmt.Errorf("deliver: %w", err)
+	default:
+		// Retry, or Refresh when the refreshed token was refused again.
+		s.logger.Warn("send failed, will retry", "id", m.ID, "class", class.String(), "code", code, "reason", reason)
+		s.count("retry")
+		return fmt.Errorf("deliver: %w", err)
+	}
+}
+
+// fallback posts m to its fallback group after the recipient refused it.
+func (s *Sender) fallback(ctx context.Context, m cnsbot.Outgoing, p *progress, code int, reason string) error {
+	g := m
+	g.To = cnsbot.Recipient{GroupID: m.FallbackGroup}
+	var ids []string
+	var err error
+	if m.Kind == cnsbot.MsgList {
+		var id string
+		id, err = s.c.SendList(ctx, g.To, m.Text, m.Subtitle, m.Buttons)
+		if id != "" {
+			ids = []string{id}
+		}
+	} else {
+		ids, err = s.c.SendText(ctx, g.To, m.Text)
+	}
+	if err != nil {
+		if c := Classify(err); c == ClassRetry || c == ClassRefresh || c == ClassQuota {
+			s.count("retry")
+			return fmt.Errorf("deliver to fallback group: %w", err)
+		}
+		s.logger.Error("fallback group refused the message", "code", Code(err), "reason", Reason(err), "purpose", m.Purpose)
+		return s.undeliverable(ctx, m, code, reason)
+	}
+	p.sent, p.fallback, p.ids, p.code, p.reason = true, true, ids, code, reason
+	return s.fallbackDone(ctx, m, p)
+}
+
+// fallbackDone records a message posted to its fallback group.
+func (s *Sender) fallbackDone(ctx context.Context, m cnsbot.Outgoing, p *progress) error {
+	var err error
+	if fl, ok := s.dlog.(FallbackLog); ok {
+		err = fl.Fallback(ctx, m, p.code, p.reason)
+	} else {
+		g := m
+		g.To = cnsbot.Recipient{GroupID: m.FallbackGroup}
+		err = s.dlog.Delivered(ctx, g, firstID(p.ids))
+	}
+	if err != nil {
+		s.count("error")
+		return fmt.Errorf("deliver: record fallback: %w", err)
+	}
+	s.finish(m.ID)
+	s.count("fallback")
+	s.logger.Info("message sent to fallback group", "id", m.ID, "purpose", m.Purpose, "code", p.code, "reason", p.reason)
+	return nil
+}
+
+func (s *Sender) undeliverable(ctx context.Context, m cnsbot.Outgoing, code int, reason string) error {
+	if err := s.dlog.Undeliverable(ctx, m, code, reason); err != nil {
+		s.count("error")
+		return fmt.Errorf("deliver: record undeliverable: %w", err)
+	}
+	s.finish(m.ID)
+	s.count("undeliverable")
+	return nil
+}
+
+// hold records m as held until the end of the quiet hours; the held-message
+// pump pushes it again then.
+func (s *Sender) hold(ctx context.Context, m cnsbot.Outgoing, reason string) error {
+	until := s.morning(s.cfg.Now())
+	if err := s.dlog.Held(ctx, m, until, reason); err != nil {
+		s.count("error")
+		return fmt.Errorf("deliver: record held: %w", err)
+	}
+	s.finish(m.ID)
+	s.count("held")
+	return nil
+}
+
+// quiet reports whether t falls in the quiet hours.
+func (s *Sender) quiet(t time.Time) bool {
+	h := t.In(s.cfg.Location).Hour()
+	if s.cfg.QuietStart > s.cfg.QuietEnd {
+		return h >= s.cfg.QuietStart || h < s.cfg.QuietEnd
+	}
+	return h >= s.cfg.QuietStart && h < s.cfg.QuietEnd
+}
+
+// morning returns the next QuietEnd:00 local after t.
+func (s *Sender) morning(t time.Time) time.Time {
+	l := t.In(s.cfg.Location)
+	m := time.Date(l.Year(), l.Month(), l.Day(), s.cfg.QuietEnd, 0, 0, 0, s.cfg.Location)
+	if !m.After(l) {
+		m = m.AddDate(0, 0, 1)
+	}
+	return m
+}
+
+// isPush reports whether m is a push (a reminder or notification) rather
+// than a reply to someone who just wrote: pushes wait for the morning.
+func isPush(m cnsbot.Outgoing) bool {
+	return m.Purpose == PurposeReminder || m.Purpose == PurposeNotify
+}
+
+func (s *Sender) begin(id string) *progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == "" {
+		return &progress{}
+	}
+	now := time.Now()
+	if len(s.progress) >= progressSweepAt {
+		for k, p := range s.progress {
+			if now.Sub(p.touched) > progressMaxAge {
+				delete(s.progress, k)
+			}
+		}
+	}
+	p, ok := s.progress[id]
+	if !ok {
+		p = &progress{}
+		s.progress[id] = p
+	}
+	p.touched = now
+	return p
+}
+
+func (s *Sender) finish(id string) {
+	s.mu.Lock()
+	delete(s.progress, id)
+	s.mu.Unlock()
+}
+
+func (s *Sender) count(result string) {
+	if s.m != nil {
+		s.m.Sends.WithLabelValues(result).Inc()
+	}
+}
+
+func firstID(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+// redact returns err's text only when it cannot carry message content:
+// Zalo's API errors and the validation errors of this package do not.
+func redact(err error) string {
+	var ae *APIError
+	var ce *cnsbot.Error
+	if errors.As(err, &ae) || errors.As(err, &ce) {
+		return err.Error()
+	}
+	return "error"
+}
