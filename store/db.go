@@ -1,0 +1,185 @@
+// Package store is the service's memory: GORM models and repositories on
+// Postgres (or an embedded SQLite file), and the Redis side — the event
+// queue with its sessions, locks and the shared rate limiter.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects reported by DB.Dialect.
+const (
+	DialectPostgres = "postgres"
+	DialectSQLite   = "sqlite"
+)
+
+// SQLiteFile is the name of the embedded database file inside the data directory.
+const SQLiteFile = "cnsbot.db"
+
+// DB is the relational store. It embeds the GORM handle so that later
+// packages can add repositories without wrapping every method.
+type DB struct {
+	*gorm.DB
+	dialect string
+	log     *slog.Logger
+}
+
+// Open connects to databaseURL (postgres:// or postgresql://), or, when it
+// is empty, opens the embedded SQLite file dataDir/cnsbot.db, creating the
+// directory. It checks the connection before returning.
+func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		Logger: newGormLogger(log),
+		// The ping below honours ctx; GORM's own would not.
+		DisableAutomaticPing: true,
+		NowFunc:              func() time.Time { return time.Now().UTC() },
+	}
+
+	var (
+		dialector gorm.Dialector
+		dialect   string
+	)
+	switch {
+	case databaseURL == "":
+		if dataDir == "" {
+			dataDir = "data"
+		}
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("open database: create data directory: %w", err)
+		}
+		path := filepath.Join(dataDir, SQLiteFile)
+		dialector = sqlite.Open(sqliteDSN(path))
+		dialect = DialectSQLite
+		log.Info("database: embedded SQLite file (set DATABASE_URL for Postgres)", "path", path)
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		dialector = postgres.Open(databaseURL)
+		dialect = DialectPostgres
+	default:
+		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or postgresql://")
+	}
+
+	gdb, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if dialect == DialectSQLite {
+		// SQLite has one writer; a single connection turns lock contention
+		// inside the process into queueing instead of SQLITE_BUSY errors.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(4)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	db := &DB{DB: gdb, dialect: dialect, log: log}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// sqliteDSN builds the driver's DSN. WAL lets readers of other processes
+// (a `cnsbot report`, say) run beside the server; busy_timeout makes a second
+// process wait for the writer instead of failing; immediate transactions take
+// the write lock at BEGIN, so two processes never deadlock upgrading a read
+// lock. The driver stops reading parameters after _time_format, so it is not
+// used: times are stored in UTC so that their text form sorts.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect returns DialectPostgres or DialectSQLite.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	sqlDB, err := db.DB.DB()
+	if err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.DB.DB()
+	if err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return sqlDB.Close()
+}
+
+// gormLogger sends GORM's messages to slog without ever including the
+// values bound to a statement: they can hold phone numbers and tokens.
+type gormLogger struct {
+	log  *slog.Logger
+	slow time.Duration
+}
+
+func newGormLogger(log *slog.Logger) *gormLogger {
+	return &gormLogger{log: log.With("component", "gorm"), slow: 500 * time.Millisecond}
+}
+
+func (l *gormLogger) LogMode(logger.LogLevel) logger.Interface { return l }
+
+func (l *gormLogger) Info(ctx context.Context, msg string, args ...any) {
+	l.log.DebugContext(ctx, "gorm: "+msg)
+}
+
+func (l *gormLogger) Warn(ctx context.Context, msg string, args ...any) {
+	l.log.WarnContext(ctx, "gorm: "+msg)
+}
+
+func (l *gormLogger) Error(ctx context.Context, msg string, args ...any) {
+	l.log.ErrorContext(ctx, "gorm: "+msg)
+}
+
+// Trace logs slow statements. Failed ones are logged at debug level only:
+// the error goes back to the caller, who decides whether it matters.
+func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	switch {
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && l.log.Enabled(ctx, slog.LevelDebug):
+		sql, _ := fc()
+		l.log.DebugContext(ctx, "sql failed", "sql", sql, "elapsed", elapsed, "err", err)
+	case elapsed > l.slow:
+		sql, rows := fc()
+		l.log.WarnContext(ctx, "slow sql", "sql", sql, "rows", rows, "elapsed", elapsed)
+	}
+}
+
+// ParamsFilter drops the bound values, so that Trace sees placeholders only.
+func (l *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}

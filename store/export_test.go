@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// MigrateFuncs runs the given migrations (ID, function) the way Migrate runs
+// the real ones, so that tests can watch how often each is applied.
+func (db *DB) MigrateFuncs(ctx context.Context, ids []string, f func(tx *gorm.DB) error) error {
+	var list []*gormigrate.Migration
+	for _, id := range ids {
+		list = append(list, &gormigrate.Migration{ID: id, Migrate: f})
+	}
+	return db.migrate(ctx, list)
+}
+
+// MigrationIDs lists the IDs of the real migrations.
+func MigrationIDs() []string {
+	var ids []string
+	for _, m := range migrations {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// SetRetry sets the first retry interval after a failure (tests shorten it).
+func (q *Queue) SetRetry(d time.Duration) { q.retry = d }
+
+// SetBlock sets how long a read waits for new entries.
+func (q *Queue) SetBlock(d time.Duration) { q.block = d }
+
+// Partition exposes the partition of a route.
+func (q *Queue) Partition(route string) int { return q.partition(route) }
+
+// InboxKey and OutboxKey expose the stream keys of partition p.
+func (q *Queue) InboxKey(p int) string  { return q.parts[p].inbox }
+func (q *Queue) OutboxKey(p int) string { return q.parts[p].outbox }

@@ -1,0 +1,914 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/camau-cns/cnsbot"
+)
+
+// Queue defaults.
+const (
+	DefaultQueuePrefix = "cnsbot:"
+	DefaultPartitions  = 16
+	DefaultDedupeTTL   = 48 * time.Hour
+	DefaultSessionTTL  = 7 * 24 * time.Hour
+	DefaultLease       = 15 * time.Second
+	DefaultAttempts    = 5
+)
+
+const (
+	// group is the consumer group of every stream. Its consumer name is
+	// fixed too, so that whichever replica owns a partition reads the
+	// entries a crashed owner left pending before any new one.
+	group    = "cnsbot"
+	consumer = "owner"
+	// readCount entries are read per round trip.
+	readCount = 16
+)
+
+// Stream kinds, as metric labels.
+const (
+	streamInbox  = "inbox"
+	streamOutbox = "outbox"
+)
+
+// QueueOptions configure a Queue; zero fields take the defaults.
+type QueueOptions struct {
+	// Prefix starts every key. It must not contain '{' or '}', which
+	// would break the partitions' hash tags. Default "cnsbot:".
+	Prefix string
+	// Partitions is the fixed number of partitions (default 16). It is
+	// stored in Redis on first start, and a Queue with another number
+	// refuses to start: routes would move to other partitions while
+	// their events are still queued in the old ones.
+	Partitions int
+	// DedupeTTL is how long an event key is remembered (default 48h).
+	DedupeTTL time.Duration
+	// SessionTTL is how long a session lives after its last commit
+	// (default 7 days).
+	SessionTTL time.Duration
+	// Lease is how long a partition stays owned by a replica that stopped
+	// renewing it (default 15s). It bounds how long a crashed replica's
+	// partitions wait for a new owner.
+	Lease time.Duration
+	// ReplicaID names this replica in logs and leases (default
+	// hostname-pid).
+	ReplicaID string
+	// Attempts is how many times an event is handled before it is given
+	// up as dead (default 5).
+	Attempts int
+	Log      *slog.Logger
+	Metrics  *QueueMetrics
+	// OnDead records an event that failed every attempt (DB.RecordDeadEvent
+	// fits). Until it succeeds the event stays queued, so that nothing is
+	// dropped silently. Nil drops dead events after logging them.
+	OnDead func(ctx context.Context, key string, payload []byte, err error) error
+}
+
+// Queue is the Redis side of event processing: the de-duplicating inbox the
+// webhook enqueues to, the sessions, and the outbox of messages to send.
+//
+// Routes are spread over a fixed number of partitions. All keys of a
+// partition share the hash tag {p<N>}, so every script touches one cluster
+// slot. Run makes this replica own some partitions (a lease each) and
+// process them: events of a partition strictly one after the other, which
+// keeps each route in order, and partitions in parallel.
+type Queue struct {
+	rdb   redis.UniversalClient
+	opts  QueueOptions
+	log   *slog.Logger
+	m     *QueueMetrics
+	token string // lease value: unique to this Queue, even if ReplicaIDs clash
+	parts []partKeys
+
+	// block is how long a read waits for new entries.
+	block time.Duration
+	// retry is the first retry interval after a failure.
+	retry time.Duration
+
+	running atomic.Bool
+
+	mu       sync.Mutex
+	owned    int // partitions owned or being acquired
+	replicas int // live replicas, from the heartbeat
+}
+
+type partKeys struct {
+	tag, inbox, outbox, lease string
+}
+
+// NewQueue checks opts against what Redis holds and returns a Queue.
+func NewQueue(ctx context.Context, rdb redis.UniversalClient, opts QueueOptions) (*Queue, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultQueuePrefix
+	}
+	if strings.ContainsAny(opts.Prefix, "{}") {
+		return nil, fmt.Errorf("new queue: prefix %q must not contain braces", opts.Prefix)
+	}
+	if opts.Partitions == 0 {
+		opts.Partitions = DefaultPartitions
+	}
+	if opts.Partitions < 1 || opts.Partitions > 4096 {
+		return nil, fmt.Errorf("new queue: %d partitions, want 1 to 4096", opts.Partitions)
+	}
+	if opts.DedupeTTL <= 0 {
+		opts.DedupeTTL = DefaultDedupeTTL
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultLease
+	}
+	if opts.Lease < 30*time.Millisecond {
+		return nil, fmt.Errorf("new queue: lease %v is too short", opts.Lease)
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = DefaultAttempts
+	}
+	if opts.ReplicaID == "" {
+		host, _ := os.Hostname()
+		opts.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewQueueMetrics(nil)
+	}
+	random, err := randomToken()
+	if err != nil {
+		return nil, fmt.Errorf("new queue: %w", err)
+	}
+	q := &Queue{
+		rdb:      rdb,
+		opts:     opts,
+		log:      opts.Log.With("component", "queue", "replica", opts.ReplicaID),
+		m:        opts.Metrics,
+		token:    opts.ReplicaID + "/" + random,
+		block:    time.Second,
+		retry:    100 * time.Millisecond,
+		replicas: 1,
+	}
+	for p := range opts.Partitions {
+		tag := fmt.Sprintf("%s{p%d}", opts.Prefix, p)
+		q.parts = append(q.parts, partKeys{
+			tag:    tag,
+			inbox:  tag + ":in",
+			outbox: tag + ":out",
+			lease:  tag + ":lease",
+		})
+	}
+	if err := q.checkPartitions(ctx); err != nil {
+		return nil, fmt.Errorf("new queue: %w", err)
+	}
+	return q, nil
+}
+
+func (q *Queue) checkPartitions(ctx context.Context) error {
+	key := q.opts.Prefix + "partitions"
+	want := strconv.Itoa(q.opts.Partitions)
+	if err := q.rdb.SetNX(ctx, key, want, 0).Err(); err != nil {
+		return fmt.Errorf("store partition count: %w", err)
+	}
+	got, err := q.rdb.Get(ctx, key).Result()
+	if err != nil {
+		return fmt.Errorf("read partition count: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("redis holds a queue of %s partitions but %s are configured: "+
+			"changing the number moves routes to other partitions, so it needs a drained queue "+
+			"(stop every replica, wait for Backlog to be 0, delete key %q, restart)", got, want, key)
+	}
+	return nil
+}
+
+// partition returns the partition of a route.
+func (q *Queue) partition(route string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(route))
+	return int(h.Sum32() % uint32(q.opts.Partitions))
+}
+
+func (q *Queue) seenKey(p int, key string) string      { return q.parts[p].tag + ":seen:" + key }
+func (q *Queue) sessionKey(p int, route string) string { return q.parts[p].tag + ":s:" + route }
+
+// enqueueScript adds an event to the inbox unless its key was seen. The
+// key is marked seen only after the XADD succeeded, so an event that could
+// not be queued is not refused as a duplicate when Zalo sends it again.
+var enqueueScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'p', ARGV[3])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1
+`)
+
+// Enqueue queues payload (an event) for route, once per key: accepted is
+// false when key was already queued within DedupeTTL. When it returns nil
+// the event is in Redis, as durable as Redis is.
+func (q *Queue) Enqueue(ctx context.Context, key, route string, payload []byte) (accepted bool, err error) {
+	if key == "" || route == "" {
+		return false, cnsbot.Errorf(cnsbot.EINVALID, "event without key or route")
+	}
+	p := q.partition(route)
+	n, err := enqueueScript.Run(ctx, q.rdb,
+		[]string{q.seenKey(p, key), q.parts[p].inbox},
+		q.opts.DedupeTTL.Milliseconds(), key, payload).Int()
+	if err != nil {
+		return false, fmt.Errorf("enqueue event: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Load returns the session of route, or a new one (Key set, Version 0).
+func (q *Queue) Load(ctx context.Context, route string) (cnsbot.Session, error) {
+	b, err := q.rdb.Get(ctx, q.sessionKey(q.partition(route), route)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return cnsbot.Session{Key: route}, nil
+	}
+	if err != nil {
+		return cnsbot.Session{}, fmt.Errorf("load session: %w", err)
+	}
+	var s cnsbot.Session
+	if err := json.Unmarshal(b, &s); err != nil {
+		return cnsbot.Session{}, fmt.Errorf("load session: %w", err)
+	}
+	return s, nil
+}
+
+// commitScript writes a session if its stored version is the one it was
+// loaded at, and queues its messages on the partition's outbox, in one
+// atomic step. The messages go first: if Redis refuses a write, nothing of
+// the commit is visible.
+var commitScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local version = 0
+if cur then
+  version = tonumber(cjson.decode(cur)['version']) or 0
+end
+if version ~= tonumber(ARGV[1]) then
+  return {0, version}
+end
+for i = 4, #ARGV do
+  redis.call('XADD', KEYS[2], '*', 'o', ARGV[i])
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return {1, version + 1}
+`)
+
+// Commit stores s with Version+1 and UpdatedAt now, and queues out for
+// delivery, atomically. It returns an ECONFLICT *cnsbot.Error when the
+// stored session is no longer at s.Version (someone committed since Load).
+// The messages go to the outbox of s's partition, whatever their
+// recipients, so that the messages of one conversation leave in order.
+func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgoing) error {
+	if s.Key == "" {
+		return cnsbot.Errorf(cnsbot.EINVALID, "session without key")
+	}
+	p := q.partition(s.Key)
+	expected := s.Version
+	s.Version++
+	s.UpdatedAt = time.Now().UTC()
+	body, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("commit session: %w", err)
+	}
+	args := make([]any, 0, 3+len(out))
+	args = append(args, expected, body, q.opts.SessionTTL.Milliseconds())
+	for _, o := range out {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return fmt.Errorf("commit session: encode message %s: %w", o.ID, err)
+		}
+		args = append(args, b)
+	}
+	res, err := commitScript.Run(ctx, q.rdb,
+		[]string{q.sessionKey(p, s.Key), q.parts[p].outbox}, args...).Int64Slice()
+	if err != nil {
+		return fmt.Errorf("commit session: %w", err)
+	}
+	if len(res) != 2 {
+		return fmt.Errorf("commit session: unexpected reply %v", res)
+	}
+	if res[0] == 0 {
+		return cnsbot.Errorf(cnsbot.ECONFLICT, "session changed: version %d, loaded at %d", res[1], expected)
+	}
+	return nil
+}
+
+// Push queues messages that no event produced (reminders, notifications)
+// on the outbox of each recipient's partition, in order per recipient.
+func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	_, err := q.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, o := range outs {
+			b, err := json.Marshal(o)
+			if err != nil {
+				return fmt.Errorf("encode message %s: %w", o.ID, err)
+			}
+			pipe.XAdd(ctx, &redis.XAddArgs{
+				Stream: q.parts[q.partition(o.To.String())].outbox,
+				Values: []any{"o", b},
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("push messages: %w", err)
+	}
+	return nil
+}
+
+// Backlog returns how many events and messages wait in all partitions
+// (including those being processed).
+func (q *Queue) Backlog(ctx context.Context) (inbox, outbox int64, err error) {
+	in := make([]*redis.IntCmd, len(q.parts))
+	out := make([]*redis.IntCmd, len(q.parts))
+	_, err = q.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for p, k := range q.parts {
+			in[p] = pipe.XLen(ctx, k.inbox)
+			out[p] = pipe.XLen(ctx, k.outbox)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue backlog: %w", err)
+	}
+	for p := range q.parts {
+		inbox += in[p].Val()
+		outbox += out[p].Val()
+	}
+	return inbox, outbox, nil
+}
+
+// Run processes the partitions this replica owns until ctx is done:
+// handle gets each event's payload, deliver each outgoing message. An event
+// whose handle fails is retried, and recorded as dead after Attempts tries;
+// a message whose deliver fails is retried until it succeeds (deliver
+// decides what is permanent and returns nil for it).
+//
+// When ctx is done, Run stops reading, lets the calls in flight finish
+// (their context is not cancelled by ctx, only by losing the partition),
+// releases its leases and returns nil.
+func (q *Queue) Run(ctx context.Context, handle func(ctx context.Context, payload []byte) error,
+	deliver func(ctx context.Context, m cnsbot.Outgoing) error) error {
+	if handle == nil || deliver == nil {
+		return errors.New("run queue: handle and deliver are required")
+	}
+	if !q.running.CompareAndSwap(false, true) {
+		return errors.New("run queue: already running")
+	}
+	defer q.running.Store(false)
+
+	// Every owned partition keeps two blocking reads open. They get their
+	// own connections so that they never starve the webhook's Enqueue.
+	brdb, closeB := dedicatedClient(q.rdb, 2*len(q.parts)+2)
+	defer closeB()
+
+	q.heartbeat(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { q.heartbeats(ctx) })
+	wg.Go(func() { q.watchBacklog(ctx) })
+	for p := range q.parts {
+		wg.Go(func() { q.runPartition(ctx, brdb, p, handle, deliver) })
+	}
+	wg.Wait()
+
+	stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = q.rdb.ZRem(stop, q.replicasKey(), q.token).Err()
+	return nil
+}
+
+// dedicatedClient returns a client with its own pool of size connections,
+// sharing rdb's settings, and a function that closes it.
+func dedicatedClient(rdb redis.UniversalClient, size int) (redis.UniversalClient, func()) {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		o := *c.Options()
+		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = size, 0, size
+		d := redis.NewClient(&o)
+		return d, func() { _ = d.Close() }
+	case *redis.ClusterClient:
+		o := *c.Options()
+		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = size, 0, size
+		d := redis.NewClusterClient(&o)
+		return d, func() { _ = d.Close() }
+	}
+	return rdb, func() {}
+}
+
+func (q *Queue) replicasKey() string { return q.opts.Prefix + "replicas" }
+
+// heartbeatScript registers a replica until its deadline and counts the
+// live ones. Scores are deadlines in Unix milliseconds.
+var heartbeatScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('ZCARD', KEYS[1])
+`)
+
+// heartbeat announces this replica, so that each takes a fair share of the
+// partitions instead of the first one to start taking them all.
+func (q *Queue) heartbeat(ctx context.Context) {
+	now := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, q.opts.Lease/3)
+	defer cancel()
+	n, err := heartbeatScript.Run(ctx, q.rdb, []string{q.replicasKey()},
+		now.UnixMilli(), now.Add(q.opts.Lease).UnixMilli(), q.token, (2 * q.opts.Lease).Milliseconds()).Int()
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Warn("queue heartbeat failed", "err", err)
+		}
+		return
+	}
+	q.mu.Lock()
+	q.replicas = max(n, 1)
+	q.mu.Unlock()
+}
+
+func (q *Queue) heartbeats(ctx context.Context) {
+	t := time.NewTicker(q.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			q.heartbeat(ctx)
+		}
+	}
+}
+
+// fairShare is how many partitions one replica should own.
+func (q *Queue) fairShareLocked() int {
+	return int(math.Ceil(float64(len(q.parts)) / float64(q.replicas)))
+}
+
+// reserve books a slot for one more partition if this replica owns less
+// than its fair share.
+func (q *Queue) reserve() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.owned >= q.fairShareLocked() {
+		return false
+	}
+	q.owned++
+	q.m.Owned.Set(float64(q.owned))
+	return true
+}
+
+func (q *Queue) unreserve() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.owned--
+	q.m.Owned.Set(float64(q.owned))
+}
+
+// shed reports whether this replica owns more than its fair share, and if
+// so gives up the slot of one partition, which the caller then releases.
+func (q *Queue) shed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.owned <= q.fairShareLocked() {
+		return false
+	}
+	q.owned--
+	q.m.Owned.Set(float64(q.owned))
+	return true
+}
+
+func (q *Queue) watchBacklog(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		in, out, err := q.Backlog(ctx)
+		if err == nil {
+			q.m.Backlog.WithLabelValues(streamInbox).Set(float64(in))
+			q.m.Backlog.WithLabelValues(streamOutbox).Set(float64(out))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runPartition tries to own partition p until ctx is done.
+func (q *Queue) runPartition(ctx context.Context, brdb redis.UniversalClient, p int,
+	handle func(context.Context, []byte) error, deliver func(context.Context, cnsbot.Outgoing) error) {
+	for ctx.Err() == nil {
+		if q.reserve() {
+			acquired, at := q.acquire(ctx, p)
+			if acquired {
+				shed := q.own(ctx, brdb, p, at, handle, deliver)
+				if !shed {
+					q.unreserve()
+				}
+			} else {
+				q.unreserve()
+			}
+		}
+		if !sleep(ctx, jitter(q.opts.Lease/3)) {
+			return
+		}
+	}
+}
+
+// acquire tries to take the lease of partition p. at is when the request
+// was sent: the lease runs from no earlier than that.
+func (q *Queue) acquire(ctx context.Context, p int) (ok bool, at time.Time) {
+	at = time.Now()
+	ok, err := q.rdb.SetNX(ctx, q.parts[p].lease, q.token, q.opts.Lease).Result()
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Warn("acquire partition failed", "partition", p, "err", err)
+		}
+		return false, at
+	}
+	return ok, at
+}
+
+// renewScript extends a lease only while it is still ours.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+var errLeaseLost = errors.New("partition lease lost")
+
+// own processes partition p while this replica holds its lease. It returns
+// when ctx is done, the lease is lost, or the partition was shed to another
+// replica (shed is then true: the slot was already given back).
+func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acquiredAt time.Time,
+	handle func(context.Context, []byte) error, deliver func(context.Context, cnsbot.Outgoing) error) (shed bool) {
+	log := q.log.With("partition", p)
+	log.Debug("partition acquired")
+
+	// work is the context of handler calls: cancelled only when the lease
+	// is lost, since then another replica may be processing the partition.
+	work, lose := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer lose(nil)
+	// loops stop reading at shutdown, when the lease is lost, or when the
+	// partition is shed.
+	loops, stopLoops := context.WithCancel(work)
+	defer stopLoops()
+	defer context.AfterFunc(ctx, stopLoops)()
+
+	renewing, stopRenewing := context.WithCancel(work)
+	renewed := make(chan bool, 1)
+	go func() { renewed <- q.renew(renewing, p, acquiredAt, lose, stopLoops, log) }()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { q.drainInbox(loops, work, brdb, p, handle, log) })
+	wg.Go(func() { q.drainOutbox(loops, work, brdb, p, deliver, log) })
+	wg.Wait()
+	stopRenewing()
+	shed = <-renewed
+
+	if work.Err() != nil {
+		log.Warn("partition lost", "err", context.Cause(work))
+		return shed
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := unlockScript.Run(rctx, q.rdb, []string{q.parts[p].lease}, q.token).Err(); err != nil {
+		log.Warn("release partition failed", "err", err)
+	}
+	log.Debug("partition released", "shed", shed)
+	return shed
+}
+
+// renew keeps the lease of p until ctx is done. A renewal that fails (Redis
+// unreachable) is retried; once the next try would come after the lease
+// ran out, the lease is given up as lost, before another replica may take
+// it. It reports whether it shed the partition.
+func (q *Queue) renew(ctx context.Context, p int, lastOK time.Time,
+	lose context.CancelCauseFunc, stopLoops context.CancelFunc, log *slog.Logger) (shed bool) {
+	every := q.opts.Lease / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return shed
+		case <-t.C:
+		}
+		sent := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, every)
+		n, err := renewScript.Run(rctx, q.rdb, []string{q.parts[p].lease}, q.token, q.opts.Lease.Milliseconds()).Int()
+		cancel()
+		switch {
+		case err == nil && n == 1:
+			lastOK = sent
+			if !shed && q.shed() {
+				log.Info("partition handed over to another replica")
+				shed = true
+				stopLoops()
+			}
+		case err == nil:
+			lose(errLeaseLost)
+			return shed
+		default:
+			if ctx.Err() != nil {
+				return shed
+			}
+			log.Warn("renew partition failed", "err", err)
+			if time.Since(lastOK)+every >= q.opts.Lease {
+				lose(fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err))
+				return shed
+			}
+		}
+	}
+}
+
+// ensureGroup creates stream key and its consumer group if missing. The
+// group starts at the stream's beginning, so entries added before it
+// existed are read too.
+func ensureGroup(ctx context.Context, rdb redis.UniversalClient, key string) error {
+	err := rdb.XGroupCreateMkStream(ctx, key, group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create consumer group of %s: %w", key, err)
+	}
+	return nil
+}
+
+// entry is one stream entry being processed.
+type entry struct {
+	id   string
+	key  string // event key, or message id
+	body string
+}
+
+// drain reads stream key of partition p — first the entries a previous
+// owner left pending, then new ones — and calls process on each, in order.
+// It returns when loops is done or process reports that it must stop.
+func (q *Queue) drain(loops context.Context, brdb redis.UniversalClient, key string,
+	field string, process func(entry) bool, log *slog.Logger) {
+	b := q.backoff(5 * time.Second)
+	pending := true
+	for loops.Err() == nil {
+		args := &redis.XReadGroupArgs{
+			Group: group, Consumer: consumer, Streams: []string{key, ">"},
+			Count: readCount, Block: q.block,
+		}
+		if pending {
+			args.Streams[1], args.Block = "0", -1
+		}
+		res, err := brdb.XReadGroup(loops, args).Result()
+		if errors.Is(err, redis.Nil) {
+			pending = false
+			continue
+		}
+		if err != nil {
+			if loops.Err() != nil {
+				return
+			}
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				err = ensureGroup(loops, q.rdb, key)
+			}
+			if err != nil {
+				log.Warn("read stream failed", "stream", key, "err", err)
+			}
+			if !sleep(loops, b.NextBackOff()) {
+				return
+			}
+			continue
+		}
+		b.Reset()
+		var msgs []redis.XMessage
+		if len(res) > 0 {
+			msgs = res[0].Messages
+		}
+		if pending && len(msgs) == 0 {
+			pending = false
+			continue
+		}
+		for _, m := range msgs {
+			e := entry{id: m.ID}
+			e.body, _ = m.Values[field].(string)
+			e.key, _ = m.Values["k"].(string)
+			if !process(e) {
+				return
+			}
+		}
+	}
+}
+
+func (q *Queue) drainInbox(loops, work context.Context, brdb redis.UniversalClient, p int,
+	handle func(context.Context, []byte) error, log *slog.Logger) {
+	key := q.parts[p].inbox
+	if err := ensureGroup(loops, q.rdb, key); err != nil && loops.Err() == nil {
+		log.Warn("inbox", "err", err)
+	}
+	q.drain(loops, brdb, key, "p", func(e entry) bool {
+		return q.processEvent(loops, work, key, e, handle, log)
+	}, log)
+}
+
+func (q *Queue) drainOutbox(loops, work context.Context, brdb redis.UniversalClient, p int,
+	deliver func(context.Context, cnsbot.Outgoing) error, log *slog.Logger) {
+	key := q.parts[p].outbox
+	if err := ensureGroup(loops, q.rdb, key); err != nil && loops.Err() == nil {
+		log.Warn("outbox", "err", err)
+	}
+	q.drain(loops, brdb, key, "o", func(e entry) bool {
+		return q.processMessage(loops, work, key, e, deliver, log)
+	}, log)
+}
+
+// processEvent handles one inbox entry until it succeeds or is dead, then
+// removes it. It returns false, leaving the entry queued, when it must stop.
+func (q *Queue) processEvent(loops, work context.Context, stream string, e entry,
+	handle func(context.Context, []byte) error, log *slog.Logger) bool {
+	if e.body == "" {
+		// Deleted under us (a crash between XDEL and XACK): nothing to do.
+		return q.ack(loops, work, stream, e.id, log)
+	}
+	b := q.backoff(2 * time.Second)
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := call(work, func(ctx context.Context) error { return handle(ctx, []byte(e.body)) })
+		q.m.Call.WithLabelValues(streamInbox).Observe(time.Since(start).Seconds())
+		if err == nil {
+			break
+		}
+		if work.Err() != nil {
+			return false
+		}
+		q.m.Errors.WithLabelValues(streamInbox).Inc()
+		if attempt >= q.opts.Attempts {
+			log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
+			if !q.dead(loops, work, e, err, log) {
+				return false
+			}
+			break
+		}
+		wait := b.NextBackOff()
+		log.Warn("event failed: retrying", "event", e.key, "attempt", attempt, "in", wait, "err", err)
+		if !sleep(loops, wait) {
+			return false
+		}
+	}
+	q.m.Latency.WithLabelValues(streamInbox).Observe(entryAge(e.id).Seconds())
+	return q.ack(loops, work, stream, e.id, log)
+}
+
+// dead records a dead event through OnDead, retrying until it is recorded.
+func (q *Queue) dead(loops, work context.Context, e entry, cause error, log *slog.Logger) bool {
+	q.m.Dead.Inc()
+	if q.opts.OnDead == nil {
+		return true
+	}
+	b := q.backoff(30 * time.Second)
+	for {
+		err := q.opts.OnDead(work, e.key, []byte(e.body), cause)
+		if err == nil {
+			return true
+		}
+		if work.Err() != nil {
+			return false
+		}
+		log.Error("record dead event failed: keeping the event queued", "event", e.key, "err", err)
+		if !sleep(loops, b.NextBackOff()) {
+			return false
+		}
+	}
+}
+
+// processMessage delivers one outbox entry, retrying until deliver
+// succeeds, then removes it. It returns false, leaving the entry queued,
+// when it must stop.
+func (q *Queue) processMessage(loops, work context.Context, stream string, e entry,
+	deliver func(context.Context, cnsbot.Outgoing) error, log *slog.Logger) bool {
+	if e.body == "" {
+		// Deleted under us (a crash between XDEL and XACK): nothing to do.
+		return q.ack(loops, work, stream, e.id, log)
+	}
+	var m cnsbot.Outgoing
+	if err := json.Unmarshal([]byte(e.body), &m); err != nil {
+		// Not a message this code wrote: keep it for inspection.
+		log.Error("undecodable outbox entry", "id", e.id, "err", err)
+		if !q.dead(loops, work, entry{id: e.id, key: "outbox:" + e.id, body: e.body}, err, log) {
+			return false
+		}
+		return q.ack(loops, work, stream, e.id, log)
+	}
+	b := q.backoff(30 * time.Second)
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := call(work, func(ctx context.Context) error { return deliver(ctx, m) })
+		q.m.Call.WithLabelValues(streamOutbox).Observe(time.Since(start).Seconds())
+		if err == nil {
+			break
+		}
+		if work.Err() != nil {
+			return false
+		}
+		q.m.Errors.WithLabelValues(streamOutbox).Inc()
+		wait := b.NextBackOff()
+		log.Warn("delivery failed: retrying", "message", m.ID, "attempt", attempt, "in", wait, "err", err)
+		if !sleep(loops, wait) {
+			return false
+		}
+	}
+	q.m.Latency.WithLabelValues(streamOutbox).Observe(entryAge(e.id).Seconds())
+	return q.ack(loops, work, stream, e.id, log)
+}
+
+// ack removes a processed entry, retrying while the partition is ours: an
+// entry left behind would be processed again by the next owner.
+func (q *Queue) ack(loops, work context.Context, stream, id string, log *slog.Logger) bool {
+	b := q.backoff(5 * time.Second)
+	for {
+		_, err := q.rdb.TxPipelined(work, func(pipe redis.Pipeliner) error {
+			pipe.XAck(work, stream, group, id)
+			pipe.XDel(work, stream, id)
+			return nil
+		})
+		if err == nil {
+			return true
+		}
+		if work.Err() != nil {
+			return false
+		}
+		log.Warn("ack failed", "stream", stream, "id", id, "err", err)
+		if !sleep(loops, b.NextBackOff()) {
+			return false
+		}
+	}
+}
+
+// call runs f, turning a panic into an error so that one bad event cannot
+// stop the replica.
+func call(ctx context.Context, f func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return f(ctx)
+}
+
+func (q *Queue) backoff(maxInterval time.Duration) *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     q.retry,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         maxInterval,
+	}
+	b.Reset()
+	return b
+}
+
+// entryAge is how long ago a stream entry was added, from its id.
+func entryAge(id string) time.Duration {
+	ms, _, _ := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(time.Since(time.UnixMilli(n)), 0)
+}
+
+// sleep waits for d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// jitter returns d ± 25%, so that replicas do not poll in step.
+func jitter(d time.Duration) time.Duration {
+	b := &backoff.ExponentialBackOff{InitialInterval: d, RandomizationFactor: 0.25, Multiplier: 1, MaxInterval: d}
+	return b.NextBackOff()
+}

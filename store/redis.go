@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// ConnectRedis connects to the Redis at url (redis:// or rediss://) and
+// checks that it answers. An empty url starts an in-process Redis instead,
+// so that the very same code (Lua scripts, streams, locks) runs without a
+// server; it serves one replica only and loses everything when the process
+// stops, which is logged. The returned function closes the client (and the
+// in-process server).
+func ConnectRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func() error, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if url == "" {
+		return startMiniRedis(log)
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect redis: REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("connect redis: %w", err)
+	}
+	return rdb, rdb.Close, nil
+}
+
+func startMiniRedis(log *slog.Logger) (redis.UniversalClient, func() error, error) {
+	srv := miniredis.NewMiniRedis()
+	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, nil, fmt.Errorf("start in-process redis: %w", err)
+	}
+	log.Warn("redis: in-process store (REDIS_URL unset): it serves ONE replica only and keeps nothing across restarts; " +
+		"events accepted but not yet processed are lost if the process stops")
+
+	// miniredis only counts TTLs down when told to. A ticker does it, once a
+	// second, so that de-duplication keys, sessions and leases expire as on
+	// a real server. (Its ClockTTL mode would walk every key on every
+	// command instead.)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				srv.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	})
+
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	var once sync.Once
+	closeFn := func() error {
+		var err error
+		once.Do(func() {
+			err = rdb.Close()
+			close(stop)
+			wg.Wait()
+			srv.Close()
+		})
+		if errors.Is(err, redis.ErrClosed) {
+			err = nil
+		}
+		return err
+	}
+	return rdb, closeFn, nil
+}
