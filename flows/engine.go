@@ -1,0 +1,458 @@
+// Package flows is the conversation engine: it turns one event of a
+// conversation into the conversation's next state and the messages to send,
+// and hands both to Sessions in one commit.
+//
+// Conversations are declared as data (see Flow and Step). Each event is
+// handled in order for its route, reads the whole session, decides, and
+// writes the whole session back with the outgoing messages; timeouts are
+// stored deadlines, never goroutines. At every step the global commands work:
+// menu, hủy (cancel), quay lại (back), giúp (help), English / Tiếng Việt and
+// gặp người hỗ trợ (a person).
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// Sessions loads and commits conversation state. Load returns a zero
+// Session with Key set when none exists. Commit writes the whole session
+// (Version+1) together with the outgoing messages in one atomic step, and
+// returns a *cnsbot.Error with code ECONFLICT when the stored Version is no
+// longer s.Version.
+type Sessions interface {
+	Load(ctx context.Context, route string) (cnsbot.Session, error)
+	Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgoing) error
+}
+
+// Handoffs records that a person asked for, or was offered and took, a human
+// helper. RecordHandoff must be idempotent on sourceEvent.
+type Handoffs interface {
+	RecordHandoff(ctx context.Context, userID, reason, sourceEvent string) error
+}
+
+// Directory finds the roster entry of a Zalo user, so that commands and menu
+// items can depend on the person's roles. It returns an ENOTFOUND
+// *cnsbot.Error for someone who is not on any roster.
+type Directory interface {
+	PersonByZalo(ctx context.Context, zaloUserID string) (cnsbot.Person, []cnsbot.Role, error)
+}
+
+// Options tune an Engine. The zero value works: defaults are filled in by
+// NewEngine.
+type Options struct {
+	// Now returns the current time; tests set it.
+	Now func() time.Time
+	// PauseFor is how long the bot stays silent for a user after a human
+	// agent wrote to them from the OA chat tool. Default 30 minutes.
+	PauseFor time.Duration
+	// ResumeAfter is how long a person may leave a resumable flow before the
+	// engine asks whether to continue it or start over. Default 30 minutes.
+	ResumeAfter time.Duration
+	// Log receives the engine's logs; default slog.Default(). User text and
+	// phone numbers are never logged.
+	Log *slog.Logger
+	// Handoffs records requests for a person. When nil, handoffs are only
+	// logged.
+	Handoffs Handoffs
+	// Directory, when set, lets commands and menu items see roles.
+	Directory Directory
+	// InfoImageURL is the picture shown on request_user_info forms; Zalo
+	// may require one.
+	InfoImageURL string
+}
+
+// GroupHandler handles an event in a Zalo group ("g:…" routes). Group
+// chatter must get no reply unless the bot is addressed, so the handler
+// decides whether to answer at all.
+type GroupHandler func(c *Ctx) error
+
+// EventHandler handles one kind of event (cnsbot.KindFollow, KindSubmit,
+// KindMedia, KindGroup). It reports whether it handled the event; when it
+// did not, the next handler, then the engine's default, runs.
+type EventHandler func(c *Ctx) (handled bool, err error)
+
+// Command is typed text that is matched before flows are: a member's
+// "nhận HT7K3Q", "bc …", "đăng ký", or a resident's reference code. It may
+// answer directly or start a flow.
+type Command struct {
+	// Name is for logs and tests.
+	Name string
+	// Match reports whether the raw text is this command and returns its
+	// argument (the rest of the text, as typed). See Prefix.
+	Match func(text string) (args string, ok bool)
+	// Run handles the command. When it reports false, matching goes on with
+	// the next command and then the flows, so a command may look the
+	// argument up before claiming the text. It must not reply when it
+	// returns false.
+	Run func(c *Ctx, args string) (handled bool, err error)
+}
+
+// MenuItem is one entry of the main menu.
+type MenuItem struct {
+	// ID is the button payload without "#"; typing it works too.
+	ID string
+	// Label is the message id of the button title.
+	Label string
+	// Words are more phrases that pick the item, matched folded.
+	Words []string
+	// Order sorts the menu, smallest first.
+	Order int
+	// Flow and Step say where the item leads.
+	Flow, Step string
+	// Run, when set, handles the item instead of starting Flow.
+	Run func(c *Ctx) error
+	// Show, when set, decides per person whether the item is offered (for
+	// example only to team members).
+	Show func(c *Ctx) bool
+}
+
+// Engine runs conversations. Register flows, commands and handlers before
+// the first event; after that the Engine is safe for concurrent use.
+type Engine struct {
+	sessions Sessions
+	texts    *locales.Bundle
+	opts     Options
+	log      *slog.Logger
+
+	flows    map[string]*Flow
+	order    []string
+	commands []Command
+	group    GroupHandler
+	handlers map[string][]EventHandler
+	menu     []MenuItem
+
+	globals *vn.Matcher
+	entries *vn.Matcher
+}
+
+// The name of the engine's own flow, the main menu.
+const menuFlow = "menu"
+
+// NewEngine returns an Engine that keeps state in s and speaks with texts.
+func NewEngine(s Sessions, texts *locales.Bundle, opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.PauseFor <= 0 {
+		opts.PauseFor = 30 * time.Minute
+	}
+	if opts.ResumeAfter <= 0 {
+		opts.ResumeAfter = 30 * time.Minute
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	e := &Engine{
+		sessions: s,
+		texts:    texts,
+		opts:     opts,
+		log:      opts.Log,
+		flows:    make(map[string]*Flow),
+		handlers: make(map[string][]EventHandler),
+		globals:  vn.NewMatcher(globalPhrases),
+	}
+	e.Register(e.menuDefinition())
+	e.MenuItem(MenuItem{ID: cmdEnglish, Label: "common.lang.en", Order: 1000, Run: func(c *Ctx) error { return c.e.setLang(c, "en") },
+		Show: func(c *Ctx) bool { return c.Lang() != "en" }})
+	e.MenuItem(MenuItem{ID: cmdVietnamese, Label: "common.lang.vi", Order: 1000, Run: func(c *Ctx) error { return c.e.setLang(c, "vi") },
+		Show: func(c *Ctx) bool { return c.Lang() == "en" }})
+	return e
+}
+
+// Register adds a flow. It panics when the declaration is invalid or the
+// name is taken, since that is a programming mistake found at startup.
+func (e *Engine) Register(f *Flow) {
+	if err := f.Validate(); err != nil {
+		panic("flows: " + err.Error())
+	}
+	if _, ok := e.flows[f.Name]; ok {
+		panic("flows: flow " + f.Name + " registered twice")
+	}
+	f.index()
+	e.flows[f.Name] = f
+	e.order = append(e.order, f.Name)
+	e.buildEntries()
+}
+
+// Command adds a typed command, matched before flows in the order added.
+func (e *Engine) Command(c Command) { e.commands = append(e.commands, c) }
+
+// OnGroup sets the handler of group events. Without one the bot says
+// nothing in groups.
+func (e *Engine) OnGroup(h GroupHandler) { e.group = h }
+
+// OnEvent adds a handler for a kind of event (cnsbot.KindFollow, KindSubmit,
+// KindMedia, KindGroup). Handlers run in the order added until one handles
+// the event.
+func (e *Engine) OnEvent(kind string, h EventHandler) {
+	e.handlers[kind] = append(e.handlers[kind], h)
+}
+
+// MenuItem adds an entry to the main menu.
+func (e *Engine) MenuItem(item MenuItem) {
+	e.menu = append(e.menu, item)
+	sort.SliceStable(e.menu, func(i, j int) bool { return e.menu[i].Order < e.menu[j].Order })
+	e.buildEntries()
+}
+
+// Flows returns the registered flows in registration order, the engine's
+// main menu first.
+func (e *Engine) Flows() []*Flow {
+	out := make([]*Flow, 0, len(e.order))
+	for _, name := range e.order {
+		out = append(out, e.flows[name])
+	}
+	return out
+}
+
+// Flow returns the named flow, or nil.
+func (e *Engine) Flow(name string) *Flow { return e.flows[name] }
+
+// Check reports the first reference to an unknown flow, step or message id
+// among the registered flows and menu items. Call it once everything is
+// registered (the wiring and the tests do).
+func (e *Engine) Check() error {
+	for _, name := range e.order {
+		f := e.flows[name]
+		for _, s := range f.Steps {
+			for _, ch := range s.Choices {
+				if ch.Start == "" {
+					continue
+				}
+				g := e.flows[ch.Start]
+				if g == nil {
+					return fmt.Errorf("flow %s step %s: choice %s starts unknown flow %s", f.Name, s.Name, ch.ID, ch.Start)
+				}
+				if ch.StartAt != "" && g.step(ch.StartAt) == nil {
+					return fmt.Errorf("flow %s step %s: choice %s starts %s at unknown step %s", f.Name, s.Name, ch.ID, ch.Start, ch.StartAt)
+				}
+			}
+		}
+		for _, id := range f.MessageIDs() {
+			if err := e.hasText(id); err != nil {
+				return fmt.Errorf("flow %s: %w", f.Name, err)
+			}
+		}
+	}
+	for _, m := range e.menu {
+		if err := e.hasText(m.Label); err != nil {
+			return fmt.Errorf("menu item %s: %w", m.ID, err)
+		}
+		if m.Run != nil {
+			continue
+		}
+		f := e.flows[m.Flow]
+		if f == nil {
+			return fmt.Errorf("menu item %s: unknown flow %s", m.ID, m.Flow)
+		}
+		if m.Step != "" && f.step(m.Step) == nil {
+			return fmt.Errorf("menu item %s: unknown step %s/%s", m.ID, m.Flow, m.Step)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) hasText(id string) error {
+	for _, lang := range []string{"vi", "en"} {
+		if !e.texts.Has(lang, id) {
+			return fmt.Errorf("message %s missing in %s", id, lang)
+		}
+	}
+	return nil
+}
+
+// HandleEvent decodes a queued event and handles it. A payload that is not
+// an event can never succeed, so it is logged and dropped rather than
+// returned as an error that would block the conversation's queue.
+func (e *Engine) HandleEvent(ctx context.Context, payload []byte) error {
+	var ev cnsbot.Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		e.log.ErrorContext(ctx, "drop undecodable event", "err", err, "bytes", len(payload))
+		return nil
+	}
+	return e.Handle(ctx, ev)
+}
+
+// Handle applies one event to its conversation: load the session, skip the
+// event if it was already applied, decide, and commit the session with the
+// outgoing messages. A concurrent commit (ECONFLICT) is retried once on the
+// fresh session; every side effect of deciding is idempotent on the
+// event's key, so deciding twice is safe.
+func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
+	kind := KindOf(ev.Name)
+	switch kind {
+	case cnsbot.KindUnfollow, cnsbot.KindOther:
+		return nil
+	case cnsbot.KindEcho:
+		// Echoes of the bot's own messages are frequent and carry nothing to
+		// remember; only a human agent's message changes state.
+		if ev.AdminID == "" || ev.IsGroup() || ev.UserID == "" {
+			return nil
+		}
+	}
+	switch {
+	case strings.HasPrefix(ev.Route, "g:"):
+		// Group chatter is most of a group's traffic; without anyone to
+		// hear it there is nothing to decide or remember.
+		if e.group == nil && len(e.handlers[kind]) == 0 {
+			return nil
+		}
+	case !strings.HasPrefix(ev.Route, "u:"):
+		return nil
+	}
+	if ev.Key == "" {
+		// The webhook always sets a key; without one, the outgoing ids
+		// derived from it would collide across events.
+		ev.Key = ev.Name + ":" + ev.Route + ":" + strconv.FormatInt(ev.Time.UnixMilli(), 10)
+	}
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		err = e.handleOnce(ctx, ev, kind)
+		if cnsbot.ErrorCode(err) != cnsbot.ECONFLICT {
+			return err
+		}
+		e.log.InfoContext(ctx, "session changed meanwhile, retrying", "route_kind", routeKind(ev.Route), "event", ev.Key)
+	}
+	return err
+}
+
+func (e *Engine) handleOnce(ctx context.Context, ev cnsbot.Event, kind string) error {
+	s, err := e.sessions.Load(ctx, ev.Route)
+	if err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	if s.LastEvent == ev.Key {
+		return nil
+	}
+	if s.Key == "" {
+		s.Key = ev.Route
+	}
+	c := e.newCtx(ctx, ev, &s)
+	if err := e.dispatch(c, kind); err != nil {
+		return err
+	}
+	s.LastEvent = ev.Key
+	s.UpdatedAt = c.now
+	out := c.out
+	for i := range out {
+		if out[i].ID == "" {
+			out[i].ID = ev.Key + "/" + strconv.Itoa(i)
+		}
+	}
+	if err := e.sessions.Commit(ctx, s, out); err != nil {
+		return fmt.Errorf("commit session: %w", err)
+	}
+	return nil
+}
+
+// dispatch decides what an event means for the conversation.
+func (e *Engine) dispatch(c *Ctx, kind string) error {
+	s := c.s
+	if kind == cnsbot.KindEcho {
+		s.PausedUntil = c.now.Add(e.opts.PauseFor)
+		return nil
+	}
+	if c.Event.IsGroup() || strings.HasPrefix(c.Event.Route, "g:") {
+		return e.dispatchGroup(c, kind)
+	}
+	if c.now.Before(s.PausedUntil) {
+		// A person from the OA is talking to them; the bot keeps quiet but
+		// still records the event as applied.
+		return nil
+	}
+	isNew := s.Version == 0 && s.LastEvent == "" && s.Flow == ""
+	switch kind {
+	case cnsbot.KindFollow:
+		if handled, err := e.runHandlers(c, kind); handled || err != nil {
+			return err
+		}
+		c.endFlow()
+		c.Reply(c.T("flows.welcome", nil))
+		e.showMenu(c, "")
+		return nil
+	case cnsbot.KindSubmit:
+		return e.onSubmit(c)
+	case cnsbot.KindMedia:
+		return e.onMedia(c)
+	case cnsbot.KindGroup:
+		_, err := e.runHandlers(c, kind)
+		return err
+	case cnsbot.KindText:
+		if isNew {
+			c.Reply(c.T("flows.welcome", nil))
+			c.isNew = true
+		}
+		return e.onText(c)
+	}
+	return nil
+}
+
+func (e *Engine) dispatchGroup(c *Ctx, kind string) error {
+	if handled, err := e.runHandlers(c, kind); handled || err != nil {
+		return err
+	}
+	if e.group == nil || kind == cnsbot.KindGroup {
+		return nil
+	}
+	return e.group(c)
+}
+
+func (e *Engine) runHandlers(c *Ctx, kind string) (bool, error) {
+	for _, h := range e.handlers[kind] {
+		handled, err := h(c)
+		if err != nil {
+			return false, err
+		}
+		if handled {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// KindOf returns the cnsbot.Kind* constant for a Zalo event name. It mirrors
+// the webhook's classification so that the engine needs nothing from the
+// HTTP edge.
+func KindOf(name string) string {
+	switch {
+	case name == "user_send_text" || name == "user_send_group_text":
+		return cnsbot.KindText
+	case name == "follow":
+		return cnsbot.KindFollow
+	case name == "unfollow":
+		return cnsbot.KindUnfollow
+	case name == "user_submit_info":
+		return cnsbot.KindSubmit
+	case strings.HasPrefix(name, "oa_send_"):
+		return cnsbot.KindEcho
+	case strings.HasPrefix(name, "user_send_"):
+		return cnsbot.KindMedia
+	}
+	switch name {
+	case "create_group", "delete_group", "update_group_info", "user_join_group", "user_out_group",
+		"add_group_admin", "remove_group_admin", "user_request_join_group",
+		"accept_request_join_group", "reject_request_join_group":
+		return cnsbot.KindGroup
+	}
+	return cnsbot.KindOther
+}
+
+// routeKind returns "user" or "group" for logs, which must not carry ids
+// that identify a person.
+func routeKind(route string) string {
+	if strings.HasPrefix(route, "g:") {
+		return "group"
+	}
+	return "user"
+}

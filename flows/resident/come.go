@@ -1,0 +1,378 @@
+package resident
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// Session Data keys of the request for a team member.
+const (
+	keyName        = "name"
+	keyPhone       = "phone"
+	keyCommune     = "commune"
+	keyCommuneName = "commune_name"
+	keyHamlet      = "hamlet"
+	keyHamletName  = "hamlet_name"
+	keyProblem     = "problem"
+	keyProblemHint = "problem_hint" // the guide the person came from
+	// keyProblemLabel and keyTimeLabel hold the message ids of answers
+	// picked from buttons, so the request can be stored in Vietnamese
+	// for the team whatever language the resident chats in.
+	keyProblemLabel = "problem_label"
+	keyTimeLabel    = "time_label"
+	keyHintLabel    = "problem_hint_label"
+	keyTopic        = "topic"
+	keyTime         = "time"
+	keyOpenCode     = "open_code"
+	keyPending      = "attachments" // photos sent before the request exists
+)
+
+// maxPending bounds the photos kept in the session before the request is
+// stored; the session stays small.
+const maxPending = 5
+
+// comeFlow declares the request for a team member to come to the
+// resident's home: name, phone, commune and hamlet, the problem, a
+// convenient time, and a summary to confirm or edit.
+func (r *residents) comeFlow() *flows.Flow {
+	return &flows.Flow{
+		Name:      FlowCome,
+		Title:     "resident.come.name_flow",
+		Start:     "name",
+		Resumable: true,
+		Begin:     r.beginCome,
+		Steps: []*flows.Step{
+			{Name: "existing", Ask: "resident.come.existing", Help: "resident.come.help", Input: flows.InputChoice,
+				Choices: []flows.Choice{
+					{ID: "moi", Label: "resident.btn.new_request", Words: []string{"tao moi", "yeu cau moi", "new", "new request"}, Next: "name"},
+					{ID: cmdStatus, Label: "resident.menu.status", Words: statusWords, Run: r.showOwnStatus},
+				}},
+			{Name: "name", Ask: "resident.come.name", Help: "resident.come.name_help", Input: flows.InputText,
+				MaxLen: 100, Save: keyName, Check: checkName, Next: "phone"},
+			{Name: "phone", Ask: "resident.come.phone", Help: "resident.come.phone_help", Input: flows.InputPhone,
+				Save: keyPhone, Then: namefromForm, Next: "commune"},
+			{Name: "commune", Ask: "resident.come.commune", Help: "resident.come.place_help", Input: flows.InputChoice,
+				Options: r.communeChoices, Save: keyCommune, Then: r.chooseCommune},
+			{Name: "hamlet", Ask: "resident.come.hamlet", Help: "resident.come.place_help", Input: flows.InputChoice,
+				Options: r.hamletChoices, Save: keyHamlet, Then: chooseHamlet, Next: "problem"},
+			{Name: "problem", Ask: "resident.come.problem", Help: "resident.come.problem_help", Input: flows.InputChoice,
+				Free: true, MaxLen: 500, Options: problemChoices, Save: keyProblem, Then: chooseProblem, Next: "time"},
+			{Name: "time", Ask: "resident.come.time", Help: "resident.come.time_help", Input: flows.InputChoice,
+				Free: true, MaxLen: 200, Choices: timeChoices, Save: keyTime, Then: chooseTime, Next: "confirm"},
+			{Name: "confirm", Ask: "resident.come.summary", Help: "resident.come.confirm_help", Input: flows.InputChoice,
+				Vars: summaryVars,
+				Choices: []flows.Choice{
+					{ID: "gui", Label: "resident.btn.send", Words: []string{"gui", "dong y", "dung roi", "xac nhan", "ok", "send", "confirm", "yes"}, Run: r.submit},
+					{ID: "sua", Label: "resident.btn.edit", Words: []string{"sua", "chinh sua", "sai", "doi", "edit", "change"}, Next: "edit"},
+					{ID: "huy", Label: "common.cancel"},
+				}},
+			{Name: "edit", Ask: "resident.come.edit", Help: "resident.come.confirm_help", Input: flows.InputChoice,
+				Choices: []flows.Choice{
+					{ID: "ten", Label: "resident.field.name", Words: []string{"ho ten", "ten", "name"}, Run: edit("name")},
+					{ID: "sdt", Label: "resident.field.phone", Words: []string{"so dien thoai", "sdt", "dien thoai", "phone"}, Run: edit("phone")},
+					{ID: "noio", Label: "resident.field.place", Words: []string{"xa", "ap", "dia chi", "noi o", "place", "address"}, Run: edit("commune")},
+					{ID: "viec", Label: "resident.field.problem", Words: []string{"viec can giup", "van de", "problem"}, Run: edit("problem")},
+					{ID: "gio", Label: "resident.field.time", Words: []string{"thoi gian", "gio", "time"}, Run: edit("time")},
+				}},
+		},
+	}
+}
+
+func edit(step string) func(c *flows.Ctx) error {
+	return func(c *flows.Ctx) error {
+		c.Edit(step, "confirm")
+		return nil
+	}
+}
+
+// beginCome points a resident who already has an open request to it
+// before starting another.
+func (r *residents) beginCome(c *flows.Ctx) error {
+	req, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return nil
+	case err != nil:
+		return fmt.Errorf("open help request: %w", err)
+	}
+	c.Set(keyOpenCode, req.Code)
+	c.Goto("existing")
+	return nil
+}
+
+// checkName accepts a name with letters in it and no phone number.
+func checkName(c *flows.Ctx, in *flows.Input) string {
+	in.Text = strings.Join(strings.Fields(in.Text), " ")
+	letters, digits := 0, 0
+	for _, r := range in.Text {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case unicode.IsDigit(r):
+			digits++
+		}
+	}
+	if letters < 2 || digits > 0 {
+		return "resident.come.name_invalid"
+	}
+	return ""
+}
+
+// namefromForm keeps the name from a shared Zalo form when none was typed.
+func namefromForm(c *flows.Ctx, in flows.Input) error {
+	if in.Info != nil && in.Info.Name != "" && c.Get(keyName) == "" {
+		c.Set(keyName, in.Info.Name)
+	}
+	return nil
+}
+
+func (r *residents) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	units, err := r.deps.Places.Communes(c.Context())
+	if err != nil {
+		return nil, fmt.Errorf("communes: %w", err)
+	}
+	return placeChoices(units), nil
+}
+
+func (r *residents) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	id, ok := unitID(c.Get(keyCommune))
+	if !ok {
+		return nil, nil
+	}
+	units, err := r.deps.Places.Hamlets(c.Context(), id)
+	if err != nil {
+		return nil, fmt.Errorf("hamlets: %w", err)
+	}
+	return placeChoices(units), nil
+}
+
+// unitPrefixes are the folded words that start a unit's name and that
+// residents often leave out ("Xã Tân Thành" typed "tan thanh").
+var unitPrefixes = [][]string{{"thi", "tran"}, {"xa"}, {"phuong"}, {"ap"}, {"khom"}}
+
+// placeChoices turns units into choices. Ids carry a letter so that typing
+// a button's number is never read as a unit id.
+func placeChoices(units []cnsbot.Unit) []flows.Choice {
+	out := make([]flows.Choice, 0, len(units))
+	for _, u := range units {
+		ch := flows.Choice{ID: "u" + strconv.FormatInt(u.ID, 10), Title: u.Name}
+		words := vn.Words(u.Name)
+		for _, p := range unitPrefixes {
+			if len(words) > len(p) && slicesEqual(words[:len(p)], p) {
+				ch.Words = append(ch.Words, strings.Join(words[len(p):], " "))
+			}
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func unitID(choiceID string) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(choiceID, "u"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (r *residents) chooseCommune(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyCommuneName, in.Choice.Title)
+	c.Set(keyHamlet, "")
+	c.Set(keyHamletName, "")
+	hamlets, err := r.hamletChoices(c)
+	if err != nil {
+		return err
+	}
+	if len(hamlets) == 0 {
+		// A commune whose hamlets are not on file yet: the request goes to
+		// the commune, which knows its hamlets.
+		c.Continue("problem")
+		return nil
+	}
+	// Explicit, so that editing the place from the summary still asks
+	// for the hamlet of the new commune before going back.
+	c.Goto("hamlet")
+	return nil
+}
+
+func chooseHamlet(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyHamletName, in.Choice.Title)
+	return nil
+}
+
+// Problems a resident can pick instead of typing one; their ids are the
+// topics stored with the request.
+var problemTopics = []flows.Choice{
+	{ID: cnsbot.AreaVNeIDInstall, Label: "resident.topic.vneid", Words: []string{"vneid"}},
+	{ID: cnsbot.AreaCaMauG, Label: "resident.topic.camaug", Words: []string{"camau g", "camaug"}},
+	{ID: cnsbot.AreaPublicSvc, Label: "resident.topic.dvc", Words: []string{"dich vu cong", "dvc"}},
+	{ID: cnsbot.AreaEPayment, Label: "resident.topic.payment", Words: []string{"thanh toan", "chuyen khoan"}},
+	{ID: cnsbot.AreaOther, Label: "resident.topic.misc", Words: []string{"khac", "other"}},
+}
+
+const choiceKeep = "giu"
+
+func problemChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	if c.Get(keyProblemHint) != "" {
+		return []flows.Choice{{ID: choiceKeep, Label: "resident.btn.keep", Words: []string{"giu nguyen", "dung roi", "dung", "keep", "yes", "ok"}}}, nil
+	}
+	return problemTopics, nil
+}
+
+func chooseProblem(c *flows.Ctx, in flows.Input) error {
+	switch {
+	case in.Choice == nil:
+		c.Set(keyProblemLabel, "")
+		if c.Get(keyTopic) == "" {
+			c.Set(keyTopic, cnsbot.AreaOther)
+		}
+	case in.Choice.ID == choiceKeep:
+		c.Set(keyProblem, c.Get(keyProblemHint))
+		c.Set(keyProblemLabel, c.Get(keyHintLabel))
+	default:
+		c.Set(keyProblem, c.T(in.Choice.Label, nil))
+		c.Set(keyProblemLabel, in.Choice.Label)
+		c.Set(keyTopic, in.Choice.ID)
+	}
+	return nil
+}
+
+var timeChoices = []flows.Choice{
+	{ID: "sang", Label: "resident.time.morning", Words: []string{"buoi sang", "morning"}},
+	{ID: "chieu", Label: "resident.time.afternoon", Words: []string{"buoi chieu", "afternoon"}},
+	{ID: "toi", Label: "resident.time.evening", Words: []string{"buoi toi", "evening"}},
+	{ID: "batky", Label: "resident.time.any", Words: []string{"luc nao cung duoc", "bat ky", "any time", "anytime"}},
+}
+
+func chooseTime(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyTimeLabel, "")
+	if in.Choice != nil {
+		c.Set(keyTime, c.T(in.Choice.Label, nil))
+		c.Set(keyTimeLabel, in.Choice.Label)
+	}
+	return nil
+}
+
+// forTeam returns an answer as the team reads it: a button's text in
+// Vietnamese, or what the resident typed.
+func forTeam(c *flows.Ctx, key, labelKey string) string {
+	if label := c.Get(labelKey); label != "" {
+		return c.TIn("vi", label, nil)
+	}
+	return c.Get(key)
+}
+
+func summaryVars(c *flows.Ctx) map[string]any {
+	return map[string]any{"phone": flows.DisplayPhone(c.Get(keyPhone)), "place": place(c)}
+}
+
+// place names where the resident lives: the hamlet and commune, or the
+// commune alone when its hamlets are not on file.
+func place(c *flows.Ctx) string {
+	if h := c.Get(keyHamletName); h != "" {
+		return h + ", " + c.Get(keyCommuneName)
+	}
+	return c.Get(keyCommuneName)
+}
+
+// submit stores the request, tells the hamlet's team, and tells the
+// resident the reference code and what happens next.
+func (r *residents) submit(c *flows.Ctx) error {
+	ctx := c.Context()
+	communeID, _ := unitID(c.Get(keyCommune))
+	hamletID, _ := unitID(c.Get(keyHamlet))
+	req := cnsbot.HelpRequest{
+		ResidentUserID: c.UserID(),
+		Name:           c.Get(keyName),
+		Phone:          c.Get(keyPhone),
+		CommuneID:      communeID,
+		HamletID:       hamletID,
+		Topic:          c.Get(keyTopic),
+		Problem:        forTeam(c, keyProblem, keyProblemLabel),
+		PreferredTime:  forTeam(c, keyTime, keyTimeLabel),
+		SourceEvent:    c.Event.Key,
+	}
+	if req.Topic == "" {
+		req.Topic = cnsbot.AreaOther
+	}
+	if err := r.deps.HelpDesk.CreateHelpRequest(ctx, &req); err != nil {
+		switch cnsbot.ErrorCode(err) {
+		case cnsbot.EINVALID, cnsbot.ENOTFOUND:
+			// The place vanished or the data is refused: retrying the event
+			// cannot help, a person can.
+			r.deps.log().WarnContext(ctx, "help request refused", "err", err)
+			c.Reply(c.T("resident.come.failed", nil), c.Button("common.human", "nguoi"), c.Button("common.menu", "menu"))
+			c.Done()
+			return nil
+		}
+		return fmt.Errorf("create help request: %w", err)
+	}
+	for _, a := range pendingAttachments(c) {
+		a.RequestID = req.ID
+		if err := r.deps.HelpDesk.AddHelpAttachment(ctx, &a); err != nil {
+			return fmt.Errorf("attach photo: %w", err)
+		}
+	}
+	teamTold, err := r.notifyTeam(c, req, place(c))
+	if err != nil {
+		return err
+	}
+	created := "resident.come.created"
+	if !teamTold {
+		created = "resident.come.created_commune"
+	}
+	c.Menu(c.T(created, map[string]any{
+		"code": req.Code, "place": place(c), "phone": flows.DisplayPhone(req.Phone),
+	}))
+	return nil
+}
+
+// pendingAttachments returns the photos kept in the session while the
+// request was being filled in.
+func pendingAttachments(c *flows.Ctx) []cnsbot.HelpAttachment {
+	raw := c.Get(keyPending)
+	if raw == "" {
+		return nil
+	}
+	var list []cnsbot.HelpAttachment
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		return nil
+	}
+	return list
+}
+
+// keepAttachments adds photos to the session's pending list and reports
+// how many were kept.
+func keepAttachments(c *flows.Ctx, atts []cnsbot.HelpAttachment) int {
+	list := pendingAttachments(c)
+	kept := 0
+	for _, a := range atts {
+		if len(list) >= maxPending {
+			break
+		}
+		list = append(list, a)
+		kept++
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return 0
+	}
+	c.Set(keyPending, string(b))
+	return kept
+}

@@ -1,0 +1,115 @@
+// Package resident holds the conversations of residents who write to the
+// province's OA: step-by-step guides for VNeID, CaMau-G and other digital
+// services, and the request for a team member to come to their home.
+//
+// Everything the resident reads lives in locales/resident.*.toml; the Go
+// code names message ids only.
+package resident
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/locales"
+)
+
+// Places lists the province's communes and their hamlets. The store
+// implements it; Unit returns an ENOTFOUND *cnsbot.Error for an unknown id.
+type Places interface {
+	Communes(ctx context.Context) ([]cnsbot.Unit, error)
+	Hamlets(ctx context.Context, communeID int64) ([]cnsbot.Unit, error)
+	Unit(ctx context.Context, id int64) (cnsbot.Unit, error)
+}
+
+// HelpDesk stores residents' requests for a team member and finds who to
+// tell about them. Lookups that find nothing return an ENOTFOUND
+// *cnsbot.Error. CreateHelpRequest is idempotent on r.SourceEvent.
+type HelpDesk interface {
+	CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) error
+	HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error)
+	OpenHelpRequestFor(ctx context.Context, residentUserID string) (cnsbot.HelpRequest, error)
+	AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) error
+	RateHelpRequest(ctx context.Context, code string, rating int) error
+
+	TeamsOfHamlet(ctx context.Context, hamletID int64) ([]cnsbot.Team, error)
+	Team(ctx context.Context, id int64) (cnsbot.Team, error)
+	TeamMembers(ctx context.Context, teamID int64) ([]cnsbot.Person, error)
+	TeamLeaders(ctx context.Context, teamID int64) ([]cnsbot.Person, error)
+	CommuneOfficers(ctx context.Context, communeID int64) ([]cnsbot.Person, error)
+
+	UnclaimedBefore(ctx context.Context, t time.Time) ([]cnsbot.HelpRequest, error)
+	MarkEscalated(ctx context.Context, id int64, at time.Time) error
+}
+
+// Feedback records how a resident rated a guide (1–5). It is optional: the
+// store has no table for guide ratings yet, so without it ratings are only
+// logged (without who gave them).
+type Feedback interface {
+	RateGuide(ctx context.Context, userID, guide string, rating int, sourceEvent string) error
+}
+
+// Deps is what the resident flows need.
+type Deps struct {
+	Places   Places
+	HelpDesk HelpDesk
+	// Texts renders messages to people outside the conversation (team
+	// members, a resident told that someone is coming).
+	Texts *locales.Bundle
+	// Sessions, when set, tells the language of a resident who is sent a
+	// notice outside their conversation; Vietnamese otherwise.
+	Sessions flows.Sessions
+	Feedback Feedback
+	Log      *slog.Logger
+}
+
+func (d Deps) log() *slog.Logger {
+	if d.Log == nil {
+		return slog.Default()
+	}
+	return d.Log
+}
+
+// Names of the resident flows, as stored in sessions.
+const (
+	FlowVNeID    = "vneid"
+	FlowCaMauG   = "camaug"
+	FlowServices = "services"
+	FlowCome     = "come"
+)
+
+// Register adds the resident flows, their menu items, the status and rating
+// commands, and the handler that attaches photos to an open request.
+func Register(e *flows.Engine, deps Deps) error {
+	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil {
+		return fmt.Errorf("resident: Places, Desk and Texts are required")
+	}
+	r := &residents{deps: deps}
+	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow()} {
+		e.Register(f)
+	}
+	e.MenuItem(flows.MenuItem{ID: cmdStatus, Label: "resident.menu.status", Order: 5,
+		Show: r.hasOpenRequest, Run: r.showOwnStatus})
+	e.MenuItem(flows.MenuItem{ID: "vneid", Label: "resident.menu.vneid", Order: 10, Flow: FlowVNeID,
+		Words: []string{"dinh danh", "dinh danh dien tu", "can cuoc dien tu", "vn eid"}})
+	e.MenuItem(flows.MenuItem{ID: "camaug", Label: "resident.menu.camaug", Order: 20, Flow: FlowCaMauG,
+		Words: []string{"camau g", "ca mau g", "ung dung ca mau"}})
+	e.MenuItem(flows.MenuItem{ID: "dichvu", Label: "resident.menu.services", Order: 30, Flow: FlowServices,
+		Words: []string{"dich vu so", "dich vu khac", "dich vu so khac", "other services", "digital services"}})
+	e.MenuItem(flows.MenuItem{ID: "dennha", Label: "resident.menu.come", Order: 40, Flow: FlowCome,
+		Words: []string{"nho to", "den nha", "toi nha", "nho nguoi den", "can nguoi den", "to cong nghe so",
+			"home visit", "come to my house", "team member", "someone to come"}})
+	e.Command(flows.Command{Name: "resident-status", Match: flows.Prefix(statusWords...), Run: r.statusCommand})
+	e.Command(flows.Command{Name: "resident-rate", Match: flows.Prefix(rateWords...), Run: r.rateCommand})
+	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
+	e.OnEvent(cnsbot.KindMedia, r.onMedia)
+	return nil
+}
+
+// residents carries the dependencies into the flows' callbacks.
+type residents struct {
+	deps Deps
+}

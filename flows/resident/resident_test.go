@@ -1,0 +1,540 @@
+package resident_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
+	"github.com/camau-cns/cnsbot/flows/resident"
+	"github.com/camau-cns/cnsbot/locales"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
+
+var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+// Places of the fixture: Tân Thành (hamlets with teams), Phường 5 (seven
+// hamlets, so its list pages), and enough communes for the list to page.
+func places() *flowstest.Places {
+	units := []cnsbot.Unit{
+		{ID: 1, Kind: cnsbot.UnitCommune, Name: "Xã Tân Thành"},
+		{ID: 2, Kind: cnsbot.UnitCommune, Name: "Phường 5"},
+		{ID: 3, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng"},
+		{ID: 4, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng Đông"},
+		{ID: 5, Kind: cnsbot.UnitCommune, Name: "Xã Lý Văn Lâm"},
+		{ID: 6, Kind: cnsbot.UnitCommune, Name: "Thị trấn Cái Nước"},
+		{ID: 11, Kind: cnsbot.UnitHamlet, Name: "Ấp Tân Hòa", ParentID: ptr[int64](1), Households: 320},
+		{ID: 12, Kind: cnsbot.UnitHamlet, Name: "Ấp Cây Trâm", ParentID: ptr[int64](1), Households: 280},
+		{ID: 13, Kind: cnsbot.UnitHamlet, Name: "Ấp Bà Điều", ParentID: ptr[int64](1), Households: 150},
+	}
+	for i := 1; i <= 7; i++ {
+		units = append(units, cnsbot.Unit{ID: int64(20 + i), Kind: cnsbot.UnitHamlet, Name: fmt.Sprintf("Khóm %d", i), ParentID: ptr[int64](2)})
+	}
+	return flowstest.NewPlaces(units...)
+}
+
+type fixture struct {
+	engine   *flows.Engine
+	sessions *flowstest.Sessions
+	desk     *flowstest.HelpDesk
+	handoffs *flowstest.Handoffs
+	feedback *flowstest.Feedback
+	clock    *flowstest.Clock
+	texts    *locales.Bundle
+	deps     resident.Deps
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := places()
+	desk := &flowstest.HelpDesk{
+		Places: pl,
+		// Tân Hòa's team has a Zalo group; Cây Trâm's does not; Bà Điều has no team.
+		Teams: []cnsbot.Team{
+			{ID: 1, HamletID: 11, Name: "Tổ CNSCĐ ấp Tân Hòa", Code: "TH01", GroupID: "G-TANHOA"},
+			{ID: 2, HamletID: 12, Name: "Tổ CNSCĐ ấp Cây Trâm", Code: "CT01"},
+		},
+		People: []cnsbot.Person{
+			{ID: 100, FullName: "Trần Văn Bảy", Phone: "+84911000100", ZaloUserID: ptr("z-bay")},
+			{ID: 101, FullName: "Lê Thị Mai", Phone: "+84911000101", ZaloUserID: ptr("z-mai"), Lang: "vi"},
+			{ID: 102, FullName: "Phạm Văn Tư", Phone: "+84911000102"},
+			{ID: 103, FullName: "Võ Minh Khoa", Phone: "+84911000103", ZaloUserID: ptr("z-khoa"), Lang: "en"},
+			{ID: 104, FullName: "Đỗ Thị Hạnh", Phone: "+84911000104", ZaloUserID: ptr("z-hanh")},
+		},
+		Roles: []cnsbot.Role{
+			{PersonID: 100, Role: cnsbot.RoleLeader, UnitID: 12, TeamID: ptr[int64](2), Approved: true},
+			{PersonID: 101, Role: cnsbot.RoleMember, UnitID: 12, TeamID: ptr[int64](2), Approved: true},
+			{PersonID: 102, Role: cnsbot.RoleMember, UnitID: 12, TeamID: ptr[int64](2), Approved: true},
+			{PersonID: 103, Role: cnsbot.RoleLeader, UnitID: 11, TeamID: ptr[int64](1), Approved: true},
+			{PersonID: 104, Role: cnsbot.RoleCommuneOfficer, UnitID: 1, Approved: true},
+		},
+	}
+	f := &fixture{sessions: flowstest.NewSessions(), desk: desk, handoffs: &flowstest.Handoffs{},
+		feedback: &flowstest.Feedback{}, clock: flowstest.NewClock(t0), texts: texts}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.engine = flows.NewEngine(f.sessions, texts, flows.Options{Now: f.clock.Now, Handoffs: f.handoffs, Log: log,
+		InfoImageURL: "https://example.invalid/form.png"})
+	f.deps = resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: f.sessions, Feedback: f.feedback, Log: log}
+	if err := resident.Register(f.engine, f.deps); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) chat(t *testing.T, user string) *flowstest.Chat {
+	return &flowstest.Chat{TB: t, Handler: f.engine, Sessions: f.sessions, Clock: f.clock, UserID: user}
+}
+
+func TestDeclarations(t *testing.T) {
+	f := newFixture(t)
+	if err := f.engine.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := resident.Register(flows.NewEngine(f.sessions, f.texts, flows.Options{}), resident.Deps{}); err == nil {
+		t.Error("Register without deps: want an error")
+	}
+	// Every guide step's text (named through the step template) exists in
+	// both languages, and no guide step is longer than one short message.
+	for _, fl := range f.engine.Flows() {
+		for _, st := range fl.Steps {
+			if st.Ask != "resident.guide.step" {
+				continue
+			}
+			guide, n, _ := strings.Cut(st.Name, ".")
+			id := fmt.Sprintf("resident.%s.%s.%s", fl.Name, guide, n)
+			for _, lang := range []string{"vi", "en"} {
+				if !f.texts.Has(lang, id) {
+					t.Errorf("%s: %s missing in %s", st.Name, id, lang)
+					continue
+				}
+				if text := f.texts.T(lang, id, nil); len([]rune(text)) > 320 {
+					t.Errorf("%s %s is %d characters; one step per message, keep it short", lang, id, len([]rune(text)))
+				}
+			}
+		}
+	}
+}
+
+// everyStepData is a conversation's answers at the summary, so that any
+// step can be entered and asked.
+var everyStepData = map[string]string{
+	"name": "Nguyễn Thị Lan", "phone": "+84912345678", "commune": "u1", "commune_name": "Xã Tân Thành",
+	"hamlet": "u11", "hamlet_name": "Ấp Tân Hòa", "problem": "Quên mật khẩu", "problem_hint": "Quên mật khẩu",
+	"topic": "vneid", "time": "Buổi sáng", "open_code": "HTBAAA", "stuck_at": "password.2",
+}
+
+func TestCancelBackMenuAtEveryStep(t *testing.T) {
+	f := newFixture(t)
+	flowstest.EveryStep(t, f.engine, f.sessions, everyStepData, t0)
+}
+
+// A journey is one person's conversation. Inputs starting with "!" are
+// events other than text: "!submit Name|84…", "!photo URL", "!follow",
+// "!wait 31m".
+type journey struct {
+	name   string
+	vi, en []string
+	check  func(t *testing.T, f *fixture, lang string)
+}
+
+var journeys = []journey{
+	{
+		name: "vneid_install",
+		vi:   []string{"cai vneid ko dc", "xong", "#tiep", "roi", "#tiep", "#lamduoc", "5"},
+		en:   []string{"English", "install vneid", "done", "#tiep", "next", "#tiep", "it worked", "5"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if !slices.Equal(f.feedback.Ratings, []string{"vneid/install=5"}) {
+				t.Errorf("ratings %v, want [vneid/install=5]", f.feedback.Ratings)
+			}
+		},
+	},
+	{
+		name: "vneid_menu_paging",
+		vi:   []string{"menu", "#vneid", "#them", "quen passcode", "quay lại", "#them", "#them", "#otp", "giúp", "menu"},
+		en:   []string{"English", "#vneid", "more", "#passcode", "back", "#them", "#them", "#otp", "help", "menu"},
+	},
+	{
+		name: "vneid_stuck_come",
+		vi: []string{
+			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha",
+			"Nguyễn Thị Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
+			"#giu", "sáng thứ Bảy", "#sua", "#gio", "#chieu", "#gui", "tình trạng", "!photo https://img.example/loi.jpg",
+		},
+		en: []string{
+			"English", "forgot password", "#tiep", "still stuck", "#thulai", "#chuaduoc", "#dennha",
+			"Nguyen Thi Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
+			"#giu", "Saturday morning", "#sua", "#gio", "#chieu", "#gui", "status", "!photo https://img.example/loi.jpg",
+		},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if len(f.desk.Requests) != 1 {
+				t.Fatalf("requests %v, want one", f.desk.Requests)
+			}
+			r := f.desk.Requests[0]
+			// Answers picked from buttons are stored in Vietnamese, for the team.
+			wantProblem, wantTime := "Quên mật khẩu", "Buổi chiều"
+			if r.HamletID != 11 || r.CommuneID != 1 || r.Phone != "+84912345678" || r.Topic != cnsbot.AreaVNeIDInstall ||
+				r.Problem != wantProblem || r.PreferredTime != wantTime || r.TeamID == nil || *r.TeamID != 1 {
+				t.Errorf("request %+v", r)
+			}
+			if len(f.desk.Attachments) != 1 || f.desk.Attachments[0].RequestID != r.ID {
+				t.Errorf("attachments %+v, want the photo on request %d", f.desk.Attachments, r.ID)
+			}
+		},
+	},
+	{
+		name: "come_shared_phone",
+		vi: []string{
+			"!follow", "#dennha", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "#batky", "#gui",
+		},
+		en: []string{
+			"!follow", "English", "#dennha", "Tran Van Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "any time", "#gui",
+		},
+		check: func(t *testing.T, f *fixture, lang string) {
+			out := f.sessions.Outbox()
+			var to []string
+			for _, m := range out {
+				if m.Purpose == "notify" {
+					to = append(to, m.To.String())
+				}
+			}
+			// Cây Trâm's team has no group: its members with Zalo, privately.
+			if !slices.Equal(to, []string{"u:z-bay", "u:z-mai"}) {
+				t.Errorf("notified %v, want the two members with Zalo", to)
+			}
+		},
+	},
+	{
+		name: "come_no_team_and_existing",
+		vi: []string{
+			"nhờ tổ đến nhà giúp", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
+			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "hủy",
+		},
+		en: []string{
+			"English", "home visit", "Le Van Ba", "0977 111 222", "tan thanh", "ba dieu", "VNeID won't open",
+			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "cancel",
+		},
+		check: func(t *testing.T, f *fixture, lang string) {
+			out := f.sessions.Outbox()
+			var officer bool
+			for _, m := range out {
+				if m.Purpose == "notify" && m.To.UserID == "z-hanh" {
+					officer = true
+				}
+			}
+			if !officer {
+				t.Error("no team in the hamlet: the commune officer was not told")
+			}
+		},
+	},
+	{
+		name: "camaug_report_and_services",
+		vi:   []string{"menu", "#camaug", "#report", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "4", "camau g", "#khac", "#ttkdtm", "#tiep", "hủy"},
+		en:   []string{"English", "#camaug", "#report", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "4", "camau g", "#khac", "#ttkdtm", "next", "cancel"},
+	},
+	{
+		name: "not_understood_then_person",
+		vi:   []string{"menu", "#dichvu", "asdf qwer", "zzz", "#nguoi"},
+		en:   []string{"English", "#dichvu", "asdf qwer", "zzz", "#nguoi"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if len(f.handoffs.Records) != 1 || !strings.Contains(f.handoffs.Records[0].Reason, "services/pick") {
+				t.Errorf("handoffs %+v", f.handoffs.Records)
+			}
+		},
+	},
+	{
+		name: "resume_unfinished_request",
+		vi:   []string{"#dennha", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
+		en:   []string{"English", "#dennha", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
+	},
+}
+
+func TestJourneys(t *testing.T) {
+	for _, j := range journeys {
+		for _, lang := range []string{"vi", "en"} {
+			t.Run(j.name+"."+lang, func(t *testing.T) {
+				f := newFixture(t)
+				const user = "resident-1"
+				c := f.chat(t, user)
+				inputs := j.vi
+				if lang == "en" {
+					inputs = j.en
+				}
+				var b strings.Builder
+				for _, in := range inputs {
+					fmt.Fprintf(&b, "> %s\n", in)
+					b.WriteString(flowstest.Render(play(t, f, c, in), user))
+				}
+				if c.Session().Lang != map[string]string{"vi": "", "en": "en"}[lang] {
+					t.Errorf("session language %q, want %s", c.Session().Lang, lang)
+				}
+				golden(t, filepath.Join("testdata", j.name+"."+lang+".golden"), b.String())
+				if j.check != nil {
+					j.check(t, f, lang)
+				}
+			})
+		}
+	}
+}
+
+func play(t *testing.T, f *fixture, c *flowstest.Chat, in string) []cnsbot.Outgoing {
+	t.Helper()
+	cmd, arg, _ := strings.Cut(in, " ")
+	switch cmd {
+	case "!follow":
+		return c.Follow()
+	case "!photo":
+		return c.Photo(arg)
+	case "!submit":
+		name, phone, _ := strings.Cut(arg, "|")
+		return c.Submit(cnsbot.UserInfo{Name: name, Phone: phone})
+	case "!wait":
+		d, err := time.ParseDuration(arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(d)
+		return nil
+	}
+	return c.Say(in)
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("transcript differs from %s (go test -update rewrites it):\n%s", path, diff(string(want), got))
+	}
+}
+
+// diff shows the first differing lines of two transcripts.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, a, b)
+		}
+	}
+	return ""
+}
+
+func TestStatusAndRating(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mine := cnsbot.HelpRequest{ResidentUserID: "r1", HamletID: 12, Problem: "Cài VNeID", SourceEvent: "e1"}
+	theirs := cnsbot.HelpRequest{ResidentUserID: "r2", HamletID: 12, Problem: "x", SourceEvent: "e2"}
+	if err := f.desk.CreateHelpRequest(ctx, &mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.CreateHelpRequest(ctx, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	c := f.chat(t, "r1")
+	c.Say("menu")
+	tests := []struct {
+		setup func()
+		say   string
+		want  string
+	}{
+		{say: "tinh trang", want: "đang chờ thành viên tổ nhận"},
+		{say: mine.Code, want: mine.Code + " (Cài VNeID) đang chờ"},
+		{say: strings.ToLower(mine.Code), want: "đang chờ"},
+		{say: "tình trạng " + mine.Code, want: "đang chờ"},
+		{say: theirs.Code, want: "chưa hiểu"}, // someone else's code is not shown
+		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpTaken) }, say: "#tinhtrang", want: "đã có thành viên tổ nhận"},
+		{say: "#danhgia " + mine.Code + " 5", want: "đã có thành viên tổ nhận"}, // not closed yet: status instead
+		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpClosed) }, say: mine.Code, want: "chấm giúp tổ"},
+		{say: "#danhgia " + mine.Code + " 5", want: "Cảm ơn bạn đã chấm điểm"},
+		{say: "tình trạng", want: "chưa có yêu cầu nào"},
+	}
+	for i, tt := range tests {
+		if tt.setup != nil {
+			tt.setup()
+		}
+		if got := flowstest.Texts(c.Say(tt.say)); !strings.Contains(got, tt.want) {
+			t.Errorf("%d %q: got %q, want %q in it", i, tt.say, got, tt.want)
+		}
+	}
+	if r, _ := f.desk.HelpRequestByCode(ctx, mine.Code); r.Rating != 5 {
+		t.Errorf("rating %d, want 5", r.Rating)
+	}
+}
+
+func TestNotices(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := cnsbot.HelpRequest{ResidentUserID: "r-en", HamletID: 12, Problem: "x", SourceEvent: "e1"}
+	if err := f.desk.CreateHelpRequest(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	f.sessions.Put(cnsbot.Session{Key: "u:r-en", Lang: "en"})
+	taken := resident.NotifyTaken(ctx, f.deps, r, "Lê Thị Mai")
+	if taken.To.UserID != "r-en" || taken.Lang != "en" || !strings.Contains(taken.Text, "Lê Thị Mai") || taken.ID != "help:"+r.Code+":taken" {
+		t.Errorf("NotifyTaken = %+v", taken)
+	}
+	closed := resident.NotifyClosed(ctx, f.deps, cnsbot.HelpRequest{Code: r.Code, ResidentUserID: "r-vi"})
+	if closed.Lang != "vi" || len(closed.Buttons) != 5 || closed.Buttons[4].Payload != "#danhgia "+r.Code+" 5" {
+		t.Errorf("NotifyClosed = %+v", closed)
+	}
+	// The rating buttons work as typed commands in the resident's chat.
+	f.desk.SetStatus(r.Code, cnsbot.HelpClosed)
+	c := f.chat(t, "r-en")
+	if got := flowstest.Texts(c.Say(closed.Buttons[3].Payload)); !strings.Contains(got, "Thank you for rating") {
+		t.Errorf("rating reply %q", got)
+	}
+}
+
+func TestEscalateStale(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := t0.Add(-49 * time.Hour)
+	for _, r := range []cnsbot.HelpRequest{
+		{ResidentUserID: "a", HamletID: 12, Problem: "cũ", SourceEvent: "s1", CreatedAt: old},
+		{ResidentUserID: "b", HamletID: 11, Problem: "cũ, có nhóm", SourceEvent: "s2", CreatedAt: old},
+		{ResidentUserID: "c", HamletID: 12, Problem: "mới", SourceEvent: "s3", CreatedAt: t0.Add(-time.Hour)},
+	} {
+		if err := f.desk.CreateHelpRequest(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := resident.EscalateStale(ctx, f.deps, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range out {
+		got = append(got, fmt.Sprintf("%s %s %s fallback=%s", m.ID, m.To, m.Lang, m.FallbackGroup))
+		if !strings.Contains(m.Text, "48") {
+			t.Errorf("notice %q does not say how long it waited", m.Text)
+		}
+	}
+	want := []string{
+		"esc:HTBAAA:100 u:z-bay vi fallback=",
+		"esc:HTBAAA:104 u:z-hanh vi fallback=",
+		"esc:HTCAAA:103 u:z-khoa en fallback=G-TANHOA",
+		"esc:HTCAAA:104 u:z-hanh vi fallback=G-TANHOA",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("escalations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	again, err := resident.EscalateStale(ctx, f.deps, t0.Add(time.Hour))
+	if err != nil || len(again) != 0 {
+		t.Errorf("second run: %d notices (%v), want none: each request escalates once", len(again), err)
+	}
+}
+
+func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
+	f := newFixture(t)
+	c := f.chat(t, "r1")
+	c.Say("menu")
+	if got := flowstest.Texts(c.Photo("https://img/0.jpg")); !strings.Contains(got, "chỉ đọc được chữ") {
+		t.Errorf("photo without a request: %q", got)
+	}
+	c.Say("#dennha")
+	for i := 1; i <= 6; i++ {
+		c.Photo(fmt.Sprintf("https://img/%d.jpg", i))
+	}
+	if s := c.Session(); s.Step != "name" {
+		t.Fatalf("photos moved the form to %s", s.Step)
+	}
+	for _, in := range []string{"Lan", "0912345678", "tan thanh", "tan hoa", "vneid", "sang", "#gui"} {
+		c.Say(in)
+	}
+	if len(f.desk.Requests) != 1 || len(f.desk.Attachments) != 5 {
+		t.Errorf("requests %d attachments %d, want 1 and 5 (kept while filling in)", len(f.desk.Requests), len(f.desk.Attachments))
+	}
+	c.Do(cnsbot.Event{Name: "user_send_location", Attachments: []cnsbot.Attachment{{Type: "location", Latitude: 9.17, Longitude: 105.15}}})
+	if n := len(f.desk.Attachments); n != 6 || f.desk.Attachments[5].Latitude != 9.17 {
+		t.Errorf("location after the request: %d attachments", n)
+	}
+}
+
+func TestSubmitIsIdempotentAcrossRedelivery(t *testing.T) {
+	f := newFixture(t)
+	c := f.chat(t, "r1")
+	for _, in := range []string{"#dennha", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
+		c.Say(in)
+	}
+	// The commit of "#gui" fails once (a crash after the store wrote the
+	// request): the redelivered event must not create a second request
+	// nor change the notices' ids.
+	fail := true
+	f.sessions.BeforeCommit = func(cnsbot.Session) {}
+	ev := cnsbot.Event{Name: "user_send_text", Key: "gui-1", Route: "u:r1", UserID: "r1", Text: "#gui"}
+	var first []cnsbot.Outgoing
+	failing := &failingSessions{Sessions: f.sessions, fail: &fail, seen: &first}
+	e2 := flows.NewEngine(failing, f.texts, flows.Options{Now: f.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := resident.Register(e2, f.deps); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Handle(context.Background(), ev); err == nil {
+		t.Fatal("want the failed commit's error")
+	}
+	if err := e2.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	second := f.sessions.Outbox()
+	if len(f.desk.Requests) != 1 {
+		t.Errorf("%d requests after redelivery, want 1", len(f.desk.Requests))
+	}
+	var ids1, ids2 []string
+	for _, m := range first {
+		ids1 = append(ids1, m.ID)
+	}
+	for _, m := range second[len(second)-len(first):] {
+		ids2 = append(ids2, m.ID)
+	}
+	if !slices.Equal(ids1, ids2) {
+		t.Errorf("ids %v then %v, want the same", ids1, ids2)
+	}
+}
+
+// failingSessions fails the first commit, keeping what it would have sent.
+type failingSessions struct {
+	*flowstest.Sessions
+	fail *bool
+	seen *[]cnsbot.Outgoing
+}
+
+func (s *failingSessions) Commit(ctx context.Context, sess cnsbot.Session, out []cnsbot.Outgoing) error {
+	if *s.fail {
+		*s.fail = false
+		*s.seen = out
+		return cnsbot.Errorf(cnsbot.EUNAVAILABLE, "redis went away")
+	}
+	return s.Sessions.Commit(ctx, sess, out)
+}

@@ -1,0 +1,206 @@
+package resident
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// cmdStatus is the payload id of "show my request".
+const cmdStatus = "tinhtrang"
+
+// Typed forms of the status and rating commands, matched folded.
+var (
+	statusWords = []string{cmdStatus, "tinh trang", "trang thai", "status", "xem yeu cau", "yeu cau cua toi", "my request"}
+	rateWords   = []string{"danhgia", "danh gia", "rate"}
+)
+
+// looksLikeCode reports whether folded text has the shape of a help request
+// code: "HT" and four letters or digits, as store.newHelpCode makes them.
+func looksLikeCode(folded string) bool {
+	if len(folded) != 6 || !strings.HasPrefix(folded, "ht") {
+		return false
+	}
+	for _, r := range folded[2:] {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// matchCode matches a message that is only a reference code ("HT7K3Q").
+func matchCode(text string) (string, bool) {
+	f := vn.Fold(text)
+	if looksLikeCode(f) {
+		return strings.ToUpper(f), true
+	}
+	return "", false
+}
+
+// statusCommand answers "tình trạng" (the resident's open request) and
+// "tình trạng HT7K3Q". Other text that starts with the words is not the
+// command, so that "tình trạng máy…" typed as a problem stays an answer.
+func (r *residents) statusCommand(c *flows.Ctx, args string) (bool, error) {
+	if args == "" {
+		return true, r.showOwnStatus(c)
+	}
+	code, ok := matchCode(args)
+	if !ok {
+		return false, nil
+	}
+	return r.codeCommand(c, code)
+}
+
+// codeCommand shows the status of the resident's own request by its code.
+// Someone else's code is not this command's business (team members have
+// their own commands), so it passes.
+func (r *residents) codeCommand(c *flows.Ctx, code string) (bool, error) {
+	req, err := r.deps.HelpDesk.HelpRequestByCode(c.Context(), code)
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("help request by code: %w", err)
+	}
+	if req.ResidentUserID != c.UserID() {
+		return false, nil
+	}
+	r.replyStatus(c, req)
+	return true, nil
+}
+
+// showOwnStatus shows the resident's open request, or says there is none.
+func (r *residents) showOwnStatus(c *flows.Ctx) error {
+	req, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		c.Reply(c.T("resident.status.none", nil), c.Button("resident.menu.come", "dennha"), c.Button("common.menu", "menu"))
+		return nil
+	case err != nil:
+		return fmt.Errorf("open help request: %w", err)
+	}
+	r.replyStatus(c, req)
+	return nil
+}
+
+func (r *residents) replyStatus(c *flows.Ctx, req cnsbot.HelpRequest) {
+	data := map[string]any{"code": req.Code, "problem": req.Problem, "time": req.PreferredTime}
+	switch req.Status {
+	case cnsbot.HelpClosed:
+		if req.Rating == 0 {
+			c.Reply(c.T("resident.status.closed_rate", data), rateButtons(c.T, req.Code)...)
+			return
+		}
+		c.Reply(c.T("resident.status.closed", data))
+	case cnsbot.HelpTaken:
+		c.Reply(c.T("resident.status.taken", data))
+	case cnsbot.HelpCancelled:
+		c.Reply(c.T("resident.status.cancelled", data))
+	default:
+		c.Reply(c.T("resident.status.open", data))
+	}
+}
+
+// rateButtons are the 1–5 buttons that rate a request; their payloads are
+// the typed command "#danhgia CODE N".
+func rateButtons(t func(id string, data map[string]any) string, code string) []cnsbot.Button {
+	out := make([]cnsbot.Button, 0, 5)
+	for i := 1; i <= 5; i++ {
+		out = append(out, cnsbot.Button{Title: t("resident.rate."+strconv.Itoa(i), nil),
+			Payload: "#danhgia " + code + " " + strconv.Itoa(i)})
+	}
+	return out
+}
+
+// rateCommand takes "danh gia HT7K3Q 5" for the resident's closed request.
+func (r *residents) rateCommand(c *flows.Ctx, args string) (bool, error) {
+	fields := strings.Fields(vn.Fold(args))
+	if len(fields) != 2 || !looksLikeCode(fields[0]) {
+		return false, nil
+	}
+	rating, err := strconv.Atoi(fields[1])
+	if err != nil || rating < 1 || rating > 5 {
+		return false, nil
+	}
+	code := strings.ToUpper(fields[0])
+	req, err := r.deps.HelpDesk.HelpRequestByCode(c.Context(), code)
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("help request by code: %w", err)
+	}
+	if req.ResidentUserID != c.UserID() {
+		return false, nil
+	}
+	if err := r.deps.HelpDesk.RateHelpRequest(c.Context(), code, rating); err != nil {
+		if cnsbot.ErrorCode(err) == cnsbot.ECONFLICT {
+			r.replyStatus(c, req)
+			return true, nil
+		}
+		return false, fmt.Errorf("rate help request: %w", err)
+	}
+	c.Reply(c.T("resident.rate.request_thanks", map[string]any{"code": code}))
+	return true, nil
+}
+
+// hasOpenRequest shows the status item in the menu of residents with an
+// open request. A failed lookup hides the item rather than failing the menu.
+func (r *residents) hasOpenRequest(c *flows.Ctx) bool {
+	_, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
+	if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+		r.deps.log().WarnContext(c.Context(), "open help request for menu", "err", err)
+	}
+	return err == nil
+}
+
+// onMedia attaches photos and locations to the resident's request: kept in
+// the session while they fill it in, added to their open request after.
+func (r *residents) onMedia(c *flows.Ctx) (bool, error) {
+	if c.Event.IsGroup() {
+		return false, nil
+	}
+	var atts []cnsbot.HelpAttachment
+	for _, a := range c.Event.Attachments {
+		switch a.Type {
+		case "image", "location":
+			atts = append(atts, cnsbot.HelpAttachment{Type: a.Type, URL: a.URL, Latitude: a.Latitude, Longitude: a.Longitude, CreatedAt: c.Now()})
+		}
+	}
+	if len(atts) == 0 {
+		return false, nil
+	}
+	if c.FlowName() == FlowCome {
+		if keepAttachments(c, atts) == 0 {
+			c.Reprompt(c.T("resident.media.full", nil))
+			return true, nil
+		}
+		c.Reprompt(c.T("resident.media.kept", nil))
+		return true, nil
+	}
+	req, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("open help request: %w", err)
+	}
+	for i := range atts {
+		atts[i].RequestID = req.ID
+		if err := r.deps.HelpDesk.AddHelpAttachment(c.Context(), &atts[i]); err != nil {
+			return false, fmt.Errorf("attach to help request: %w", err)
+		}
+	}
+	text := c.T("resident.media.attached", map[string]any{"code": req.Code})
+	if c.FlowName() == "" {
+		c.Reply(text)
+	} else {
+		c.Reprompt(text)
+	}
+	return true, nil
+}
