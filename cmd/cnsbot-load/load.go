@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zalotest"
+)
+
+// loadConfig says what load to put on a target.
+type loadConfig struct {
+	Events    int           // measured events
+	Senders   int           // concurrent senders
+	Users     int           // distinct users; events of one user go in sequence
+	Redeliver float64       // fraction of events sent a second time
+	Text      string        // message text of every event
+	Duration  time.Duration // cap on the send phase
+	Drain     time.Duration // how long to wait for answers after sending
+	Settle    time.Duration // extra wait after the last expected answer, for duplicates
+	Timeout   time.Duration // per webhook request
+	AppID     string
+	SecretKey string
+	// Quiet is how long the warm-up waits with no new message before it
+	// takes the count of one event's messages as final.
+	Quiet time.Duration
+	// Seed fixes which events are redelivered; 0 picks one at random.
+	Seed uint64
+}
+
+func (c loadConfig) validate() error {
+	switch {
+	case c.Events < 1:
+		return fmt.Errorf("-n must be at least 1")
+	case c.Senders < 1:
+		return fmt.Errorf("-c must be at least 1")
+	case c.Users < 1 || c.Users > c.Events:
+		return fmt.Errorf("-users must be between 1 and -n")
+	case c.Redeliver < 0 || c.Redeliver > 1:
+		return fmt.Errorf("-redeliver must be between 0 and 1")
+	case c.Text == "":
+		return fmt.Errorf("-text must not be empty")
+	}
+	return nil
+}
+
+// Result is what one target did under load. Durations are in milliseconds
+// in JSON.
+type Result struct {
+	Target string `json:"target"`
+	// Sent counts events sent at least once; Redelivered the second copies.
+	Sent        int `json:"sent"`
+	Redelivered int `json:"redelivered"`
+	// Acked counts events that got a 2xx answer (to either copy).
+	Acked int `json:"acked"`
+	// Non2xx counts webhook answers that were not 2xx, by status ("error"
+	// for a request that got no answer).
+	Non2xx      map[string]int `json:"non_2xx"`
+	SendSeconds float64        `json:"send_seconds"`
+	AckPerSec   float64        `json:"ack_per_sec"`
+	AckLatency  Latency        `json:"ack_latency"`
+	// Observed is false when the target's replies do not reach the fake
+	// Zalo (an external server configured elsewhere): then nothing below
+	// is measured.
+	Observed bool `json:"observed"`
+	// MessagesFirst and MessagesAgain are how many messages one event
+	// produces for a new user and for a user who wrote before, as the
+	// warm-up found.
+	MessagesFirst  int     `json:"messages_first"`
+	MessagesAgain  int     `json:"messages_again"`
+	Answered       int     `json:"answered"`
+	AnswerSeconds  float64 `json:"answer_seconds"`
+	AnsweredPerSec float64 `json:"answered_per_sec"`
+	ReplyLatency   Latency `json:"reply_latency"`
+	// Lost counts acknowledged events never answered.
+	Lost int `json:"lost"`
+	// DuplicateUsers counts users who received more messages than their
+	// events can explain; DuplicateMessages the surplus messages.
+	DuplicateUsers    int `json:"duplicate_users"`
+	DuplicateMessages int `json:"duplicate_messages"`
+	// Stray counts messages to users the run did not write as.
+	Stray int `json:"stray"`
+	// RedisCPUSeconds is the CPU time Redis used during the measurement
+	// (warm-up to the end of the drain), when the tool can ask it.
+	RedisCPUSeconds float64       `json:"redis_cpu_seconds,omitempty"`
+	Process         *ProcessStats `json:"process,omitempty"`
+}
+
+// Latency is a latency distribution summary.
+type Latency struct {
+	P50 time.Duration `json:"-"`
+	P99 time.Duration `json:"-"`
+	Max time.Duration `json:"-"`
+}
+
+// MarshalJSON writes the durations as milliseconds.
+func (l Latency) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]float64{"p50_ms": ms(l.P50), "p99_ms": ms(l.P99), "max_ms": ms(l.Max)})
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
+
+// summarize returns the nearest-rank percentiles of ds (sorted in place).
+func summarize(ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ds)
+	return Latency{P50: percentile(ds, 0.50), P99: percentile(ds, 0.99), Max: ds[len(ds)-1]}
+}
+
+// percentile returns the nearest-rank p-quantile of sorted.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// event is one planned webhook event and what happened to it.
+type event struct {
+	user   int
+	msgID  string
+	resend bool
+
+	body     []byte
+	sig      string
+	sentAt   time.Time
+	acked    bool
+	attempts int
+}
+
+// driver sends one run's events to one webhook URL and reads the answers
+// off a recorder.
+type driver struct {
+	cfg    loadConfig
+	url    string
+	rec    *recorder
+	hc     *http.Client
+	runID  string
+	users  []string // user ids by index
+	warmID string
+	events []event
+	// byUser lists each user's event indexes in sending order.
+	byUser [][]int
+}
+
+func newDriver(cfg loadConfig, url string, rec *recorder) (*driver, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("random run id: %w", err)
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = binary.LittleEndian.Uint64(b[:])
+	}
+	rng := mrand.New(mrand.NewPCG(seed, 0x636e73626f74))
+	d := &driver{cfg: cfg, url: url, rec: rec, runID: hex.EncodeToString(b[:6])}
+	// Zalo user ids are 18-19 digit decimal strings; each run draws its own
+	// range so that runs against one Redis never share a user.
+	base := uint64(7_000_000_000_000_000_000) + rng.Uint64N(1_000_000_000_000_000_000)
+	d.warmID = strconv.FormatUint(base, 10)
+	d.users = make([]string, cfg.Users)
+	for i := range d.users {
+		d.users[i] = strconv.FormatUint(base+1+uint64(i), 10)
+	}
+	d.events = make([]event, cfg.Events)
+	d.byUser = make([][]int, cfg.Users)
+	for i := range d.events {
+		u := i % cfg.Users
+		d.events[i] = event{user: u, msgID: d.msgID(i), resend: rng.Float64() < cfg.Redeliver}
+		d.byUser[u] = append(d.byUser[u], i)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 2*cfg.Senders + 8
+	tr.MaxIdleConnsPerHost = 2*cfg.Senders + 8
+	tr.DisableCompression = true
+	d.hc = &http.Client{Transport: tr, Timeout: cfg.Timeout}
+	return d, nil
+}
+
+func (d *driver) msgID(i int) string { return d.runID + fmt.Sprintf("%08x", i) }
+
+// wireEvent is a user_send_text webhook body as Zalo sends it.
+type wireEvent struct {
+	EventName string `json:"event_name"`
+	AppID     string `json:"app_id"`
+	Sender    struct {
+		ID string `json:"id"`
+	} `json:"sender"`
+	Recipient struct {
+		ID string `json:"id"`
+	} `json:"recipient"`
+	Message struct {
+		Text  string `json:"text"`
+		MsgID string `json:"msg_id"`
+	} `json:"message"`
+	Timestamp   string `json:"timestamp"`
+	UserIDByApp string `json:"user_id_by_app"`
+}
+
+// sign builds and signs the body of a text event from user, stamped now.
+func (d *driver) sign(user, msgID string) (body []byte, sig string) {
+	var w wireEvent
+	w.EventName = "user_send_text"
+	w.AppID = d.cfg.AppID
+	w.Sender.ID = user
+	w.Recipient.ID = zalotest.DefaultOAID
+	w.Message.Text = d.cfg.Text
+	w.Message.MsgID = msgID
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	w.Timestamp = ts
+	w.UserIDByApp = user + "1"
+	body, _ = json.Marshal(w)
+	return body, bot.Sign(d.cfg.AppID, body, ts, d.cfg.SecretKey)
+}
+
+// post sends one signed body. A request that got no answer has status 0.
+func (d *driver) post(ctx context.Context, body []byte, sig string) (status int, took time.Duration) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(bot.SignatureHeader, "mac="+sig)
+	start := time.Now()
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return 0, time.Since(start)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, time.Since(start)
+}
+
+func ok2xx(status int) bool { return status >= 200 && status < 300 }
+
+// warmUp sends two events from a user outside the measured set and counts
+// the messages each produced: the first event of a new user and a later
+// one may be answered differently (a welcome before the menu). It returns
+// zeros when nothing reached the fake.
+func (d *driver) warmUp(ctx context.Context) (first, again int, err error) {
+	counts := [2]int{}
+	for round := range counts {
+		before := d.rec.count(d.warmID)
+		body, sig := d.sign(d.warmID, d.runID+"warm"+strconv.Itoa(round))
+		status, _ := d.post(ctx, body, sig)
+		if !ok2xx(status) {
+			return 0, 0, fmt.Errorf("warm-up event answered with status %d, want 2xx (signature, app id or readiness?)", status)
+		}
+		n, err := d.waitQuiet(ctx, d.warmID, before)
+		if err != nil {
+			return 0, 0, err
+		}
+		if n == 0 {
+			return 0, 0, nil
+		}
+		counts[round] = n
+	}
+	return counts[0], counts[1], nil
+}
+
+// waitQuiet waits for user's message count to rise above before and then
+// to stay put for cfg.Quiet, and returns by how much it rose (0 when
+// nothing came within 10 s).
+func (d *driver) waitQuiet(ctx context.Context, user string, before int) (int, error) {
+	const firstWait = 10 * time.Second
+	start := time.Now()
+	last, lastChange := before, time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n := d.rec.count(user)
+		if n != last {
+			last, lastChange = n, time.Now()
+		}
+		if last == before && time.Since(start) > firstWait {
+			return 0, nil
+		}
+		if last > before && time.Since(lastChange) >= d.cfg.Quiet {
+			return last - before, nil
+		}
+		sleep(ctx, 10*time.Millisecond)
+	}
+}
+
+// sendResult is what one sender saw.
+type sendResult struct {
+	latencies []time.Duration
+	statuses  map[int]int
+	sent      int
+	resent    int
+}
+
+// send runs the send phase: cfg.Senders goroutines take users one at a
+// time and send that user's events in order, each redelivered copy right
+// after its original's answer (while the original is likely still being
+// processed, the hardest moment for de-duplication).
+func (d *driver) send(ctx context.Context) (results []sendResult, elapsed time.Duration) {
+	jobs := make(chan int, len(d.byUser))
+	for u := range d.byUser {
+		jobs <- u
+	}
+	close(jobs)
+	deadline := time.Now().Add(d.cfg.Duration)
+	results = make([]sendResult, d.cfg.Senders)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for s := range d.cfg.Senders {
+		r := &results[s]
+		r.statuses = make(map[int]int)
+		r.latencies = make([]time.Duration, 0, 2*len(d.events)/d.cfg.Senders+8)
+		wg.Go(func() {
+			for u := range jobs {
+				for _, i := range d.byUser[u] {
+					if ctx.Err() != nil || time.Now().After(deadline) {
+						return
+					}
+					d.sendOne(ctx, i, r)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return results, time.Since(start)
+}
+
+func (d *driver) sendOne(ctx context.Context, i int, r *sendResult) {
+	ev := &d.events[i]
+	ev.body, ev.sig = d.sign(d.users[ev.user], ev.msgID)
+	ev.sentAt = time.Now()
+	copies := 1
+	if ev.resend {
+		copies = 2
+	}
+	for c := range copies {
+		status, took := d.post(ctx, ev.body, ev.sig)
+		ev.attempts++
+		r.latencies = append(r.latencies, took)
+		r.statuses[status]++
+		if ok2xx(status) {
+			ev.acked = true
+		}
+		if c == 0 {
+			r.sent++
+		} else {
+			r.resent++
+		}
+	}
+}
+
+// need returns how many messages k events of one user produce in total.
+func need(k, first, again int) int {
+	if k == 0 {
+		return 0
+	}
+	return first + (k-1)*again
+}
+
+// drain waits until every user received the messages its acknowledged
+// events should produce, or until cfg.Drain passes; then it waits
+// cfg.Settle more so that late duplicates are seen.
+func (d *driver) drain(ctx context.Context, first, again int) {
+	pending := make([]int, 0, len(d.byUser))
+	want := make([]int, len(d.byUser))
+	for u, idx := range d.byUser {
+		k := 0
+		for _, i := range idx {
+			if d.events[i].acked {
+				k++
+			}
+		}
+		want[u] = need(k, first, again)
+		if want[u] > 0 {
+			pending = append(pending, u)
+		}
+	}
+	deadline := time.Now().Add(d.cfg.Drain)
+	for len(pending) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		pending = slices.DeleteFunc(pending, func(u int) bool { return d.rec.count(d.users[u]) >= want[u] })
+		if len(pending) > 0 {
+			sleep(ctx, 50*time.Millisecond)
+		}
+	}
+	sleep(ctx, d.cfg.Settle)
+}
+
+// run drives the whole measurement: warm-up, send phase, drain, tally.
+// requireAnswers makes a silent warm-up an error (the target's replies are
+// expected at the fake); otherwise only acknowledgements are measured.
+func (d *driver) run(ctx context.Context, name string, requireAnswers bool, progress io.Writer) (Result, error) {
+	first, again, err := d.warmUp(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: warm-up: %w", name, err)
+	}
+	observed := first > 0
+	switch {
+	case !observed && requireAnswers:
+		return Result{}, fmt.Errorf("%s: warm-up: no reply reached the fake zalo within 10 s", name)
+	case !observed:
+		fmt.Fprintf(progress, "%s: warning: no reply reached the fake zalo; measuring acknowledgements only\n", name)
+	case again == 0 && d.cfg.Users < d.cfg.Events:
+		return Result{}, fmt.Errorf("%s: warm-up: a second event of one user produced no message, so replies cannot be told apart; use -users = -n", name)
+	}
+	fmt.Fprintf(progress, "%s: warm-up done (%d message(s) for a new user's event, %d for a later one); sending %d events with %d senders\n",
+		name, first, again, d.cfg.Events, d.cfg.Senders)
+	start := time.Now()
+	sends, elapsed := d.send(ctx)
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if observed {
+		fmt.Fprintf(progress, "%s: sent in %.1fs; waiting for answers\n", name, elapsed.Seconds())
+		d.drain(ctx, first, again)
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+	}
+	r := d.tally(name, start, sends, elapsed, first, again, observed)
+	return r, nil
+}
+
+// tally turns what was sent and what the fake received into a Result.
+func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed time.Duration, first, again int, observed bool) Result {
+	r := Result{Target: name, Non2xx: map[string]int{}, Observed: observed, MessagesFirst: first, MessagesAgain: again}
+	var acks []time.Duration
+	for _, s := range sends {
+		acks = append(acks, s.latencies...)
+		r.Sent += s.sent
+		r.Redelivered += s.resent
+		for status, n := range s.statuses {
+			switch {
+			case ok2xx(status):
+			case status == 0:
+				r.Non2xx["error"] += n
+			default:
+				r.Non2xx[strconv.Itoa(status)] += n
+			}
+		}
+	}
+	for i := range d.events {
+		if d.events[i].acked {
+			r.Acked++
+		}
+	}
+	r.SendSeconds = elapsed.Seconds()
+	if elapsed > 0 {
+		r.AckPerSec = float64(r.Acked) / elapsed.Seconds()
+	}
+	r.AckLatency = summarize(acks)
+	if !observed {
+		return r
+	}
+
+	known := make(map[string]bool, len(d.users)+1)
+	known[d.warmID] = true
+	var replies []time.Duration
+	var lastAnswer time.Time
+	for u, idx := range d.byUser {
+		known[d.users[u]] = true
+		times := d.rec.times(d.users[u])
+		k, sent := 0, 0
+		for _, i := range idx {
+			ev := &d.events[i]
+			if ev.attempts > 0 {
+				sent++
+			}
+			if !ev.acked {
+				continue
+			}
+			// Events of one user are answered in order, so the j-th
+			// acknowledged event's first message is at a known position.
+			at := need(k, first, again)
+			k++
+			if at >= len(times) {
+				r.Lost++
+				continue
+			}
+			r.Answered++
+			replies = append(replies, times[at].Sub(ev.sentAt))
+			if times[at].After(lastAnswer) {
+				lastAnswer = times[at]
+			}
+		}
+		// An event that got no 2xx may still have been processed (a
+		// time-out after the enqueue), so only messages beyond what every
+		// sent event could produce are duplicates.
+		if extra := len(times) - need(sent, first, again); extra > 0 {
+			r.DuplicateUsers++
+			r.DuplicateMessages += extra
+		}
+	}
+	for _, u := range d.rec.users() {
+		if !known[u] {
+			r.Stray += d.rec.count(u)
+		}
+	}
+	r.ReplyLatency = summarize(replies)
+	if r.Answered > 0 {
+		r.AnswerSeconds = lastAnswer.Sub(start).Seconds()
+		r.AnsweredPerSec = float64(r.Answered) / r.AnswerSeconds
+	}
+	return r
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole configuration of the service, read from the
+// environment once, in main. Tests build it directly. The variable names are
+// a contract with operators: the README documents each one.
+type Config struct {
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
+	// DatabaseURL selects Postgres ("postgres://…"); empty means an embedded
+	// SQLite file under DataDir.
+	DatabaseURL string `env:"DATABASE_URL"`
+	DataDir     string `env:"DATA_DIR" envDefault:"./data"`
+	// RedisURL selects Redis ("redis://…"); empty means an in-process store
+	// that serves one replica and keeps nothing across restarts.
+	RedisURL    string `env:"REDIS_URL"`
+	RedisPrefix string `env:"REDIS_PREFIX" envDefault:"cnsbot:"`
+
+	ZaloAppID        string `env:"ZALO_APP_ID"`
+	ZaloOASecretKey  string `env:"ZALO_OA_SECRET_KEY"`
+	ZaloAppSecret    string `env:"ZALO_APP_SECRET"`
+	ZaloAccessToken  string `env:"ZALO_ACCESS_TOKEN"`
+	ZaloRefreshToken string `env:"ZALO_REFRESH_TOKEN"`
+	ZaloAPIBase      string `env:"ZALO_API_BASE" envDefault:"https://openapi.zalo.me"`
+	ZaloOAuthBase    string `env:"ZALO_OAUTH_BASE" envDefault:"https://oauth.zaloapp.com"`
+	// ZaloVerifierFile and ZaloVerifierContent serve the domain-verification
+	// file Zalo asks an OA to publish (e.g. "zalo_verifierABC.html").
+	ZaloVerifierFile    string `env:"ZALO_VERIFIER_FILE"`
+	ZaloVerifierContent string `env:"ZALO_VERIFIER_CONTENT"`
+
+	AdminToken string `env:"ADMIN_TOKEN"`
+	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+
+	// Migrate runs the database migrations when serve starts.
+	Migrate bool `env:"MIGRATE" envDefault:"true"`
+	// Partitions is the number of inbox partitions: the most events processed
+	// at once. Fixed for the life of a Redis; changing it needs a drained queue.
+	Partitions int `env:"INBOX_PARTITIONS" envDefault:"16"`
+	// SendRate is the outbound messages per second shared by all replicas.
+	SendRate int `env:"SEND_RATE" envDefault:"50"`
+	// HandoffPause is how long the bot stays quiet for a user after a human
+	// agent wrote to them from the OA chat tool.
+	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`
+	// WebhookMaxAge refuses events older than this (replays); 0 turns it off.
+	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"24h"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+}
+
+// LoadConfig reads the configuration from the environment.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	if c.Partitions < 1 || c.Partitions > 1024 {
+		return fmt.Errorf("INBOX_PARTITIONS must be between 1 and 1024, got %d", c.Partitions)
+	}
+	if c.SendRate < 1 {
+		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("DATABASE_URL must start with postgres:// (or be unset for the embedded SQLite)")
+	}
+	return nil
+}
+
+// webhookReady reports whether the webhook can verify signatures.
+func (c Config) webhookReady() bool { return c.ZaloAppID != "" && c.ZaloOASecretKey != "" }
+
+func (c Config) slogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

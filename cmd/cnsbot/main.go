@@ -1,0 +1,114 @@
+// Command cnsbot runs the Zalo OA bot of the community digital technology
+// teams, and the operator commands around it.
+//
+//	cnsbot [serve]   run the service (default)
+//	cnsbot migrate   apply database migrations and exit
+//	cnsbot version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "time/tzdata" // Asia/Ho_Chi_Minh must work on a scratch image
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cnsbot:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches a subcommand. It is apart from main so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "cnsbot", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := LoadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.slogLevel())
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
+	case "deadlines":
+		return deadlinesCmd(ctx, args, stdout, cfg, log)
+	case "remind":
+		return remindCmd(ctx, args, stdout, cfg, log)
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage: cnsbot [command]
+
+commands:
+  serve     run the service (default)
+  migrate   apply database migrations and exit
+  version   print the version
+  healthcheck  exit 0 when the local server answers /healthz (for containers)
+  deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
+  remind     run one reminder pass as of --now; --dry-run prints what would be sent
+
+Configuration comes from the environment; see README.md.
+`
+
+// newLogger returns the JSON logger every part of the service writes to.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// healthcheck asks the local server's /healthz; a scratch image has no curl.
+func healthcheck(ctx context.Context, cfg Config) error {
+	addr := cfg.HTTPAddr
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/resident"
+	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/store"
+)
+
+// vietnam is the time zone of every schedule and quiet hour.
+var vietnam = mustLoadLocation("Asia/Ho_Chi_Minh")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(fmt.Sprintf("load time zone %s: %v", name, err))
+	}
+	return loc
+}
+
+// server is the wired service: everything serve starts and stops.
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *store.DB
+	rdb     redis.UniversalClient
+	queue   *store.Queue
+	tokens  *bot.Tokens
+	sender  *bot.Sender
+	engine  *flows.Engine
+	texts   *locales.Bundle
+	handler http.Handler
+	close   func()
+}
+
+// newServer connects to the database and Redis and wires the pipeline:
+// webhook → queue → engine → queue outbox → sender.
+func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, error) {
+	s := &server{cfg: cfg, log: log}
+	var closers []func()
+	s.close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	fail := func(err error) (*server, error) { s.close(); return nil, err }
+
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return fail(fmt.Errorf("open database: %w", err))
+	}
+	closers = append(closers, func() { db.Close() })
+	s.db = db
+	if cfg.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return fail(fmt.Errorf("migrate: %w", err))
+		}
+	}
+	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return fail(fmt.Errorf("connect redis: %w", err))
+	}
+	closers = append(closers, func() { closeRedis() })
+	s.rdb = rdb
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bm := bot.NewMetrics(reg)
+	qm := store.NewQueueMetrics(reg)
+
+	hostname, _ := os.Hostname()
+	s.queue, err = store.NewQueue(ctx, rdb, store.QueueOptions{
+		Prefix:     cfg.RedisPrefix,
+		Partitions: cfg.Partitions,
+		ReplicaID:  fmt.Sprintf("%s-%d", hostname, os.Getpid()),
+		Log:        log,
+		Metrics:    qm,
+		OnDead:     db.RecordDeadEvent,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("queue: %w", err))
+	}
+
+	hc := &http.Client{Timeout: 10 * time.Second}
+	s.tokens = bot.NewTokens(bot.TokenConfig{
+		AppID:     cfg.ZaloAppID,
+		AppSecret: cfg.ZaloAppSecret,
+		OAuthBase: cfg.ZaloOAuthBase,
+		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
+	}, db, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
+	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
+	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), db,
+		bot.SenderConfig{Location: vietnam}, log, bm)
+
+	texts, err := locales.New()
+	if err != nil {
+		return fail(fmt.Errorf("load locales: %w", err))
+	}
+	s.texts = texts
+	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
+		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db,
+	})
+	if err := resident.Register(s.engine, resident.Deps{
+		Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log,
+	}); err != nil {
+		return fail(fmt.Errorf("register resident flows: %w", err))
+	}
+	if err := s.engine.Check(); err != nil {
+		return fail(fmt.Errorf("check flows: %w", err))
+	}
+
+	if !cfg.webhookReady() {
+		log.Warn("ZALO_APP_ID or ZALO_OA_SECRET_KEY is not set: the webhook answers 503 until both are configured")
+	}
+	s.handler = s.routes(reg, bm)
+	return s, nil
+}
+
+func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	bot.NewWebhook(bot.WebhookConfig{
+		AppID:           s.cfg.ZaloAppID,
+		SecretKey:       s.cfg.ZaloOASecretKey,
+		MaxAge:          s.cfg.WebhookMaxAge,
+		VerifierFile:    s.cfg.ZaloVerifierFile,
+		VerifierContent: s.cfg.ZaloVerifierContent,
+	}, s.queue, s.log, bm).Register(r)
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		status := gin.H{"database": "ok", "redis": "ok"}
+		code := http.StatusOK
+		if err := s.db.Ping(ctx); err != nil {
+			status["database"], code = "down", http.StatusServiceUnavailable
+		}
+		if err := s.rdb.Ping(ctx).Err(); err != nil {
+			status["redis"], code = "down", http.StatusServiceUnavailable
+		}
+		c.JSON(code, status)
+	})
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return r
+}
+
+// runWorkers processes the queue, refreshes the token and releases held
+// messages until ctx ends; it returns when all in-flight work is finished.
+func (s *server) runWorkers(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.queue.Run(ctx, s.engine.HandleEvent, s.sender.Deliver); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("queue stopped", "err", err)
+		}
+	})
+	if s.cfg.ZaloAppSecret != "" {
+		wg.Go(func() { s.tokens.RunRefresher(ctx) })
+	}
+	wg.Go(func() { s.releaseHeld(ctx) })
+	wg.Go(func() {
+		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.texts, s.log); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("reminders stopped", "err", err)
+		}
+	})
+	wg.Wait()
+}
+
+// releaseHeld moves messages held for the night (or for any stored
+// not-before time) back into the outbox once they are due.
+func (s *server) releaseHeld(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		due, err := s.db.DueHeld(ctx, time.Now(), 500)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("load held messages", "err", err)
+		}
+		for _, m := range due {
+			if err := s.queue.Push(ctx, m); err != nil {
+				s.log.Error("release held message", "id", m.ID, "err", err)
+				break
+			}
+			if err := s.db.MarkReleased(ctx, m.ID); err != nil {
+				s.log.Error("mark held message released", "id", m.ID, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	s, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: s.handler, ReadHeaderTimeout: 5 * time.Second}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workersDone := make(chan struct{})
+	go func() { s.runWorkers(workCtx); close(workersDone) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("cnsbot serving", "addr", cfg.HTTPAddr, "version", version,
+		"database", s.db.Dialect(), "redis", cfg.RedisURL != "")
+
+	select {
+	case err := <-errc:
+		stopWork()
+		<-workersDone
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight work")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	stopWork()
+	select {
+	case <-workersDone:
+	case <-shutdownCtx.Done():
+		log.Error("workers did not finish before the shutdown timeout")
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	log.Info("migrations applied", "database", db.Dialect())
+	return nil
+}
