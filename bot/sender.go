@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -154,6 +155,18 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 // send sends the whole message, resuming a split text after its last
 // part sent.
 func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error {
+	if m.Kind == cnsbot.MsgList && m.To.UserID != "" {
+		if lead, title := splitListTitle(m.Text); lead != "" {
+			// A long title goes first as text, then the buttons under its
+			// last line; p.parts resumes after the text on a retry.
+			if p.parts == 0 {
+				if err := s.sendTextParts(ctx, m.To, lead, p); err != nil {
+					return err
+				}
+			}
+			m.Text = title
+		}
+	}
 	if m.Kind != cnsbot.MsgText && m.Kind != "" {
 		ids, err := s.c.Send(ctx, m)
 		p.ids = append(p.ids, ids...)
@@ -162,9 +175,14 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 	if m.Text == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty text")
 	}
-	parts := SplitText(m.Text, MaxTextLen)
+	return s.sendTextParts(ctx, m.To, m.Text, p)
+}
+
+// sendTextParts sends text split at MaxTextLen, from part p.parts on.
+func (s *Sender) sendTextParts(ctx context.Context, to cnsbot.Recipient, text string, p *progress) error {
+	parts := SplitText(text, MaxTextLen)
 	for p.parts < len(parts) {
-		ids, err := s.c.SendText(ctx, m.To, parts[p.parts])
+		ids, err := s.c.SendText(ctx, to, parts[p.parts])
 		if err != nil {
 			return err
 		}
@@ -172,6 +190,29 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 		p.parts++
 	}
 	return nil
+}
+
+// MaxListTitle is the longest list-template title sent as it is. Zalo's
+// limit is not documented where we could read it (unsure); community code
+// keeps titles to about 100 characters, so longer ones are split.
+const MaxListTitle = 100
+
+// splitListTitle returns ("", text) when text fits a list title. Otherwise
+// it returns the text to send first and a title for the list: the last line
+// when it fits, else the text's first MaxListTitle-1 characters and "…".
+func splitListTitle(text string) (lead, title string) {
+	if utf8.RuneCountInString(text) <= MaxListTitle {
+		return "", text
+	}
+	trimmed := strings.TrimRight(text, "\n ")
+	if i := strings.LastIndexByte(trimmed, '\n'); i > 0 {
+		last := strings.TrimSpace(trimmed[i+1:])
+		if last != "" && utf8.RuneCountInString(last) <= MaxListTitle {
+			return strings.TrimSpace(trimmed[:i]), last
+		}
+	}
+	r := []rune(strings.TrimSpace(text))
+	return text, string(r[:MaxListTitle-1]) + "…"
 }
 
 // failed decides what a send error means for m.

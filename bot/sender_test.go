@@ -554,3 +554,17 @@ func TestDeliverFallbackRecordFailureDoesNotResend(t *testing.T) {
 		})
 	}
 }
+
+func TestLongListTitleSentAsTextThenList(t *testing.T) {
+	s := newSender(t, morning, nil)
+	text := strings.Repeat("Một bước hướng dẫn rất dài cho bà con. ", 5) + "\nBạn cần gì?"
+	m := cnsbot.Outgoing{ID: "long-1", To: cnsbot.Recipient{UserID: "u1"}, Kind: cnsbot.MsgList, Text: text,
+		Buttons: []cnsbot.Button{{Title: "Menu", Payload: "#menu"}}}
+	if err := s.sender.Deliver(context.Background(), m); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	got := s.z.MessagesTo("u1")
+	if len(got) != 2 || got[0].Kind != zalotest.KindText || got[1].Kind != zalotest.KindList || got[1].Text != "Bạn cần gì?" {
+		t.Fatalf("got %+v, want a text then a list titled %q", got, "Bạn cần gì?")
+	}
+}
