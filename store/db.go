@@ -97,18 +97,50 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if dialect == DialectSQLite {
+		if err := enableWAL(ctx, gdb); err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	return db, nil
 }
 
-// sqliteDSN builds the driver's DSN. WAL lets readers of other processes
-// (a `cnsbot report`, say) run beside the server; busy_timeout makes a second
-// process wait for the writer instead of failing; immediate transactions take
-// the write lock at BEGIN, so two processes never deadlock upgrading a read
-// lock. The driver stops reading parameters after _time_format, so it is not
-// used: times are stored in UTC so that their text form sorts.
+// enableWAL switches the file to write-ahead logging, which lets readers of
+// other processes (a `cnsbot report`, say) run beside the server. The mode
+// is stored in the file. Switching needs a moment without any writer and
+// SQLite does not wait for it (no busy timeout), so this retries while
+// another process holds the lock.
+func enableWAL(ctx context.Context, gdb *gorm.DB) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var mode string
+		err := gdb.WithContext(ctx).Raw("PRAGMA journal_mode=WAL").Scan(&mode).Error
+		if err == nil {
+			return nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return fmt.Errorf("enable WAL: %w", err)
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return fmt.Errorf("enable WAL: %w", ctx.Err())
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
+}
+
+// sqliteDSN builds the driver's DSN, whose pragmas apply to each new
+// connection: busy_timeout makes a second process wait for the writer
+// instead of failing; immediate transactions take the write lock at BEGIN,
+// so two processes never deadlock upgrading a read lock. The driver stops
+// reading parameters after _time_format, so it is not used: times are
+// stored in UTC so that their text form sorts.
 func sqliteDSN(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")

@@ -47,6 +47,12 @@ func TestMigrate(t *testing.T) {
 			if got := db.Dialect(); got != name {
 				t.Errorf("got dialect %q, want %q", got, name)
 			}
+			if name == "sqlite" {
+				var mode string
+				if err := db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil || mode != "wal" {
+					t.Errorf("got journal mode %q, %v; want wal", mode, err)
+				}
+			}
 			// A second run finds nothing to do.
 			if err := db.Migrate(context.Background()); err != nil {
 				t.Fatalf("second migrate: %v", err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -461,9 +460,9 @@ func (q *Queue) heartbeats(ctx context.Context) {
 	}
 }
 
-// fairShare is how many partitions one replica should own.
+// fairShareLocked is how many partitions one replica should own.
 func (q *Queue) fairShareLocked() int {
-	return int(math.Ceil(float64(len(q.parts)) / float64(q.replicas)))
+	return (len(q.parts) + q.replicas - 1) / q.replicas
 }
 
 // reserve books a slot for one more partition if this replica owns less
@@ -561,54 +560,84 @@ return 0
 
 var errLeaseLost = errors.New("partition lease lost")
 
+// owner is this replica's tenure of one partition.
+type owner struct {
+	q    *Queue
+	p    int
+	brdb redis.UniversalClient
+	log  *slog.Logger
+	// work is the context of handler calls: cancelled only when the lease
+	// is lost, since then another replica may be processing the partition.
+	work context.Context
+	lose context.CancelCauseFunc
+	// loops stop reading at shutdown, when the lease is lost, or when the
+	// partition is shed.
+	loops     context.Context
+	stopLoops context.CancelFunc
+	// until is when the lease runs out by this replica's clock (Unix
+	// nanoseconds), less a margin. It guards each step even if the renewing
+	// goroutine is starved and has not noticed a loss yet.
+	until atomic.Int64
+}
+
+func (o *owner) extend(sent time.Time) {
+	l := o.q.opts.Lease
+	o.until.Store(sent.Add(l - l/5).UnixNano())
+}
+
+// held reports whether the partition may still be worked on.
+func (o *owner) held() bool {
+	return o.work.Err() == nil && time.Now().UnixNano() < o.until.Load()
+}
+
 // own processes partition p while this replica holds its lease. It returns
 // when ctx is done, the lease is lost, or the partition was shed to another
 // replica (shed is then true: the slot was already given back).
 func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acquiredAt time.Time,
 	handle func(context.Context, []byte) error, deliver func(context.Context, cnsbot.Outgoing) error) (shed bool) {
-	log := q.log.With("partition", p)
-	log.Debug("partition acquired")
+	o := &owner{q: q, p: p, brdb: brdb, log: q.log.With("partition", p)}
+	o.extend(acquiredAt)
+	o.work, o.lose = context.WithCancelCause(context.WithoutCancel(ctx))
+	defer o.lose(nil)
+	o.loops, o.stopLoops = context.WithCancel(o.work)
+	defer o.stopLoops()
+	defer context.AfterFunc(ctx, o.stopLoops)()
+	o.log.Debug("partition acquired")
 
-	// work is the context of handler calls: cancelled only when the lease
-	// is lost, since then another replica may be processing the partition.
-	work, lose := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer lose(nil)
-	// loops stop reading at shutdown, when the lease is lost, or when the
-	// partition is shed.
-	loops, stopLoops := context.WithCancel(work)
-	defer stopLoops()
-	defer context.AfterFunc(ctx, stopLoops)()
-
-	renewing, stopRenewing := context.WithCancel(work)
+	renewing, stopRenewing := context.WithCancel(o.work)
 	renewed := make(chan bool, 1)
-	go func() { renewed <- q.renew(renewing, p, acquiredAt, lose, stopLoops, log) }()
+	go func() { renewed <- o.renew(renewing) }()
 
 	var wg sync.WaitGroup
-	wg.Go(func() { q.drainInbox(loops, work, brdb, p, handle, log) })
-	wg.Go(func() { q.drainOutbox(loops, work, brdb, p, deliver, log) })
+	wg.Go(func() {
+		o.drain(q.parts[p].inbox, "p", func(e entry) bool { return o.processEvent(e, handle) })
+	})
+	wg.Go(func() {
+		o.drain(q.parts[p].outbox, "o", func(e entry) bool { return o.processMessage(e, deliver) })
+	})
 	wg.Wait()
 	stopRenewing()
 	shed = <-renewed
 
-	if work.Err() != nil {
-		log.Warn("partition lost", "err", context.Cause(work))
+	if o.work.Err() != nil {
+		o.log.Warn("partition lost", "err", context.Cause(o.work))
 		return shed
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := unlockScript.Run(rctx, q.rdb, []string{q.parts[p].lease}, q.token).Err(); err != nil {
-		log.Warn("release partition failed", "err", err)
+		o.log.Warn("release partition failed", "err", err)
 	}
-	log.Debug("partition released", "shed", shed)
+	o.log.Debug("partition released", "shed", shed)
 	return shed
 }
 
-// renew keeps the lease of p until ctx is done. A renewal that fails (Redis
+// renew keeps the lease until ctx is done. A renewal that fails (Redis
 // unreachable) is retried; once the next try would come after the lease
 // ran out, the lease is given up as lost, before another replica may take
 // it. It reports whether it shed the partition.
-func (q *Queue) renew(ctx context.Context, p int, lastOK time.Time,
-	lose context.CancelCauseFunc, stopLoops context.CancelFunc, log *slog.Logger) (shed bool) {
+func (o *owner) renew(ctx context.Context) (shed bool) {
+	q := o.q
 	every := q.opts.Lease / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -620,26 +649,26 @@ func (q *Queue) renew(ctx context.Context, p int, lastOK time.Time,
 		}
 		sent := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, every)
-		n, err := renewScript.Run(rctx, q.rdb, []string{q.parts[p].lease}, q.token, q.opts.Lease.Milliseconds()).Int()
+		n, err := renewScript.Run(rctx, q.rdb, []string{q.parts[o.p].lease}, q.token, q.opts.Lease.Milliseconds()).Int()
 		cancel()
 		switch {
 		case err == nil && n == 1:
-			lastOK = sent
+			o.extend(sent)
 			if !shed && q.shed() {
-				log.Info("partition handed over to another replica")
+				o.log.Info("partition handed over to another replica")
 				shed = true
-				stopLoops()
+				o.stopLoops()
 			}
 		case err == nil:
-			lose(errLeaseLost)
+			o.lose(errLeaseLost)
 			return shed
 		default:
 			if ctx.Err() != nil {
 				return shed
 			}
-			log.Warn("renew partition failed", "err", err)
-			if time.Since(lastOK)+every >= q.opts.Lease {
-				lose(fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err))
+			o.log.Warn("renew partition failed", "err", err)
+			if time.Now().Add(every).UnixNano() >= o.until.Load() {
+				o.lose(fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err))
 				return shed
 			}
 		}
@@ -660,41 +689,44 @@ func ensureGroup(ctx context.Context, rdb redis.UniversalClient, key string) err
 // entry is one stream entry being processed.
 type entry struct {
 	id   string
-	key  string // event key, or message id
+	key  string // event key; empty for messages
 	body string
 }
 
-// drain reads stream key of partition p — first the entries a previous
-// owner left pending, then new ones — and calls process on each, in order.
-// It returns when loops is done or process reports that it must stop.
-func (q *Queue) drain(loops context.Context, brdb redis.UniversalClient, key string,
-	field string, process func(entry) bool, log *slog.Logger) {
-	b := q.backoff(5 * time.Second)
+// drain reads stream key — first the entries a previous owner left
+// pending, then new ones — and calls process on each, in order, until the
+// loops stop or process reports that it must stop. Entries read but not
+// processed stay pending for the next owner.
+func (o *owner) drain(key, field string, process func(entry) bool) {
+	if err := ensureGroup(o.loops, o.q.rdb, key); err != nil && o.loops.Err() == nil {
+		o.log.Warn("prepare stream failed", "stream", key, "err", err)
+	}
+	b := o.q.backoff(5 * time.Second)
 	pending := true
-	for loops.Err() == nil {
+	for o.loops.Err() == nil && o.held() {
 		args := &redis.XReadGroupArgs{
 			Group: group, Consumer: consumer, Streams: []string{key, ">"},
-			Count: readCount, Block: q.block,
+			Count: readCount, Block: o.q.block,
 		}
 		if pending {
 			args.Streams[1], args.Block = "0", -1
 		}
-		res, err := brdb.XReadGroup(loops, args).Result()
+		res, err := o.brdb.XReadGroup(o.loops, args).Result()
 		if errors.Is(err, redis.Nil) {
 			pending = false
 			continue
 		}
 		if err != nil {
-			if loops.Err() != nil {
+			if o.loops.Err() != nil {
 				return
 			}
 			if strings.HasPrefix(err.Error(), "NOGROUP") {
-				err = ensureGroup(loops, q.rdb, key)
+				err = ensureGroup(o.loops, o.q.rdb, key)
 			}
 			if err != nil {
-				log.Warn("read stream failed", "stream", key, "err", err)
+				o.log.Warn("read stream failed", "stream", key, "err", err)
 			}
-			if !sleep(loops, b.NextBackOff()) {
+			if !sleep(o.loops, b.NextBackOff()) {
 				return
 			}
 			continue
@@ -709,6 +741,9 @@ func (q *Queue) drain(loops context.Context, brdb redis.UniversalClient, key str
 			continue
 		}
 		for _, m := range msgs {
+			if o.loops.Err() != nil || !o.held() {
+				return
+			}
 			e := entry{id: m.ID}
 			e.body, _ = m.Values[field].(string)
 			e.key, _ = m.Values["k"].(string)
@@ -719,82 +754,60 @@ func (q *Queue) drain(loops context.Context, brdb redis.UniversalClient, key str
 	}
 }
 
-func (q *Queue) drainInbox(loops, work context.Context, brdb redis.UniversalClient, p int,
-	handle func(context.Context, []byte) error, log *slog.Logger) {
-	key := q.parts[p].inbox
-	if err := ensureGroup(loops, q.rdb, key); err != nil && loops.Err() == nil {
-		log.Warn("inbox", "err", err)
-	}
-	q.drain(loops, brdb, key, "p", func(e entry) bool {
-		return q.processEvent(loops, work, key, e, handle, log)
-	}, log)
-}
-
-func (q *Queue) drainOutbox(loops, work context.Context, brdb redis.UniversalClient, p int,
-	deliver func(context.Context, cnsbot.Outgoing) error, log *slog.Logger) {
-	key := q.parts[p].outbox
-	if err := ensureGroup(loops, q.rdb, key); err != nil && loops.Err() == nil {
-		log.Warn("outbox", "err", err)
-	}
-	q.drain(loops, brdb, key, "o", func(e entry) bool {
-		return q.processMessage(loops, work, key, e, deliver, log)
-	}, log)
-}
-
 // processEvent handles one inbox entry until it succeeds or is dead, then
 // removes it. It returns false, leaving the entry queued, when it must stop.
-func (q *Queue) processEvent(loops, work context.Context, stream string, e entry,
-	handle func(context.Context, []byte) error, log *slog.Logger) bool {
+func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error) bool {
+	stream := o.q.parts[o.p].inbox
 	if e.body == "" {
 		// Deleted under us (a crash between XDEL and XACK): nothing to do.
-		return q.ack(loops, work, stream, e.id, log)
+		return o.ack(stream, e.id)
 	}
-	b := q.backoff(2 * time.Second)
+	b := o.q.backoff(2 * time.Second)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := call(work, func(ctx context.Context) error { return handle(ctx, []byte(e.body)) })
-		q.m.Call.WithLabelValues(streamInbox).Observe(time.Since(start).Seconds())
+		err := call(o.work, func(ctx context.Context) error { return handle(ctx, []byte(e.body)) })
+		o.q.m.Call.WithLabelValues(streamInbox).Observe(time.Since(start).Seconds())
 		if err == nil {
 			break
 		}
-		if work.Err() != nil {
+		if o.work.Err() != nil {
 			return false
 		}
-		q.m.Errors.WithLabelValues(streamInbox).Inc()
-		if attempt >= q.opts.Attempts {
-			log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
-			if !q.dead(loops, work, e, err, log) {
+		o.q.m.Errors.WithLabelValues(streamInbox).Inc()
+		if attempt >= o.q.opts.Attempts {
+			o.log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
+			if !o.dead(e, err) {
 				return false
 			}
 			break
 		}
 		wait := b.NextBackOff()
-		log.Warn("event failed: retrying", "event", e.key, "attempt", attempt, "in", wait, "err", err)
-		if !sleep(loops, wait) {
+		o.log.Warn("event failed: retrying", "event", e.key, "attempt", attempt, "in", wait, "err", err)
+		if !sleep(o.loops, wait) || !o.held() {
 			return false
 		}
 	}
-	q.m.Latency.WithLabelValues(streamInbox).Observe(entryAge(e.id).Seconds())
-	return q.ack(loops, work, stream, e.id, log)
+	o.q.m.Latency.WithLabelValues(streamInbox).Observe(entryAge(e.id).Seconds())
+	return o.ack(stream, e.id)
 }
 
 // dead records a dead event through OnDead, retrying until it is recorded.
-func (q *Queue) dead(loops, work context.Context, e entry, cause error, log *slog.Logger) bool {
-	q.m.Dead.Inc()
-	if q.opts.OnDead == nil {
+func (o *owner) dead(e entry, cause error) bool {
+	o.q.m.Dead.Inc()
+	if o.q.opts.OnDead == nil {
 		return true
 	}
-	b := q.backoff(30 * time.Second)
+	b := o.q.backoff(30 * time.Second)
 	for {
-		err := q.opts.OnDead(work, e.key, []byte(e.body), cause)
+		err := o.q.opts.OnDead(o.work, e.key, []byte(e.body), cause)
 		if err == nil {
 			return true
 		}
-		if work.Err() != nil {
+		if o.work.Err() != nil {
 			return false
 		}
-		log.Error("record dead event failed: keeping the event queued", "event", e.key, "err", err)
-		if !sleep(loops, b.NextBackOff()) {
+		o.log.Error("record dead event failed: keeping the event queued", "event", e.key, "err", err)
+		if !sleep(o.loops, b.NextBackOff()) || !o.held() {
 			return false
 		}
 	}
@@ -803,61 +816,61 @@ func (q *Queue) dead(loops, work context.Context, e entry, cause error, log *slo
 // processMessage delivers one outbox entry, retrying until deliver
 // succeeds, then removes it. It returns false, leaving the entry queued,
 // when it must stop.
-func (q *Queue) processMessage(loops, work context.Context, stream string, e entry,
-	deliver func(context.Context, cnsbot.Outgoing) error, log *slog.Logger) bool {
+func (o *owner) processMessage(e entry, deliver func(context.Context, cnsbot.Outgoing) error) bool {
+	stream := o.q.parts[o.p].outbox
 	if e.body == "" {
 		// Deleted under us (a crash between XDEL and XACK): nothing to do.
-		return q.ack(loops, work, stream, e.id, log)
+		return o.ack(stream, e.id)
 	}
 	var m cnsbot.Outgoing
 	if err := json.Unmarshal([]byte(e.body), &m); err != nil {
 		// Not a message this code wrote: keep it for inspection.
-		log.Error("undecodable outbox entry", "id", e.id, "err", err)
-		if !q.dead(loops, work, entry{id: e.id, key: "outbox:" + e.id, body: e.body}, err, log) {
+		o.log.Error("undecodable outbox entry", "id", e.id, "err", err)
+		if !o.dead(entry{id: e.id, key: "outbox:" + e.id, body: e.body}, err) {
 			return false
 		}
-		return q.ack(loops, work, stream, e.id, log)
+		return o.ack(stream, e.id)
 	}
-	b := q.backoff(30 * time.Second)
+	b := o.q.backoff(30 * time.Second)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := call(work, func(ctx context.Context) error { return deliver(ctx, m) })
-		q.m.Call.WithLabelValues(streamOutbox).Observe(time.Since(start).Seconds())
+		err := call(o.work, func(ctx context.Context) error { return deliver(ctx, m) })
+		o.q.m.Call.WithLabelValues(streamOutbox).Observe(time.Since(start).Seconds())
 		if err == nil {
 			break
 		}
-		if work.Err() != nil {
+		if o.work.Err() != nil {
 			return false
 		}
-		q.m.Errors.WithLabelValues(streamOutbox).Inc()
+		o.q.m.Errors.WithLabelValues(streamOutbox).Inc()
 		wait := b.NextBackOff()
-		log.Warn("delivery failed: retrying", "message", m.ID, "attempt", attempt, "in", wait, "err", err)
-		if !sleep(loops, wait) {
+		o.log.Warn("delivery failed: retrying", "message", m.ID, "attempt", attempt, "in", wait, "err", err)
+		if !sleep(o.loops, wait) || !o.held() {
 			return false
 		}
 	}
-	q.m.Latency.WithLabelValues(streamOutbox).Observe(entryAge(e.id).Seconds())
-	return q.ack(loops, work, stream, e.id, log)
+	o.q.m.Latency.WithLabelValues(streamOutbox).Observe(entryAge(e.id).Seconds())
+	return o.ack(stream, e.id)
 }
 
 // ack removes a processed entry, retrying while the partition is ours: an
 // entry left behind would be processed again by the next owner.
-func (q *Queue) ack(loops, work context.Context, stream, id string, log *slog.Logger) bool {
-	b := q.backoff(5 * time.Second)
+func (o *owner) ack(stream, id string) bool {
+	b := o.q.backoff(5 * time.Second)
 	for {
-		_, err := q.rdb.TxPipelined(work, func(pipe redis.Pipeliner) error {
-			pipe.XAck(work, stream, group, id)
-			pipe.XDel(work, stream, id)
+		_, err := o.q.rdb.TxPipelined(o.work, func(pipe redis.Pipeliner) error {
+			pipe.XAck(o.work, stream, group, id)
+			pipe.XDel(o.work, stream, id)
 			return nil
 		})
 		if err == nil {
 			return true
 		}
-		if work.Err() != nil {
+		if o.work.Err() != nil {
 			return false
 		}
-		log.Warn("ack failed", "stream", stream, "id", id, "err", err)
-		if !sleep(loops, b.NextBackOff()) {
+		o.log.Warn("ack failed", "stream", stream, "id", id, "err", err)
+		if !sleep(o.loops, b.NextBackOff()) || !o.held() {
 			return false
 		}
 	}

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"log/slog"
-	"os"
 	"context"
 	"encoding/json"
 	"errors"
@@ -289,7 +287,7 @@ func TestHungReplicaLosesLease(t *testing.T) {
 func TestTwoReplicas(t *testing.T) {
 	const routes, perRoute = 64, 20
 	rdb, prefix := storetest.Redis(t)
-	opts := store.QueueOptions{Prefix: prefix, Lease: 600 * time.Millisecond, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	opts := store.QueueOptions{Prefix: prefix, Lease: time.Second}
 	var mu sync.Mutex
 	handled := map[string][]int{}
 	by := map[string]int{}
