@@ -118,6 +118,9 @@ type Outgoing struct {
 	FallbackGroup string `json:"fallback_group,omitempty"`
 	// Lang is the recipient's language, kept for re-rendering notes.
 	Lang string `json:"lang,omitempty"`
+	// Released marks a message that was held (for the night) and put back
+	// on the outbox: its delivery log row must be brought up to date.
+	Released bool `json:"released,omitempty"`
 }
 
 // Button is a list-template button. Payload is sent back as the user's

@@ -141,6 +141,14 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 		// Only the record of an earlier fallback failed: write it again.
 		return s.fallbackDone(ctx, m, p)
 	}
+	if !logged(m) {
+		// A plain reply to someone who just wrote needs no record: the
+		// log is for pushes officers follow up and for failures, and a
+		// database write per reply would dominate the hot path.
+		s.finish(m.ID)
+		s.count("ok")
+		return nil
+	}
 	if err := s.dlog.Delivered(ctx, m, firstID(p.ids)); err != nil {
 		// Sent but not recorded: keep the message so that the write is
 		// retried; p.sent stops a second send.
@@ -393,4 +401,11 @@ func redact(err error) string {
 		return err.Error()
 	}
 	return "error"
+}
+
+// logged reports whether a successful delivery of m is recorded in the
+// delivery log: pushes (notifications, reminders) and anything that was
+// held before, whose row must leave the held state.
+func logged(m cnsbot.Outgoing) bool {
+	return m.Released || (m.Purpose != "" && m.Purpose != PurposeReply)
 }

@@ -146,7 +146,7 @@ func textTo(to cnsbot.Recipient, purpose, text string) cnsbot.Outgoing {
 
 func TestDeliverOK(t *testing.T) {
 	s := newSender(t, morning, nil)
-	if err := s.sender.Deliver(context.Background(), textTo(user, bot.PurposeReply, "Chào anh")); err != nil {
+	if err := s.sender.Deliver(context.Background(), textTo(user, bot.PurposeNotify, "Chào anh")); err != nil {
 		t.Fatal(err)
 	}
 	msgs, log := s.z.Messages(), s.dlog.all()
@@ -286,6 +286,13 @@ func TestDeliverAtNight(t *testing.T) {
 				t.Fatal(err)
 			}
 			log := s.dlog.all()
+			if tt.purpose == bot.PurposeReply && tt.wantSent {
+				// Replies that went out are not logged (see TestReplyNotLogged).
+				if len(log) != 0 || s.z.Count() != 1 {
+					t.Errorf("got log %+v and %d messages, want one message and no log", log, s.z.Count())
+				}
+				return
+			}
 			if len(log) != 1 {
 				t.Fatalf("got log %+v, want one entry", log)
 			}
@@ -433,7 +440,7 @@ func TestDeliverResumesSplitText(t *testing.T) {
 	for i := range lines {
 		lines[i] = fmt.Sprintf("%02d %s", i, strings.Repeat("chữ ", 20))
 	}
-	m := textTo(user, bot.PurposeReply, strings.Join(lines, "\n"))
+	m := textTo(user, bot.PurposeNotify, strings.Join(lines, "\n"))
 	if err := s.sender.Deliver(context.Background(), m); bot.Classify(err) != bot.ClassRetry {
 		t.Fatalf("got %v, want a retry error", err)
 	}
@@ -458,7 +465,7 @@ func TestDeliverResumesSplitText(t *testing.T) {
 func TestDeliverLogWriteFailureDoesNotResend(t *testing.T) {
 	dlog := &memDeliveryLog{failWrites: 1}
 	s := newSender(t, morning, dlog)
-	m := textTo(user, bot.PurposeReply, "Chào")
+	m := textTo(user, bot.PurposeNotify, "Chào")
 	if err := s.sender.Deliver(context.Background(), m); err == nil {
 		t.Fatal("got nil, want the log write error so the queue keeps the message")
 	}
@@ -566,5 +573,25 @@ func TestLongListTitleSentAsTextThenList(t *testing.T) {
 	got := s.z.MessagesTo("u1")
 	if len(got) != 2 || got[0].Kind != zalotest.KindText || got[1].Kind != zalotest.KindList || got[1].Text != "Bạn cần gì?" {
 		t.Fatalf("got %+v, want a text then a list titled %q", got, "Bạn cần gì?")
+	}
+}
+
+// TestReplyNotLogged checks that a plain reply costs no delivery-log write,
+// while a reply that was held and released brings its row up to date.
+func TestReplyNotLogged(t *testing.T) {
+	s := newSender(t, morning, nil)
+	if err := s.sender.Deliver(context.Background(), textTo(user, bot.PurposeReply, "Chào anh")); err != nil {
+		t.Fatal(err)
+	}
+	if log := s.dlog.all(); len(log) != 0 || s.z.Count() != 1 {
+		t.Fatalf("got log %+v and %d messages, want one message and no log", log, s.z.Count())
+	}
+	released := textTo(user, bot.PurposeReply, "Chào buổi sáng")
+	released.ID, released.Released = "ev2:0", true
+	if err := s.sender.Deliver(context.Background(), released); err != nil {
+		t.Fatal(err)
+	}
+	if log := s.dlog.all(); len(log) != 1 || log[0].state != "delivered" || log[0].m.ID != "ev2:0" {
+		t.Fatalf("got log %+v, want the released reply logged delivered", log)
 	}
 }

@@ -87,8 +87,11 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		// inside the process into queueing instead of SQLITE_BUSY errors.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(16)
-		sqlDB.SetMaxIdleConns(4)
+		// As many idle connections as open ones: the queue's partitions
+		// work at once, and reopening a Postgres session costs far more
+		// than the query it serves.
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}

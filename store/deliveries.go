@@ -81,6 +81,7 @@ func (db *DB) DueHeld(ctx context.Context, now time.Time, limit int) ([]cnsbot.O
 		if err := json.Unmarshal([]byte(r.Payload), &m); err != nil {
 			return nil, fmt.Errorf("due held messages: decode message %s: %w", r.MessageID, err)
 		}
+		m.Released = true
 		out = append(out, m)
 	}
 	return out, nil

@@ -38,7 +38,7 @@ const (
 	group    = "cnsbot"
 	consumer = "owner"
 	// readCount entries are read per round trip.
-	readCount = 16
+	readCount = 32
 )
 
 // Stream kinds, as metric labels.
@@ -215,7 +215,7 @@ var enqueueScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'p', ARGV[3])
+redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'p', ARGV[3], 'r', ARGV[4])
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 return 1
 `)
@@ -230,7 +230,7 @@ func (q *Queue) Enqueue(ctx context.Context, key, route string, payload []byte) 
 	p := q.partition(route)
 	n, err := enqueueScript.Run(ctx, q.rdb,
 		[]string{q.seenKey(p, key), q.parts[p].inbox},
-		q.opts.DedupeTTL.Milliseconds(), key, payload).Int()
+		q.opts.DedupeTTL.Milliseconds(), key, payload, route).Int()
 	if err != nil {
 		return false, fmt.Errorf("enqueue event: %w", err)
 	}
@@ -610,10 +610,10 @@ func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acqu
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		o.drain(q.parts[p].inbox, "p", func(e entry) bool { return o.processEvent(e, handle) })
+		o.drain(q.parts[p].inbox, "p", nil, func(e entry) bool { return o.processEvent(e, handle) })
 	})
 	wg.Go(func() {
-		o.drain(q.parts[p].outbox, "o", func(e entry) bool { return o.processMessage(e, deliver) })
+		o.drain(q.parts[p].outbox, "o", recipientLane, func(e entry) bool { return o.processMessage(e, deliver) })
 	})
 	wg.Wait()
 	stopRenewing()
@@ -691,13 +691,29 @@ type entry struct {
 	id   string
 	key  string // event key; empty for messages
 	body string
+	// lane is the conversation the entry belongs to: entries of one lane
+	// are processed in order, different lanes of a batch at once.
+	lane string
+}
+
+// recipientLane is the lane of an outbox entry: its recipient, so that one
+// person's messages arrive in order while others' are sent alongside.
+func recipientLane(e entry) string {
+	var m struct {
+		To cnsbot.Recipient `json:"to"`
+	}
+	if json.Unmarshal([]byte(e.body), &m) != nil {
+		return ""
+	}
+	return m.To.String()
 }
 
 // drain reads stream key — first the entries a previous owner left
-// pending, then new ones — and calls process on each, in order, until the
-// loops stop or process reports that it must stop. Entries read but not
-// processed stay pending for the next owner.
-func (o *owner) drain(key, field string, process func(entry) bool) {
+// pending, then new ones — and calls process on each, in order within each
+// lane (the route an inbox entry was queued for, or lane(e) when lane is
+// set), until the loops stop or process reports that it must stop. Entries
+// read but not processed stay pending for the next owner.
+func (o *owner) drain(key, field string, lane func(entry) string, process func(entry) bool) {
 	if err := ensureGroup(o.loops, o.q.rdb, key); err != nil && o.loops.Err() == nil {
 		o.log.Warn("prepare stream failed", "stream", key, "err", err)
 	}
@@ -740,18 +756,63 @@ func (o *owner) drain(key, field string, process func(entry) bool) {
 			pending = false
 			continue
 		}
-		for _, m := range msgs {
-			if o.loops.Err() != nil || !o.held() {
-				return
-			}
+		entries := make([]entry, len(msgs))
+		for i, m := range msgs {
 			e := entry{id: m.ID}
 			e.body, _ = m.Values[field].(string)
 			e.key, _ = m.Values["k"].(string)
-			if !process(e) {
-				return
+			e.lane, _ = m.Values["r"].(string)
+			if lane != nil && e.body != "" {
+				e.lane = lane(e)
 			}
+			entries[i] = e
+		}
+		if !o.processBatch(entries, process) {
+			return
 		}
 	}
+}
+
+// processBatch processes a batch read from one stream: the entries of each
+// lane in stream order, the lanes at the same time. A partition is thus
+// strictly ordered per conversation without waiting on other conversations
+// (the partitions alone would cap the work in flight at their number). It
+// reports false when processing must stop; the entries not processed stay
+// pending, in order, for this owner's next read or the next owner.
+func (o *owner) processBatch(entries []entry, process func(entry) bool) bool {
+	var lanes [][]entry
+	index := make(map[string]int, len(entries))
+	for _, e := range entries {
+		i, ok := index[e.lane]
+		if !ok {
+			i = len(lanes)
+			index[e.lane] = i
+			lanes = append(lanes, nil)
+		}
+		lanes[i] = append(lanes[i], e)
+	}
+	run := func(lane []entry) bool {
+		for _, e := range lane {
+			if o.loops.Err() != nil || !o.held() || !process(e) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(lanes) == 1 {
+		return run(lanes[0])
+	}
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		wg.Go(func() {
+			if !run(lane) {
+				stopped.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	return !stopped.Load()
 }
 
 // processEvent handles one inbox entry until it succeeds or is dead, then

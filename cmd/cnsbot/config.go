@@ -50,6 +50,9 @@ type Config struct {
 	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`
 	// WebhookMaxAge refuses events older than this (replays); 0 turns it off.
 	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"24h"`
+	// PprofAddr, when set, serves net/http/pprof on a separate listener
+	// (keep it on loopback: profiles show internals).
+	PprofAddr string `env:"PPROF_ADDR"`
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -222,6 +223,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	workersDone := make(chan struct{})
 	go func() { s.runWorkers(workCtx); close(workersDone) }()
 
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("cnsbot serving", "addr", cfg.HTTPAddr, "version", version,
@@ -260,4 +264,18 @@ func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Info("migrations applied", "database", db.Dialect())
 	return nil
+}
+
+// servePprof serves the runtime profiles on their own listener, apart from
+// the public router, for operators who measure the service.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("pprof serving", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof stopped", "err", err)
+	}
 }
