@@ -13,6 +13,9 @@ type Session struct {
 	Step string `json:"step,omitempty"`
 	// Data holds the answers given so far in the current flow.
 	Data map[string]string `json:"data,omitempty"`
+	// Notes are facts about the person kept across flows (e.g. that they
+	// have an open help request), so common screens need no database query.
+	Notes map[string]string `json:"notes,omitempty"`
 	// History is the stack of steps visited in the current flow, for "back".
 	History []string `json:"history,omitempty"`
 	// Lang is the user's language ("vi" or "en"); empty means Vietnamese.

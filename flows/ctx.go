@@ -166,6 +166,21 @@ func (c *Ctx) Set(key, value string) {
 	c.s.Data[key] = value
 }
 
+// Note returns a note kept across flows (see cnsbot.Session.Notes).
+func (c *Ctx) Note(key string) string { return c.s.Notes[key] }
+
+// SetNote keeps a note across flows; an empty value deletes it.
+func (c *Ctx) SetNote(key, value string) {
+	if value == "" {
+		delete(c.s.Notes, key)
+		return
+	}
+	if c.s.Notes == nil {
+		c.s.Notes = map[string]string{}
+	}
+	c.s.Notes[key] = value
+}
+
 // Goto moves to another step of the current flow once the handler returns,
 // and asks its question.
 func (c *Ctx) Goto(step string) { c.tr = &transition{kind: trGoto, step: step} }

@@ -266,12 +266,29 @@ end
 if version ~= tonumber(ARGV[1]) then
   return {0, version}
 end
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   redis.call('XADD', KEYS[2], '*', 'o', ARGV[i])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('XACK', KEYS[3], 'cnsbot', ARGV[4])
+  redis.call('XDEL', KEYS[3], ARGV[4])
+end
 return {1, version + 1}
 `)
+
+// inFlight is the inbox entry whose handler is running. Commit finds it in
+// the handler's context and acknowledges the entry in the same atomic step
+// as the session and the messages, so an event is never applied twice,
+// and the acknowledgement costs no round trip of its own.
+type inFlight struct {
+	p      int
+	stream string
+	id     string
+	acked  atomic.Bool
+}
+
+type inFlightKey struct{}
 
 // Commit stores s with Version+1 and UpdatedAt now, and queues out for
 // delivery, atomically. It returns an ECONFLICT *cnsbot.Error when the
@@ -290,8 +307,17 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
-	args := make([]any, 0, 3+len(out))
-	args = append(args, expected, body, q.opts.SessionTTL.Milliseconds())
+	keys := []string{q.sessionKey(p, s.Key), q.parts[p].outbox, q.parts[p].inbox}
+	ack, _ := ctx.Value(inFlightKey{}).(*inFlight)
+	if ack != nil && ack.p != p {
+		ack = nil // an event of another partition: cannot be acknowledged here
+	}
+	ackID := ""
+	if ack != nil {
+		ackID = ack.id
+	}
+	args := make([]any, 0, 4+len(out))
+	args = append(args, expected, body, q.opts.SessionTTL.Milliseconds(), ackID)
 	for _, o := range out {
 		b, err := json.Marshal(o)
 		if err != nil {
@@ -299,8 +325,7 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 		}
 		args = append(args, b)
 	}
-	res, err := commitScript.Run(ctx, q.rdb,
-		[]string{q.sessionKey(p, s.Key), q.parts[p].outbox}, args...).Int64Slice()
+	res, err := commitScript.Run(ctx, q.rdb, keys, args...).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
@@ -309,6 +334,9 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	}
 	if res[0] == 0 {
 		return cnsbot.Errorf(cnsbot.ECONFLICT, "session changed: version %d, loaded at %d", res[1], expected)
+	}
+	if ack != nil {
+		ack.acked.Store(true)
 	}
 	return nil
 }
@@ -824,9 +852,11 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 		return o.ack(stream, e.id)
 	}
 	b := o.q.backoff(2 * time.Second)
+	flight := &inFlight{p: o.p, stream: stream, id: e.id}
+	work := context.WithValue(o.work, inFlightKey{}, flight)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		err := call(o.work, func(ctx context.Context) error { return handle(ctx, []byte(e.body)) })
+		err := call(work, func(ctx context.Context) error { return handle(ctx, []byte(e.body)) })
 		o.q.m.Call.WithLabelValues(streamInbox).Observe(time.Since(start).Seconds())
 		if err == nil {
 			break
@@ -849,6 +879,9 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 		}
 	}
 	o.q.m.Latency.WithLabelValues(streamInbox).Observe(entryAge(e.id).Seconds())
+	if flight.acked.Load() {
+		return true // acknowledged by the handler's Commit
+	}
 	return o.ack(stream, e.id)
 }
 

@@ -323,6 +323,7 @@ func (r *residents) submit(c *flows.Ctx) error {
 		}
 		return fmt.Errorf("create help request: %w", err)
 	}
+	c.SetNote(noteOpenRequest, req.Code)
 	for _, a := range pendingAttachments(c) {
 		a.RequestID = req.ID
 		if err := r.deps.HelpDesk.AddHelpAttachment(ctx, &a); err != nil {

@@ -149,11 +149,23 @@ func (r *residents) rateCommand(c *flows.Ctx, args string) (bool, error) {
 	return true, nil
 }
 
+// noteOpenRequest is the session note that says the resident made a help
+// request (its code): only then does the menu look the request up.
+const noteOpenRequest = "help_request"
+
 // hasOpenRequest shows the status item in the menu of residents with an
-// open request. A failed lookup hides the item rather than failing the menu.
+// open request. Residents who never asked cost no query: the menu is the
+// most shown screen. A failed lookup hides the item rather than failing
+// the menu.
 func (r *residents) hasOpenRequest(c *flows.Ctx) bool {
+	if c.Note(noteOpenRequest) == "" {
+		return false
+	}
 	_, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
-	if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		c.SetNote(noteOpenRequest, "") // closed or cancelled since
+	case err != nil:
 		r.deps.log().WarnContext(c.Context(), "open help request for menu", "err", err)
 	}
 	return err == nil
