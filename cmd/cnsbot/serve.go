@@ -21,6 +21,7 @@ import (
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/resident"
+	"github.com/camau-cns/cnsbot/flows/team"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
 )
@@ -38,15 +39,19 @@ func mustLoadLocation(name string) *time.Location {
 
 // server is the wired service: everything serve starts and stops.
 type server struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *store.DB
-	rdb     redis.UniversalClient
-	queue   *store.Queue
-	tokens  *bot.Tokens
-	sender  *bot.Sender
-	engine  *flows.Engine
-	texts   *locales.Bundle
+	cfg      Config
+	log      *slog.Logger
+	db       *store.DB
+	rdb      redis.UniversalClient
+	queue    *store.Queue
+	tokens   *bot.Tokens
+	sender   *bot.Sender
+	engine   *flows.Engine
+	texts    *locales.Bundle
+	team     team.Deps
+	resident resident.Deps
+	// now is the service's clock; the simulator can move it for demos.
+	now     func() time.Time
 	handler http.Handler
 	close   func()
 }
@@ -54,7 +59,7 @@ type server struct {
 // newServer connects to the database and Redis and wires the pipeline:
 // webhook → queue → engine → queue outbox → sender.
 func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, log: log}
+	s := &server{cfg: cfg, log: log, now: time.Now}
 	var closers []func()
 	s.close = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -118,9 +123,16 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db,
 	})
-	if err := resident.Register(s.engine, resident.Deps{
-		Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log,
-	}); err != nil {
+	// Team flows come before the resident's, so that a photo sent during a
+	// visit report goes to the report.
+	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db,
+		Texts: texts, Sessions: s.queue, Location: vietnam, Log: log,
+		Once: store.NewLocks(rdb, cfg.RedisPrefix)}
+	if err := team.Register(s.engine, s.team); err != nil {
+		return fail(fmt.Errorf("register team flows: %w", err))
+	}
+	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log}
+	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fail(fmt.Errorf("register resident flows: %w", err))
 	}
 	if err := s.engine.Check(); err != nil {
@@ -176,12 +188,49 @@ func (s *server) runWorkers(ctx context.Context) {
 		wg.Go(func() { s.tokens.RunRefresher(ctx) })
 	}
 	wg.Go(func() { s.releaseHeld(ctx) })
+	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.pushNudges) })
+	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.escalateStale) })
 	wg.Go(func() {
 		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.texts, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
 		}
 	})
 	wg.Wait()
+}
+
+// every runs f now and then at each interval until ctx ends.
+func (s *server) every(ctx context.Context, interval time.Duration, what string, f func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error(what, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pushNudges sends the weekly nudge to members with no activity.
+func (s *server) pushNudges(ctx context.Context) error {
+	out, err := team.Nudges(ctx, s.team, s.now())
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, out...)
+}
+
+// escalateStale tells team leaders and commune officers about help
+// requests nobody took within 48 hours.
+func (s *server) escalateStale(ctx context.Context) error {
+	out, err := resident.EscalateStale(ctx, s.resident, s.now())
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, out...)
 }
 
 // releaseHeld moves messages held for the night (or for any stored

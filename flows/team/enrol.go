@@ -1,0 +1,483 @@
+package team
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// Session Data keys of enrolment.
+const (
+	keyPhone       = "phone"
+	keyPerson      = "person"
+	keyName        = "name"
+	keyFormName    = "form_name" // the name a shared Zalo form carried
+	keyCommune     = "commune"
+	keyHamletID    = "hamlet_id"
+	keyHamletName  = "hamlet_name"
+	keyCommuneName = "commune_name"
+)
+
+// enrolFlow declares enrolment: the member gives their phone (typed or
+// shared), which is matched against the roster; they confirm who they
+// are and their Zalo is linked. Someone not on the roster says where they
+// live, and that hamlet's team leader is asked to approve them.
+func (t *teamFlows) enrolFlow() *flows.Flow {
+	return &flows.Flow{
+		Name:  FlowEnrol,
+		Title: "team.enrol.name_flow",
+		Begin: t.beginEnrol,
+		Steps: []*flows.Step{
+			{Name: "phone", Say: []string{"team.enrol.intro"}, Ask: "team.enrol.phone", Help: "team.enrol.phone_help",
+				Input: flows.InputPhone, Save: keyPhone, Then: t.afterPhone},
+			{Name: "confirm", Ask: "team.enrol.confirm", Help: "team.enrol.confirm_help", Input: flows.InputChoice,
+				Vars: t.confirmVars,
+				Choices: []flows.Choice{
+					{ID: "dungroi", Label: "team.btn.its_me", Words: []string{"dung", "dung roi", "dung vay", "phai", "co", "yes", "ok", "that s me"}, Run: t.link},
+					{ID: "khongphai", Label: "team.btn.not_me", Words: []string{"khong", "khong phai", "sai", "no", "not me"}, Run: notMe},
+				}},
+			{Name: "commune", Ask: "team.enrol.commune", Help: "team.enrol.place_help", Input: flows.InputChoice,
+				Options: t.communeChoices, Save: keyCommune, Then: t.chooseCommune},
+			{Name: "hamlet", Ask: "team.enrol.hamlet", Help: "team.enrol.place_help", Input: flows.InputChoice,
+				Options: t.hamletChoices, Save: keyHamletID, Then: chooseHamlet, Next: "fullname"},
+			{Name: "fullname", Ask: "team.enrol.fullname", Help: "team.enrol.fullname_help", Input: flows.InputChoice,
+				Free: true, MaxLen: 100, Options: formName, Save: keyName, Check: checkName, Then: t.addPending},
+		},
+	}
+}
+
+// beginEnrol answers someone whose Zalo is already on the roster.
+func (t *teamFlows) beginEnrol(c *flows.Ctx) error {
+	m, ok, err := whoami(c)
+	if err != nil {
+		return err
+	}
+	if ok {
+		names, err := t.teamNames(c, m.teams)
+		if err != nil {
+			return err
+		}
+		c.Reply(c.T("team.enrol.already", map[string]any{"name": m.person.FullName, "teams": names}),
+			c.Button("team.menu.report", cmdReport), c.Button("team.menu.team", cmdTeam), c.Button("common.menu", "menu"))
+		c.Done()
+		return nil
+	}
+	if _, roles, found, _ := c.Person(); found && len(roles) > 0 {
+		c.Reply(c.T("team.member.pending", nil), c.Button("common.menu", "menu"))
+		c.Done()
+	}
+	return nil
+}
+
+func (t *teamFlows) teamNames(c *flows.Ctx, ids []int64) (string, error) {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		team, err := t.deps.Teams.Team(c.Context(), id)
+		if err != nil {
+			return "", fmt.Errorf("team: %w", err)
+		}
+		names = append(names, team.Name)
+	}
+	return strings.Join(names, ", "), nil
+}
+
+// shareWords are what the engine's "send my Zalo number" button and its
+// typed forms look like.
+var shareWords = wordSet("chiase", "chia se", "gui so", "gui so zalo", "chia se so", "share", "share phone",
+	"share my number", "dung so zalo")
+
+// shareForm sends the request_user_info form with enrolment's own words
+// when a person at enrolment's phone question asks to share their number;
+// the engine's form speaks to residents.
+func (t *teamFlows) shareForm(c *flows.Ctx, text string) (bool, error) {
+	if c.FlowName() != FlowEnrol || c.StepName() != "phone" || !shareWords[vn.Fold(text)] {
+		return false, nil
+	}
+	c.RequestInfo("team.enrol.share_title", "team.enrol.share_subtitle")
+	c.Reply(c.T("flows.share.sent", nil))
+	return true, nil
+}
+
+// afterPhone looks the phone up in the rosters.
+func (t *teamFlows) afterPhone(c *flows.Ctx, in flows.Input) error {
+	if in.Info != nil && in.Info.Name != "" {
+		c.Set(keyFormName, clip(strings.TrimSpace(in.Info.Name), 100))
+	}
+	p, _, err := t.deps.Roster.PersonByPhone(c.Context(), in.Phone)
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		c.Reply(c.T("team.enrol.unknown", map[string]any{"phone": flows.DisplayPhone(in.Phone)}))
+		c.Goto("commune")
+		return nil
+	case err != nil:
+		return fmt.Errorf("person by phone: %w", err)
+	}
+	if p.ZaloUserID != nil && *p.ZaloUserID != "" && *p.ZaloUserID != c.UserID() {
+		c.Menu(c.T("team.enrol.other_zalo", nil))
+		return nil
+	}
+	c.Set(keyPerson, itoa(p.ID))
+	c.Set(keyName, p.FullName)
+	c.Goto("confirm")
+	return nil
+}
+
+// confirmVars describes the roster entry: its name and every role.
+func (t *teamFlows) confirmVars(c *flows.Ctx) map[string]any {
+	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), c.Get(keyPhone))
+	if err != nil {
+		return map[string]any{"roles": ""}
+	}
+	return map[string]any{"roles": t.describeRoles(c, roles)}
+}
+
+// describeRoles writes a person's roles, one a line: "Tổ trưởng, Tổ CNSCĐ
+// Ấp 1".
+func (t *teamFlows) describeRoles(c *flows.Ctx, roles []cnsbot.Role) string {
+	var lines []string
+	for _, r := range roles {
+		place := ""
+		if r.TeamID != nil {
+			if team, err := t.deps.Teams.Team(c.Context(), *r.TeamID); err == nil {
+				place = team.Name
+			}
+		} else if u, err := t.deps.Places.Unit(c.Context(), r.UnitID); err == nil {
+			place = u.Name
+		}
+		id := "team.enrol.role_line"
+		if !r.Approved {
+			id = "team.enrol.role_pending"
+		}
+		lines = append(lines, c.T(id, map[string]any{"role": c.T("team.role."+r.Role, nil), "place": place}))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// link links the person's Zalo to their roster entry.
+func (t *teamFlows) link(c *flows.Ctx) error {
+	id, ok := id64(c.Get(keyPerson))
+	if !ok {
+		c.Goto("phone")
+		return nil
+	}
+	err := t.deps.Roster.LinkZalo(c.Context(), id, c.UserID())
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.ECONFLICT:
+		c.Menu(c.T("team.enrol.zalo_taken", nil))
+		return nil
+	case cnsbot.ENOTFOUND:
+		c.Menu(c.T("team.enrol.gone", nil))
+		return nil
+	default:
+		return fmt.Errorf("link zalo: %w", err)
+	}
+	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), c.Get(keyPhone))
+	if err != nil {
+		return fmt.Errorf("person by phone: %w", err)
+	}
+	var teams, leads []int64
+	for _, r := range roles {
+		if r.Approved && r.TeamID != nil && (r.Role == cnsbot.RoleMember || r.Role == cnsbot.RoleLeader) {
+			teams = appendOnce(teams, *r.TeamID)
+			if r.Role == cnsbot.RoleLeader {
+				leads = appendOnce(leads, *r.TeamID)
+			}
+		}
+	}
+	name := c.Get(keyName)
+	if len(teams) == 0 {
+		c.Menu(c.T("team.enrol.linked_no_team", map[string]any{"name": name, "roles": t.describeRoles(c, roles)}))
+		return nil
+	}
+	names, err := t.teamNames(c, teams)
+	if err != nil {
+		return err
+	}
+	text := c.T("team.enrol.welcome", map[string]any{"name": name, "teams": names})
+	for _, id := range leads {
+		team, err := t.deps.Teams.Team(c.Context(), id)
+		if err != nil {
+			return fmt.Errorf("team: %w", err)
+		}
+		if team.GroupID == "" {
+			text += "\n\n" + c.T("team.progress.link_hint", map[string]any{"code": team.Code})
+		}
+	}
+	c.Reply(text, c.Button("team.menu.report", cmdReport), c.Button("team.menu.team", cmdTeam), c.Button("common.menu", "menu"))
+	c.Done()
+	return nil
+}
+
+func notMe(c *flows.Ctx) error {
+	c.Menu(c.T("team.enrol.not_me", nil))
+	return nil
+}
+
+func (t *teamFlows) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	units, err := t.deps.Places.Communes(c.Context())
+	if err != nil {
+		return nil, fmt.Errorf("communes: %w", err)
+	}
+	return placeChoices(units), nil
+}
+
+func (t *teamFlows) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	id, ok := unitID(c.Get(keyCommune))
+	if !ok {
+		return nil, nil
+	}
+	units, err := t.deps.Places.Hamlets(c.Context(), id)
+	if err != nil {
+		return nil, fmt.Errorf("hamlets: %w", err)
+	}
+	return placeChoices(units), nil
+}
+
+func (t *teamFlows) chooseCommune(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyCommuneName, in.Choice.Title)
+	c.Set(keyHamletID, "")
+	hamlets, err := t.hamletChoices(c)
+	if err != nil {
+		return err
+	}
+	if len(hamlets) == 0 {
+		// No hamlet on file means no team to join there: the commune is
+		// told instead.
+		return t.noTeam(c)
+	}
+	c.Goto("hamlet")
+	return nil
+}
+
+func chooseHamlet(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyHamletName, in.Choice.Title)
+	return nil
+}
+
+// unitPrefixes are the folded words in front of a unit's name that people
+// leave out ("Xã Tân Thành" typed "tan thanh").
+var unitPrefixes = [][]string{{"thi", "tran"}, {"xa"}, {"phuong"}, {"ap"}, {"khom"}}
+
+// placeChoices turns units into choices whose ids carry a letter, so that
+// a typed button number is never read as a unit id.
+func placeChoices(units []cnsbot.Unit) []flows.Choice {
+	out := make([]flows.Choice, 0, len(units))
+	for _, u := range units {
+		ch := flows.Choice{ID: "u" + strconv.FormatInt(u.ID, 10), Title: u.Name}
+		words := vn.Words(u.Name)
+		for _, p := range unitPrefixes {
+			if len(words) > len(p) && strings.Join(words[:len(p)], " ") == strings.Join(p, " ") {
+				ch.Words = append(ch.Words, strings.Join(words[len(p):], " "))
+			}
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func unitID(choiceID string) (int64, bool) {
+	return id64(strings.TrimPrefix(choiceID, "u"))
+}
+
+// formName offers the name from a shared Zalo form as a button.
+func formName(c *flows.Ctx) ([]flows.Choice, error) {
+	if n := c.Get(keyFormName); n != "" {
+		return []flows.Choice{{ID: "tenzalo", Title: n}}, nil
+	}
+	return nil, nil
+}
+
+// checkName accepts a name with letters in it and no digits.
+func checkName(c *flows.Ctx, in *flows.Input) string {
+	if in.Choice != nil {
+		in.Text = in.Choice.Title
+		return ""
+	}
+	in.Text = strings.Join(strings.Fields(in.Text), " ")
+	letters, digits := 0, 0
+	for _, r := range in.Text {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case unicode.IsDigit(r):
+			digits++
+		}
+	}
+	if letters < 2 || digits > 0 {
+		return "team.enrol.fullname_invalid"
+	}
+	return ""
+}
+
+// addPending records someone not on the roster as a pending member of
+// their hamlet's team and asks its leaders to approve them.
+func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
+	ctx := c.Context()
+	name := c.Get(keyName)
+	if in.Choice != nil {
+		name = in.Choice.Title
+		c.Set(keyName, name)
+	}
+	hamletID, _ := unitID(c.Get(keyHamletID))
+	teams, err := t.deps.Teams.TeamsOfHamlet(ctx, hamletID)
+	if err != nil {
+		return fmt.Errorf("teams of hamlet: %w", err)
+	}
+	if len(teams) == 0 {
+		return t.noTeam(c)
+	}
+	team := teams[0]
+	me := c.UserID()
+	err = t.deps.Roster.AddPendingMember(ctx, cnsbot.Person{FullName: name, Phone: c.Get(keyPhone), ZaloUserID: &me, Lang: c.Session().Lang}, team.ID)
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.ECONFLICT:
+		c.Menu(c.T("team.enrol.zalo_taken", nil))
+		return nil
+	case cnsbot.EINVALID:
+		t.deps.log().WarnContext(ctx, "pending member refused", "err", err)
+		c.Menu(c.T("team.enrol.refused", nil))
+		return nil
+	default:
+		return fmt.Errorf("add pending member: %w", err)
+	}
+	p, _, err := t.deps.Roster.PersonByPhone(ctx, c.Get(keyPhone))
+	if err != nil {
+		return fmt.Errorf("person by phone: %w", err)
+	}
+	leaders, err := t.deps.Roster.TeamLeaders(ctx, team.ID)
+	if err != nil {
+		return fmt.Errorf("team leaders: %w", err)
+	}
+	data := map[string]any{"name": p.FullName, "phone": flows.DisplayPhone(p.Phone), "team": team.Name,
+		"place": c.Get(keyHamletName) + ", " + c.Get(keyCommuneName), "id": p.ID}
+	told := 0
+	for _, l := range leaders {
+		if l.ZaloUserID == nil || *l.ZaloUserID == "" {
+			continue
+		}
+		lang := langOr(l.Lang)
+		c.Send(cnsbot.Outgoing{
+			ID: "enrol:" + itoa(p.ID) + ":" + itoa(l.ID), To: cnsbot.Recipient{UserID: *l.ZaloUserID},
+			Kind: cnsbot.MsgList, Text: t.deps.Texts.T(lang, "team.enrol.leader_notice", data),
+			Buttons: []cnsbot.Button{{Title: t.deps.Texts.T(lang, "team.btn.approve", nil), Payload: "#" + cmdApprove + " " + itoa(p.ID)}},
+			// No fallback to the team's group: the notice carries a phone.
+			Purpose: "notify", Lang: lang,
+		})
+		told++
+	}
+	if told == 0 {
+		t.deps.log().WarnContext(ctx, "no team leader reachable for a pending member", "team", team.ID)
+	}
+	c.Menu(c.T("team.enrol.pending_sent", map[string]any{"team": team.Name}))
+	return nil
+}
+
+// noTeam tells the commune's officers that someone from a hamlet without
+// a team wants to help, and tells the person.
+func (t *teamFlows) noTeam(c *flows.Ctx) error {
+	ctx := c.Context()
+	communeID, _ := unitID(c.Get(keyCommune))
+	officers, err := t.deps.Roster.CommuneOfficers(ctx, communeID)
+	if err != nil {
+		return fmt.Errorf("commune officers: %w", err)
+	}
+	place := strings.Trim(c.Get(keyHamletName)+", "+c.Get(keyCommuneName), ", ")
+	for _, o := range officers {
+		if o.ZaloUserID == nil || *o.ZaloUserID == "" {
+			continue
+		}
+		lang := langOr(o.Lang)
+		c.Send(cnsbot.Outgoing{
+			To: cnsbot.Recipient{UserID: *o.ZaloUserID}, Kind: cnsbot.MsgText, Purpose: "notify", Lang: lang,
+			Text: t.deps.Texts.T(lang, "team.enrol.officer_notice", map[string]any{
+				"name": c.Get(keyName), "phone": flows.DisplayPhone(c.Get(keyPhone)), "place": place}),
+		})
+	}
+	c.Menu(c.T("team.enrol.no_team", map[string]any{"place": place}))
+	return nil
+}
+
+// enrolCommand starts enrolment on "đăng ký" typed alone (and not as the
+// answer to a question), or its button.
+func (t *teamFlows) enrolCommand(c *flows.Ctx, args string) (bool, error) {
+	if strings.TrimSpace(args) != "" || t.typing(c) {
+		return false, nil
+	}
+	c.Start(FlowEnrol, "", nil)
+	return true, nil
+}
+
+// approveCommand is a leader's "duyệt 123": the pending member 123 of one
+// of their teams is approved and told.
+func (t *teamFlows) approveCommand(c *flows.Ctx, args string) (bool, error) {
+	id, ok := id64(strings.TrimSpace(args))
+	if !ok {
+		return false, nil
+	}
+	ctx := c.Context()
+	m, _, err := whoami(c)
+	if err != nil {
+		return false, err
+	}
+	if len(m.leads) == 0 {
+		c.Reply(c.T("team.approve.leaders_only", nil))
+		return true, nil
+	}
+	for _, teamID := range m.leads {
+		team, err := t.deps.Teams.Team(ctx, teamID)
+		if err != nil {
+			return false, fmt.Errorf("team: %w", err)
+		}
+		members, err := t.deps.Roster.TeamMembers(ctx, teamID)
+		if err != nil {
+			return false, fmt.Errorf("team members: %w", err)
+		}
+		if i := slices.IndexFunc(members, func(p cnsbot.Person) bool { return p.ID == id }); i >= 0 {
+			// Approved already (a second tap): nobody is told twice.
+			c.Reply(c.T("team.approve.already", map[string]any{"name": members[i].FullName, "team": team.Name}))
+			return true, nil
+		}
+		err = t.deps.Roster.ApproveMember(ctx, id, teamID)
+		if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("approve member: %w", err)
+		}
+		members, err = t.deps.Roster.TeamMembers(ctx, teamID)
+		if err != nil {
+			return false, fmt.Errorf("team members: %w", err)
+		}
+		name := ""
+		for _, p := range members {
+			if p.ID != id {
+				continue
+			}
+			name = p.FullName
+			if p.ZaloUserID != nil && *p.ZaloUserID != "" {
+				lang := langOr(p.Lang)
+				c.Send(cnsbot.Outgoing{
+					ID: "approved:" + itoa(id) + ":" + itoa(teamID), To: cnsbot.Recipient{UserID: *p.ZaloUserID},
+					Kind: cnsbot.MsgList, Purpose: "notify", Lang: lang,
+					Text: t.deps.Texts.T(lang, "team.approve.welcome", map[string]any{"team": team.Name, "leader": m.person.FullName}),
+					Buttons: []cnsbot.Button{
+						{Title: t.deps.Texts.T(lang, "team.menu.report", nil), Payload: "#" + cmdReport},
+						{Title: t.deps.Texts.T(lang, "team.menu.team", nil), Payload: "#" + cmdTeam},
+					},
+				})
+			}
+		}
+		c.Reply(c.T("team.approve.done", map[string]any{"name": name, "team": team.Name}))
+		return true, nil
+	}
+	c.Reply(c.T("team.approve.not_found", map[string]any{"id": id}))
+	return true, nil
+}

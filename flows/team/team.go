@@ -1,0 +1,311 @@
+// Package team holds the conversations of the community digital technology
+// teams' members: enrolment against the roster, household visit reports
+// (step by step, or in one line), their week and their team's progress,
+// taking and closing residents' help requests, a weekly nudge for members
+// who went quiet, and the team's Zalo group, where the bot answers only
+// when addressed.
+//
+// Everything a person reads lives in locales/team.*.toml; the Go code
+// names message ids only.
+package team
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/resident"
+	"github.com/camau-cns/cnsbot/locales"
+)
+
+// Roster finds people and changes their membership. Lookups that find
+// nothing return an ENOTFOUND *cnsbot.Error.
+type Roster interface {
+	PersonByZalo(ctx context.Context, zaloUserID string) (cnsbot.Person, []cnsbot.Role, error)
+	PersonByPhone(ctx context.Context, phone string) (cnsbot.Person, []cnsbot.Role, error)
+	LinkZalo(ctx context.Context, personID int64, zaloUserID string) error
+	TeamMembers(ctx context.Context, teamID int64) ([]cnsbot.Person, error)
+	TeamLeaders(ctx context.Context, teamID int64) ([]cnsbot.Person, error)
+	CommuneOfficers(ctx context.Context, communeID int64) ([]cnsbot.Person, error)
+	AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int64) error
+	ApproveMember(ctx context.Context, personID, teamID int64) error
+}
+
+// Teams finds teams and links their Zalo groups.
+type Teams interface {
+	Team(ctx context.Context, id int64) (cnsbot.Team, error)
+	TeamByCode(ctx context.Context, code string) (cnsbot.Team, error)
+	TeamByGroup(ctx context.Context, groupID string) (cnsbot.Team, error)
+	TeamsOfHamlet(ctx context.Context, hamletID int64) ([]cnsbot.Team, error)
+	LinkGroup(ctx context.Context, teamID int64, groupID string) error
+}
+
+// Places lists communes and hamlets, for someone who is not on a roster
+// yet and for the weekly walk over the teams.
+type Places interface {
+	Communes(ctx context.Context) ([]cnsbot.Unit, error)
+	Hamlets(ctx context.Context, communeID int64) ([]cnsbot.Unit, error)
+	Unit(ctx context.Context, id int64) (cnsbot.Unit, error)
+}
+
+// Visits records household visits and sums them up. RecordVisit is
+// idempotent on v.SourceEvent and counts a household once per team.
+type Visits interface {
+	RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, err error)
+	RecentHouseholds(ctx context.Context, personID int64, n int) ([]string, error)
+	MemberWeek(ctx context.Context, personID int64, weekStart time.Time) (days int, minutes int, err error)
+	TeamProgress(ctx context.Context, teamID int64) (guided int, households int, err error)
+	LastActivity(ctx context.Context) (map[int64]time.Time, error)
+}
+
+// HelpDesk is the members' side of residents' help requests.
+type HelpDesk interface {
+	HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error)
+	TakeHelpRequest(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error)
+	CloseHelpRequest(ctx context.Context, code string, personID int64, outcome string) (cnsbot.HelpRequest, error)
+	OpenHelpRequests(ctx context.Context, hamletID int64) ([]cnsbot.HelpRequest, error)
+}
+
+// WeekVisits lists a team's visits in [from, to). It is optional: with it
+// the group's "#tuan" shows the week's reports and households; without it,
+// each member's days and hours.
+type WeekVisits interface {
+	TeamVisits(ctx context.Context, teamID int64, from, to time.Time) ([]cnsbot.Visit, error)
+}
+
+// Claimer takes a named claim for ttl unless someone holds it (a
+// *store.Locks). Nudges uses it so that each nudge is handed out once.
+type Claimer interface {
+	TryLock(ctx context.Context, name string, ttl time.Duration) (unlock func(), ok bool, err error)
+}
+
+// Deps is what the team flows need. *store.DB is the Roster, Teams,
+// Places, Visits and HelpDesk.
+type Deps struct {
+	Roster   Roster
+	Teams    Teams
+	Places   Places
+	Visits   Visits
+	HelpDesk HelpDesk
+	// Texts renders messages to people outside the conversation.
+	Texts *locales.Bundle
+	// Sessions tells the language of a resident who is told that their
+	// request was taken or closed; Vietnamese without it.
+	Sessions flows.Sessions
+	// Location is where days and weeks begin, and where daytime is for the
+	// nudges; default UTC+7 (Asia/Ho_Chi_Minh).
+	Location *time.Location
+	// Names are more names that address the bot in a group, besides
+	// "cnsbot" and "bot" (the OA's name, say).
+	Names []string
+	// Week is optional; see WeekVisits.
+	Week WeekVisits
+	// Once is optional; see Nudges.
+	Once Claimer
+	Log  *slog.Logger
+}
+
+func (d Deps) log() *slog.Logger {
+	if d.Log == nil {
+		return slog.Default()
+	}
+	return d.Log
+}
+
+func (d Deps) loc() *time.Location {
+	if d.Location == nil {
+		return time.FixedZone("ICT", 7*3600)
+	}
+	return d.Location
+}
+
+func (d Deps) resident() resident.Deps {
+	return resident.Deps{Texts: d.Texts, Sessions: d.Sessions, Log: d.Log}
+}
+
+// Names of the team flows, as stored in sessions.
+const (
+	FlowEnrol  = "enrol"
+	FlowVisit  = "visit"
+	FlowClose  = "close"
+	FlowMember = "member"
+)
+
+// Register adds the team flows, their menu items, the members' commands,
+// the group handler and the handlers of group events and photos. The
+// engine must have a Directory (Options.Directory) for roles to be seen.
+func Register(e *flows.Engine, deps Deps) error {
+	if deps.Roster == nil || deps.Teams == nil || deps.Places == nil || deps.Visits == nil ||
+		deps.HelpDesk == nil || deps.Texts == nil {
+		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk and Texts are required")
+	}
+	t := &teamFlows{deps: deps, names: botNames(deps.Names), engine: e}
+	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow()} {
+		e.Register(f)
+	}
+	e.MenuItem(flows.MenuItem{ID: cmdReport, Label: "team.menu.report", Order: 1, Flow: FlowVisit,
+		Words: []string{"bao cao tham ho", "report a visit", "visit report"}, Show: t.isMember})
+	e.MenuItem(flows.MenuItem{ID: cmdTeam, Label: "team.menu.team", Order: 2, Flow: FlowMember,
+		Words: []string{"viec cua to", "to cua toi", "my team"}, Show: t.isMember})
+	// Not "đăng ký" alone: at the menu, "đăng ký vneid" is a resident's.
+	e.MenuItem(flows.MenuItem{ID: cmdEnrol, Label: "team.menu.enrol", Order: 900, Flow: FlowEnrol,
+		Words: []string{"dang ky thanh vien", "thanh vien to", "join the team"}, Show: t.notEnrolled})
+
+	// Step input first: in the steps that read lists and durations, a
+	// typed "1 3" or "2" means areas 1 and 3, or two hours, not the
+	// buttons numbered so on the page shown.
+	e.Command(flows.Command{Name: "team-step-input", Match: whole, Run: t.stepInput})
+	e.Command(flows.Command{Name: "team-share", Match: whole, Run: t.shareForm})
+	e.Command(flows.Command{Name: "team-enrol", Match: flows.Prefix(enrolWords...), Run: t.enrolCommand})
+	e.Command(flows.Command{Name: "team-approve", Match: flows.Prefix(approveWords...), Run: t.approveCommand})
+	e.Command(flows.Command{Name: "team-report", Match: flows.Prefix(reportWords...), Run: t.reportCommand})
+	e.Command(flows.Command{Name: "team-week", Match: flows.Prefix(weekWords...), Run: t.weekCommand})
+	e.Command(flows.Command{Name: "team-progress", Match: flows.Prefix(progressWords...), Run: t.progressCommand})
+	e.Command(flows.Command{Name: "team-requests", Match: flows.Prefix(requestsWords...), Run: t.requestsCommand})
+	e.Command(flows.Command{Name: "team-take", Match: flows.Prefix(takeWords...), Run: t.takeCommand})
+	e.Command(flows.Command{Name: "team-close", Match: flows.Prefix(closeWords...), Run: t.closeCommand})
+	e.OnGroup(t.onGroup)
+	e.OnEvent(cnsbot.KindGroup, t.onGroupEvent)
+	e.OnEvent(cnsbot.KindMedia, t.onMedia)
+	return nil
+}
+
+// teamFlows carries the dependencies into the flows' callbacks.
+type teamFlows struct {
+	deps  Deps
+	names [][]string
+	// engine tells which questions take free text (see typing).
+	engine *flows.Engine
+}
+
+// Payload ids of the team's commands and menu items; each is also typed.
+const (
+	cmdReport   = "bc"
+	cmdTeam     = "to"
+	cmdEnrol    = "dangky"
+	cmdWeek     = "tuancuatoi"
+	cmdProgress = "tiendo"
+	cmdRequests = "yeucau"
+	cmdTake     = "nhan"
+	cmdClose    = "xong"
+	cmdApprove  = "duyet"
+)
+
+// Typed forms of the commands, matched folded as whole words at the start
+// of a message. Longer phrases come first.
+var (
+	enrolWords    = []string{cmdEnrol, "dang ky thanh vien", "dang ky", "ghi danh", "enrol", "enroll", "register", "sign up"}
+	approveWords  = []string{cmdApprove, "approve"}
+	reportWords   = []string{"bao cao tham ho", "bao cao", cmdReport, "report"}
+	weekWords     = []string{cmdWeek, "tuan cua toi", "tuan nay", "my week"}
+	progressWords = []string{cmdProgress, "tien do", "progress"}
+	requestsWords = []string{cmdRequests, "yeu cau", "requests", "help requests"}
+	takeWords     = []string{cmdTake, "take"}
+	closeWords    = []string{cmdClose, "done"}
+)
+
+func whole(text string) (string, bool) { return text, true }
+
+// member is the person who acted, with the teams they belong to.
+type member struct {
+	person cnsbot.Person
+	roles  []cnsbot.Role
+	// teams are the ids of the teams they are an approved member or
+	// leader of, in the roster's order.
+	teams []int64
+	// leads are the teams they lead.
+	leads []int64
+}
+
+func (m member) inTeam(id int64) bool { return slices.Contains(m.teams, id) }
+
+// whoami returns the person who acted and their teams; ok is false for
+// someone who is not an approved member or leader of any team.
+func whoami(c *flows.Ctx) (member, bool, error) {
+	p, roles, found, err := c.Person()
+	if err != nil {
+		return member{}, false, err
+	}
+	if !found {
+		return member{}, false, nil
+	}
+	m := member{person: p, roles: roles}
+	for _, r := range roles {
+		if !r.Approved || r.TeamID == nil {
+			continue
+		}
+		switch r.Role {
+		case cnsbot.RoleLeader:
+			m.leads = appendOnce(m.leads, *r.TeamID)
+			m.teams = appendOnce(m.teams, *r.TeamID)
+		case cnsbot.RoleMember:
+			m.teams = appendOnce(m.teams, *r.TeamID)
+		}
+	}
+	return m, len(m.teams) > 0, nil
+}
+
+func appendOnce(list []int64, id int64) []int64 {
+	if slices.Contains(list, id) {
+		return list
+	}
+	return append(list, id)
+}
+
+// isMember shows the members' menu items. A failed lookup hides them.
+func (t *teamFlows) isMember(c *flows.Ctx) bool {
+	_, ok, err := whoami(c)
+	if err != nil {
+		t.deps.log().WarnContext(c.Context(), "member lookup for menu", "err", err)
+	}
+	return ok
+}
+
+// notEnrolled shows "enrol" to people whose Zalo is on no roster.
+func (t *teamFlows) notEnrolled(c *flows.Ctx) bool {
+	_, _, found, err := c.Person()
+	if err != nil {
+		t.deps.log().WarnContext(c.Context(), "person lookup for menu", "err", err)
+		return false
+	}
+	return !found
+}
+
+// notMember answers someone who is not (yet) a member and typed a
+// member's command.
+func (t *teamFlows) notMember(c *flows.Ctx) {
+	_, roles, found, _ := c.Person()
+	if found && len(roles) > 0 && pendingOnly(roles) {
+		c.Reply(c.T("team.member.pending", nil), c.Button("common.menu", "menu"))
+		return
+	}
+	c.Reply(c.T("team.member.only", nil), c.Button("team.menu.enrol", cmdEnrol), c.Button("common.menu", "menu"))
+}
+
+func pendingOnly(roles []cnsbot.Role) bool {
+	for _, r := range roles {
+		if r.Approved {
+			return false
+		}
+	}
+	return true
+}
+
+func langOr(lang string) string {
+	if lang == "" {
+		return "vi"
+	}
+	return lang
+}
+
+func id64(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

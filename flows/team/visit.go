@@ -1,0 +1,679 @@
+package team
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// Session Data keys of a visit report.
+const (
+	keyTeam      = "team"
+	keyHousehold = "household"
+	keyAreas     = "areas" // comma-separated cnsbot.Area* values
+	keyPeople    = "people"
+	keyMinutes   = "minutes"
+	keyPhoto     = "photo"
+	keyLat       = "lat"
+	keyLng       = "lng"
+	keyNote      = "note"
+	keyHamlet    = "hamlet" // the hamlet a one-line report named
+	// keyQuick marks a report that began as one line: only what it lacks
+	// is asked, and the optional photo and note are skipped.
+	keyQuick = "quick"
+)
+
+// visitOrder is the order of the visit report's questions.
+var visitOrder = []string{"household", "areas", "people", "minutes", "media", "note", "summary"}
+
+// visitFlow declares the household visit report: which household, what
+// was guided, how many people, how long, an optional photo or location and
+// note, and a summary to confirm or edit.
+func (t *teamFlows) visitFlow() *flows.Flow {
+	return &flows.Flow{
+		Name:      FlowVisit,
+		Title:     "team.visit.name",
+		Start:     "household",
+		Resumable: true,
+		Begin:     t.beginVisit,
+		Steps: []*flows.Step{
+			{Name: "team", Ask: "team.visit.team", Help: "team.visit.team_help", Input: flows.InputChoice,
+				Options: t.teamChoices, Then: t.chooseTeam},
+			{Name: "household", Ask: "team.visit.household", Help: "team.visit.household_help", Input: flows.InputChoice,
+				Free: true, MaxLen: maxHouseholdLen, Options: t.recentChoices, Save: keyHousehold, Check: checkHousehold,
+				Then: t.chooseHousehold},
+			{Name: "areas", Ask: "team.visit.areas", Help: "team.visit.areas_help", Input: flows.InputChoice,
+				Options: areaChoices, Vars: areaVars},
+			{Name: "people", Ask: "team.visit.people", Help: "team.visit.people_help", Input: flows.InputChoice,
+				Free: true, Choices: peopleChoices, Save: keyPeople, Check: checkPeople, Then: advance("people")},
+			minutesStep(advance("minutes")),
+			{Name: "media", Ask: "team.visit.media", Help: "team.visit.media_help", Input: flows.InputChoice,
+				Options: mediaChoices, Vars: mediaVars},
+			{Name: "note", Ask: "team.visit.note", Help: "team.visit.note_help", Input: flows.InputChoice,
+				Free: true, MaxLen: maxNoteLen, Save: keyNote, Then: chooseNote,
+				Choices: []flows.Choice{{ID: "boqua", Label: "team.btn.skip", Words: skipWords}}},
+			{Name: "summary", Ask: "team.visit.summary", Help: "team.visit.summary_help", Input: flows.InputChoice,
+				Vars: t.summaryVars,
+				Choices: []flows.Choice{
+					{ID: "luu", Label: "team.btn.save", Words: []string{"gui", "luu", "dong y", "dung roi", "dung", "xac nhan", "ok", "yes", "save", "send", "confirm"},
+						Run: t.saveVisit},
+					{ID: "sua", Label: "team.btn.edit", Words: []string{"sua", "chinh sua", "sai", "doi", "edit", "change"}, Next: "edit"},
+					{ID: "huy", Label: "common.cancel"},
+				}},
+			{Name: "edit", Ask: "team.visit.edit", Help: "team.visit.summary_help", Input: flows.InputChoice,
+				Choices: []flows.Choice{
+					{ID: "ho", Label: "team.field.household", Words: []string{"ho", "nha", "dia chi", "household", "address"}, Run: edit("household")},
+					{ID: "noidung", Label: "team.field.areas", Words: []string{"noi dung", "huong dan gi", "linh vuc", "areas", "what"}, Run: edit("areas")},
+					{ID: "songuoi", Label: "team.field.people", Words: []string{"so nguoi", "nguoi", "people"}, Run: edit("people")},
+					{ID: "thoigian", Label: "team.field.minutes", Words: []string{"thoi gian", "phut", "gio", "time", "minutes"}, Run: edit("minutes")},
+					{ID: "anh", Label: "team.field.media", Words: []string{"anh", "hinh", "vi tri", "photo", "location"}, Run: edit("media")},
+					{ID: "ghichu", Label: "team.field.note", Words: []string{"ghi chu", "note"}, Run: edit("note")},
+				}},
+		},
+	}
+}
+
+// minutesStep asks how long the visit took; then runs after a good answer.
+// Typed answers are read by stepInput before the engine sees them.
+func minutesStep(then func(c *flows.Ctx, in flows.Input) error) *flows.Step {
+	return &flows.Step{Name: "minutes", Ask: "team.visit.minutes", Help: "team.visit.minutes_help", Input: flows.InputChoice,
+		Free: true, Save: keyMinutes, Check: checkMinutes, Then: then,
+		Choices: []flows.Choice{
+			{ID: "15", Label: "team.minutes.15"},
+			{ID: "30", Label: "team.minutes.30"},
+			{ID: "60", Label: "team.minutes.60"},
+			{ID: "90", Label: "team.minutes.90"},
+			{ID: "120", Label: "team.minutes.120"},
+		}}
+}
+
+var skipWords = []string{"bo qua", "skip", "khong co", "khong", "ko", "thoi", "none", "no"}
+
+func edit(step string) func(c *flows.Ctx) error {
+	return func(c *flows.Ctx) error {
+		c.Edit(step, "summary")
+		return nil
+	}
+}
+
+// nextVisitStep returns the question after from. A report that began as
+// one line skips what it already says and the optional questions.
+func nextVisitStep(c *flows.Ctx, from string) string {
+	quick := c.Get(keyQuick) != ""
+	for i := slices.Index(visitOrder, from) + 1; i < len(visitOrder); i++ {
+		switch step := visitOrder[i]; step {
+		case "media", "note":
+			if !quick {
+				return step
+			}
+		case "summary":
+			return step
+		default:
+			if !quick || c.Get(step) == "" {
+				return step
+			}
+		}
+	}
+	return "summary"
+}
+
+// advance moves on from a step, or back to the summary when the person is
+// changing an answer from there.
+func advance(from string) func(c *flows.Ctx, in flows.Input) error {
+	return func(c *flows.Ctx, _ flows.Input) error {
+		c.Continue(nextVisitStep(c, from))
+		return nil
+	}
+}
+
+// beginVisit checks that the person is a member, picks their team and,
+// for a report begun in one line, starts at its first missing answer.
+func (t *teamFlows) beginVisit(c *flows.Ctx) error {
+	m, ok, err := whoami(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		t.notMember(c)
+		c.Done()
+		return nil
+	}
+	if id, ok := id64(c.Get(keyTeam)); !ok || !m.inTeam(id) {
+		c.Set(keyTeam, "")
+		team, err := t.teamFor(c, m, c.Get(keyHamlet))
+		if err != nil {
+			return err
+		}
+		if team == 0 {
+			c.Goto("team")
+			return nil
+		}
+		c.Set(keyTeam, itoa(team))
+	}
+	if err := t.settleHamlet(c); err != nil {
+		return err
+	}
+	if c.Get(keyQuick) != "" {
+		c.Goto(nextVisitStep(c, ""))
+	}
+	return nil
+}
+
+// teamFor returns the team a member reports for: their only team, or the
+// one whose hamlet the report names; 0 when they must choose.
+func (t *teamFlows) teamFor(c *flows.Ctx, m member, hamlet string) (int64, error) {
+	if len(m.teams) == 1 {
+		return m.teams[0], nil
+	}
+	if hamlet == "" {
+		return 0, nil
+	}
+	for _, id := range m.teams {
+		same, err := t.teamInHamlet(c, id, hamlet)
+		if err != nil {
+			return 0, err
+		}
+		if same {
+			return id, nil
+		}
+	}
+	return 0, nil
+}
+
+// teamInHamlet reports whether a team's hamlet is the one named ("ấp 3"
+// and "3" both name "Ấp 3").
+func (t *teamFlows) teamInHamlet(c *flows.Ctx, teamID int64, hamlet string) (bool, error) {
+	team, err := t.deps.Teams.Team(c.Context(), teamID)
+	if err != nil {
+		return false, fmt.Errorf("team: %w", err)
+	}
+	u, err := t.deps.Places.Unit(c.Context(), team.HamletID)
+	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("hamlet of team: %w", err)
+	}
+	return bareHamlet(u.Name) == bareHamlet(hamlet), nil
+}
+
+// bareHamlet folds a hamlet's name without its "ấp"/"khóm".
+func bareHamlet(name string) string {
+	w := vn.Words(name)
+	if len(w) > 1 && hamletWords[w[0]] {
+		w = w[1:]
+	}
+	return strings.Join(w, " ")
+}
+
+// settleHamlet keeps a hamlet that the one-line report named but that is
+// not the team's own with the household ("nhà ông Năm (ấp 3)"), so the
+// information is not lost.
+func (t *teamFlows) settleHamlet(c *flows.Ctx) error {
+	hamlet := c.Get(keyHamlet)
+	id, ok := id64(c.Get(keyTeam))
+	if hamlet == "" || !ok {
+		return nil
+	}
+	c.Set(keyHamlet, "")
+	same, err := t.teamInHamlet(c, id, hamlet)
+	if err != nil {
+		return err
+	}
+	if h := c.Get(keyHousehold); !same && h != "" {
+		c.Set(keyHousehold, clip(h+" ("+hamlet+")", maxHouseholdLen))
+	}
+	return nil
+}
+
+func (t *teamFlows) teamChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	m, _, err := whoami(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]flows.Choice, 0, len(m.teams))
+	for _, id := range m.teams {
+		team, err := t.deps.Teams.Team(c.Context(), id)
+		if err != nil {
+			return nil, fmt.Errorf("team: %w", err)
+		}
+		out = append(out, flows.Choice{ID: "t" + itoa(id), Title: team.Name})
+	}
+	return out, nil
+}
+
+func (t *teamFlows) chooseTeam(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyTeam, strings.TrimPrefix(in.Choice.ID, "t"))
+	if err := t.settleHamlet(c); err != nil {
+		return err
+	}
+	c.Continue(nextVisitStep(c, "team"))
+	return nil
+}
+
+// recentChoices suggests the households the member visited last.
+func (t *teamFlows) recentChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	m, ok, err := whoami(c)
+	if err != nil || !ok {
+		return nil, err
+	}
+	recent, err := t.deps.Visits.RecentHouseholds(c.Context(), m.person.ID, 4)
+	if err != nil {
+		return nil, fmt.Errorf("recent households: %w", err)
+	}
+	out := make([]flows.Choice, 0, len(recent))
+	for i, h := range recent {
+		out = append(out, flows.Choice{ID: "h" + strconv.Itoa(i+1), Title: h})
+	}
+	return out, nil
+}
+
+// checkHousehold accepts a household with a letter or digit in it.
+func checkHousehold(_ *flows.Ctx, in *flows.Input) string {
+	if in.Choice != nil {
+		return ""
+	}
+	in.Text = strings.Join(strings.Fields(in.Text), " ")
+	if !strings.ContainsFunc(in.Text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return "team.visit.household_invalid"
+	}
+	return ""
+}
+
+// chooseHousehold keeps a suggested household by its name and reads a
+// whole one-line report typed at this question.
+func (t *teamFlows) chooseHousehold(c *flows.Ctx, in flows.Input) error {
+	if in.Choice != nil {
+		c.Set(keyHousehold, in.Choice.Title)
+		c.Continue(nextVisitStep(c, "household"))
+		return nil
+	}
+	if r, _ := ParseReport(in.Text); r.Household != "" && (len(r.Areas) > 0 || r.People > 0 || r.Minutes > 0) {
+		prefill(c, r)
+		c.Set(keyQuick, "1")
+		if err := t.settleHamlet(c); err != nil {
+			return err
+		}
+	}
+	c.Continue(nextVisitStep(c, "household"))
+	return nil
+}
+
+// prefill puts what a one-line report says into the session.
+func prefill(c *flows.Ctx, r Report) {
+	set := func(key, value string) {
+		if value != "" {
+			c.Set(key, value)
+		}
+	}
+	set(keyHousehold, r.Household)
+	set(keyAreas, strings.Join(r.Areas, ","))
+	if r.People > 0 {
+		set(keyPeople, strconv.Itoa(r.People))
+	}
+	if r.Minutes > 0 {
+		set(keyMinutes, strconv.Itoa(r.Minutes))
+	}
+	set(keyNote, r.Note)
+	set(keyHamlet, r.Hamlet)
+}
+
+// selectedAreas returns the areas chosen so far.
+func selectedAreas(c *flows.Ctx) []string {
+	var out []string
+	for a := range strings.SplitSeq(c.Get(keyAreas), ",") {
+		if slices.Contains(cnsbot.Areas, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// areaChoices offers "done" once something is chosen, then the areas not
+// chosen yet; tapping one adds it and asks again.
+func areaChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	chosen := selectedAreas(c)
+	var out []flows.Choice
+	if len(chosen) > 0 {
+		out = append(out, flows.Choice{ID: "xong", Label: "team.btn.done",
+			Words: []string{"xong", "xong roi", "du roi", "het", "vay thoi", "done", "finish", "that s all"},
+			Run:   func(c *flows.Ctx) error { return advance("areas")(c, flows.Input{}) }})
+	}
+	for _, a := range cnsbot.Areas {
+		if slices.Contains(chosen, a) {
+			continue
+		}
+		out = append(out, flows.Choice{ID: a, Label: "team.area." + a, Words: areaPhrases[a], Run: addArea(a)})
+	}
+	return out, nil
+}
+
+func addArea(area string) func(c *flows.Ctx) error {
+	return func(c *flows.Ctx) error {
+		c.Set(keyAreas, strings.Join(sortAreas(append(selectedAreas(c), area)), ","))
+		c.Reprompt("")
+		return nil
+	}
+}
+
+// areaVars shows the numbered list of areas until something is chosen,
+// then what is chosen.
+func areaVars(c *flows.Ctx) map[string]any {
+	chosen := selectedAreas(c)
+	list := ""
+	if len(chosen) == 0 {
+		var b strings.Builder
+		for i, a := range cnsbot.Areas {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "%d. %s", i+1, c.T("team.area."+a, nil))
+		}
+		list = b.String()
+	}
+	return map[string]any{"list": list, "chosen": areaNames(c.T, chosen)}
+}
+
+// areaNames lists areas by their names in a language.
+func areaNames(tr func(string, map[string]any) string, areas []string) string {
+	names := make([]string, 0, len(areas))
+	for _, a := range areas {
+		names = append(names, tr("team.area."+a, nil))
+	}
+	return strings.Join(names, ", ")
+}
+
+var peopleChoices = []flows.Choice{
+	{ID: "1", Label: "team.people.1"},
+	{ID: "2", Label: "team.people.2"},
+	{ID: "3", Label: "team.people.3"},
+	{ID: "4", Label: "team.people.4"},
+}
+
+func checkPeople(_ *flows.Ctx, in *flows.Input) string {
+	if in.Choice != nil {
+		return ""
+	}
+	n, ok := ParsePeople(in.Text)
+	if !ok {
+		return "team.visit.people_invalid"
+	}
+	in.Text = strconv.Itoa(n)
+	return ""
+}
+
+func checkMinutes(_ *flows.Ctx, in *flows.Input) string {
+	if in.Choice != nil {
+		return ""
+	}
+	m, ok := ParseDuration(in.Text)
+	if !ok {
+		return "team.visit.minutes_invalid"
+	}
+	in.Text = strconv.Itoa(m)
+	return ""
+}
+
+// mediaChoices is one button: "skip" until something is attached, "next"
+// after.
+func mediaChoices(c *flows.Ctx) ([]flows.Choice, error) {
+	label := "team.btn.skip"
+	if c.Get(keyPhoto) != "" || c.Get(keyLat) != "" {
+		label = "team.btn.next"
+	}
+	return []flows.Choice{{ID: "tiep", Label: label,
+		Words: append([]string{"tiep", "tiep tuc", "xong", "next", "continue", "done"}, skipWords...),
+		Run:   func(c *flows.Ctx) error { return advance("media")(c, flows.Input{}) }}}, nil
+}
+
+func mediaVars(c *flows.Ctx) map[string]any {
+	return map[string]any{"attached": attachedText(c)}
+}
+
+// attachedText says what is attached to the report so far, or "".
+func attachedText(c *flows.Ctx) string {
+	var parts []string
+	if c.Get(keyPhoto) != "" {
+		parts = append(parts, c.T("team.visit.has_photo", nil))
+	}
+	if c.Get(keyLat) != "" {
+		parts = append(parts, c.T("team.visit.has_location", nil))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func chooseNote(c *flows.Ctx, in flows.Input) error {
+	if in.Choice != nil {
+		c.Set(keyNote, "")
+	}
+	c.Continue("summary")
+	return nil
+}
+
+// onMedia keeps a photo or location sent while a member fills in a report.
+func (t *teamFlows) onMedia(c *flows.Ctx) (bool, error) {
+	if c.Event.IsGroup() || c.FlowName() != FlowVisit {
+		return false, nil
+	}
+	lead := ""
+	for _, a := range c.Event.Attachments {
+		switch {
+		case a.Type == "image" && a.URL != "":
+			c.Set(keyPhoto, a.URL)
+			lead = "team.visit.photo_kept"
+		case a.Type == "location" && (a.Latitude != 0 || a.Longitude != 0):
+			c.Set(keyLat, strconv.FormatFloat(a.Latitude, 'f', -1, 64))
+			c.Set(keyLng, strconv.FormatFloat(a.Longitude, 'f', -1, 64))
+			lead = "team.visit.location_kept"
+		}
+	}
+	if lead == "" {
+		return false, nil
+	}
+	c.Reprompt(c.T(lead, nil))
+	return true, nil
+}
+
+func (t *teamFlows) summaryVars(c *flows.Ctx) map[string]any {
+	team := ""
+	if id, ok := id64(c.Get(keyTeam)); ok {
+		if tm, err := t.deps.Teams.Team(c.Context(), id); err == nil {
+			team = tm.Name
+		}
+	}
+	minutes, _ := strconv.Atoi(c.Get(keyMinutes))
+	return map[string]any{
+		"team":      team,
+		"household": c.Get(keyHousehold),
+		"people":    c.Get(keyPeople),
+		"note":      c.Get(keyNote),
+		"areas":     areaNames(c.T, selectedAreas(c)),
+		"time":      durationText(c.T, minutes),
+		"attached":  attachedText(c),
+	}
+}
+
+// durationText writes minutes as "45 phút" or "1 giờ 30 phút".
+func durationText(tr func(string, map[string]any) string, minutes int) string {
+	h, m := minutes/60, minutes%60
+	switch {
+	case h == 0:
+		return tr("team.duration.minutes", map[string]any{"m": m})
+	case m == 0:
+		return tr("team.duration.hours", map[string]any{"h": h})
+	}
+	return tr("team.duration.both", map[string]any{"h": h, "m": m})
+}
+
+// saveVisit records the report, idempotently on the confirming event, and
+// answers with the member's week and the team's progress.
+func (t *teamFlows) saveVisit(c *flows.Ctx) error {
+	ctx := c.Context()
+	m, ok, err := whoami(c)
+	if err != nil {
+		return err
+	}
+	teamID, _ := id64(c.Get(keyTeam))
+	if !ok || !m.inTeam(teamID) {
+		t.notMember(c)
+		c.Done()
+		return nil
+	}
+	people, _ := strconv.Atoi(c.Get(keyPeople))
+	minutes, _ := strconv.Atoi(c.Get(keyMinutes))
+	lat, _ := strconv.ParseFloat(c.Get(keyLat), 64)
+	lng, _ := strconv.ParseFloat(c.Get(keyLng), 64)
+	v := cnsbot.Visit{
+		PersonID: m.person.ID, TeamID: teamID, Household: c.Get(keyHousehold), Areas: c.Get(keyAreas),
+		People: people, Minutes: minutes, PhotoURL: c.Get(keyPhoto), Latitude: lat, Longitude: lng,
+		Note: c.Get(keyNote), VisitedAt: c.Now(), SourceEvent: c.Event.Key,
+	}
+	if _, err := t.deps.Visits.RecordVisit(ctx, &v); err != nil {
+		if cnsbot.ErrorCode(err) == cnsbot.EINVALID {
+			t.deps.log().WarnContext(ctx, "visit refused", "err", err)
+			c.Reply(c.T("team.visit.refused", nil), c.Button("team.btn.edit", "sua"))
+			c.Stay()
+			return nil
+		}
+		return fmt.Errorf("record visit: %w", err)
+	}
+	team, err := t.deps.Teams.Team(ctx, teamID)
+	if err != nil {
+		return fmt.Errorf("team: %w", err)
+	}
+	text, err := t.afterReport(ctx, c.Lang(), c.T("team.visit.saved", map[string]any{"household": v.Household}),
+		m.person.ID, team, c.Now())
+	if err != nil {
+		return err
+	}
+	c.Reply(text, c.Button("team.btn.another", cmdReport), c.Button("common.menu", "menu"))
+	c.Done()
+	return nil
+}
+
+// reportCommand starts a visit report: "bc" or "báo cáo thăm hộ" step by
+// step, "bc ấp 3, nhà ông Năm, vneid+dvc, 2 người, 30p" in one line.
+func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
+	args = strings.TrimSpace(args)
+	if w := vn.Words(args); len(w) > 0 && (w[0] == "quy" || w[0] == "quarter") {
+		// "báo cáo quý 3" is the quarter's report (flows/reports).
+		return false, nil
+	}
+	var r Report
+	if args != "" {
+		r, _ = ParseReport(args)
+		// In the middle of another answer, only a line that clearly is a
+		// report ("báo cáo sau" typed as a note is not) starts one.
+		if t.typing(c) && len(r.Missing()) > 2 {
+			return false, nil
+		}
+	} else if t.typing(c) {
+		return false, nil
+	}
+	_, ok, err := whoami(c)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		// People on a roster, and the members' own words, get the
+		// members-only answer; a resident's "báo cáo" may mean something
+		// else.
+		_, _, onRoster, _ := c.Person()
+		if f := vn.Fold(c.Event.Text); args != "" || !onRoster && f != cmdReport && f != "bao cao tham ho" {
+			return false, nil
+		}
+		t.notMember(c)
+		return true, nil
+	}
+	data := map[string]string{}
+	if args != "" {
+		if missing := r.Missing(); len(missing) > 0 {
+			// Say what was read, so the questions that follow make sense.
+			c.Reply(c.T("team.visit.understood", map[string]any{"report": t.reportText(c, r)}))
+		}
+		data[keyQuick] = "1"
+		if r.Household != "" {
+			data[keyHousehold] = r.Household
+		}
+		if len(r.Areas) > 0 {
+			data[keyAreas] = strings.Join(r.Areas, ",")
+		}
+		if r.People > 0 {
+			data[keyPeople] = strconv.Itoa(r.People)
+		}
+		if r.Minutes > 0 {
+			data[keyMinutes] = strconv.Itoa(r.Minutes)
+		}
+		if r.Note != "" {
+			data[keyNote] = r.Note
+		}
+		if r.Hamlet != "" {
+			data[keyHamlet] = r.Hamlet
+		}
+	}
+	c.Start(FlowVisit, "", data)
+	return true, nil
+}
+
+// stepInput reads typed answers in the steps whose buttons are numbered
+// differently from what members type: a list of areas ("1 3", "vneid,
+// dvc") and a duration ("2" is two hours, not the second button).
+func (t *teamFlows) stepInput(c *flows.Ctx, text string) (bool, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || strings.HasPrefix(text, "#") {
+		return false, nil
+	}
+	switch {
+	case c.FlowName() == FlowVisit && c.StepName() == "areas":
+		areas, ok := ParseAreas(text)
+		if !ok {
+			return false, nil
+		}
+		c.Set(keyAreas, strings.Join(sortAreas(append(selectedAreas(c), areas...)), ","))
+		c.Continue(nextVisitStep(c, "areas"))
+		return true, nil
+	case (c.FlowName() == FlowVisit || c.FlowName() == FlowClose) && c.StepName() == "minutes":
+		m, ok := ParseDuration(text)
+		if !ok {
+			return false, nil
+		}
+		c.Set(keyMinutes, strconv.Itoa(m))
+		if c.FlowName() == FlowClose {
+			return true, t.finishClose(c)
+		}
+		c.Continue(nextVisitStep(c, "minutes"))
+		return true, nil
+	}
+	return false, nil
+}
+
+// typing reports whether the person is answering a question that takes
+// free text, where a typed word belongs to the answer rather than to a
+// command.
+func (t *teamFlows) typing(c *flows.Ctx) bool {
+	text := strings.TrimSpace(c.Event.Text)
+	if strings.HasPrefix(text, "#") || c.FlowName() == "" {
+		return false
+	}
+	f := t.engine.Flow(c.FlowName())
+	if f == nil {
+		return false
+	}
+	st := f.Step(c.StepName())
+	if st == nil {
+		return false
+	}
+	switch st.Input {
+	case flows.InputText, flows.InputAny, flows.InputPhone, flows.InputNumber:
+		return true
+	case flows.InputChoice:
+		return st.Free
+	}
+	return false
+}
