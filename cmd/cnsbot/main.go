@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, cfg, log)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
+	case "import":
+		return importCmd(ctx, args, stdout, cfg, log)
 	case "deadlines":
 		return deadlinesCmd(ctx, args, stdout, cfg, log)
 	case "remind":
@@ -79,6 +81,7 @@ commands:
   migrate   apply database migrations and exit
   version   print the version
   healthcheck  exit 0 when the local server answers /healthz (for containers)
+  import    import units|roster FILE (.csv or .xlsx): places and member lists
   deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
   remind     run one reminder pass as of --now; --dry-run prints what would be sent
 

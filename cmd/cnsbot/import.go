@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/store"
+)
+
+// importCmd runs `cnsbot import units|roster FILE`: the commune's places
+// and member lists, as officers keep them in CSV or Excel. The whole file is
+// imported or nothing is; every bad row is listed with its line number.
+func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, log *slog.Logger) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	lang := fs.String("lang", locales.Default, "language of the summary: vi or en")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	texts, err := locales.New()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if fs.NArg() != 2 || (fs.Arg(0) != "units" && fs.Arg(0) != "roster") {
+		return errors.New(texts.T(*lang, "cli.import.usage", nil))
+	}
+	kind, path := fs.Arg(0), fs.Arg(1)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+
+	db, err := openCalendarStore(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer db.Close()
+
+	imp := db.ImportUnits
+	if kind == "roster" {
+		imp = db.ImportRoster
+	}
+	rep, err := imp(ctx, f, filepath.Base(path))
+	data := map[string]any{"File": filepath.Base(path), "Rows": rep.Rows, "Created": rep.Created,
+		"Updated": rep.Updated, "Count": len(rep.Errors)}
+	if len(rep.Errors) > 0 {
+		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.failed", data))
+		for _, e := range rep.Errors {
+			fmt.Fprintln(stdout, "  "+e.String())
+		}
+		return fmt.Errorf("import %s: %d bad rows", kind, len(rep.Errors))
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", kind, err)
+	}
+	fmt.Fprintln(stdout, texts.T(*lang, "cli.import.ok", data))
+	return nil
+}
+
+// Importer is what import needs of the store; *store.DB has it.
+var _ interface {
+	ImportUnits(context.Context, io.Reader, string) (store.ImportReport, error)
+	ImportRoster(context.Context, io.Reader, string) (store.ImportReport, error)
+} = (*store.DB)(nil)
