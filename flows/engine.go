@@ -130,6 +130,7 @@ type Engine struct {
 	commands []Command
 	group    GroupHandler
 	handlers map[string][]EventHandler
+	incoming []func(c *Ctx) error
 	menu     []MenuItem
 
 	globals *vn.Matcher
@@ -198,6 +199,18 @@ func (e *Engine) OnGroup(h GroupHandler) { e.group = h }
 func (e *Engine) OnEvent(kind string, h EventHandler) {
 	e.handlers[kind] = append(e.handlers[kind], h)
 }
+
+// OnIncoming adds a handler that runs for every event a person sends in
+// their private chat (text, media, forms, follow), before the engine
+// decides what the event means, so that it can queue messages ahead of the
+// reply: the private copies of reminders Zalo refused while the person was
+// away, say. It does not run for echoes, group events, or while a human
+// agent has paused the bot for the person. Handlers run in the order
+// added; an error fails the event, which the queue then retries, so a
+// handler whose work is optional logs its own errors instead. Like every
+// side effect of deciding, a handler's must be idempotent on the event's
+// key.
+func (e *Engine) OnIncoming(h func(c *Ctx) error) { e.incoming = append(e.incoming, h) }
 
 // MenuItem adds an entry to the main menu.
 func (e *Engine) MenuItem(item MenuItem) {
@@ -370,6 +383,13 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		// A person from the OA is talking to them; the bot keeps quiet but
 		// still records the event as applied.
 		return nil
+	}
+	if kind != cnsbot.KindGroup {
+		for _, h := range e.incoming {
+			if err := h(c); err != nil {
+				return fmt.Errorf("incoming handler: %w", err)
+			}
+		}
 	}
 	isNew := s.Version == 0 && s.LastEvent == "" && s.Flow == ""
 	switch kind {

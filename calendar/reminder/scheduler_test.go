@@ -108,32 +108,3 @@ func TestRiver(t *testing.T) {
 	stop3()
 	exactlyOnce(t, e.push)
 }
-
-// On SQLite two processes share the lease: passes run, reminders go out once.
-func TestLeased(t *testing.T) {
-	e := newEnv(t, openStore(t, "", t.TempDir()))
-	var clock fakeClock
-	clock.set(e.at("2025-09-09 08:00"))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	for _, holder := range []string{"one", "two"} {
-		go func() {
-			done <- reminder.RunLeased(ctx, e.db, e.reminders(), reminder.LeasedOptions{
-				Interval: 50 * time.Millisecond, Now: clock.nowFunc(), Holder: holder})
-		}()
-	}
-	waitMessages(t, e.push, 2, 300*time.Millisecond)
-	clock.set(e.at("2025-09-13 08:00"))
-	waitMessages(t, e.push, 4, 300*time.Millisecond)
-	cancel()
-	for range 2 {
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("RunLeased: %v, want context.Canceled", err)
-		}
-	}
-	exactlyOnce(t, e.push)
-	// Both released the lease: a newcomer takes it at once.
-	if ok, err := e.db.TryLease(context.Background(), reminder.LeaseName, "three", time.Minute); !ok || err != nil {
-		t.Errorf("lease after stop: %v, %v", ok, err)
-	}
-}

@@ -36,6 +36,9 @@ type Config struct {
 	ZaloVerifierContent string `env:"ZALO_VERIFIER_CONTENT"`
 
 	AdminToken string `env:"ADMIN_TOKEN"`
+	// PublicURL is where officers reach the dashboard (https://…); chat
+	// answers link to report files under it when set.
+	PublicURL string `env:"PUBLIC_URL"`
 	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
 
 	// Migrate runs the database migrations when serve starts.

@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return healthcheck(ctx, cfg)
 	case "import":
 		return importCmd(ctx, args, stdout, cfg, log)
+	case "report":
+		return reportCmd(ctx, args, stdout, cfg, log)
 	case "deadlines":
 		return deadlinesCmd(ctx, args, stdout, cfg, log)
 	case "remind":
@@ -83,7 +85,8 @@ commands:
   healthcheck  exit 0 when the local server answers /healthz (for containers)
   import    import units|roster FILE (.csv or .xlsx): places and member lists
   deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
-  remind     run one reminder pass as of --now; --dry-run prints what would be sent
+  report    write the quarterly report (--quarter 2025Q3 [--commune NAME] [--format xlsx|csv] [--out FILE] [--lang vi|en])
+  remind    run one reminder pass as of --now; --dry-run prints what would be sent
 
 Configuration comes from the environment; see README.md.
 `

@@ -134,16 +134,19 @@ func writeReport(w io.Writer, texts *locales.Bundle, lang string, rep reminder.R
 	}
 }
 
-// runReminders runs the reminder passes until ctx ends: on River when the
-// database is Postgres (a pgx pool on the same DATABASE_URL), else on a
-// lease in the embedded SQLite database (see reminder.RunLeased for why
-// River does not run there).
+// runReminders runs the reminder passes on River until ctx ends: with a
+// pgx pool on the same DATABASE_URL when the database is Postgres, else on
+// the embedded SQLite database's own pool (River's SQLite driver needs
+// SQLite 3.45 or later; the embedded driver bundles 3.53).
 func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.Pusher, texts reminder.Texts, log *slog.Logger) error {
 	log = log.With("component", "reminders")
 	r := reminder.New(db, push, texts, reminder.Options{Location: vietnam, Log: log})
 	if db.Dialect() != store.DialectPostgres {
-		log.Info("reminders run on a database lease: River needs SQLite 3.45 or later, the embedded driver has 3.41")
-		return reminder.RunLeased(ctx, db, r, reminder.LeasedOptions{Log: log})
+		sqlDB, err := db.DB.DB()
+		if err != nil {
+			return fmt.Errorf("reminders: %w", err)
+		}
+		return reminder.RunRiverSQLite(ctx, sqlDB, r, reminder.RiverOptions{Log: log})
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {

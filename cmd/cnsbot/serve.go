@@ -19,7 +19,9 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/reports"
 	"github.com/camau-cns/cnsbot/flows/resident"
 	"github.com/camau-cns/cnsbot/flows/team"
 	"github.com/camau-cns/cnsbot/locales"
@@ -123,6 +125,13 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db,
 	})
+	// Report commands come first: "báo cáo quý 3" is not a visit report.
+	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
+	if err := reports.Register(s.engine, reports.Deps{
+		Reminders: rem, Copies: db, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
+	}); err != nil {
+		return fail(fmt.Errorf("register report commands: %w", err))
+	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
 	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db,

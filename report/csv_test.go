@@ -1,0 +1,87 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// The CSV of the seed's report is the golden file on both databases, and
+// reads back as a table: a header and a row per team, subtotal and total.
+func TestWriteCSV(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range built(t, "") {
+		t.Run(name, func(t *testing.T) {
+			for _, lang := range []string{"vi", "en"} {
+				var buf bytes.Buffer
+				if err := report.WriteCSV(&buf, r, texts, lang); err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", "report_2025Q3."+lang+".csv")
+				if *update {
+					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("%s differs from %s (run with -update to see):\n%s", lang, golden, buf.String())
+				}
+
+				body, ok := bytes.CutPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"))
+				if !ok {
+					t.Fatalf("%s: no UTF-8 byte order mark", lang)
+				}
+				records, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A header, five rows, three subtotals, the total.
+				if len(records) != 10 {
+					t.Fatalf("%s: %d records, want 10", lang, len(records))
+				}
+				for i, rec := range records {
+					if len(rec) != 25 {
+						t.Errorf("%s record %d has %d fields, want 25", lang, i, len(rec))
+					}
+				}
+				if lang != "vi" {
+					continue
+				}
+				// Records: 0 the header; 1–2 Phường 5's teams, 3 its subtotal;
+				// 4–6 Tân Lộc's rows, 7 its subtotal; 8 Xã Trống's; 9 the total.
+				cells := map[[2]int]string{
+					{0, 0}: "STT", {0, 9}: "Người được hướng dẫn: Cài VNeID", {0, 7}: "Tỷ lệ hộ lũy kế (%)",
+					{4, 0}: "3", {4, 3}: "Tổ Ấp 1", {4, 7}: "1", {4, 8}: "1.3", {4, 21}: "2.5",
+					{6, 3}: "(chưa có tổ)", {6, 7}: "0",
+					{7, 0}: "", {7, 1}: "Cộng Xã Tân Lộc", {7, 4}: "430", {7, 23}: "3",
+					{8, 7}: "",
+					{9, 1}: "TỔNG CỘNG", {9, 4}: "530", {9, 7}: "0.8", {9, 21}: "3.8",
+				}
+				for at, want := range cells {
+					if got := records[at[0]][at[1]]; got != want {
+						t.Errorf("record %d field %d: got %q, want %q", at[0], at[1], got, want)
+					}
+				}
+				if strings.Contains(string(body), "reports.") {
+					t.Errorf("a message id shows:\n%s", body)
+				}
+			}
+		})
+	}
+}
