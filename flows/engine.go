@@ -11,6 +11,7 @@
 package flows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -128,7 +129,7 @@ type Engine struct {
 	flows    map[string]*Flow
 	order    []string
 	commands []Command
-	group    GroupHandler
+	groups   []GroupHandler
 	handlers map[string][]EventHandler
 	incoming []func(c *Ctx) error
 	menu     []MenuItem
@@ -189,9 +190,11 @@ func (e *Engine) Register(f *Flow) {
 // Command adds a typed command, matched before flows in the order added.
 func (e *Engine) Command(c Command) { e.commands = append(e.commands, c) }
 
-// OnGroup sets the handler of group events. Without one the bot says
-// nothing in groups.
-func (e *Engine) OnGroup(h GroupHandler) { e.group = h }
+// OnGroup adds a handler of group events. Handlers run in the order added
+// until one answers (sends a message or moves the conversation), so that
+// several packages can each own their group commands. Without any the bot
+// says nothing in groups.
+func (e *Engine) OnGroup(h GroupHandler) { e.groups = append(e.groups, h) }
 
 // OnEvent adds a handler for a kind of event (cnsbot.KindFollow, KindSubmit,
 // KindMedia, KindGroup). Handlers run in the order added until one handles
@@ -318,7 +321,7 @@ func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
 	case strings.HasPrefix(ev.Route, "g:"):
 		// Group chatter is most of a group's traffic; without anyone to
 		// hear it there is nothing to decide or remember.
-		if e.group == nil && len(e.handlers[kind]) == 0 {
+		if len(e.groups) == 0 && len(e.handlers[kind]) == 0 {
 			return nil
 		}
 	case !strings.HasPrefix(ev.Route, "u:"):
@@ -351,9 +354,21 @@ func (e *Engine) handleOnce(ctx context.Context, ev cnsbot.Event, kind string) e
 	if s.Key == "" {
 		s.Key = ev.Route
 	}
+	var before []byte
+	group := strings.HasPrefix(ev.Route, "g:")
+	if group {
+		before, _ = json.Marshal(s)
+	}
 	c := e.newCtx(ctx, ev, &s)
 	if err := e.dispatch(c, kind); err != nil {
 		return err
+	}
+	if group && len(c.out) == 0 {
+		// Chatter the bot ignored changes nothing: most of a group's
+		// traffic then costs no write. Replaying it is as harmless.
+		if after, err := json.Marshal(s); err == nil && bytes.Equal(before, after) {
+			return nil
+		}
 	}
 	s.LastEvent = ev.Key
 	s.UpdatedAt = c.now
@@ -422,10 +437,19 @@ func (e *Engine) dispatchGroup(c *Ctx, kind string) error {
 	if handled, err := e.runHandlers(c, kind); handled || err != nil {
 		return err
 	}
-	if e.group == nil || kind == cnsbot.KindGroup {
+	if kind == cnsbot.KindGroup {
 		return nil
 	}
-	return e.group(c)
+	for _, h := range e.groups {
+		sent := len(c.out)
+		if err := h(c); err != nil {
+			return err
+		}
+		if len(c.out) > sent || c.tr != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 func (e *Engine) runHandlers(c *Ctx, kind string) (bool, error) {
