@@ -136,7 +136,7 @@ func (db *DB) markCopy(ctx context.Context, id, state, reason string) error {
 // works without it, only slower.
 func reportMigrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{{
-		ID: "2026120101_deliveries_recipient",
+		ID: "2026112705_deliveries_recipient",
 		Migrate: func(tx *gorm.DB) error {
 			return tx.Exec(`CREATE INDEX idx_deliveries_recipient_state ON deliveries (recipient, state)`).Error
 		},

@@ -39,7 +39,7 @@ type Config struct {
 	// PublicURL is where officers reach the dashboard (https://…); chat
 	// answers link to report files under it when set.
 	PublicURL string `env:"PUBLIC_URL"`
-	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 
 	// Migrate runs the database migrations when serve starts.
 	Migrate bool `env:"MIGRATE" envDefault:"true"`
@@ -58,6 +58,9 @@ type Config struct {
 	PprofAddr string `env:"PPROF_ADDR"`
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+
+	// WebConfig is the simulator's and the dashboard's part: SIMULATOR, DEMO.
+	WebConfig
 }
 
 // LoadConfig reads the configuration from the environment.

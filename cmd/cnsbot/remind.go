@@ -138,7 +138,7 @@ func writeReport(w io.Writer, texts *locales.Bundle, lang string, rep reminder.R
 // pgx pool on the same DATABASE_URL when the database is Postgres, else on
 // the embedded SQLite database's own pool (River's SQLite driver needs
 // SQLite 3.45 or later; the embedded driver bundles 3.53).
-func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.Pusher, texts reminder.Texts, log *slog.Logger) error {
+func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.Pusher, texts reminder.Texts, now func() time.Time, log *slog.Logger) error {
 	log = log.With("component", "reminders")
 	r := reminder.New(db, push, texts, reminder.Options{Location: vietnam, Log: log})
 	if db.Dialect() != store.DialectPostgres {
@@ -146,12 +146,12 @@ func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.P
 		if err != nil {
 			return fmt.Errorf("reminders: %w", err)
 		}
-		return reminder.RunRiverSQLite(ctx, sqlDB, r, reminder.RiverOptions{Log: log})
+		return reminder.RunRiverSQLite(ctx, sqlDB, r, reminder.RiverOptions{Log: log, Now: now})
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("reminders: connect: %w", err)
 	}
 	defer pool.Close()
-	return reminder.RunRiver(ctx, pool, r, reminder.RiverOptions{Log: log})
+	return reminder.RunRiver(ctx, pool, r, reminder.RiverOptions{Log: log, Now: now})
 }

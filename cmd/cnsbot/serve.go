@@ -56,13 +56,19 @@ type server struct {
 	now     func() time.Time
 	handler http.Handler
 	close   func()
+	// web is the simulator and the dashboard; its clock is now.
+	web *webApp
 }
 
 // newServer connects to the database and Redis and wires the pipeline:
 // webhook → queue → engine → queue outbox → sender.
 func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, log: log, now: time.Now}
-	var closers []func()
+	cfg, web, err := prepareWeb(cfg, cfg.WebConfig, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, now: web.Now, web: web}
+	closers := []func(){web.Close}
 	s.close = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
@@ -115,7 +121,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}, db, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), db,
-		bot.SenderConfig{Location: vietnam}, log, bm)
+		bot.SenderConfig{Location: vietnam, Now: s.now}, log, bm)
 
 	texts, err := locales.New()
 	if err != nil {
@@ -123,7 +129,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
-		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db,
+		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now,
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
@@ -146,6 +152,9 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}
 	if err := s.engine.Check(); err != nil {
 		return fail(fmt.Errorf("check flows: %w", err))
+	}
+	if err := web.Attach(ctx, s); err != nil {
+		return fail(err)
 	}
 
 	if !cfg.webhookReady() {
@@ -181,6 +190,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		c.JSON(code, status)
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.web.Mount(r)
 	return r
 }
 
@@ -200,7 +210,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.pushNudges) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.escalateStale) })
 	wg.Go(func() {
-		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.texts, s.log); err != nil && !errors.Is(err, context.Canceled) {
+		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
 		}
 	})
@@ -248,7 +258,7 @@ func (s *server) releaseHeld(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		due, err := s.db.DueHeld(ctx, time.Now(), 500)
+		due, err := s.db.DueHeld(ctx, s.now(), 500)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("load held messages", "err", err)
 		}
@@ -277,6 +287,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer s.close()
 
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: s.handler, ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(s.web.Shutdown)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { s.runWorkers(workCtx); close(workersDone) }()

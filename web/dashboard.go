@@ -1,0 +1,930 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/calendar"
+	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/vn"
+)
+
+// Store is what the dashboard reads and changes; *store.DB has it.
+type Store interface {
+	Officers
+	HasDemo(ctx context.Context) (bool, error)
+	Communes(ctx context.Context) ([]cnsbot.Unit, error)
+	Unit(ctx context.Context, id int64) (cnsbot.Unit, error)
+	ProvinceName(ctx context.Context) (string, error)
+	HamletProgress(ctx context.Context, communeID int64) ([]store.UnitProgress, error)
+	CommuneFigures(ctx context.Context, communeID int64, q string, loc *time.Location) (calendar.Figures, error)
+	HelpRequests(ctx context.Context, f store.HelpFilter) ([]store.HelpRow, error)
+	RecentVisits(ctx context.Context, communeID int64, limit int) ([]store.VisitRow, error)
+	UndeliveredMessages(ctx context.Context, communeID int64, limit int) ([]store.Undelivered, error)
+	StoredSchedule(ctx context.Context) (store.ScheduleVersion, error)
+	SaveSchedule(ctx context.Context, s calendar.Schedule, by string) error
+	ResponsibleFor(ctx context.Context, level calendar.Level) ([]calendar.Responsible, error)
+	Submissions(ctx context.Context, deadlineKey string) ([]calendar.Submission, error)
+	Reminders(ctx context.Context, deadlineKey string) ([]calendar.ReminderRecord, error)
+	Team(ctx context.Context, id int64) (cnsbot.Team, error)
+	LinkGroup(ctx context.Context, teamID int64, groupID string) error
+	CreateOfficerToken(ctx context.Context, personID int64) (string, error)
+}
+
+// Exporter writes the quarterly report of quarter ("2025Q3") for one
+// commune (by name) or, when commune is empty, the whole province, in
+// format "xlsx" or "csv" with headers in lang.
+type Exporter func(ctx context.Context, w io.Writer, quarter, commune, format, lang string) error
+
+// DashboardConfig configures the dashboard. Store, Texts and Location are
+// required.
+type DashboardConfig struct {
+	Store Store
+	Texts Texts
+	// Location is where days and quarters are counted: Asia/Ho_Chi_Minh.
+	Location *time.Location
+	// AdminToken signs in the administrator; empty lets only officers in.
+	AdminToken string
+	// Export writes the quarterly report; nil hides the export buttons.
+	Export Exporter
+	// Now is the clock that places "this quarter" and ages (default
+	// time.Now); the simulator's demo clock in a demo.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Target is the share of a hamlet's households a team must guide.
+const Target = 80.0
+
+// staleAfter is how long a help request may wait for someone to take it
+// before the dashboard makes it stand out.
+const staleAfter = 48 * time.Hour
+
+// Dashboard serves the officers' pages under /admin and the admin API
+// under /admin/api.
+type Dashboard struct {
+	cfg   DashboardConfig
+	auth  *auth
+	pages map[string]*template.Template
+	log   *slog.Logger
+}
+
+// NewDashboard parses the pages.
+func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
+	if cfg.Store == nil || cfg.Texts == nil || cfg.Location == nil {
+		return nil, fmt.Errorf("web: the dashboard needs a store, texts and a location")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits")
+	if err != nil {
+		return nil, err
+	}
+	return &Dashboard{cfg: cfg, auth: newAuth(cfg.AdminToken, cfg.Store), pages: pages, log: cfg.Log}, nil
+}
+
+// Register adds the dashboard's routes.
+func (d *Dashboard) Register(r gin.IRouter) {
+	adm := r.Group("/admin")
+	adm.GET("/login", d.loginPage)
+	adm.POST("/login", d.login)
+	pages := adm.Group("", d.requireSession)
+	pages.GET("", d.overview)
+	pages.GET("/communes/:id", d.commune)
+	pages.GET("/help", d.help)
+	pages.GET("/calendar", d.calendarPage)
+	pages.GET("/visits", d.visits)
+	pages.GET("/export", d.export)
+	pages.POST("/logout", d.logout)
+
+	api := adm.Group("/api", d.auth.requireBearer(d.log))
+	api.GET("/progress", d.apiProgress)
+	api.GET("/indicators", d.apiIndicators)
+	api.GET("/help-requests", d.apiHelp)
+	api.GET("/visits", d.apiVisits)
+	api.GET("/deadlines", d.apiDeadlines)
+	api.GET("/deliveries", d.apiDeliveries)
+	api.GET("/schedule", d.apiSchedule)
+	api.PUT("/schedule", adminOnly, d.apiSaveSchedule)
+	api.PUT("/teams/:id/group", adminOnly, d.apiLinkGroup)
+	api.POST("/officer-tokens", adminOnly, d.apiCreateToken)
+	api.GET("/report", d.export)
+}
+
+// pageData is what every page's layout reads.
+type pageData struct {
+	Lang      string
+	OtherLang string
+	LangURL   string
+	Page      string
+	Title     string
+	Who       string
+	Admin     bool
+	Demo      bool
+	Export    bool
+	Now       time.Time
+	// Shifted is set while the demo clock is away from the real time.
+	Shifted bool
+	Quarter string
+	Error   string
+	Data    any
+}
+
+func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData {
+	lang := pageLang(c, d.cfg.Texts)
+	other := "en"
+	if lang == "en" {
+		other = "vi"
+	}
+	u := *c.Request.URL
+	q := u.Query()
+	q.Set("lang", other)
+	u.RawQuery = q.Encode()
+	now := d.cfg.Now()
+	p := principalOf(c)
+	pd := pageData{Lang: lang, OtherLang: other, LangURL: u.RequestURI(), Page: name, Title: title,
+		Who: p.Name(), Admin: p.Admin, Export: d.cfg.Export != nil, Now: now,
+		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data}
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	if demo, err := d.cfg.Store.HasDemo(ctx); err == nil {
+		pd.Demo = demo
+	}
+	return pd
+}
+
+func (d *Dashboard) show(c *gin.Context, status int, name string, pd pageData) {
+	render(c, d.log, d.pages[name], status, pd)
+}
+
+// requireSession lets through page requests with a valid session cookie
+// and answers the others 401 with the sign-in form.
+func (d *Dashboard) requireSession(c *gin.Context) {
+	v, err := c.Cookie(sessionCookie)
+	if err == nil {
+		var p principal
+		p, err = d.auth.open(c.Request.Context(), v, time.Now())
+		if err == nil {
+			c.Set(principalKey, p)
+			c.Next()
+			return
+		}
+		clearSession(c)
+	}
+	pd := d.page(c, "login", d.cfg.Texts.T(pageLang(c, d.cfg.Texts), "web.login.title", nil), nil)
+	if err != nil && cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED && !errors.Is(err, http.ErrNoCookie) {
+		d.log.Warn("dashboard: session check failed", "err", err)
+	}
+	d.show(c, http.StatusUnauthorized, "login", pd)
+	c.Abort()
+}
+
+func (d *Dashboard) loginPage(c *gin.Context) {
+	lang := pageLang(c, d.cfg.Texts)
+	d.show(c, http.StatusOK, "login", d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil))
+}
+
+func (d *Dashboard) login(c *gin.Context) {
+	lang := pageLang(c, d.cfg.Texts)
+	p, err := d.auth.check(c.Request.Context(), c.PostForm("token"))
+	if err != nil {
+		pd := d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil)
+		status := http.StatusUnauthorized
+		pd.Error = d.cfg.Texts.T(lang, "web.login.wrong", nil)
+		if cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED {
+			d.log.Warn("dashboard: token check failed", "err", err)
+			status = http.StatusServiceUnavailable
+			pd.Error = d.cfg.Texts.T(lang, "web.error.unavailable", nil)
+		}
+		d.show(c, status, "login", pd)
+		return
+	}
+	d.auth.setSession(c, p, time.Now())
+	c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+func (d *Dashboard) logout(c *gin.Context) {
+	clearSession(c)
+	c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// fail answers a page request that went wrong.
+func (d *Dashboard) fail(c *gin.Context, err error) {
+	status := statusOf(err)
+	if errors.Is(err, errForbidden) {
+		status = http.StatusForbidden
+	}
+	lang := pageLang(c, d.cfg.Texts)
+	id := "web.error.internal"
+	switch status {
+	case http.StatusForbidden:
+		id = "web.error.forbidden"
+	case http.StatusNotFound:
+		id = "web.error.not_found"
+	case http.StatusBadRequest:
+		id = "web.error.invalid"
+	case http.StatusServiceUnavailable:
+		id = "web.error.unavailable"
+	case http.StatusInternalServerError:
+		d.log.Error("dashboard page failed", "path", c.FullPath(), "err", err)
+	}
+	pd := d.page(c, "error", d.cfg.Texts.T(lang, "web.error.title", nil), nil)
+	pd.Error = d.cfg.Texts.T(lang, id, nil)
+	d.show(c, status, "overview", pd)
+	c.Abort()
+}
+
+// bar is one row of progress toward the target.
+type bar struct {
+	ID         int64   `json:"id"`
+	Name       string  `json:"name"`
+	Link       string  `json:"-"`
+	Households int     `json:"households"`
+	Guided     int     `json:"guided"`
+	Teams      int     `json:"teams"`
+	Percent    float64 `json:"percent"`
+	Reached    bool    `json:"reached"`
+	Demo       bool    `json:"demo,omitempty"`
+	Hamlets    []bar   `json:"hamlets,omitempty"`
+}
+
+func (b *bar) add(h store.UnitProgress) {
+	b.Households += h.Households
+	b.Guided += h.Guided
+	b.Teams += h.Teams
+	b.Demo = b.Demo || h.Demo
+}
+
+func (b *bar) finish() {
+	if b.Households > 0 {
+		b.Percent = 100 * float64(b.Guided) / float64(b.Households)
+	}
+	b.Reached = b.Households > 0 && b.Percent >= Target
+}
+
+// progress is the province (or an officer's communes) → communes →
+// hamlets tree of progress.
+type progress struct {
+	Province bar   `json:"province"`
+	Communes []bar `json:"communes"`
+}
+
+func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) (progress, error) {
+	scopes, err := p.scopes(communeID)
+	if err != nil {
+		return progress{}, err
+	}
+	communes, err := d.cfg.Store.Communes(ctx)
+	if err != nil {
+		return progress{}, err
+	}
+	name, err := d.cfg.Store.ProvinceName(ctx)
+	if err != nil {
+		return progress{}, err
+	}
+	var hamlets []store.UnitProgress
+	for _, s := range scopes {
+		hs, err := d.cfg.Store.HamletProgress(ctx, s)
+		if err != nil {
+			return progress{}, err
+		}
+		hamlets = append(hamlets, hs...)
+	}
+	out := progress{Province: bar{Name: name}}
+	for _, c := range communes {
+		if !p.sees(c.ID) || (communeID != 0 && c.ID != communeID) {
+			continue
+		}
+		cb := bar{ID: c.ID, Name: c.Name, Link: "/admin/communes/" + strconv.FormatInt(c.ID, 10), Demo: c.Demo}
+		for _, h := range hamlets {
+			if h.ParentID != c.ID {
+				continue
+			}
+			hb := bar{ID: h.ID, Name: h.Name}
+			hb.add(h)
+			hb.finish()
+			cb.Hamlets = append(cb.Hamlets, hb)
+			cb.add(h)
+			out.Province.add(h)
+		}
+		cb.finish()
+		out.Communes = append(out.Communes, cb)
+	}
+	out.Province.finish()
+	return out, nil
+}
+
+// indicators are the quarter's figures of the last quarters, one row per
+// measure, for a commune or the province.
+type indicators struct {
+	Quarters []string       `json:"quarters"`
+	Labels   []string       `json:"-"`
+	Rows     []indicatorRow `json:"rows"`
+}
+
+type indicatorRow struct {
+	Key    string `json:"key"`
+	Label  string `json:"label"`
+	Values []int  `json:"values"`
+	Max    int    `json:"-"`
+}
+
+// Width is a cell's bar width in percent of the row's largest value.
+func (r indicatorRow) Width(i int) float64 {
+	if r.Max == 0 {
+		return 0
+	}
+	return 100 * float64(r.Values[i]) / float64(r.Max)
+}
+
+// indicatorQuarters is how many quarters the indicators cover.
+const indicatorQuarters = 4
+
+func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64, lang string) (indicators, error) {
+	scopes, err := p.scopes(communeID)
+	if err != nil {
+		return indicators{}, err
+	}
+	now := d.cfg.Now().In(d.cfg.Location)
+	var quarters []string
+	start, _, _ := calendar.QuarterBounds(calendar.Quarter(now), d.cfg.Location)
+	for i := indicatorQuarters - 1; i >= 0; i-- {
+		quarters = append(quarters, calendar.Quarter(start.AddDate(0, -3*i, 0)))
+	}
+	figs := make([]calendar.Figures, len(quarters))
+	for i, q := range quarters {
+		for _, s := range scopes {
+			f, err := d.cfg.Store.CommuneFigures(ctx, s, q, d.cfg.Location)
+			if err != nil {
+				return indicators{}, err
+			}
+			figs[i] = addFigures(figs[i], f)
+		}
+	}
+	out := indicators{Quarters: quarters}
+	for _, q := range quarters {
+		out.Labels = append(out.Labels, d.quarterLabel(lang, q))
+	}
+	row := func(key, label string, v func(calendar.Figures) int) {
+		r := indicatorRow{Key: key, Label: label}
+		for _, f := range figs {
+			x := v(f)
+			r.Values = append(r.Values, x)
+			r.Max = max(r.Max, x)
+		}
+		out.Rows = append(out.Rows, r)
+	}
+	t := d.cfg.Texts
+	row("guided", t.T(lang, "web.ind.guided", nil), func(f calendar.Figures) int { return f.GuidedInQuarter })
+	row("visits", t.T(lang, "web.ind.visits", nil), func(f calendar.Figures) int { return f.Visits })
+	row("hours", t.T(lang, "web.ind.hours", nil), func(f calendar.Figures) int { return (f.Minutes + 30) / 60 })
+	row("active", t.T(lang, "web.ind.active", nil), func(f calendar.Figures) int { return f.ActiveMembers })
+	for _, a := range cnsbot.Areas {
+		label := t.T(lang, "web.ind.people", map[string]any{"Area": t.T(lang, "web.area."+a, nil)})
+		row("people:"+a, label, func(f calendar.Figures) int { return f.People[a] })
+	}
+	return out, nil
+}
+
+// quarterLabel renders "2026Q4" in words.
+func (d *Dashboard) quarterLabel(lang, q string) string { return quarterLabel(d.cfg.Texts, lang, q) }
+
+func addFigures(a, b calendar.Figures) calendar.Figures {
+	a.Teams += b.Teams
+	a.Households += b.Households
+	a.GuidedInQuarter += b.GuidedInQuarter
+	a.GuidedToDate += b.GuidedToDate
+	a.Members += b.Members
+	a.ActiveMembers += b.ActiveMembers
+	a.Visits += b.Visits
+	a.Minutes += b.Minutes
+	if a.People == nil {
+		a.People = map[string]int{}
+	}
+	for k, v := range b.People {
+		a.People[k] += v
+	}
+	return a
+}
+
+// helpItem is a help request as the dashboard shows it.
+type helpItem struct {
+	store.HelpRow
+	Phone string        `json:"phone,omitempty"`
+	Age   time.Duration `json:"-"`
+	Hours int           `json:"age_hours"`
+	Stale bool          `json:"stale"`
+}
+
+// helpList is the help requests of a scope, with counts by state.
+type helpList struct {
+	Items  []helpItem `json:"items"`
+	Open   int        `json:"open"`
+	Taken  int        `json:"taken"`
+	Closed int        `json:"closed"`
+	Stale  int        `json:"stale"`
+}
+
+func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, statuses []string, limit int) (helpList, error) {
+	scopes, err := p.scopes(communeID)
+	if err != nil {
+		return helpList{}, err
+	}
+	now := d.cfg.Now()
+	var out helpList
+	for _, s := range scopes {
+		rows, err := d.cfg.Store.HelpRequests(ctx, store.HelpFilter{CommuneID: s, Statuses: statuses, Limit: limit})
+		if err != nil {
+			return helpList{}, err
+		}
+		for _, r := range rows {
+			it := helpItem{HelpRow: r, Phone: vn.MaskPhone(r.Phone)}
+			end := now
+			if r.ClosedAt != nil {
+				end = *r.ClosedAt
+			}
+			it.Age = max(0, end.Sub(r.CreatedAt))
+			it.Hours = int(it.Age / time.Hour)
+			it.Stale = r.Status == cnsbot.HelpOpen && it.Age > staleAfter
+			switch r.Status {
+			case cnsbot.HelpOpen:
+				out.Open++
+			case cnsbot.HelpTaken:
+				out.Taken++
+			case cnsbot.HelpClosed:
+				out.Closed++
+			}
+			if it.Stale {
+				out.Stale++
+			}
+			out.Items = append(out.Items, it)
+		}
+	}
+	// The ones waiting too long first, then the newest.
+	slices.SortStableFunc(out.Items, func(a, b helpItem) int {
+		if a.Stale != b.Stale {
+			if a.Stale {
+				return -1
+			}
+			return 1
+		}
+		return b.CreatedAt.Compare(a.CreatedAt)
+	})
+	return out, nil
+}
+
+func (d *Dashboard) visitList(ctx context.Context, p principal, communeID int64, limit int) ([]store.VisitRow, error) {
+	scopes, err := p.scopes(communeID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.VisitRow
+	for _, s := range scopes {
+		rows, err := d.cfg.Store.RecentVisits(ctx, s, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	slices.SortStableFunc(out, func(a, b store.VisitRow) int { return b.VisitedAt.Compare(a.VisitedAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// deadlineView is one deadline of a quarter with who has reported.
+type deadlineView struct {
+	Key       string         `json:"key"`
+	Quarter   string         `json:"quarter"`
+	From      calendar.Level `json:"from"`
+	To        calendar.Level `json:"to"`
+	Before    time.Time      `json:"before"`
+	LastDay   time.Time      `json:"last_day"`
+	Passed    bool           `json:"passed"`
+	DaysLeft  int            `json:"days_left"`
+	Reporters []reporterView `json:"reporters"`
+	Submitted int            `json:"submitted"`
+	Late      int            `json:"late"`
+	Problems  []problemView  `json:"undelivered"`
+}
+
+type reporterView struct {
+	Name        string     `json:"name"`
+	People      []string   `json:"people"`
+	CommuneID   int64      `json:"commune_id,omitempty"`
+	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
+	Late        bool       `json:"late"`
+}
+
+// problemView is a reminder that did not reach its person.
+type problemView struct {
+	Person   string    `json:"person"`
+	Reporter string    `json:"reporter,omitempty"`
+	Offset   string    `json:"offset"`
+	State    string    `json:"state"`
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
+}
+
+// problemStates are the reminder states officers must see.
+var problemStates = []string{calendar.StateUndeliverable, calendar.StateFallback, calendar.StateDroppedLate}
+
+func (d *Dashboard) deadlines(ctx context.Context, p principal, communeID int64, quarter string) ([]deadlineView, error) {
+	if communeID != 0 && !p.sees(communeID) {
+		return nil, errForbidden
+	}
+	sv, err := d.cfg.Store.StoredSchedule(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := d.cfg.Now()
+	responsible := map[calendar.Level][]calendar.Responsible{}
+	var out []deadlineView
+	for _, dl := range sv.Schedule.QuarterDeadlines(quarter, d.cfg.Location) {
+		rs, ok := responsible[dl.From]
+		if !ok {
+			if rs, err = d.cfg.Store.ResponsibleFor(ctx, dl.From); err != nil {
+				return nil, err
+			}
+			responsible[dl.From] = rs
+		}
+		subs, err := d.cfg.Store.Submissions(ctx, dl.Key())
+		if err != nil {
+			return nil, err
+		}
+		recs, err := d.cfg.Store.Reminders(ctx, dl.Key())
+		if err != nil {
+			return nil, err
+		}
+		dv := deadlineView{Key: dl.Key(), Quarter: dl.Quarter, From: dl.From, To: dl.To, Before: dl.Before,
+			LastDay: dl.LastDay(), Passed: !now.Before(dl.Before)}
+		dv.DaysLeft = int(dl.Before.Sub(now).Hours() / 24)
+		submitted := map[string]time.Time{}
+		for _, s := range subs {
+			submitted[s.ReporterKey()] = s.SubmittedAt
+		}
+		byKey := map[string]int{}
+		persons := map[int64]calendar.Responsible{}
+		for _, r := range rs {
+			commune := r.UnitID
+			if dl.From == calendar.LevelTeam {
+				commune = r.ParentUnitID
+			}
+			visible := p.sees(commune) && (communeID == 0 || commune == communeID)
+			if dl.From != calendar.LevelTeam && dl.From != calendar.LevelCommune {
+				// Reports above the commune are the province's business.
+				visible = p.all() && communeID == 0
+				commune = 0
+			}
+			if !visible {
+				continue
+			}
+			persons[r.PersonID] = r
+			i, ok := byKey[r.ReporterKey()]
+			if !ok {
+				i = len(dv.Reporters)
+				byKey[r.ReporterKey()] = i
+				rv := reporterView{Name: r.ReporterName, CommuneID: commune}
+				if at, ok := submitted[r.ReporterKey()]; ok {
+					rv.SubmittedAt = &at
+				} else {
+					rv.Late = dv.Passed
+				}
+				dv.Reporters = append(dv.Reporters, rv)
+			}
+			dv.Reporters[i].People = append(dv.Reporters[i].People, r.Name)
+		}
+		for _, r := range dv.Reporters {
+			if r.SubmittedAt != nil {
+				dv.Submitted++
+			}
+			if r.Late {
+				dv.Late++
+			}
+		}
+		for _, rec := range recs {
+			who, ok := persons[rec.PersonID]
+			if !ok || !slices.Contains(problemStates, rec.State) {
+				continue
+			}
+			dv.Problems = append(dv.Problems, problemView{Person: who.Name, Reporter: who.ReporterName, Offset: rec.Offset,
+				State: rec.State, Reason: rec.Reason, At: rec.UpdatedAt})
+		}
+		// A commune's view leaves out the steps above it, which it has no
+		// part in; the whole province's view keeps every step.
+		if len(dv.Reporters) == 0 && (communeID != 0 || !p.all()) {
+			continue
+		}
+		out = append(out, dv)
+	}
+	return out, nil
+}
+
+func (d *Dashboard) undelivered(ctx context.Context, p principal, communeID int64, limit int) ([]store.Undelivered, error) {
+	scopes, err := p.scopes(communeID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Undelivered
+	for _, s := range scopes {
+		rows, err := d.cfg.Store.UndeliveredMessages(ctx, s, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	slices.SortStableFunc(out, func(a, b store.Undelivered) int { return b.At.Compare(a.At) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// communeParam reads an optional commune id from the query.
+func communeParam(c *gin.Context, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, cnsbot.Errorf(cnsbot.EINVALID, "%s must be a unit id", name)
+	}
+	return id, nil
+}
+
+// quarterParam reads an optional quarter from the query; the default is
+// the current one.
+func (d *Dashboard) quarterParam(c *gin.Context) (string, error) {
+	q := c.Query("quarter")
+	if q == "" {
+		return calendar.Quarter(d.cfg.Now().In(d.cfg.Location)), nil
+	}
+	y, n, err := calendar.ParseQuarter(q)
+	if err != nil {
+		return "", cnsbot.Errorf(cnsbot.EINVALID, "%s", err.Error())
+	}
+	return fmt.Sprintf("%dQ%d", y, n), nil
+}
+
+// overviewData is the overview page.
+type overviewData struct {
+	Progress   progress
+	Indicators indicators
+	Help       helpList
+	Deadlines  []deadlineView
+}
+
+func (d *Dashboard) overview(c *gin.Context) {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	p := principalOf(c)
+	lang := pageLang(c, d.cfg.Texts)
+	var data overviewData
+	var err error
+	if data.Progress, err = d.progress(ctx, p, 0); err != nil {
+		d.fail(c, err)
+		return
+	}
+	if data.Indicators, err = d.indicators(ctx, p, 0, lang); err != nil {
+		d.fail(c, err)
+		return
+	}
+	if data.Help, err = d.helpList(ctx, p, 0, []string{cnsbot.HelpOpen, cnsbot.HelpTaken}, 200); err != nil {
+		d.fail(c, err)
+		return
+	}
+	if data.Deadlines, err = d.deadlines(ctx, p, 0, calendar.Quarter(d.cfg.Now().In(d.cfg.Location))); err != nil {
+		d.fail(c, err)
+		return
+	}
+	title := d.cfg.Texts.T(lang, "web.overview.title", nil)
+	d.show(c, http.StatusOK, "overview", d.page(c, "overview", title, data))
+}
+
+// communeData is a commune's page.
+type communeData struct {
+	Commune    bar
+	Indicators indicators
+	Help       helpList
+	Visits     []store.VisitRow
+	Deadlines  []deadlineView
+	Quarter    string
+}
+
+func (d *Dashboard) commune(c *gin.Context) {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	p := principalOf(c)
+	lang := pageLang(c, d.cfg.Texts)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		d.fail(c, cnsbot.Errorf(cnsbot.ENOTFOUND, "commune %q", c.Param("id")))
+		return
+	}
+	if !p.sees(id) {
+		d.fail(c, errForbidden)
+		return
+	}
+	u, err := d.cfg.Store.Unit(ctx, id)
+	if err == nil && u.Kind != cnsbot.UnitCommune {
+		err = cnsbot.Errorf(cnsbot.ENOTFOUND, "commune %d", id)
+	}
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	var data communeData
+	pr, err := d.progress(ctx, p, id)
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	data.Commune = bar{ID: u.ID, Name: u.Name}
+	if len(pr.Communes) == 1 {
+		data.Commune = pr.Communes[0]
+	}
+	data.Quarter = calendar.Quarter(d.cfg.Now().In(d.cfg.Location))
+	if data.Indicators, err = d.indicators(ctx, p, id, lang); err == nil {
+		if data.Help, err = d.helpList(ctx, p, id, nil, 50); err == nil {
+			if data.Visits, err = d.visitList(ctx, p, id, 15); err == nil {
+				data.Deadlines, err = d.deadlines(ctx, p, id, data.Quarter)
+			}
+		}
+	}
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	d.show(c, http.StatusOK, "commune", d.page(c, "commune", u.Name, data))
+}
+
+func (d *Dashboard) help(c *gin.Context) {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	lang := pageLang(c, d.cfg.Texts)
+	communeID, err := communeParam(c, "commune")
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	list, err := d.helpList(ctx, principalOf(c), communeID, nil, 200)
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	d.show(c, http.StatusOK, "help", d.page(c, "help", d.cfg.Texts.T(lang, "web.help.title", nil), list))
+}
+
+// calendarData is the calendar page.
+type calendarData struct {
+	Quarter, Prev, Next                string
+	QuarterLabel, PrevLabel, NextLabel string
+	Schedule                           string
+	Deadlines                          []deadlineView
+	Undelivered                        []store.Undelivered
+}
+
+func (d *Dashboard) calendarPage(c *gin.Context) {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	p := principalOf(c)
+	lang := pageLang(c, d.cfg.Texts)
+	q, err := d.quarterParam(c)
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	communeID, err := communeParam(c, "commune")
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	data := calendarData{Quarter: q}
+	start, _, _ := calendar.QuarterBounds(q, d.cfg.Location)
+	data.Prev, data.Next = calendar.Quarter(start.AddDate(0, -3, 0)), calendar.Quarter(start.AddDate(0, 3, 0))
+	data.QuarterLabel, data.PrevLabel, data.NextLabel = d.quarterLabel(lang, q), d.quarterLabel(lang, data.Prev), d.quarterLabel(lang, data.Next)
+	sv, err := d.cfg.Store.StoredSchedule(ctx)
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	data.Schedule = sv.Schedule.Name
+	if data.Deadlines, err = d.deadlines(ctx, p, communeID, q); err == nil {
+		data.Undelivered, err = d.undelivered(ctx, p, communeID, 30)
+	}
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	d.show(c, http.StatusOK, "calendar", d.page(c, "calendar", d.cfg.Texts.T(lang, "web.calendar.title", nil), data))
+}
+
+func (d *Dashboard) visits(c *gin.Context) {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	lang := pageLang(c, d.cfg.Texts)
+	communeID, err := communeParam(c, "commune")
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	rows, err := d.visitList(ctx, principalOf(c), communeID, 100)
+	if err != nil {
+		d.fail(c, err)
+		return
+	}
+	d.show(c, http.StatusOK, "visits", d.page(c, "visits", d.cfg.Texts.T(lang, "web.visits.title", nil), rows))
+}
+
+// export sends the quarterly report as a file: the page's export buttons
+// and GET /admin/api/report.
+func (d *Dashboard) export(c *gin.Context) {
+	api := strings.HasPrefix(c.FullPath(), "/admin/api/")
+	failWith := func(err error) {
+		if api {
+			apiError(c, d.log, err)
+			return
+		}
+		d.fail(c, err)
+	}
+	if d.cfg.Export == nil {
+		failWith(cnsbot.Errorf(cnsbot.EUNAVAILABLE, "the report is not available"))
+		return
+	}
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	p := principalOf(c)
+	q, err := d.quarterParam(c)
+	if err != nil {
+		failWith(err)
+		return
+	}
+	format := c.DefaultQuery("format", "xlsx")
+	if format != "xlsx" && format != "csv" {
+		failWith(cnsbot.Errorf(cnsbot.EINVALID, "format must be xlsx or csv"))
+		return
+	}
+	communeID, err := communeParam(c, "commune")
+	if err != nil {
+		failWith(err)
+		return
+	}
+	if communeID == 0 && !p.all() {
+		if len(p.Officer.CommuneIDs) != 1 {
+			failWith(cnsbot.Errorf(cnsbot.EINVALID, "choose a commune"))
+			return
+		}
+		communeID = p.Officer.CommuneIDs[0]
+	}
+	if communeID != 0 && !p.sees(communeID) {
+		failWith(errForbidden)
+		return
+	}
+	var commune string
+	if communeID != 0 {
+		u, err := d.cfg.Store.Unit(ctx, communeID)
+		if err != nil {
+			failWith(err)
+			return
+		}
+		commune = u.Name
+	}
+	lang := pageLang(c, d.cfg.Texts)
+	var buf bytes.Buffer
+	if err := d.cfg.Export(ctx, &buf, q, commune, format, lang); err != nil {
+		failWith(err)
+		return
+	}
+	name := "bao-cao-" + q
+	if commune != "" {
+		name += "-" + strings.ReplaceAll(vn.Fold(commune), " ", "-")
+	}
+	name += "." + format
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"; filename*=UTF-8''`+url.PathEscape(name))
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, ctype, buf.Bytes())
+}
