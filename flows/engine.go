@@ -71,6 +71,11 @@ type Options struct {
 	// InfoImageURL is the picture shown on request_user_info forms; Zalo
 	// may require one.
 	InfoImageURL string
+	// RosterCacheFor is how long a chat found not on the roster is taken
+	// as a resident without asking the Directory again (default 10
+	// minutes). Enrolment in the chat itself clears it at once; a roster
+	// import that adds the person's Zalo id shows after at most this long.
+	RosterCacheFor time.Duration
 }
 
 // GroupHandler handles an event in a Zalo group ("g:…" routes). Group
@@ -151,6 +156,9 @@ func NewEngine(s Sessions, texts *locales.Bundle, opts Options) *Engine {
 	}
 	if opts.ResumeAfter <= 0 {
 		opts.ResumeAfter = 30 * time.Minute
+	}
+	if opts.RosterCacheFor <= 0 {
+		opts.RosterCacheFor = 10 * time.Minute
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()

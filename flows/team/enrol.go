@@ -178,6 +178,7 @@ func (t *teamFlows) link(c *flows.Ctx) error {
 	default:
 		return fmt.Errorf("link zalo: %w", err)
 	}
+	c.ForgetPerson()
 	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), c.Get(keyPhone))
 	if err != nil {
 		return fmt.Errorf("person by phone: %w", err)
@@ -348,6 +349,7 @@ func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
 	default:
 		return fmt.Errorf("add pending member: %w", err)
 	}
+	c.ForgetPerson()
 	p, _, err := t.deps.Roster.PersonByPhone(ctx, c.Get(keyPhone))
 	if err != nil {
 		return fmt.Errorf("person by phone: %w", err)
