@@ -120,7 +120,8 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
 	}, db, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
-	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), db,
+	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
+	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
 		bot.SenderConfig{Location: vietnam, Now: s.now}, log, bm)
 
 	texts, err := locales.New()
@@ -134,13 +135,13 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
 	if err := reports.Register(s.engine, reports.Deps{
-		Reminders: rem, Copies: db, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
+		Reminders: rem, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
 	}); err != nil {
 		return fail(fmt.Errorf("register report commands: %w", err))
 	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
-	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db,
+	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db,
 		Texts: texts, Sessions: s.queue, Location: vietnam, Log: log,
 		Once: store.NewLocks(rdb, cfg.RedisPrefix)}
 	if err := team.Register(s.engine, s.team); err != nil {
