@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ func ConnectRedis(ctx context.Context, url string, log *slog.Logger) (redis.Univ
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect redis: REDIS_URL: %w", err)
 	}
+	if !strings.Contains(url, "pool_size=") {
+		opt.PoolSize = DefaultPoolSize
+	}
 	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
@@ -36,6 +40,12 @@ func ConnectRedis(ctx context.Context, url string, log *slog.Logger) (redis.Univ
 	}
 	return rdb, rdb.Close, nil
 }
+
+// DefaultPoolSize is the Redis connection pool unless REDIS_URL says
+// otherwise (?pool_size=N). The queue works on many conversations at once
+// and the webhook must never wait behind them for a connection; go-redis's
+// own default (ten per CPU) is too small on a small machine.
+const DefaultPoolSize = 128
 
 func startMiniRedis(log *slog.Logger) (redis.UniversalClient, func() error, error) {
 	srv := miniredis.NewMiniRedis()
@@ -66,7 +76,7 @@ func startMiniRedis(log *slog.Logger) (redis.UniversalClient, func() error, erro
 		}
 	})
 
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: DefaultPoolSize})
 	var once sync.Once
 	closeFn := func() error {
 		var err error
