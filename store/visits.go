@@ -212,6 +212,21 @@ func (db *DB) MemberWeek(ctx context.Context, personID int64, weekStart time.Tim
 	return len(seen), minutes, nil
 }
 
+// TeamVisits returns a team's visits in [from, to), the earliest first:
+// the week's reports that a team's group asks for with "#tuan".
+func (db *DB) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) ([]cnsbot.Visit, error) {
+	var visits []cnsbot.Visit
+	// Visits are stored in UTC (see RecordVisit): the bounds must be too,
+	// or SQLite compares the texts of two offsets.
+	err := db.WithContext(ctx).
+		Where("team_id = ? AND visited_at >= ? AND visited_at < ?", teamID, from.UTC(), to.UTC()).
+		Order("visited_at, id").Find(&visits).Error
+	if err != nil {
+		return nil, fmt.Errorf("team visits: %w", err)
+	}
+	return visits, nil
+}
+
 // TeamProgress returns how many distinct households the team has guided to
 // date and how many households its hamlet has.
 func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, households int, err error) {

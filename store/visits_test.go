@@ -229,3 +229,69 @@ func TestDomainVisitsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestDomainTeamVisits(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s := seedVisits(t, db)
+		// A visit of Ấp 2's team in the same week is not Ấp 1's.
+		tuan, _, err := db.PersonByPhone(ctx, "0355678901")
+		if err != nil {
+			t.Fatal(err)
+		}
+		teams, err := db.TeamsOfHamlet(ctx, findHamlet(t, db, "An Xuyên", "Ấp 2").ID)
+		if err != nil || len(teams) == 0 {
+			t.Fatalf("teams of Ấp 2: %v %v", teams, err)
+		}
+		other := cnsbot.Visit{PersonID: tuan.ID, TeamID: teams[0].ID, Household: "nhà ông Ba", Minutes: 20,
+			VisitedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, s.loc), SourceEvent: "v8"}
+		if _, err := db.RecordVisit(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+
+		at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, s.loc) }
+		tests := []struct {
+			name     string
+			team     int64
+			from, to time.Time
+			want     []string // source events, in order
+		}{
+			{"the week", s.team.ID, s.weekStart, s.weekStart.AddDate(0, 0, 7), []string{"v1", "v2", "v3", "v4"}},
+			// Mai's late report dated the 21st comes before Hùng's of the 22nd.
+			{"previous week", s.team.ID, s.weekStart.AddDate(0, 0, -7), s.weekStart, []string{"v7", "v5"}},
+			// The start is inclusive and the end exclusive: Monday the 30th
+			// at 00:00 is in the next week only.
+			{"next week", s.team.ID, s.weekStart.AddDate(0, 0, 7), s.weekStart.AddDate(0, 0, 14), []string{"v6"}},
+			// Bounds in UTC select the same instants.
+			{"bounds in UTC", s.team.ID, at(23, 15).UTC(), at(26, 0).UTC(), []string{"v2", "v3"}},
+			{"another team", teams[0].ID, s.weekStart, s.weekStart.AddDate(0, 0, 7), []string{"v8"}},
+			{"empty window", s.team.ID, at(24, 0), at(25, 0), nil},
+			{"no such team", 999999, s.weekStart, s.weekStart.AddDate(0, 0, 7), nil},
+		}
+		for _, tt := range tests {
+			visits, err := db.TeamVisits(ctx, tt.team, tt.from, tt.to)
+			if err != nil {
+				t.Errorf("%s: TeamVisits: %v", tt.name, err)
+				continue
+			}
+			var got []string
+			for _, v := range visits {
+				got = append(got, v.SourceEvent)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s: TeamVisits: got %q, want %q", tt.name, got, tt.want)
+			}
+		}
+
+		// The rows are whole: what "#tuan" sums comes back as recorded.
+		visits, err := db.TeamVisits(ctx, s.team.ID, s.weekStart, s.weekStart.AddDate(0, 0, 1))
+		if err != nil || len(visits) != 2 {
+			t.Fatalf("Monday: got %d visits, %v, want 2", len(visits), err)
+		}
+		v := visits[0]
+		if v.PersonID != s.hung.ID || v.Household != "nhà ông Năm" || v.HouseholdKey != "ong nam" || v.Minutes != 30 ||
+			v.People != 2 || v.Areas != "vneid,dvc" || !v.VisitedAt.Equal(at(23, 8).Add(30*time.Minute)) {
+			t.Errorf("first visit of the week: got %+v", v)
+		}
+	})
+}

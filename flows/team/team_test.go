@@ -26,12 +26,13 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 
 // The compile-time proof that the store is what the team flows need.
 var (
-	_ team.Roster   = (*store.DB)(nil)
-	_ team.Teams    = (*store.DB)(nil)
-	_ team.Places   = (*store.DB)(nil)
-	_ team.Visits   = (*store.DB)(nil)
-	_ team.HelpDesk = (*store.DB)(nil)
-	_ team.Claimer  = (*store.Locks)(nil)
+	_ team.Roster     = (*store.DB)(nil)
+	_ team.Teams      = (*store.DB)(nil)
+	_ team.Places     = (*store.DB)(nil)
+	_ team.Visits     = (*store.DB)(nil)
+	_ team.HelpDesk   = (*store.DB)(nil)
+	_ team.WeekVisits = (*store.DB)(nil)
+	_ team.Claimer    = (*store.Locks)(nil)
 )
 
 var vietnam = mustLocation("Asia/Ho_Chi_Minh")
@@ -125,7 +126,7 @@ func newFixture(t *testing.T, opts options) *fixture {
 	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts, Sessions: fx.sessions,
 		Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
 	if opts.withWeek {
-		fx.deps.Week = weekStore{db}
+		fx.deps.Week = db
 	}
 	if err := team.Register(fx.engine, fx.deps); err != nil {
 		t.Fatal(err)
@@ -152,20 +153,6 @@ func (f *fixture) chat(t *testing.T, user string) *flowstest.Chat {
 
 func (f *fixture) group(t *testing.T, id string) *flowstest.Group {
 	return &flowstest.Group{TB: t, Handler: f.engine, Sessions: f.sessions, Clock: f.clock, GroupID: id}
-}
-
-// weekStore lists a team's visits of a week: the store method proposed for
-// the group's "#tuan", written here against the real tables.
-type weekStore struct{ db *store.DB }
-
-func (w weekStore) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) ([]cnsbot.Visit, error) {
-	var vs []cnsbot.Visit
-	err := w.db.WithContext(ctx).Where("team_id = ? AND visited_at >= ? AND visited_at < ?", teamID, from.UTC(), to.UTC()).
-		Order("visited_at, id").Find(&vs).Error
-	if err != nil {
-		return nil, fmt.Errorf("team visits: %w", err)
-	}
-	return vs, nil
 }
 
 func (f *fixture) person(t *testing.T, phone string) cnsbot.Person {
