@@ -207,21 +207,43 @@ const MaxListTitle = 100
 
 // splitListTitle returns ("", text) when text fits a list title. Otherwise
 // it returns the text to send first and a title for the list: the last line
-// when it fits, else the text's first MaxListTitle-1 characters and "…".
+// when it fits, else the last sentence when it fits, else listPointer, so
+// that no words are ever shown twice.
 func splitListTitle(text string) (lead, title string) {
 	if utf8.RuneCountInString(text) <= MaxListTitle {
 		return "", text
 	}
-	trimmed := strings.TrimRight(text, "\n ")
+	trimmed := strings.TrimSpace(text)
 	if i := strings.LastIndexByte(trimmed, '\n'); i > 0 {
 		last := strings.TrimSpace(trimmed[i+1:])
 		if last != "" && utf8.RuneCountInString(last) <= MaxListTitle {
 			return strings.TrimSpace(trimmed[:i]), last
 		}
 	}
-	r := []rune(strings.TrimSpace(text))
-	return text, string(r[:MaxListTitle-1]) + "…"
+	// The last sentence: after the last ". ", "! " or "? " that leaves a
+	// sentence short enough.
+	for end := len(trimmed); ; {
+		i := strings.LastIndexAny(trimmed[:end], ".!?")
+		if i <= 0 {
+			break
+		}
+		if i+1 < len(trimmed) && trimmed[i+1] == ' ' {
+			last := strings.TrimSpace(trimmed[i+1:])
+			if utf8.RuneCountInString(last) > MaxListTitle {
+				break
+			}
+			if last != "" {
+				return strings.TrimSpace(trimmed[:i+1]), last
+			}
+		}
+		end = i
+	}
+	return trimmed, listPointer
 }
+
+// listPointer is the title of a list whose text went before it: a pointing
+// hand, which needs no translation.
+const listPointer = "👇"
 
 // failed decides what a send error means for m.
 func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err error) error {

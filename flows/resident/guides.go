@@ -74,8 +74,11 @@ var serviceGuides = []guide{
 
 // Typed answers to a guide's buttons, matched folded.
 var (
-	nextWords   = []string{"xong", "tiep", "xong tiep", "roi", "xong roi", "ok", "duoc", "dc", "next", "done", "lam xong"}
-	stuckWords  = []string{"chua duoc", "van chua", "khong duoc", "ko duoc", "ko dc", "k dc", "chua", "loi", "bi loi", "stuck", "not yet", "still stuck", "doesn't work", "khong lam duoc"}
+	nextWords = []string{"xong", "tiep", "xong tiep", "roi", "xong roi", "ok", "duoc", "dc", "next", "done", "lam xong",
+		"xog", "xonh", "tiepp", "oke", "okay"} // short typos the fuzzy match leaves alone
+
+	stuckWords = []string{"chua duoc", "van chua", "khong duoc", "ko duoc", "ko dc", "k dc", "chua", "loi", "bi loi", "stuck", "not yet", "still stuck", "doesn't work", "khong lam duoc",
+		"not working", "it doesnt work", "khong dc", "hong duoc", "hong dc"}
 	workedWords = []string{"lam duoc", "da lam duoc", "duoc roi", "xong roi", "thanh cong", "it worked", "worked", "ok roi"}
 )
 

@@ -153,7 +153,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.MenuItem(flows.MenuItem{ID: cmdTeam, Label: "team.menu.team", Order: 2, Flow: FlowMember,
 		Words: []string{"viec cua to", "to cua toi", "my team"}, Show: t.isMember})
 	// Not "đăng ký" alone: at the menu, "đăng ký vneid" is a resident's.
-	e.MenuItem(flows.MenuItem{ID: cmdEnrol, Label: "team.menu.enrol", Order: 900, Flow: FlowEnrol,
+	e.MenuItem(flows.MenuItem{ID: cmdEnrol, Label: "team.menu.enrol", Order: 1100, Flow: FlowEnrol,
 		Words: []string{"dang ky thanh vien", "thanh vien to", "join the team"}, Show: t.notEnrolled})
 
 	// Step input first: in the steps that read lists and durations, a
