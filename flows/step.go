@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -518,8 +519,23 @@ func (e *Engine) setLang(c *Ctx, lang string) error {
 	if lang == "vi" {
 		c.s.Lang = ""
 	}
+	// Notices to people on the roster (reminders, team news) are written in
+	// their stored language: keep it in step with their choice here.
+	if ls, ok := e.opts.Directory.(LangKeeper); ok && c.ownChat() {
+		if _, _, found, err := c.Person(); err == nil && found {
+			if err := ls.SetPersonLang(c.ctx, c.Event.UserID, lang); err != nil {
+				return fmt.Errorf("keep language: %w", err)
+			}
+		}
+	}
 	e.reask(c, c.T("flows.lang.set", nil))
 	return nil
+}
+
+// LangKeeper is an optional part of the Directory: it stores the language a
+// person on the roster chose, for messages sent to them outside their chat.
+type LangKeeper interface {
+	SetPersonLang(ctx context.Context, zaloUserID, lang string) error
 }
 
 // back re-asks the previous question, showing the answer given then.

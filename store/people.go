@@ -218,3 +218,15 @@ func ensureRole(tx *gorm.DB, r cnsbot.Role) (created, changed bool, err error) {
 	}
 	return false, false, nil
 }
+
+// SetPersonLang stores the language ("vi" or "en") of the person whose
+// Zalo id this is; nobody on the roster with that id is not an error.
+func (db *DB) SetPersonLang(ctx context.Context, zaloUserID, lang string) error {
+	err := db.WithContext(ctx).Model(&cnsbot.Person{}).
+		Where("zalo_user_id = ?", zaloUserID).
+		Update("lang", lang).Error
+	if err != nil {
+		return fmt.Errorf("set person language: %w", err)
+	}
+	return nil
+}

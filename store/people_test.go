@@ -155,3 +155,24 @@ func TestDomainPendingMember(t *testing.T) {
 		}
 	})
 }
+
+func TestSetPersonLang(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		zid := "5630211893524187712"
+		p := cnsbot.Person{FullName: "Nguyễn Văn Hùng", Phone: "+84912345678", ZaloUserID: &zid}
+		if err := db.Create(&p).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetPersonLang(ctx, zid, "en"); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := db.PersonByZalo(ctx, zid)
+		if err != nil || got.Lang != "en" {
+			t.Fatalf("got %q (%v), want en", got.Lang, err)
+		}
+		if err := db.SetPersonLang(ctx, "nobody", "en"); err != nil {
+			t.Fatalf("unknown id: %v, want no error", err)
+		}
+	})
+}
