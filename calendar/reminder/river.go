@@ -2,7 +2,6 @@ package reminder
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -67,59 +66,11 @@ type RiverOptions struct {
 // catch-up after downtime. The claim rows make the pass itself safe to run
 // twice, so River's guarantees are an economy, not the correctness.
 func RunRiver(ctx context.Context, pool *pgxpool.Pool, r *Reminders, opts RiverOptions) error {
-	if opts.Interval <= 0 {
-		opts.Interval = DefaultInterval
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts, log := opts.withDefaults()
 	if err := MigrateRiver(ctx, pool, log); err != nil {
 		return err
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &passWorker{r: r, now: opts.Now}); err != nil {
-		return fmt.Errorf("river: %w", err)
-	}
-	interval := opts.Interval
-	// River refuses a uniqueness period under a second.
-	unique := max(interval, time.Second)
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: 1}},
-		Workers:           workers,
-		Logger:            riverLogger(log),
-		FetchPollInterval: opts.PollInterval,
-		FetchCooldown:     min(opts.PollInterval, 100*time.Millisecond),
-		// A failed pass is retried by the next interval's pass anyway.
-		MaxAttempts: 3,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
-			river.PeriodicInterval(interval),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return PassArgs{}, &river.InsertOpts{
-					Queue:      Queue,
-					UniqueOpts: river.UniqueOpts{ByPeriod: unique},
-				}
-			},
-			&river.PeriodicJobOpts{ID: "reminder_pass", RunOnStart: true},
-		)},
-	})
-	if err != nil {
-		return fmt.Errorf("river client: %w", err)
-	}
-	if err := client.Start(ctx); err != nil {
-		return fmt.Errorf("start river: %w", err)
-	}
-	<-ctx.Done()
-	// The pass in flight finishes or is cancelled within the timeout.
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := client.Stop(stopCtx); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("stop river: %w", err)
-	}
-	return ctx.Err()
+	return runRiverClient(ctx, riverpgxv5.New(pool), r, opts, log)
 }
 
 // MigrateRiver applies River's own migrations in the pool's schema. River
