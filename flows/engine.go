@@ -19,6 +19,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
@@ -135,9 +137,12 @@ type Engine struct {
 	order    []string
 	commands []Command
 	groups   []GroupHandler
-	handlers map[string][]EventHandler
-	incoming []func(c *Ctx) error
-	menu     []MenuItem
+	// matchers caches the matcher of each choice list (see matcher).
+	matchers     sync.Map
+	matcherCount atomic.Int64
+	handlers     map[string][]EventHandler
+	incoming     []func(c *Ctx) error
+	menu         []MenuItem
 
 	globals *vn.Matcher
 	entries *vn.Matcher

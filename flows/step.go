@@ -798,7 +798,7 @@ func (e *Engine) matchChoice(c *Ctx, choices []Choice, in *Input, strict bool) (
 		}
 		return nil, nil
 	}
-	if id, ok := vn.NewMatcher(phrases).Match(in.Text); ok {
+	if id, ok := e.matcher(phrases, len(choices)).Match(in.Text); ok {
 		i, _ := strconv.Atoi(id)
 		return &choices[i], nil
 	}
@@ -853,3 +853,30 @@ func containsWords(have, want []string) bool {
 	}
 	return true
 }
+
+// matcher returns the matcher of a choice list, built once: most lists are
+// a step's fixed choices, and folding every synonym on every message would
+// cost more than the rest of the turn.
+func (e *Engine) matcher(phrases map[string][]string, n int) *vn.Matcher {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strings.Join(phrases[strconv.Itoa(i)], "\x1f"))
+		b.WriteByte('\x1e')
+	}
+	key := b.String()
+	if m, ok := e.matchers.Load(key); ok {
+		return m.(*vn.Matcher)
+	}
+	m := vn.NewMatcher(phrases)
+	// Lists built at run time (places, recent households) vary; a full
+	// cache starts over rather than grow without bound.
+	if e.matcherCount.Add(1) > maxMatchers {
+		e.matchers.Clear()
+		e.matcherCount.Store(1)
+	}
+	e.matchers.Store(key, m)
+	return m
+}
+
+// maxMatchers bounds the matcher cache.
+const maxMatchers = 4096
