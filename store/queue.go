@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -434,11 +437,16 @@ func dedicatedClient(rdb redis.UniversalClient, size int) (redis.UniversalClient
 	case *redis.Client:
 		o := *c.Options()
 		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = size, 0, size
+		// No silent retry of a read whose connection broke: Redis may have
+		// handed entries over before it broke, and the reader must know to
+		// read its pending entries again (see drain).
+		o.MaxRetries = -1
 		d := redis.NewClient(&o)
 		return d, func() { _ = d.Close() }
 	case *redis.ClusterClient:
 		o := *c.Options()
 		o.PoolSize, o.MinIdleConns, o.MaxIdleConns = size, 0, size
+		o.MaxRetries = -1
 		d := redis.NewClusterClient(&o)
 		return d, func() { _ = d.Close() }
 	}
@@ -764,6 +772,10 @@ func (o *owner) drain(key, field string, lane func(entry) string, process func(e
 			if o.loops.Err() != nil {
 				return
 			}
+			// The read may have failed after Redis handed entries to this
+			// consumer (the reply lost with the connection): they are in
+			// the pending list, so read that again before new entries.
+			pending = true
 			if strings.HasPrefix(err.Error(), "NOGROUP") {
 				err = ensureGroup(o.loops, o.q.rdb, key)
 			}
@@ -852,6 +864,7 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 		return o.ack(stream, e.id)
 	}
 	b := o.q.backoff(2 * time.Second)
+	first := time.Now()
 	flight := &inFlight{p: o.p, stream: stream, id: e.id}
 	work := context.WithValue(o.work, inFlightKey{}, flight)
 	for attempt := 1; ; attempt++ {
@@ -865,6 +878,12 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 			return false
 		}
 		o.q.m.Errors.WithLabelValues(streamInbox).Inc()
+		if transient(err) && time.Since(first) < transientFor {
+			// Redis or the database is unreachable: the event is not at
+			// fault, and giving it up would drop it unanswered. Retry
+			// without spending an attempt while the partition is ours.
+			attempt--
+		}
 		if attempt >= o.q.opts.Attempts {
 			o.log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
 			if !o.dead(e, err) {
@@ -1018,4 +1037,29 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func jitter(d time.Duration) time.Duration {
 	b := &backoff.ExponentialBackOff{InitialInterval: d, RandomizationFactor: 0.25, Multiplier: 1, MaxInterval: d}
 	return b.NextBackOff()
+}
+
+// transientFor bounds how long failures that look like an unreachable
+// dependency are retried without counting as attempts, so that an event
+// that only ever times out still ends as dead instead of holding its
+// conversation forever.
+const transientFor = 10 * time.Minute
+
+// transient reports whether err means a dependency is unreachable for a
+// while (a connection refused or reset, a time-out, a server starting up)
+// rather than a problem with the event.
+func transient(err error) bool {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, redis.ErrClosed), errors.Is(err, context.DeadlineExceeded),
+		cnsbot.ErrorCode(err) == cnsbot.EUNAVAILABLE:
+		return true
+	}
+	msg := err.Error()
+	// Redis loading its append-only file, PostgreSQL starting or in
+	// recovery (SQLSTATE 57P03), a pool that could not connect.
+	return strings.Contains(msg, "LOADING ") || strings.Contains(msg, "57P03") ||
+		strings.Contains(msg, "failed to connect to") || strings.Contains(msg, "connection refused")
 }

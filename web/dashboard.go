@@ -202,8 +202,14 @@ func (d *Dashboard) loginPage(c *gin.Context) {
 	d.show(c, http.StatusOK, "login", d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil))
 }
 
+// maxLoginBody caps the sign-in form.
+const maxLoginBody = 4 << 10
+
 func (d *Dashboard) login(c *gin.Context) {
 	lang := pageLang(c, d.cfg.Texts)
+	// The sign-in needs no token to reach: a token is short, so a large
+	// body is refused before the form is parsed.
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBody)
 	p, err := d.auth.check(c.Request.Context(), c.PostForm("token"))
 	if err != nil {
 		pd := d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil)

@@ -1,0 +1,232 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zalotest"
+)
+
+const (
+	testApp    = "4400112233"
+	testSecret = "loadgen-test-secret"
+)
+
+// fakeService is a webhook that behaves like cnsbot seen from outside: it
+// verifies, de-duplicates by msg_id, answers, and "replies" to the
+// recorder: a welcome to a new user, then one message per event that
+// depends on the text. It refuses the first refuse requests with 503, and
+// can be told to misbehave.
+type fakeService struct {
+	rec    *Recorder
+	refuse atomic.Int64
+
+	mu       sync.Mutex
+	seen     map[string]bool
+	users    map[string]int
+	mutate   func(user string, n int, out []zalotest.Sent) []zalotest.Sent
+	requests int
+}
+
+func newFakeService(rec *Recorder) *fakeService {
+	return &fakeService{rec: rec, seen: map[string]bool{}, users: map[string]int{}}
+}
+
+func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests++
+	f.mu.Unlock()
+	if f.refuse.Add(-1) >= 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	var ev wireEvent
+	if err := json.Unmarshal(body, &ev); err != nil ||
+		!bot.Verify(testApp, testSecret, body, ev.Timestamp, r.Header.Get(bot.SignatureHeader)) {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	if f.seen[ev.Message.MsgID] {
+		return
+	}
+	f.seen[ev.Message.MsgID] = true
+	user := ev.Sender.ID
+	var out []zalotest.Sent
+	if f.users[user] == 0 {
+		out = append(out, zalotest.Sent{UserID: user, Kind: zalotest.KindText, Text: "Xin chào"})
+	}
+	out = append(out, zalotest.Sent{UserID: user, Kind: zalotest.KindList, Text: "answer to " + ev.Message.Text,
+		Buttons: []zalotest.Button{{Payload: "#menu"}}})
+	f.users[user]++
+	if f.mutate != nil {
+		out = f.mutate(user, f.users[user], out)
+	}
+	for _, m := range out {
+		f.rec.Record(m)
+	}
+}
+
+func newTestGen(t *testing.T, url string, users int) *Generator {
+	t.Helper()
+	g, err := New(Config{Targets: []string{url}, AppID: testApp, SecretKey: testSecret, Users: users, Rate: 400,
+		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, Redeliver: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestGeneratorResendsUntilAcknowledged: refused requests are re-sent with
+// the same msg_id and count as one event.
+func TestGeneratorResendsUntilAcknowledged(t *testing.T) {
+	rec := NewRecorder()
+	svc := newFakeService(rec)
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	g := newTestGen(t, srv.URL, 20)
+	ctx := context.Background()
+	tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.refuse.Store(50)
+	g.Start(ctx)
+	time.Sleep(300 * time.Millisecond)
+	st := g.Stop()
+	if short := g.WaitAnswered(ctx, tr, rec, 2*time.Second); short != 0 {
+		t.Fatalf("%d users short of answers", short)
+	}
+	v := g.Check(tr, rec, nil)
+	if !v.OK() {
+		t.Fatalf("verdict %s; examples %v", v, v.Examples)
+	}
+	if st.Events == 0 || st.Acked != st.Events || st.Status["503"] < 40 || st.Resent < 40 {
+		t.Fatalf("stats %+v: want every event acknowledged after about 50 refusals re-sent", st)
+	}
+	if v.Events != st.Events {
+		t.Errorf("verdict counts %d events, generator %d", v.Events, st.Events)
+	}
+}
+
+func TestCheckFindsEachProblem(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(user string, n int, out []zalotest.Sent) []zalotest.Sent
+		want   func(v Verdict) bool
+	}{
+		{"nothing wrong", nil, func(v Verdict) bool { return v.OK() }},
+		{"an answer lost", func(_ string, n int, out []zalotest.Sent) []zalotest.Sent {
+			if n == 2 {
+				return nil
+			}
+			return out
+		}, func(v Verdict) bool { return v.LostMessages > 0 && v.Answered < v.Events && !v.OK() }},
+		{"an answer sent twice", func(_ string, n int, out []zalotest.Sent) []zalotest.Sent {
+			if n == 2 {
+				return append(out, out...)
+			}
+			return out
+		}, func(v Verdict) bool { return v.DuplicateMessages > 0 && !v.OK() }},
+		{"conversation reset", func(user string, n int, out []zalotest.Sent) []zalotest.Sent {
+			if n == 3 {
+				return append([]zalotest.Sent{{UserID: user, Kind: zalotest.KindText, Text: "Xin chào"}}, out...)
+			}
+			return out
+		}, func(v Verdict) bool { return v.Resets > 0 && !v.OK() }},
+		{"answers swapped", func(user string, n int, out []zalotest.Sent) []zalotest.Sent {
+			// The second and third answers arrive swapped.
+			text := map[int]string{2: "answer to menu", 3: "answer to giúp"}[n]
+			if text == "" {
+				return out
+			}
+			return []zalotest.Sent{{UserID: user, Kind: zalotest.KindList, Text: text, Buttons: []zalotest.Button{{Payload: "#menu"}}}}
+		}, func(v Verdict) bool { return v.Reordered > 0 && !v.OK() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := NewRecorder()
+			svc := newFakeService(rec)
+			srv := httptest.NewServer(svc)
+			defer srv.Close()
+			g := newTestGen(t, srv.URL, 5)
+			ctx := context.Background()
+			tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.mu.Lock()
+			svc.mutate = tt.mutate
+			svc.mu.Unlock()
+			g.Start(ctx)
+			time.Sleep(150 * time.Millisecond)
+			g.Stop()
+			g.WaitAnswered(ctx, tr, rec, 200*time.Millisecond)
+			if v := g.Check(tr, rec, nil); !tt.want(v) {
+				t.Errorf("verdict %s does not show the problem; examples %v", v, v.Examples)
+			}
+		})
+	}
+}
+
+func TestLearnRefusesAmbiguousAnswers(t *testing.T) {
+	rec := NewRecorder()
+	svc := newFakeService(rec)
+	// Every event is answered alike: order could not be checked.
+	svc.mutate = func(user string, n int, out []zalotest.Sent) []zalotest.Sent {
+		for i := range out {
+			if out[i].Kind == zalotest.KindList {
+				out[i].Text = "same"
+			}
+		}
+		return out
+	}
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	g := newTestGen(t, srv.URL, 1)
+	if _, err := g.Learn(context.Background(), rec, 30*time.Millisecond); err == nil {
+		t.Fatal("Learn accepted answers that do not depend on the event")
+	}
+}
+
+func TestCheckCountsChangedAnswers(t *testing.T) {
+	rec := NewRecorder()
+	svc := newFakeService(rec)
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	g := newTestGen(t, srv.URL, 5)
+	ctx := context.Background()
+	tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The third answer of each user comes with other buttons, as a menu
+	// does while the database is down.
+	svc.mu.Lock()
+	svc.mutate = func(_ string, n int, out []zalotest.Sent) []zalotest.Sent {
+		if n == 3 {
+			out[len(out)-1].Buttons = []zalotest.Button{{Payload: "#en"}}
+		}
+		return out
+	}
+	svc.mu.Unlock()
+	g.Start(ctx)
+	time.Sleep(150 * time.Millisecond)
+	g.Stop()
+	g.WaitAnswered(ctx, tr, rec, 200*time.Millisecond)
+	v := g.Check(tr, rec, nil)
+	if !v.OK() || v.Changed == 0 || v.LostMessages != 0 || v.DuplicateMessages != 0 {
+		t.Errorf("verdict %s: want changed answers counted, nothing lost or duplicated", v)
+	}
+}

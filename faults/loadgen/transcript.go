@@ -1,0 +1,317 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Transcript is how the service answers a user's sequence of events: the
+// messages of the first event (a new user: the welcome, then the answer)
+// and of each later one. The answers of later events repeat with the
+// pattern's period, which Learn checks.
+type Transcript struct {
+	steps  [][]Msg
+	period int
+}
+
+// Welcome is the first message of a new user's first answer; it must never
+// appear again in a conversation that was not reset.
+func (tr Transcript) Welcome() Msg { return tr.steps[0][0] }
+
+// Step returns the messages that answer a user's i-th event (from 0).
+func (tr Transcript) Step(i int) []Msg {
+	if i < len(tr.steps) {
+		return tr.steps[i]
+	}
+	return tr.steps[1+(i-1)%tr.period]
+}
+
+// Expected returns every message n events of one user are answered with.
+func (tr Transcript) Expected(n int) []Msg {
+	var out []Msg
+	for i := range n {
+		out = append(out, tr.Step(i)...)
+	}
+	return out
+}
+
+// String shows the transcript's shape for logs.
+func (tr Transcript) String() string {
+	var parts []string
+	for i, st := range tr.steps {
+		var ms []string
+		for _, m := range st {
+			ms = append(ms, m.short())
+		}
+		parts = append(parts, fmt.Sprintf("#%d[%s]", i, strings.Join(ms, ", ")))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Learn writes as the generator's warm-up user, one event at a time, and
+// records how the service answers each: 1 + 2×len(Pattern) events, so that
+// the period of the answers can be checked. quiet is how long no new
+// message must arrive before an answer counts as complete.
+func (g *Generator) Learn(ctx context.Context, rec *Recorder, quiet time.Duration) (Transcript, error) {
+	user := g.WarmUser()
+	period := len(g.cfg.Pattern)
+	var steps [][]Msg
+	for i := range 1 + 2*period {
+		before := rec.Count(user)
+		ev := &event{msgID: g.runID + fmt.Sprintf("warm%04d", i), text: g.cfg.Pattern[i%period]}
+		if acked, _ := g.deliver(ctx, user, ev); !acked {
+			return Transcript{}, fmt.Errorf("learn: event %d was not acknowledged within %s", i, g.cfg.GiveUp)
+		}
+		if err := waitQuiet(ctx, rec, user, before, quiet); err != nil {
+			return Transcript{}, fmt.Errorf("learn: event %d (%q): %w", i, ev.text, err)
+		}
+		steps = append(steps, rec.Messages(user)[before:])
+	}
+	tr := Transcript{steps: steps[:1+period], period: period}
+	welcome := steps[0][0].key()
+	for i := 1; i < len(steps); i++ {
+		for _, m := range steps[i] {
+			if m.key() == welcome {
+				return Transcript{}, fmt.Errorf("learn: the first message of a new user (%s) also answers event %d: a reset could not be told apart", m.short(), i)
+			}
+		}
+		if j := i + period; j < len(steps) && !sameKeys(steps[i], steps[j]) {
+			return Transcript{}, fmt.Errorf("learn: events %d and %d say the same but are answered differently: %s", i, j, tr)
+		}
+	}
+	for i := 1; i <= period; i++ {
+		if j := i%period + 1; j != i && sameKeys(steps[i], steps[j]) {
+			return Transcript{}, fmt.Errorf("learn: events %d and %d are answered alike, so their order could not be checked: %s", i, j, tr)
+		}
+	}
+	return tr, nil
+}
+
+// waitQuiet waits until user's count rose above before and then did not
+// change for quiet; nothing within 15 s is an error.
+func waitQuiet(ctx context.Context, rec *Recorder, user string, before int, quiet time.Duration) error {
+	start := time.Now()
+	last, changed := before, time.Now()
+	for {
+		n := rec.Count(user)
+		if n != last {
+			last, changed = n, time.Now()
+		}
+		switch {
+		case last > before && time.Since(changed) >= quiet:
+			return nil
+		case last == before && time.Since(start) > 15*time.Second:
+			return errors.New("no answer reached the fake zalo within 15 s")
+		}
+		if !sleep(ctx, 10*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+func sameKeys(a, b []Msg) bool {
+	return slices.EqualFunc(a, b, func(x, y Msg) bool { return x.key() == y.key() })
+}
+
+// WaitAnswered waits until every user received at least the messages its
+// acknowledged events should produce, or until timeout. It reports how many
+// users are still short.
+func (g *Generator) WaitAnswered(ctx context.Context, tr Transcript, rec *Recorder, timeout time.Duration) (short int) {
+	want := map[string]int{}
+	for id, us := range g.sent() {
+		want[id] = len(tr.Expected(us.acked))
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		short = 0
+		for id, n := range want {
+			if rec.Count(id) < n {
+				short++
+			}
+		}
+		if short == 0 || time.Now().After(deadline) || !sleep(ctx, 50*time.Millisecond) {
+			return short
+		}
+	}
+}
+
+// Verdict is the check of what the fake received against what was sent.
+type Verdict struct {
+	// Users wrote Events acknowledged events; Answered of them got their
+	// whole answer, in its place in the conversation.
+	Users, Events, Answered int
+	// LostMessages are expected messages that never arrived, on LostUsers
+	// users; DuplicateMessages arrived more often than expected.
+	LostMessages, LostUsers           int
+	DuplicateMessages, DuplicateUsers int
+	// Resets counts welcomes beyond a user's first: conversations that
+	// started over.
+	Resets int
+	// Reordered counts users who got exactly the expected messages, but
+	// in another order.
+	Reordered int
+	// Changed counts messages that arrived in place of an expected one
+	// with other content, on ChangedUsers users: each event was answered,
+	// but not as usual. OK does not count them; a scenario decides.
+	Changed, ChangedUsers int
+	// GaveUp counts users with an event never acknowledged.
+	GaveUp int
+	// Stray counts messages to users the run did not write as.
+	Stray int
+	// Examples describe the first few problems.
+	Examples []string
+	// changedEvents counts events not answered as usual on users whose
+	// message count is right.
+	changedEvents int
+}
+
+// OK reports whether every event was answered exactly once, in order,
+// allowing answers with changed content (see Changed).
+func (v Verdict) OK() bool {
+	return v.LostMessages == 0 && v.DuplicateMessages == 0 &&
+		v.Resets == 0 && v.Reordered == 0 && v.GaveUp == 0 && v.Stray == 0 &&
+		v.Answered+v.changedEvents == v.Events
+}
+
+// String summarises the verdict on one line.
+func (v Verdict) String() string {
+	return fmt.Sprintf("users %d, events %d, answered as usual %d, lost %d msg (%d users), duplicated %d msg (%d users), changed %d msg (%d users), resets %d, reordered %d, gave up %d, stray %d",
+		v.Users, v.Events, v.Answered, v.LostMessages, v.LostUsers, v.DuplicateMessages, v.DuplicateUsers,
+		v.Changed, v.ChangedUsers, v.Resets, v.Reordered, v.GaveUp, v.Stray)
+}
+
+// Check compares what each user received with the transcript of the events
+// it sent. Messages to the users in others (people the test expects
+// messages for, such as reminded leaders) are not stray.
+func (g *Generator) Check(tr Transcript, rec *Recorder, others map[string]bool) Verdict {
+	var v Verdict
+	known := map[string]bool{g.WarmUser(): true}
+	welcome := tr.Welcome().key()
+	for id, us := range g.sent() {
+		known[id] = true
+		if us.acked == 0 && !us.gaveUp {
+			continue
+		}
+		v.Users++
+		v.Events += us.acked
+		if us.gaveUp {
+			v.GaveUp++
+		}
+		got := rec.Messages(id)
+		want := tr.Expected(us.acked)
+
+		// Events answered in place: each step's messages where they belong.
+		off, answered := 0, 0
+		for i := range us.acked {
+			st := tr.Step(i)
+			if off+len(st) <= len(got) && sameKeys(got[off:off+len(st)], st) {
+				answered++
+			}
+			off += len(st)
+		}
+		v.Answered += answered
+		if sameKeys(got, want) {
+			continue
+		}
+		resets := -1
+		for _, m := range got {
+			if m.key() == welcome {
+				resets++
+			}
+		}
+		v.Resets += max(resets, 0)
+		switch {
+		case len(got) == len(want) && sameMultiset(got, want, Msg.key):
+			v.Reordered++
+		case len(got) == len(want):
+			// As many messages as expected, some with other content: the
+			// service answered each event, differently (a degraded answer
+			// while a dependency was down, say).
+			n := 0
+			for i := range got {
+				if got[i].key() != want[i].key() {
+					n++
+				}
+			}
+			v.Changed += n
+			v.ChangedUsers++
+			v.changedEvents += us.acked - answered
+		default:
+			lost, dup := multisetDiff(want, got, Msg.loose)
+			if lost > 0 {
+				v.LostMessages += lost
+				v.LostUsers++
+			}
+			if dup > 0 {
+				v.DuplicateMessages += dup
+				v.DuplicateUsers++
+			}
+		}
+		if len(v.Examples) < 5 {
+			v.Examples = append(v.Examples, fmt.Sprintf("user …%s: %d events, %s",
+				id[len(id)-6:], us.acked, firstDifference(want, got)))
+		}
+	}
+	for _, u := range rec.Users() {
+		if !known[u] && !others[u] {
+			v.Stray += rec.Count(u)
+		}
+	}
+	return v
+}
+
+func shortList(ms []Msg) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.short()
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// firstDifference describes where got departs from want.
+func firstDifference(want, got []Msg) string {
+	i := 0
+	for i < len(want) && i < len(got) && want[i].key() == got[i].key() {
+		i++
+	}
+	show := func(ms []Msg) string {
+		if i >= len(ms) {
+			return "nothing"
+		}
+		m := ms[i]
+		return fmt.Sprintf("%s %q buttons %q", m.Kind, m.Text, m.Buttons)
+	}
+	return fmt.Sprintf("%d of %d messages as expected, then want %s, got %s (%d messages in all)",
+		i, len(want), show(want), show(got), len(got))
+}
+
+// sameMultiset reports whether a and b hold the same messages by key,
+// in any order.
+func sameMultiset(a, b []Msg, key func(Msg) string) bool {
+	lost, dup := multisetDiff(a, b, key)
+	return lost == 0 && dup == 0
+}
+
+// multisetDiff counts the messages of want missing from got and the
+// messages of got beyond want, by key.
+func multisetDiff(want, got []Msg, key func(Msg) string) (lost, dup int) {
+	counts := map[string]int{}
+	for _, m := range want {
+		counts[key(m)]++
+	}
+	for _, m := range got {
+		counts[key(m)]--
+	}
+	for _, n := range counts {
+		if n > 0 {
+			lost += n
+		} else {
+			dup -= n
+		}
+	}
+	return lost, dup
+}
