@@ -3,13 +3,11 @@ package resident
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
-	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Session Data keys of the request for a team member.
@@ -138,11 +136,11 @@ func (r *residents) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("communes: %w", err)
 	}
-	return placeChoices(units), nil
+	return flows.PlaceChoices(units), nil
 }
 
 func (r *residents) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	id, ok := unitID(c.Get(keyCommune))
+	id, ok := flows.UnitID(c.Get(keyCommune))
 	if !ok {
 		return nil, nil
 	}
@@ -150,45 +148,7 @@ func (r *residents) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hamlets: %w", err)
 	}
-	return placeChoices(units), nil
-}
-
-// unitPrefixes are the folded words that start a unit's name and that
-// residents often leave out ("Xã Tân Thành" typed "tan thanh").
-var unitPrefixes = [][]string{{"thi", "tran"}, {"xa"}, {"phuong"}, {"ap"}, {"khom"}}
-
-// placeChoices turns units into choices. Ids carry a letter so that typing
-// a button's number is never read as a unit id.
-func placeChoices(units []cnsbot.Unit) []flows.Choice {
-	out := make([]flows.Choice, 0, len(units))
-	for _, u := range units {
-		ch := flows.Choice{ID: "u" + strconv.FormatInt(u.ID, 10), Title: u.Name}
-		words := vn.Words(u.Name)
-		for _, p := range unitPrefixes {
-			if len(words) > len(p) && slicesEqual(words[:len(p)], p) {
-				ch.Words = append(ch.Words, strings.Join(words[len(p):], " "))
-			}
-		}
-		out = append(out, ch)
-	}
-	return out
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func unitID(choiceID string) (int64, bool) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(choiceID, "u"), 10, 64)
-	return id, err == nil && id > 0
+	return flows.PlaceChoices(units), nil
 }
 
 func (r *residents) chooseCommune(c *flows.Ctx, in flows.Input) error {
@@ -295,8 +255,8 @@ func place(c *flows.Ctx) string {
 // resident the reference code and what happens next.
 func (r *residents) submit(c *flows.Ctx) error {
 	ctx := c.Context()
-	communeID, _ := unitID(c.Get(keyCommune))
-	hamletID, _ := unitID(c.Get(keyHamlet))
+	communeID, _ := flows.UnitID(c.Get(keyCommune))
+	hamletID, _ := flows.UnitID(c.Get(keyHamlet))
 	req := cnsbot.HelpRequest{
 		ResidentUserID: c.UserID(),
 		Name:           c.Get(keyName),

@@ -3,7 +3,6 @@ package team
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -226,11 +225,11 @@ func (t *teamFlows) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("communes: %w", err)
 	}
-	return placeChoices(units), nil
+	return flows.PlaceChoices(units), nil
 }
 
 func (t *teamFlows) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	id, ok := unitID(c.Get(keyCommune))
+	id, ok := flows.UnitID(c.Get(keyCommune))
 	if !ok {
 		return nil, nil
 	}
@@ -238,7 +237,7 @@ func (t *teamFlows) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hamlets: %w", err)
 	}
-	return placeChoices(units), nil
+	return flows.PlaceChoices(units), nil
 }
 
 func (t *teamFlows) chooseCommune(c *flows.Ctx, in flows.Input) error {
@@ -260,31 +259,6 @@ func (t *teamFlows) chooseCommune(c *flows.Ctx, in flows.Input) error {
 func chooseHamlet(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyHamletName, in.Choice.Title)
 	return nil
-}
-
-// unitPrefixes are the folded words in front of a unit's name that people
-// leave out ("Xã Tân Thành" typed "tan thanh").
-var unitPrefixes = [][]string{{"thi", "tran"}, {"xa"}, {"phuong"}, {"ap"}, {"khom"}}
-
-// placeChoices turns units into choices whose ids carry a letter, so that
-// a typed button number is never read as a unit id.
-func placeChoices(units []cnsbot.Unit) []flows.Choice {
-	out := make([]flows.Choice, 0, len(units))
-	for _, u := range units {
-		ch := flows.Choice{ID: "u" + strconv.FormatInt(u.ID, 10), Title: u.Name}
-		words := vn.Words(u.Name)
-		for _, p := range unitPrefixes {
-			if len(words) > len(p) && strings.Join(words[:len(p)], " ") == strings.Join(p, " ") {
-				ch.Words = append(ch.Words, strings.Join(words[len(p):], " "))
-			}
-		}
-		out = append(out, ch)
-	}
-	return out
-}
-
-func unitID(choiceID string) (int64, bool) {
-	return id64(strings.TrimPrefix(choiceID, "u"))
 }
 
 // formName offers the name from a shared Zalo form as a button.
@@ -326,7 +300,7 @@ func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
 		name = in.Choice.Title
 		c.Set(keyName, name)
 	}
-	hamletID, _ := unitID(c.Get(keyHamletID))
+	hamletID, _ := flows.UnitID(c.Get(keyHamletID))
 	teams, err := t.deps.Teams.TeamsOfHamlet(ctx, hamletID)
 	if err != nil {
 		return fmt.Errorf("teams of hamlet: %w", err)
@@ -386,7 +360,7 @@ func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
 // a team wants to help, and tells the person.
 func (t *teamFlows) noTeam(c *flows.Ctx) error {
 	ctx := c.Context()
-	communeID, _ := unitID(c.Get(keyCommune))
+	communeID, _ := flows.UnitID(c.Get(keyCommune))
 	officers, err := t.deps.Roster.CommuneOfficers(ctx, communeID)
 	if err != nil {
 		return fmt.Errorf("commune officers: %w", err)
