@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,4 +37,33 @@ func PlaceChoices(units []cnsbot.Unit) []Choice {
 func UnitID(choiceID string) (int64, bool) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(choiceID, "u"), 10, 64)
 	return id, err == nil && id > 0
+}
+
+// Places is what picking a commune and a hamlet needs of the store.
+type Places interface {
+	Communes(ctx context.Context) ([]cnsbot.Unit, error)
+	Hamlets(ctx context.Context, communeID int64) ([]cnsbot.Unit, error)
+}
+
+// CommuneChoices lists the communes as choices.
+func CommuneChoices(ctx context.Context, p Places) ([]Choice, error) {
+	units, err := p.Communes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("communes: %w", err)
+	}
+	return PlaceChoices(units), nil
+}
+
+// HamletChoices lists the hamlets of the commune chosen as communeChoice
+// (a PlaceChoices id); none when no commune is chosen yet.
+func HamletChoices(ctx context.Context, p Places, communeChoice string) ([]Choice, error) {
+	id, ok := UnitID(communeChoice)
+	if !ok {
+		return nil, nil
+	}
+	units, err := p.Hamlets(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("hamlets: %w", err)
+	}
+	return PlaceChoices(units), nil
 }

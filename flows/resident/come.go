@@ -132,23 +132,11 @@ func namefromForm(c *flows.Ctx, in flows.Input) error {
 }
 
 func (r *residents) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	units, err := r.deps.Places.Communes(c.Context())
-	if err != nil {
-		return nil, fmt.Errorf("communes: %w", err)
-	}
-	return flows.PlaceChoices(units), nil
+	return flows.CommuneChoices(c.Context(), r.deps.Places)
 }
 
 func (r *residents) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	id, ok := flows.UnitID(c.Get(keyCommune))
-	if !ok {
-		return nil, nil
-	}
-	units, err := r.deps.Places.Hamlets(c.Context(), id)
-	if err != nil {
-		return nil, fmt.Errorf("hamlets: %w", err)
-	}
-	return flows.PlaceChoices(units), nil
+	return flows.HamletChoices(c.Context(), r.deps.Places, c.Get(keyCommune))
 }
 
 func (r *residents) chooseCommune(c *flows.Ctx, in flows.Input) error {

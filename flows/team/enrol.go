@@ -221,23 +221,11 @@ func notMe(c *flows.Ctx) error {
 }
 
 func (t *teamFlows) communeChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	units, err := t.deps.Places.Communes(c.Context())
-	if err != nil {
-		return nil, fmt.Errorf("communes: %w", err)
-	}
-	return flows.PlaceChoices(units), nil
+	return flows.CommuneChoices(c.Context(), t.deps.Places)
 }
 
 func (t *teamFlows) hamletChoices(c *flows.Ctx) ([]flows.Choice, error) {
-	id, ok := flows.UnitID(c.Get(keyCommune))
-	if !ok {
-		return nil, nil
-	}
-	units, err := t.deps.Places.Hamlets(c.Context(), id)
-	if err != nil {
-		return nil, fmt.Errorf("hamlets: %w", err)
-	}
-	return flows.PlaceChoices(units), nil
+	return flows.HamletChoices(c.Context(), t.deps.Places, c.Get(keyCommune))
 }
 
 func (t *teamFlows) chooseCommune(c *flows.Ctx, in flows.Input) error {
