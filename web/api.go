@@ -171,12 +171,7 @@ func (d *Dashboard) apiSaveSchedule(c *gin.Context) {
 		apiError(c, d.log, err)
 		return
 	}
-	sv, err := d.cfg.Store.StoredSchedule(ctx)
-	if err != nil {
-		apiError(c, d.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, sv)
+	d.apiSchedule(c) // answer with the version now in force
 }
 
 func (d *Dashboard) apiLinkGroup(c *gin.Context) {
