@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,9 +60,9 @@ type ReminderDelivery struct {
 	UpdatedAt time.Time `gorm:"not null"`
 }
 
-// JobLease is a named lease in the database: whoever holds an unexpired
-// lease runs the job. It guards the periodic reminder pass on SQLite,
-// where no job engine runs (see calendar/reminder).
+// JobLease is the job_leases table of the calendar migration. Nothing uses
+// it since River runs the reminder pass on SQLite too; it stays because a
+// released migration is never edited.
 type JobLease struct {
 	Name      string    `gorm:"primaryKey;size:64"`
 	Holder    string    `gorm:"size:128;not null"`
@@ -507,35 +506,4 @@ func (db *DB) figures(ctx context.Context, teamIDs []int64, q string, loc *time.
 		}
 	}
 	return f, nil
-}
-
-// TryLease takes the lease name for ttl when it is free, expired or
-// already held by holder (which renews it). It reports whether holder
-// holds it now.
-func (db *DB) TryLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	if name == "" || holder == "" || ttl <= 0 {
-		return false, cnsbot.Errorf(cnsbot.EINVALID, "lease needs a name, a holder and a positive ttl")
-	}
-	now := time.Now().UTC()
-	l := JobLease{Name: name, Holder: holder, ExpiresAt: now.Add(ttl)}
-	res := db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "name"}},
-		DoUpdates: clause.AssignmentColumns([]string{"holder", "expires_at"}),
-		Where: clause.Where{Exprs: []clause.Expression{
-			clause.Expr{SQL: "job_leases.expires_at < ? OR job_leases.holder = ?", Vars: []any{now, holder}},
-		}},
-	}).Create(&l)
-	if res.Error != nil {
-		return false, fmt.Errorf("take lease %s: %w", name, res.Error)
-	}
-	return res.RowsAffected == 1, nil
-}
-
-// ReleaseLease gives the lease up if holder holds it.
-func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
-	err := db.WithContext(ctx).Where("name = ? AND holder = ?", name, holder).Delete(&JobLease{}).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return fmt.Errorf("release lease %s: %w", name, err)
-	}
-	return nil
 }
