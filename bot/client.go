@@ -53,12 +53,27 @@ type Client struct {
 	m      *Metrics
 }
 
+// DefaultIdleConns is how many idle connections to Zalo are kept open.
+// Every partition's outbox sends to the same host at once; Go's default of
+// two idle connections per host would make nearly every send dial (and,
+// against the real API, handshake TLS) again.
+const DefaultIdleConns = 64
+
+// NewHTTPClient returns an http.Client for Zalo's APIs: timeout per call,
+// and up to DefaultIdleConns connections kept for reuse.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = DefaultIdleConns
+	tr.MaxIdleConnsPerHost = DefaultIdleConns
+	return &http.Client{Timeout: timeout, Transport: tr}
+}
+
 // NewClient returns a client of the OpenAPI at apiBase (e.g.
-// "https://openapi.zalo.me"). hc may be nil for a client with
+// "https://openapi.zalo.me"). hc may be nil for NewHTTPClient with
 // DefaultHTTPTimeout; m may be nil.
 func NewClient(apiBase string, tokens TokenProvider, hc *http.Client, m *Metrics) *Client {
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultHTTPTimeout}
+		hc = NewHTTPClient(DefaultHTTPTimeout)
 	}
 	return &Client{base: strings.TrimRight(apiBase, "/"), tokens: tokens, hc: hc, m: m}
 }

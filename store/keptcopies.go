@@ -25,7 +25,7 @@ type KeptCopies struct {
 
 // NewKeptCopies wraps db; the index lives at prefix+"copies".
 func NewKeptCopies(db *DB, rdb redis.UniversalClient, prefix string) *KeptCopies {
-	return &KeptCopies{DB: db, rdb: rdb, key: prefix + "copies"}
+	return &KeptCopies{DB: db, rdb: autoPipelined(rdb), key: prefix + "copies"}
 }
 
 // Undeliverable records a refusal, and indexes its recipient when the

@@ -35,7 +35,7 @@ const permitTTL = 200 * time.Millisecond
 // NewLimiter allows perSecond calls per second across all replicas, with a
 // burst of as many. perSecond <= 0 means no limit.
 func NewLimiter(rdb redis.UniversalClient, prefix string, perSecond int) *Limiter {
-	l := &Limiter{rl: redis_rate.NewLimiter(rdb), key: prefix + "send", batch: 1}
+	l := &Limiter{rl: redis_rate.NewLimiter(autoPipelined(rdb)), key: prefix + "send", batch: 1}
 	if perSecond > 0 {
 		l.limit = redis_rate.PerSecond(perSecond)
 		// A batch is at most a twentieth of a second's worth.

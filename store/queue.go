@@ -92,7 +92,10 @@ type QueueOptions struct {
 // process them: events of a partition strictly one after the other, which
 // keeps each route in order, and partitions in parallel.
 type Queue struct {
-	rdb   redis.UniversalClient
+	rdb redis.UniversalClient
+	// fast carries the hot path's commands (enqueue, session load and
+	// commit, acknowledgements): see autoPipelined.
+	fast  redis.UniversalClient
 	opts  QueueOptions
 	log   *slog.Logger
 	m     *QueueMetrics
@@ -168,6 +171,7 @@ func NewQueue(ctx context.Context, rdb redis.UniversalClient, opts QueueOptions)
 		retry:    100 * time.Millisecond,
 		replicas: 1,
 	}
+	q.fast = autoPipelined(rdb)
 	for p := range opts.Partitions {
 		tag := fmt.Sprintf("%s{p%d}", opts.Prefix, p)
 		q.parts = append(q.parts, partKeys{
@@ -231,7 +235,7 @@ func (q *Queue) Enqueue(ctx context.Context, key, route string, payload []byte) 
 		return false, cnsbot.Errorf(cnsbot.EINVALID, "event without key or route")
 	}
 	p := q.partition(route)
-	n, err := enqueueScript.Run(ctx, q.rdb,
+	n, err := enqueueScript.Run(ctx, q.fast,
 		[]string{q.seenKey(p, key), q.parts[p].inbox},
 		q.opts.DedupeTTL.Milliseconds(), key, payload, route).Int()
 	if err != nil {
@@ -242,7 +246,7 @@ func (q *Queue) Enqueue(ctx context.Context, key, route string, payload []byte) 
 
 // Load returns the session of route, or a new one (Key set, Version 0).
 func (q *Queue) Load(ctx context.Context, route string) (cnsbot.Session, error) {
-	b, err := q.rdb.Get(ctx, q.sessionKey(q.partition(route), route)).Bytes()
+	b, err := q.fast.Get(ctx, q.sessionKey(q.partition(route), route)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return cnsbot.Session{Key: route}, nil
 	}
@@ -328,7 +332,7 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 		}
 		args = append(args, b)
 	}
-	res, err := commitScript.Run(ctx, q.rdb, keys, args...).Int64Slice()
+	res, err := commitScript.Run(ctx, q.fast, keys, args...).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
@@ -966,16 +970,18 @@ func (o *owner) processMessage(e entry, deliver func(context.Context, cnsbot.Out
 	return o.ack(stream, e.id)
 }
 
+// ackScript acknowledges and deletes one stream entry in one atomic step.
+var ackScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], 'cnsbot', ARGV[1])
+return redis.call('XDEL', KEYS[1], ARGV[1])
+`)
+
 // ack removes a processed entry, retrying while the partition is ours: an
 // entry left behind would be processed again by the next owner.
 func (o *owner) ack(stream, id string) bool {
 	b := o.q.backoff(5 * time.Second)
 	for {
-		_, err := o.q.rdb.TxPipelined(o.work, func(pipe redis.Pipeliner) error {
-			pipe.XAck(o.work, stream, group, id)
-			pipe.XDel(o.work, stream, id)
-			return nil
-		})
+		err := ackScript.Run(o.work, o.q.fast, []string{stream}, id).Err()
 		if err == nil {
 			return true
 		}

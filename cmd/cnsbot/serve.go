@@ -112,7 +112,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		return fail(fmt.Errorf("queue: %w", err))
 	}
 
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := bot.NewHTTPClient(10 * time.Second)
 	s.tokens = bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
 		AppSecret: cfg.ZaloAppSecret,
