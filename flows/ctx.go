@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -215,45 +214,16 @@ func (c *Ctx) Person() (cnsbot.Person, []cnsbot.Role, bool, error) {
 		c.personLoaded = true
 		return cnsbot.Person{}, nil, false, nil
 	}
-	if c.notOnRoster() {
-		c.personLoaded = true
-		return cnsbot.Person{}, nil, false, nil
-	}
 	p, roles, err := d.PersonByZalo(c.ctx, c.Event.UserID)
 	switch {
 	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
-		// Most people who write are residents: remember for a while that
-		// they are not on the roster, so their menus cost no query.
-		if c.ownChat() {
-			c.SetNote(noteNotOnRoster, strconv.FormatInt(c.now.Unix(), 10))
-		}
 	case err != nil:
 		return cnsbot.Person{}, nil, false, fmt.Errorf("look up person: %w", err)
 	default:
-		if c.ownChat() {
-			c.SetNote(noteNotOnRoster, "")
-		}
 		c.person, c.roles, c.personFound = p, roles, true
 	}
 	c.personLoaded = true
 	return c.person, c.roles, c.personFound, nil
-}
-
-// noteNotOnRoster holds the time (Unix seconds) a roster lookup last found
-// nobody for this chat.
-const noteNotOnRoster = "not_on_roster"
-
-// notOnRoster reports whether a recent lookup found this person not on the
-// roster (within Options.RosterCacheFor).
-func (c *Ctx) notOnRoster() bool {
-	if !c.ownChat() {
-		return false
-	}
-	at, err := strconv.ParseInt(c.Note(noteNotOnRoster), 10, 64)
-	if err != nil {
-		return false
-	}
-	return c.now.Sub(time.Unix(at, 0)) < c.e.opts.RosterCacheFor
 }
 
 // ownChat reports whether the session is the acting person's private chat:
@@ -261,14 +231,9 @@ func (c *Ctx) notOnRoster() bool {
 // session is shared by all who write in it).
 func (c *Ctx) ownChat() bool { return c.Event.Route == "u:"+c.Event.UserID }
 
-// ForgetPerson drops what the conversation knows of the person's roster
-// entry, after enrolment linked this chat to someone on the roster.
-func (c *Ctx) ForgetPerson() {
-	if c.ownChat() {
-		c.SetNote(noteNotOnRoster, "")
-	}
-	c.personLoaded = false
-}
+// ForgetPerson drops what this event learnt of the person's roster entry,
+// after enrolment linked this chat to someone on the roster.
+func (c *Ctx) ForgetPerson() { c.personLoaded = false }
 
 // HasRole reports whether the person who acted holds role (approved).
 func (c *Ctx) HasRole(role string) bool {

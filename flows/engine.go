@@ -47,6 +47,10 @@ type Handoffs interface {
 // Directory finds the roster entry of a Zalo user, so that commands and menu
 // items can depend on the person's roles. It returns an ENOTFOUND
 // *cnsbot.Error for someone who is not on any roster.
+//
+// It is asked for every person whose menu is shown, most of them residents
+// who are on no roster: an implementation should answer those from memory
+// (store.DB keeps an index of linked Zalo ids for this).
 type Directory interface {
 	PersonByZalo(ctx context.Context, zaloUserID string) (cnsbot.Person, []cnsbot.Role, error)
 }
@@ -73,11 +77,6 @@ type Options struct {
 	// InfoImageURL is the picture shown on request_user_info forms; Zalo
 	// may require one.
 	InfoImageURL string
-	// RosterCacheFor is how long a chat found not on the roster is taken
-	// as a resident without asking the Directory again (default 10
-	// minutes). Enrolment in the chat itself clears it at once; a roster
-	// import that adds the person's Zalo id shows after at most this long.
-	RosterCacheFor time.Duration
 }
 
 // GroupHandler handles an event in a Zalo group ("g:…" routes). Group
@@ -161,9 +160,6 @@ func NewEngine(s Sessions, texts *locales.Bundle, opts Options) *Engine {
 	}
 	if opts.ResumeAfter <= 0 {
 		opts.ResumeAfter = 30 * time.Minute
-	}
-	if opts.RosterCacheFor <= 0 {
-		opts.RosterCacheFor = 10 * time.Minute
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()

@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
@@ -32,48 +32,63 @@ func (d *countingDirectory) PersonByZalo(_ context.Context, id string) (cnsbot.P
 	return cnsbot.Person{ID: 1, FullName: "Lê Văn Hùng"}, []cnsbot.Role{{Role: cnsbot.RoleMember, Approved: true}}, nil
 }
 
-// TestRosterLookupRemembered checks that a resident's menus do not ask the
-// roster each time, that the answer expires, and that enrolment in the chat
-// forgets it at once.
-func TestRosterLookupRemembered(t *testing.T) {
+// TestRosterLookupOncePerEvent checks that an event asks the roster once
+// however many menu items want the person's roles, that the next event
+// asks again (the Directory, not the session, knows who is on a roster),
+// and that enrolment forgets the answer at once, so the confirmation
+// already shows the members' menu.
+func TestRosterLookupOncePerEvent(t *testing.T) {
 	texts, err := locales.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := &countingDirectory{}
 	sessions, clock := flowstest.NewSessions(), flowstest.NewClock(t0)
-	e := flows.NewEngine(sessions, texts, flows.Options{Now: clock.Now, Directory: dir, RosterCacheFor: 10 * time.Minute,
+	e := flows.NewEngine(sessions, texts, flows.Options{Now: clock.Now, Directory: dir,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	e.MenuItem(flows.MenuItem{ID: "members", Label: "t.menu.order", Order: 1,
-		Show: func(c *flows.Ctx) bool { return c.HasRole(cnsbot.RoleMember) },
-		Run:  func(c *flows.Ctx) error { c.Reply("t.group"); return nil }})
+	for i, id := range []string{"members", "leaders"} {
+		e.MenuItem(flows.MenuItem{ID: id, Label: "t.menu.order", Order: i + 1,
+			Show: func(c *flows.Ctx) bool { return c.HasRole(cnsbot.RoleMember) },
+			Run:  func(c *flows.Ctx) error { c.Reply("t.group"); return nil }})
+	}
 	e.Command(flows.Command{Name: "enrol", Match: flows.Prefix("dang ky"), Run: func(c *flows.Ctx, _ string) (bool, error) {
+		if c.HasRole(cnsbot.RoleMember) {
+			t.Error("a member before enrolling")
+		}
 		dir.mu.Lock()
 		dir.enrolled = true
 		dir.mu.Unlock()
 		c.ForgetPerson()
-		c.Reply("t.group")
+		c.Menu("")
 		return true, nil
 	}})
 	chat := &flowstest.Chat{TB: t, Handler: e, Sessions: sessions, Clock: clock, UserID: "r1"}
 
 	chat.Say("menu")
-	chat.Say("menu")
-	chat.Say("menu")
 	if dir.lookups != 1 {
-		t.Fatalf("three menus asked the roster %d times, want 1", dir.lookups)
+		t.Fatalf("one menu with two member items asked the roster %d times, want 1", dir.lookups)
 	}
-	clock.Advance(11 * time.Minute)
 	chat.Say("menu")
 	if dir.lookups != 2 {
-		t.Fatalf("after the cache expired: %d lookups, want 2", dir.lookups)
+		t.Fatalf("second event: %d lookups, want 2", dir.lookups)
 	}
-	chat.Say("đăng ký")
-	chat.Say("menu")
-	if dir.lookups != 3 {
-		t.Fatalf("after enrolment: %d lookups, want 3 (the cache forgotten)", dir.lookups)
+	out := chat.Say("đăng ký")
+	if dir.lookups != 4 {
+		t.Fatalf("enrolment: %d lookups in all, want 4 (before and after the link)", dir.lookups)
 	}
-	if got := chat.Session().Notes["not_on_roster"]; got != "" {
-		t.Fatalf("enrolled member still noted as not on the roster (%q)", got)
+	if !hasButton(out, "members") {
+		t.Fatalf("the menu after enrolment has no member item: %+v", out)
 	}
+}
+
+// hasButton reports whether any message offers a button with payload id.
+func hasButton(out []cnsbot.Outgoing, id string) bool {
+	for _, m := range out {
+		for _, b := range m.Buttons {
+			if strings.Contains(b.Payload, id) {
+				return true
+			}
+		}
+	}
+	return false
 }

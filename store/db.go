@@ -35,6 +35,7 @@ type DB struct {
 	*gorm.DB
 	dialect string
 	log     *slog.Logger
+	zalo    *zaloIndex
 }
 
 // Open connects to databaseURL (postgres:// or postgresql://), or, when it
@@ -95,7 +96,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{DB: gdb, dialect: dialect, log: log}
+	db := &DB{DB: gdb, dialect: dialect, log: log, zalo: &zaloIndex{}}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)

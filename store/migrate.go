@@ -21,7 +21,7 @@ const migrationsTable = "schema_migrations"
 // Never edit, reorder or remove a migration that has been released.
 var migrations = append(append([]*gormigrate.Migration{
 	{ID: "2026112701_foundation", Migrate: migrateFoundation},
-}, domainMigrations()...), append(append(calendarMigrations(), reportMigrations()...), dashboardMigrations()...)...)
+}, domainMigrations()...), append(append(calendarMigrations(), reportMigrations()...), append(dashboardMigrations(), rosterMigrations()...)...)...)
 
 // Migrate applies the migrations that have not run yet. It holds a lock for
 // the whole run, so replicas that start together are safe: one applies, the

@@ -18,6 +18,9 @@ func (db *DB) PersonByZalo(ctx context.Context, zaloUserID string) (cnsbot.Perso
 	if zaloUserID == "" {
 		return cnsbot.Person{}, nil, cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
 	}
+	if db.zalo.unlinked(zaloUserID) {
+		return cnsbot.Person{}, nil, cnsbot.Errorf(cnsbot.ENOTFOUND, "person not found")
+	}
 	return db.personWhere(ctx, "zalo_user_id = ?", zaloUserID)
 }
 
@@ -50,7 +53,7 @@ func (db *DB) LinkZalo(ctx context.Context, personID int64, zaloUserID string) e
 	if zaloUserID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := checkZaloFree(tx, zaloUserID, personID); err != nil {
 			return err
 		}
@@ -63,6 +66,10 @@ func (db *DB) LinkZalo(ctx context.Context, personID int64, zaloUserID string) e
 		}
 		return nil
 	})
+	if err == nil {
+		db.zalo.add(zaloUserID)
+	}
+	return err
 }
 
 // checkZaloFree returns an ECONFLICT error when a person other than
@@ -141,7 +148,7 @@ func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int6
 	if name == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty name")
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var team cnsbot.Team
 		if err := takeOne(tx.Where("id = ?", teamID), &team, "team %d", teamID); err != nil {
 			return err
@@ -170,6 +177,10 @@ func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int6
 			UnitID: team.HamletID, TeamID: &team.ID, Approved: false})
 		return err
 	})
+	if err == nil && p.ZaloUserID != nil {
+		db.zalo.add(*p.ZaloUserID)
+	}
+	return err
 }
 
 // ApproveMember approves a person's pending member role in a team.

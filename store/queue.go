@@ -273,8 +273,8 @@ end
 if version ~= tonumber(ARGV[1]) then
   return {0, version}
 end
-for i = 5, #ARGV do
-  redis.call('XADD', KEYS[2], '*', 'o', ARGV[i])
+for i = 5, #ARGV, 2 do
+  redis.call('XADD', KEYS[2], '*', 'o', ARGV[i], 'r', ARGV[i+1])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
@@ -323,14 +323,14 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	if ack != nil {
 		ackID = ack.id
 	}
-	args := make([]any, 0, 4+len(out))
+	args := make([]any, 0, 4+2*len(out))
 	args = append(args, expected, body, q.opts.SessionTTL.Milliseconds(), ackID)
 	for _, o := range out {
 		b, err := json.Marshal(o)
 		if err != nil {
 			return fmt.Errorf("commit session: encode message %s: %w", o.ID, err)
 		}
-		args = append(args, b)
+		args = append(args, b, o.To.String())
 	}
 	res, err := commitScript.Run(ctx, q.fast, keys, args...).Int64Slice()
 	if err != nil {
@@ -362,7 +362,7 @@ func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 			}
 			pipe.XAdd(ctx, &redis.XAddArgs{
 				Stream: q.parts[q.partition(o.To.String())].outbox,
-				Values: []any{"o", b},
+				Values: []any{"o", b, "r", o.To.String()},
 			})
 		}
 		return nil
@@ -738,6 +738,8 @@ type entry struct {
 
 // recipientLane is the lane of an outbox entry: its recipient, so that one
 // person's messages arrive in order while others' are sent alongside.
+// Entries carry it in their "r" field; this reads it from the message of
+// entries queued by a version that did not.
 func recipientLane(e entry) string {
 	var m struct {
 		To cnsbot.Recipient `json:"to"`
@@ -750,8 +752,8 @@ func recipientLane(e entry) string {
 
 // drain reads stream key — first the entries a previous owner left
 // pending, then new ones — and calls process on each, in order within each
-// lane (the route an inbox entry was queued for, or lane(e) when lane is
-// set), until the loops stop or process reports that it must stop. Entries
+// lane (the entry's "r" field: the route of an event, the recipient of a
+// message; lane(e) for an entry without one), until the loops stop or process reports that it must stop. Entries
 // read but not processed stay pending for the next owner.
 func (o *owner) drain(key, field string, lane func(entry) string, process func(entry) bool) {
 	if err := ensureGroup(o.loops, o.q.rdb, key); err != nil && o.loops.Err() == nil {
@@ -806,7 +808,7 @@ func (o *owner) drain(key, field string, lane func(entry) string, process func(e
 			e.body, _ = m.Values[field].(string)
 			e.key, _ = m.Values["k"].(string)
 			e.lane, _ = m.Values["r"].(string)
-			if lane != nil && e.body != "" {
+			if lane != nil && e.lane == "" && e.body != "" {
 				e.lane = lane(e)
 			}
 			entries[i] = e

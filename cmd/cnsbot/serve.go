@@ -199,6 +199,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 // messages until ctx ends; it returns when all in-flight work is finished.
 func (s *server) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
+	wg.Go(func() { s.db.WatchRoster(ctx, store.RosterPoll) })
 	wg.Go(func() {
 		if err := s.queue.Run(ctx, s.engine.HandleEvent, s.sender.Deliver); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("queue stopped", "err", err)

@@ -256,10 +256,13 @@ func TestSimulatorResidentGetsMenu(t *testing.T) {
 		t.Fatalf("open: status %d", st)
 	}
 	waitChat(t, r.url, "resident", hasButton("#vneid"))
-	if st := call(t, http.MethodPost, r.url+"/sim/api/send", "", map[string]string{"persona": "resident", "text": "menu"}, nil); st != http.StatusOK {
-		t.Fatalf("send: status %d", st)
+	// Seq numbers all chats together: the answer is the list after the
+	// resident's own message.
+	var sent struct{ Seq int64 }
+	if st := call(t, http.MethodPost, r.url+"/sim/api/send", "", map[string]string{"persona": "resident", "text": "menu"}, &sent); st != http.StatusOK || sent.Seq == 0 {
+		t.Fatalf("send: status %d, seq %d", st, sent.Seq)
 	}
-	chat := waitChat(t, r.url, "resident", func(m web.Message) bool { return m.Kind == "list" && m.Seq > 3 && hasButton("#vneid")(m) })
+	chat := waitChat(t, r.url, "resident", func(m web.Message) bool { return m.Kind == "list" && m.Seq > sent.Seq && hasButton("#vneid")(m) })
 	var mine int
 	for _, m := range chat {
 		if m.From == "resident" {
