@@ -122,7 +122,7 @@ func (c *Client) SendText(ctx context.Context, to cnsbot.Recipient, text string)
 	}
 	var ids []string
 	for _, part := range SplitText(text, MaxTextLen) {
-		id, err := c.sendMessage(ctx, to, map[string]any{"text": part})
+		id, err := c.sendMessage(ctx, to, outMessage{Text: part})
 		if err != nil {
 			return ids, fmt.Errorf("send text: %w", err)
 		}
@@ -148,9 +148,9 @@ func (c *Client) sendList(ctx context.Context, to cnsbot.Recipient, title, subti
 	if len(buttons) > MaxButtons {
 		return "", cnsbot.Errorf(cnsbot.EINVALID, "%d buttons, at most %d", len(buttons), MaxButtons)
 	}
-	wire := make([]map[string]any, 0, len(buttons))
+	wire := make([]outButton, 0, len(buttons))
 	for i, b := range buttons {
-		w, err := wireButton(b)
+		w, err := toOutButton(b)
 		if err != nil {
 			return "", fmt.Errorf("button %d: %w", i+1, err)
 		}
@@ -163,21 +163,11 @@ func (c *Client) sendList(ctx context.Context, to cnsbot.Recipient, title, subti
 		}
 		return "", err
 	}
-	element := map[string]any{"title": title}
-	if subtitle != "" {
-		element["subtitle"] = subtitle
-	}
-	if imageURL != "" {
-		element["image_url"] = imageURL
-	}
-	id, err := c.sendMessage(ctx, to, map[string]any{"attachment": map[string]any{
-		"type": "template",
-		"payload": map[string]any{
-			"template_type": "list",
-			"elements":      []any{element},
-			"buttons":       wire,
-		},
-	}})
+	id, err := c.sendMessage(ctx, to, outMessage{Attachment: &outAttachment{Type: "template", Payload: outTemplate{
+		TemplateType: "list",
+		Elements:     []outElement{{Title: title, Subtitle: subtitle, ImageURL: imageURL}},
+		Buttons:      wire,
+	}}})
 	if err != nil {
 		return "", fmt.Errorf("send list: %w", err)
 	}
@@ -210,24 +200,63 @@ func ListAsText(title, subtitle string, buttons []cnsbot.Button) string {
 	return b.String()
 }
 
-func wireButton(b cnsbot.Button) (map[string]any, error) {
+func toOutButton(b cnsbot.Button) (outButton, error) {
 	if b.Title == "" {
-		return nil, cnsbot.Errorf(cnsbot.EINVALID, "button without a title")
+		return outButton{}, cnsbot.Errorf(cnsbot.EINVALID, "button without a title")
 	}
 	switch {
 	case b.Payload != "":
-		return map[string]any{"title": b.Title, "type": "oa.query.hide", "payload": b.Payload}, nil
+		return outButton{Title: b.Title, Type: "oa.query.hide", Payload: b.Payload}, nil
 	case b.URL != "":
-		return map[string]any{"title": b.Title, "type": "oa.open.url", "payload": map[string]string{"url": b.URL}}, nil
+		return outButton{Title: b.Title, Type: "oa.open.url", Payload: map[string]string{"url": b.URL}}, nil
 	case b.Phone != "":
 		code := phoneCode(b.Phone)
 		if code == "" {
-			return nil, cnsbot.Errorf(cnsbot.EINVALID, "button phone is not a number")
+			return outButton{}, cnsbot.Errorf(cnsbot.EINVALID, "button phone is not a number")
 		}
-		return map[string]any{"title": b.Title, "type": "oa.open.phone", "payload": map[string]string{"phone_code": code}}, nil
+		return outButton{Title: b.Title, Type: "oa.open.phone", Payload: map[string]string{"phone_code": code}}, nil
 	}
-	return nil, cnsbot.Errorf(cnsbot.EINVALID, "button without payload, url or phone")
+	return outButton{}, cnsbot.Errorf(cnsbot.EINVALID, "button without payload, url or phone")
 }
+
+// The send API's request body, as types: encoding them costs a fraction
+// of the maps they replace, on every message sent.
+type (
+	outBody struct {
+		Recipient outRecipient `json:"recipient"`
+		Message   outMessage   `json:"message"`
+	}
+	outRecipient struct {
+		UserID  string `json:"user_id,omitempty"`
+		GroupID string `json:"group_id,omitempty"`
+	}
+	// outMessage is a text or a template attachment.
+	outMessage struct {
+		Text       string          `json:"text,omitempty"`
+		Attachment *outAttachment `json:"attachment,omitempty"`
+	}
+	outAttachment struct {
+		Type    string       `json:"type"`
+		Payload outTemplate `json:"payload"`
+	}
+	outTemplate struct {
+		TemplateType string        `json:"template_type"`
+		Elements     []outElement `json:"elements"`
+		// Buttons is omitted for request_user_info, which has none.
+		Buttons []outButton `json:"buttons,omitempty"`
+	}
+	outElement struct {
+		Title    string `json:"title"`
+		Subtitle string `json:"subtitle,omitempty"`
+		ImageURL string `json:"image_url,omitempty"`
+	}
+	// outButton's Payload is a string (oa.query.*) or an object (oa.open.*).
+	outButton struct {
+		Title   string `json:"title"`
+		Type    string `json:"type"`
+		Payload any    `json:"payload"`
+	}
+)
 
 // phoneCode turns "+84 91 234 5678", "0912345678" or "84912345678" into
 // Zalo's "84912345678"; it returns "" when the input holds no digits.
@@ -253,20 +282,10 @@ func (c *Client) RequestUserInfo(ctx context.Context, userID, title, subtitle, i
 	if userID == "" || title == "" {
 		return "", cnsbot.Errorf(cnsbot.EINVALID, "request_user_info needs a user and a title")
 	}
-	element := map[string]any{"title": title}
-	if subtitle != "" {
-		element["subtitle"] = subtitle
-	}
-	if imageURL != "" {
-		element["image_url"] = imageURL
-	}
-	id, err := c.sendMessage(ctx, cnsbot.Recipient{UserID: userID}, map[string]any{"attachment": map[string]any{
-		"type": "template",
-		"payload": map[string]any{
-			"template_type": "request_user_info",
-			"elements":      []any{element},
-		},
-	}})
+	id, err := c.sendMessage(ctx, cnsbot.Recipient{UserID: userID}, outMessage{Attachment: &outAttachment{Type: "template", Payload: outTemplate{
+		TemplateType: "request_user_info",
+		Elements:     []outElement{{Title: title, Subtitle: subtitle, ImageURL: imageURL}},
+	}}})
 	if err != nil {
 		return "", fmt.Errorf("request user info: %w", err)
 	}
@@ -317,18 +336,17 @@ func (c *Client) UserDetail(ctx context.Context, userID string) (Profile, error)
 }
 
 // sendMessage posts one message to the user or group endpoint and returns its id.
-func (c *Client) sendMessage(ctx context.Context, to cnsbot.Recipient, message map[string]any) (string, error) {
+func (c *Client) sendMessage(ctx context.Context, to cnsbot.Recipient, message outMessage) (string, error) {
 	var path string
-	var recipient map[string]string
 	switch {
 	case to.UserID != "" && to.GroupID == "":
-		path, recipient = "/v3.0/oa/message/cs", map[string]string{"user_id": to.UserID}
+		path = "/v3.0/oa/message/cs"
 	case to.GroupID != "" && to.UserID == "":
-		path, recipient = "/v3.0/oa/group/message", map[string]string{"group_id": to.GroupID}
+		path = "/v3.0/oa/group/message"
 	default:
 		return "", cnsbot.Errorf(cnsbot.EINVALID, "recipient needs exactly one of user or group")
 	}
-	body, err := json.Marshal(map[string]any{"recipient": recipient, "message": message})
+	body, err := json.Marshal(outBody{Recipient: outRecipient{UserID: to.UserID, GroupID: to.GroupID}, Message: message})
 	if err != nil {
 		return "", err
 	}

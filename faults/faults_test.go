@@ -252,7 +252,7 @@ func (s *stage) report(r result, took time.Duration, refreshes int, extra string
 		Resets: v.Resets, Reordered: v.Reordered, Changed: v.Changed, Dead: len(dead),
 		Reminders: fmt.Sprintf("%d+%d/%d", rem.Sent, rem.Held, rem.Leaders), RemindersOK: rem.OK(),
 		Refreshes: refreshes, LogWarns: warns, LogErrs: errs, Took: took, OK: ok,
-		Extra: strings.Join(slices.DeleteFunc(append(slices.Clone(s.notes), extra), func(x string) bool { return x == "" }), "; "),
+		Extra: strings.Join(slices.DeleteFunc(append(slices.Clone(s.notes), extra, resent(v)), func(x string) bool { return x == "" }), "; "),
 	})
 	if st.GaveUp > 0 {
 		t.Errorf("%d events were never acknowledged within the give-up time", st.GaveUp)
@@ -273,6 +273,15 @@ func (s *stage) report(r result, took time.Duration, refreshes int, extra string
 }
 
 func sleep(d time.Duration) { time.Sleep(d) }
+
+// resent describes the messages sent again across a kill, if any.
+func resent(v loadgen.Verdict) string {
+	if v.Resent == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d message(s) Zalo accepted within %v before the SIGKILL were sent again after the restart (no idempotency key in Zalo's API)",
+		v.Resent, loadgen.ResendWindow)
+}
 
 // TestFaults runs one scenario per fault, each under a steady load from
 // returning users, with a reminder pass just before the fault.
@@ -355,6 +364,7 @@ func restartPostgres(s *stage) {
 func killService(s *stage) {
 	t0 := time.Now()
 	svc := s.svcs[0]
+	s.gen.Killed(t0)
 	svc.kill()
 	svc.start()
 	s.note("cnsbot killed with SIGKILL and restarted: ready again after %.1fs", time.Since(t0).Seconds())

@@ -23,6 +23,8 @@ type Ctx struct {
 	out   []cnsbot.Outgoing
 	tr    *transition
 	isNew bool
+	// welcomed is set once the menu greeted someone new.
+	welcomed bool
 
 	personLoaded bool
 	person       cnsbot.Person

@@ -422,7 +422,7 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 			return err
 		}
 		c.endFlow()
-		c.Reply(c.T("flows.welcome", nil))
+		c.isNew = true
 		e.showMenu(c, "")
 		return nil
 	case cnsbot.KindSubmit:
@@ -433,11 +433,20 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		_, err := e.runHandlers(c, kind)
 		return err
 	case cnsbot.KindText:
-		if isNew {
-			c.Reply(c.T("flows.welcome", nil))
-			c.isNew = true
+		if !isNew {
+			return e.onText(c)
 		}
-		return e.onText(c)
+		c.isNew = true
+		if err := e.onText(c); err != nil {
+			return err
+		}
+		if !c.welcomed && len(c.out) > 0 {
+			// The first answer is not the menu (the words asked for a
+			// guide, say): the welcome goes before it.
+			c.Reply(c.T("flows.welcome", nil))
+			c.out = append(c.out[len(c.out)-1:], c.out[:len(c.out)-1]...)
+		}
+		return nil
 	}
 	return nil
 }

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/locales"
@@ -210,9 +212,21 @@ func TestConversation(t *testing.T) {
 func TestWelcome(t *testing.T) {
 	f := newFixture(t)
 	c := f.chat(t, "new")
+	// One message: the menu, titled with the greeting.
 	out := c.Say("alo")
-	if len(out) != 2 || !strings.Contains(out[0].Text, "Chào bạn") || len(out[1].Buttons) == 0 {
-		t.Fatalf("first message: got\n%s, want welcome and menu", flowstest.Render(out, "new"))
+	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") || len(out[0].Buttons) == 0 {
+		t.Fatalf("first message: got\n%s, want the menu titled with the welcome", flowstest.Render(out, "new"))
+	}
+	if n := utf8.RuneCountInString(out[0].Text); n > bot.MaxListTitle {
+		t.Errorf("welcome title has %d characters: over %d, the sender would split it in two messages", n, bot.MaxListTitle)
+	}
+	// "menu" as the first words: the same.
+	if out := f.chat(t, "new3").Say("menu"); len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") {
+		t.Fatalf("first message \"menu\": got\n%s", flowstest.Render(out, "new3"))
+	}
+	// Later menus carry the usual title.
+	if out := c.Say("menu"); len(out) != 1 || strings.Contains(out[0].Text, "Chào bạn") {
+		t.Fatalf("second menu: got\n%s", flowstest.Render(out, "new"))
 	}
 	if p := flowstest.Payloads(out); !slices.Contains(p, "#order") || !slices.Contains(p, "#en") {
 		t.Errorf("menu payloads %v, want #order and #en", p)
@@ -223,9 +237,9 @@ func TestWelcome(t *testing.T) {
 	if len(out) != 2 || !strings.Contains(out[0].Text, "Chào bạn") || out[1].Text != "t.ask.name" {
 		t.Fatalf("first message with intent: got\n%s", flowstest.Render(out, "new2"))
 	}
-	// Follow: welcome and menu, even mid-flow; unfollow: nothing.
+	// Follow: the welcoming menu, even mid-flow; unfollow: nothing.
 	out = d.Follow()
-	if len(out) != 2 || d.Session().Flow != "" {
+	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") || d.Session().Flow != "" {
 		t.Fatalf("follow: got\n%s flow %q", flowstest.Render(out, "new2"), d.Session().Flow)
 	}
 	if out := d.Do(cnsbot.Event{Name: "unfollow"}); len(out) != 0 {
@@ -265,7 +279,7 @@ func TestOutgoingIDsAreDeterministic(t *testing.T) {
 		f := newFixture(t)
 		c := f.chat(t, "u1")
 		var ids []string
-		for _, m := range c.Do(cnsbot.Event{Name: "user_send_text", Key: "k1", Text: "hi"}) {
+		for _, m := range c.Do(cnsbot.Event{Name: "user_send_text", Key: "k1", Text: "dat hang"}) {
 			ids = append(ids, m.ID)
 		}
 		return ids

@@ -626,6 +626,12 @@ func (e *Engine) problemData(c *Ctx, id string, data map[string]any) {
 // instead of the menu's question when one is given.
 func (e *Engine) showMenu(c *Ctx, title string) {
 	c.endFlow()
+	if title == "" && c.isNew && !c.welcomed {
+		// Someone new gets one message, not a welcome and then the menu:
+		// the menu's title greets them and says who we are.
+		title = c.T("flows.menu.welcome", nil)
+		c.welcomed = true
+	}
 	if title == "" {
 		e.prompt(c, false, "")
 		return

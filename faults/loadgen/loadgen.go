@@ -182,6 +182,7 @@ type Generator struct {
 	started  time.Time
 	stoppedT time.Time
 	rng      *mrand.Rand
+	kills    []time.Time // see Killed
 
 	stop    chan struct{}
 	stopped chan struct{}

@@ -230,3 +230,32 @@ func TestCheckCountsChangedAnswers(t *testing.T) {
 		t.Errorf("verdict %s: want changed answers counted, nothing lost or duplicated", v)
 	}
 }
+
+// TestCrashResends checks which second copies count as re-sent across a
+// kill: only those whose first copy Zalo accepted just before it.
+func TestCrashResends(t *testing.T) {
+	kill := time.Now()
+	at := func(m Msg, d time.Duration) Msg { m.Time = kill.Add(d); return m }
+	a := at(Msg{Kind: zalotest.KindText, Text: "a"}, -20*time.Millisecond)
+	b := at(Msg{Kind: zalotest.KindList, Text: "b", Buttons: "#menu"}, -5*time.Millisecond)
+	c := at(Msg{Kind: zalotest.KindText, Text: "c"}, 2*time.Second)
+	again := at(b, time.Second)
+
+	g := &Generator{}
+	if _, n := g.crashResends([]Msg{a, b, again, c}); n != 0 {
+		t.Errorf("no kill noted: %d re-sent, want 0", n)
+	}
+	g.Killed(kill)
+	got, n := g.crashResends([]Msg{a, b, again, c})
+	if n != 1 || !sameKeys(got, []Msg{a, b, c}) {
+		t.Errorf("copy across the kill: %d re-sent, left %v; want 1 and a, b, c", n, got)
+	}
+	long := at(b, -time.Second)
+	if _, n := g.crashResends([]Msg{a, long, again, c}); n != 0 {
+		t.Errorf("first copy %v before the kill: %d re-sent, want 0 (a duplicate)", time.Second, n)
+	}
+	before := at(b, -time.Millisecond)
+	if _, n := g.crashResends([]Msg{a, b, before, c}); n != 0 {
+		t.Errorf("both copies before the kill: %d re-sent, want 0 (a duplicate)", n)
+	}
+}
