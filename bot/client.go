@@ -232,15 +232,15 @@ type (
 	}
 	// outMessage is a text or a template attachment.
 	outMessage struct {
-		Text       string          `json:"text,omitempty"`
+		Text       string         `json:"text,omitempty"`
 		Attachment *outAttachment `json:"attachment,omitempty"`
 	}
 	outAttachment struct {
-		Type    string       `json:"type"`
+		Type    string      `json:"type"`
 		Payload outTemplate `json:"payload"`
 	}
 	outTemplate struct {
-		TemplateType string        `json:"template_type"`
+		TemplateType string       `json:"template_type"`
 		Elements     []outElement `json:"elements"`
 		// Buttons is omitted for request_user_info, which has none.
 		Buttons []outButton `json:"buttons,omitempty"`
@@ -541,6 +541,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		*f = ""
+	case b[0] == '"' && len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// No escapes: the text between the quotes is the string. Most
+		// ids and names take this way, which skips a second decoder.
+		*f = flexString(b[1 : len(b)-1])
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
