@@ -8,6 +8,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are the Prometheus collectors of the Zalo edge.
 type Metrics struct {
 	WebhookAnswers *prometheus.CounterVec // by HTTP status
+	WebhookLatency prometheus.Histogram   // from the request's arrival in the handler to its answer
 	Events         *prometheus.CounterVec // by event name, accepted or duplicate
 	Sends          *prometheus.CounterVec // by result: ok, retry, undeliverable, held, error
 	SendLatency    prometheus.Histogram
@@ -20,6 +21,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		WebhookAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cnsbot_webhook_answers_total", Help: "Webhook answers by HTTP status.",
 		}, []string{"status"}),
+		WebhookLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cnsbot_webhook_seconds", Help: "Time the webhook handler takes to answer (verify, parse, persist).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cnsbot_events_total", Help: "Verified webhook events by name and outcome (accepted, duplicate).",
 		}, []string{"event", "outcome"}),
@@ -35,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.WebhookAnswers, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes)
+		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes)
 	}
 	return m
 }

@@ -155,6 +155,8 @@ func (w *Webhook) Register(r gin.IRoutes) {
 
 // Handle is the gin handler of POST WebhookPath.
 func (w *Webhook) Handle(c *gin.Context) {
+	start := time.Now()
+	defer func() { w.m.WebhookLatency.Observe(time.Since(start).Seconds()) }()
 	status := http.StatusOK
 	if err := w.receive(c.Request.Context(), c.Writer, c.Request); err != nil {
 		status = webhookStatus(err)
