@@ -204,7 +204,7 @@ func (s *stage) run(fault func(s *stage)) result {
 		others[id] = true
 	}
 	r.verdict = s.gen.Check(s.tr, s.rec, others)
-	r.reminders = tallyReminders(t, s.rec, s.dbURL, s.leaders, kind)
+	r.reminders = tallyReminders(t, s.rec, s.gen, s.dbURL, s.leaders, kind)
 	r.reminders.Queued = queued
 	return r
 }
@@ -252,7 +252,7 @@ func (s *stage) report(r result, took time.Duration, refreshes int, extra string
 		Resets: v.Resets, Reordered: v.Reordered, Changed: v.Changed, Dead: len(dead),
 		Reminders: fmt.Sprintf("%d+%d/%d", rem.Sent, rem.Held, rem.Leaders), RemindersOK: rem.OK(),
 		Refreshes: refreshes, LogWarns: warns, LogErrs: errs, Took: took, OK: ok,
-		Extra: strings.Join(slices.DeleteFunc(append(slices.Clone(s.notes), extra, resent(v)), func(x string) bool { return x == "" }), "; "),
+		Extra: strings.Join(slices.DeleteFunc(append(slices.Clone(s.notes), extra, resent(v, rem.Resent)), func(x string) bool { return x == "" }), "; "),
 	})
 	if st.GaveUp > 0 {
 		t.Errorf("%d events were never acknowledged within the give-up time", st.GaveUp)
@@ -275,12 +275,12 @@ func (s *stage) report(r result, took time.Duration, refreshes int, extra string
 func sleep(d time.Duration) { time.Sleep(d) }
 
 // resent describes the messages sent again across a kill, if any.
-func resent(v loadgen.Verdict) string {
-	if v.Resent == 0 {
+func resent(v loadgen.Verdict, reminders int) string {
+	if v.Resent+reminders == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d message(s) Zalo accepted within %v before the SIGKILL were sent again after the restart (no idempotency key in Zalo's API)",
-		v.Resent, loadgen.ResendWindow)
+	return fmt.Sprintf("%d answer(s) and %d reminder(s) Zalo accepted within %v before the SIGKILL were sent again after the restart (no idempotency key in Zalo's API)",
+		v.Resent, reminders, loadgen.ResendWindow)
 }
 
 // TestFaults runs one scenario per fault, each under a steady load from
@@ -367,7 +367,7 @@ func killService(s *stage) {
 	s.gen.Killed(t0)
 	svc.kill()
 	svc.start()
-	s.note("cnsbot killed with SIGKILL and restarted: ready again after %.1fs", time.Since(t0).Seconds())
+	s.note("cnsbot killed with SIGKILL at %s and restarted: ready again after %.1fs", t0.Format("15:04:05.000"), time.Since(t0).Seconds())
 }
 
 // zaloErrors makes the fake Zalo refuse with -32 (rate limit), then answer

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,9 +99,11 @@ func remindPass(ctx context.Context, e *env, vars map[string]string) (queued int
 // fake, or held in the database for the morning (the sender holds pushes
 // between 22:00 and 06:00 in Vietnam, by the real clock).
 type reminderTally struct {
-	Leaders, Queued     int
-	Sent, Held          int
-	Missing, Doubled    int
+	Leaders, Queued  int
+	Sent, Held       int
+	Missing, Doubled int
+	// Resent counts reminders sent again across a kill (not doubled).
+	Resent              int
 	DoubledExamples     []string
 	MessagesPerReminder map[int]int // leaders by messages received
 }
@@ -112,7 +115,7 @@ func (r reminderTally) OK() bool {
 
 // tallyReminders counts, per leader, the messages of kind at the fake and
 // the held reminders in the database.
-func tallyReminders(t *testing.T, rec *loadgen.Recorder, dbURL string, leaders []string, kind string) reminderTally {
+func tallyReminders(t *testing.T, rec *loadgen.Recorder, gen *loadgen.Generator, dbURL string, leaders []string, kind string) reminderTally {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dbURL, "", nil)
@@ -135,6 +138,13 @@ func tallyReminders(t *testing.T, rec *loadgen.Recorder, dbURL string, leaders [
 	tally := reminderTally{Leaders: len(leaders), MessagesPerReminder: map[int]int{}}
 	for _, id := range leaders {
 		msgs := rec.Messages(id)
+		if gen != nil {
+			// A reminder Zalo accepted just before a kill and sent
+			// again after it: see loadgen.Verdict.Resent.
+			var n int
+			msgs, n = gen.CrashResends(msgs)
+			tally.Resent += n
+		}
 		tally.MessagesPerReminder[len(msgs)]++
 		sent := 0
 		for _, m := range msgs {
@@ -151,7 +161,11 @@ func tallyReminders(t *testing.T, rec *loadgen.Recorder, dbURL string, leaders [
 		case n > 1:
 			tally.Doubled++
 			if len(tally.DoubledExamples) < 3 {
-				tally.DoubledExamples = append(tally.DoubledExamples, fmt.Sprintf("leader …%s: %d sent, %d held", id[len(id)-4:], sent, h))
+				var at []string
+				for _, m := range msgs {
+					at = append(at, m.Time.Format("15:04:05.000"))
+				}
+				tally.DoubledExamples = append(tally.DoubledExamples, fmt.Sprintf("leader …%s: %d sent (at %s), %d held", id[len(id)-4:], sent, strings.Join(at, ", "), h))
 			}
 		}
 	}

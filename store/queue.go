@@ -998,7 +998,10 @@ return redis.call('XDEL', KEYS[1], ARGV[1])
 func (o *owner) ack(stream, id string) bool {
 	b := o.q.backoff(5 * time.Second)
 	for {
-		err := ackScript.Run(o.work, o.q.fast, []string{stream}, id).Err()
+		// Its own round trip, not the auto-pipeliner's queue: after a send,
+		// the time until this reaches Redis is the window in which a crash
+		// sends the message again (Zalo has no idempotency key).
+		err := ackScript.Run(o.work, o.q.rdb, []string{stream}, id).Err()
 		if err == nil {
 			return true
 		}

@@ -242,20 +242,20 @@ func TestCrashResends(t *testing.T) {
 	again := at(b, time.Second)
 
 	g := &Generator{}
-	if _, n := g.crashResends([]Msg{a, b, again, c}); n != 0 {
+	if _, n := g.CrashResends([]Msg{a, b, again, c}); n != 0 {
 		t.Errorf("no kill noted: %d re-sent, want 0", n)
 	}
 	g.Killed(kill)
-	got, n := g.crashResends([]Msg{a, b, again, c})
+	got, n := g.CrashResends([]Msg{a, b, again, c})
 	if n != 1 || !sameKeys(got, []Msg{a, b, c}) {
 		t.Errorf("copy across the kill: %d re-sent, left %v; want 1 and a, b, c", n, got)
 	}
 	long := at(b, -time.Second)
-	if _, n := g.crashResends([]Msg{a, long, again, c}); n != 0 {
+	if _, n := g.CrashResends([]Msg{a, long, again, c}); n != 0 {
 		t.Errorf("first copy %v before the kill: %d re-sent, want 0 (a duplicate)", time.Second, n)
 	}
 	before := at(b, -time.Millisecond)
-	if _, n := g.crashResends([]Msg{a, b, before, c}); n != 0 {
+	if _, n := g.CrashResends([]Msg{a, b, before, c}); n != 0 {
 		t.Errorf("both copies before the kill: %d re-sent, want 0 (a duplicate)", n)
 	}
 }

@@ -205,10 +205,27 @@ func (g *Generator) Killed(t time.Time) {
 	g.mu.Unlock()
 }
 
-// crashResends drops from got each message whose identical copy was
+// killTimes describes when got's messages arrived relative to the kills,
+// for the examples of a failed check.
+func (g *Generator) killTimes(got []Msg) string {
+	g.mu.Lock()
+	kills := slices.Clone(g.kills)
+	g.mu.Unlock()
+	if len(kills) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("; arrivals from the kill:")
+	for _, m := range got {
+		fmt.Fprintf(&b, " %s", m.Time.Sub(kills[0]).Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// CrashResends drops from got each message whose identical copy was
 // accepted within ResendWindow before a kill while it came after the kill,
 // and returns what is left and how many it dropped.
-func (g *Generator) crashResends(got []Msg) ([]Msg, int) {
+func (g *Generator) CrashResends(got []Msg) ([]Msg, int) {
 	g.mu.Lock()
 	kills := slices.Clone(g.kills)
 	g.mu.Unlock()
@@ -259,7 +276,7 @@ func (g *Generator) Check(tr Transcript, rec *Recorder, others map[string]bool) 
 		}
 		got := rec.Messages(id)
 		want := tr.Expected(us.acked)
-		if pruned, n := g.crashResends(got); n > 0 && sameKeys(pruned, want) {
+		if pruned, n := g.CrashResends(got); n > 0 && sameKeys(pruned, want) {
 			got = pruned
 			v.Resent += n
 		}
@@ -312,8 +329,8 @@ func (g *Generator) Check(tr Transcript, rec *Recorder, others map[string]bool) 
 			}
 		}
 		if len(v.Examples) < 5 {
-			v.Examples = append(v.Examples, fmt.Sprintf("user …%s: %d events, %s",
-				id[len(id)-6:], us.acked, firstDifference(want, got)))
+			v.Examples = append(v.Examples, fmt.Sprintf("user …%s: %d events, %s%s",
+				id[len(id)-6:], us.acked, firstDifference(want, got), g.killTimes(got)))
 		}
 	}
 	for _, u := range rec.Users() {
