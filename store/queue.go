@@ -94,8 +94,10 @@ type QueueOptions struct {
 type Queue struct {
 	rdb redis.UniversalClient
 	// fast carries the hot path's commands (enqueue, session load and
-	// commit, acknowledgements): see autoPipelined.
+	// commit): see autoPipelined. acks carries the acknowledgements of
+	// processed entries, on connections of its own (set by Run).
 	fast  redis.UniversalClient
+	acks  redis.UniversalClient
 	opts  QueueOptions
 	log   *slog.Logger
 	m     *QueueMetrics
@@ -418,6 +420,14 @@ func (q *Queue) Run(ctx context.Context, handle func(ctx context.Context, payloa
 	// own connections so that they never starve the webhook's Enqueue.
 	brdb, closeB := dedicatedClient(q.rdb, 2*len(q.parts)+2)
 	defer closeB()
+	// Acknowledgements of sent messages get a pipeliner of their own: the
+	// acks of many lanes share a write, but never wait behind the session
+	// loads and commits queued on q.fast. The time from Zalo's answer to
+	// the ack reaching Redis is the window in which a crash sends a
+	// message again (Zalo has no idempotency key), so it is kept short.
+	ardb, closeA := dedicatedClient(q.rdb, 4)
+	defer closeA()
+	q.acks = autoPipelined(ardb)
 
 	q.heartbeat(ctx)
 	var wg sync.WaitGroup
@@ -998,10 +1008,7 @@ return redis.call('XDEL', KEYS[1], ARGV[1])
 func (o *owner) ack(stream, id string) bool {
 	b := o.q.backoff(5 * time.Second)
 	for {
-		// Its own round trip, not the auto-pipeliner's queue: after a send,
-		// the time until this reaches Redis is the window in which a crash
-		// sends the message again (Zalo has no idempotency key).
-		err := ackScript.Run(o.work, o.q.rdb, []string{stream}, id).Err()
+		err := ackScript.Run(o.work, o.q.acks, []string{stream}, id).Err()
 		if err == nil {
 			return true
 		}
