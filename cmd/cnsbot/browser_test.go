@@ -259,7 +259,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("leader reminder after the clock jump", func(t *testing.T) {
 		p.t = t
 		p.run("leader", chromedp.Click(chromedp.ID("persona-leader")))
-		p.poll("leader menu", `document.querySelectorAll('#chat .msg.bot').length >= 2`)
+		p.poll("leader menu", `!!document.querySelector('#chat .btn[data-payload="#bc"]')`)
 		n := p.botCount()
 		p.run("jump", chromedp.Click(chromedp.ID("clock-7d")))
 		p.poll("clock moved", `document.body.dataset.clockShifted === "1"`)
