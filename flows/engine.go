@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -444,7 +445,8 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 			// The first answer is not the menu (the words asked for a
 			// guide, say): the welcome goes before it.
 			c.Reply(c.T("flows.welcome", nil))
-			c.out = append(c.out[len(c.out)-1:], c.out[:len(c.out)-1]...)
+			last := len(c.out) - 1
+			c.out = slices.Insert(c.out[:last], 0, c.out[last])
 		}
 		return nil
 	}

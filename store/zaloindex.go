@@ -82,20 +82,22 @@ func (db *DB) WatchRoster(ctx context.Context, every time.Duration) {
 	var loaded time.Time
 	failing := false
 	for {
-		err := db.refreshRoster(ctx, time.Since(loaded) >= rosterReload)
-		if err == nil {
+		full := time.Since(loaded) >= rosterReload
+		err := db.refreshRoster(ctx, full)
+		switch {
+		case err == nil:
 			if failing {
 				db.log.Info("roster index current again")
 			}
 			failing = false
-		} else if ctx.Err() == nil && !failing {
+			if full {
+				loaded = time.Now()
+			}
+		case ctx.Err() == nil && !failing:
 			// Logged once per outage: the database's own errors are
 			// logged by whatever else needs it.
 			db.log.Warn("roster index not refreshed; lookups use the last one", "err", err)
 			failing = true
-		}
-		if err == nil && time.Since(loaded) >= rosterReload {
-			loaded = time.Now()
 		}
 		select {
 		case <-ctx.Done():

@@ -88,19 +88,27 @@ func newTestGen(t *testing.T, url string, users int) *Generator {
 	return g
 }
 
-// TestGeneratorResendsUntilAcknowledged: refused requests are re-sent with
-// the same msg_id and count as one event.
-func TestGeneratorResendsUntilAcknowledged(t *testing.T) {
+// learned starts a fake service and a generator of users users that has
+// learned its transcript.
+func learned(t *testing.T, users int) (*Recorder, *fakeService, *Generator, Transcript) {
+	t.Helper()
 	rec := NewRecorder()
 	svc := newFakeService(rec)
 	srv := httptest.NewServer(svc)
-	defer srv.Close()
-	g := newTestGen(t, srv.URL, 20)
-	ctx := context.Background()
-	tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
+	t.Cleanup(srv.Close)
+	g := newTestGen(t, srv.URL, users)
+	tr, err := g.Learn(context.Background(), rec, 30*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec, svc, g, tr
+}
+
+// TestGeneratorResendsUntilAcknowledged: refused requests are re-sent with
+// the same msg_id and count as one event.
+func TestGeneratorResendsUntilAcknowledged(t *testing.T) {
+	rec, svc, g, tr := learned(t, 20)
+	ctx := context.Background()
 	svc.refuse.Store(50)
 	g.Start(ctx)
 	time.Sleep(300 * time.Millisecond)
@@ -156,16 +164,8 @@ func TestCheckFindsEachProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := NewRecorder()
-			svc := newFakeService(rec)
-			srv := httptest.NewServer(svc)
-			defer srv.Close()
-			g := newTestGen(t, srv.URL, 5)
+			rec, svc, g, tr := learned(t, 5)
 			ctx := context.Background()
-			tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
-			if err != nil {
-				t.Fatal(err)
-			}
 			svc.mu.Lock()
 			svc.mutate = tt.mutate
 			svc.mu.Unlock()
@@ -201,16 +201,8 @@ func TestLearnRefusesAmbiguousAnswers(t *testing.T) {
 }
 
 func TestCheckCountsChangedAnswers(t *testing.T) {
-	rec := NewRecorder()
-	svc := newFakeService(rec)
-	srv := httptest.NewServer(svc)
-	defer srv.Close()
-	g := newTestGen(t, srv.URL, 5)
+	rec, svc, g, tr := learned(t, 5)
 	ctx := context.Background()
-	tr, err := g.Learn(ctx, rec, 30*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The third answer of each user comes with other buttons, as a menu
 	// does while the database is down.
 	svc.mu.Lock()

@@ -205,12 +205,17 @@ func (g *Generator) Killed(t time.Time) {
 	g.mu.Unlock()
 }
 
+// killList returns the kills noted so far.
+func (g *Generator) killList() []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.kills)
+}
+
 // killTimes describes when got's messages arrived relative to the kills,
 // for the examples of a failed check.
 func (g *Generator) killTimes(got []Msg) string {
-	g.mu.Lock()
-	kills := slices.Clone(g.kills)
-	g.mu.Unlock()
+	kills := g.killList()
 	if len(kills) == 0 {
 		return ""
 	}
@@ -226,9 +231,7 @@ func (g *Generator) killTimes(got []Msg) string {
 // accepted within ResendWindow before a kill while it came after the kill,
 // and returns what is left and how many it dropped.
 func (g *Generator) CrashResends(got []Msg) ([]Msg, int) {
-	g.mu.Lock()
-	kills := slices.Clone(g.kills)
-	g.mu.Unlock()
+	kills := g.killList()
 	if len(kills) == 0 {
 		return got, 0
 	}
