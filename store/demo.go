@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/calendar"
@@ -145,6 +147,116 @@ func hasDemo(tx *gorm.DB) (bool, error) {
 	return n > 0, nil
 }
 
+// databaseMeta holds facts about the database itself, one row per name:
+// the demo mark (demoMarkKey) is one.
+type databaseMeta struct {
+	Name      string    `gorm:"primaryKey;size:64"`
+	Value     string    `gorm:"type:text;not null"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+func (databaseMeta) TableName() string { return "database_meta" }
+
+// demoMarkKey is the database_meta row that marks a database created as a
+// demo database: the demo dataset was seeded into it while it held no other
+// people or places.
+const demoMarkKey = "demo"
+
+// DemoState is what a database says about being a demo database, for the
+// simulator, which must never run against real people: its fake Zalo would
+// swallow their reminders and escalations and record them as delivered.
+type DemoState struct {
+	// Marked is true when the database was created as a demo database.
+	Marked bool
+	// Demo is true when the demo dataset is there.
+	Demo bool
+	// RealPeople counts the people who are not the demo dataset's: not
+	// marked demo and with no role in a demo place (someone who joined a
+	// demo team through the simulator has one). RealUnits counts the places
+	// not marked demo.
+	RealPeople, RealUnits int64
+}
+
+// DemoState reads the demo mark and counts what is not the demo dataset's.
+func (db *DB) DemoState(ctx context.Context) (DemoState, error) {
+	return demoState(db.WithContext(ctx))
+}
+
+func demoState(tx *gorm.DB) (DemoState, error) {
+	var st DemoState
+	var err error
+	if st.Demo, err = hasDemo(tx); err != nil {
+		return st, err
+	}
+	if err := tx.Table("units").Where("demo = ?", false).Count(&st.RealUnits).Error; err != nil {
+		return st, fmt.Errorf("count places: %w", err)
+	}
+	err = tx.Table("people").Where("demo = ?", false).
+		Where("NOT EXISTS (SELECT 1 FROM roles JOIN units ON units.id = roles.unit_id WHERE roles.person_id = people.id AND units.demo = ?)", true).
+		Count(&st.RealPeople).Error
+	if err != nil {
+		return st, fmt.Errorf("count people: %w", err)
+	}
+	// A database that predates the mark has no table to hold it.
+	if !tx.Migrator().HasTable(databaseMeta{}) {
+		return st, nil
+	}
+	var n int64
+	if err := tx.Model(&databaseMeta{}).Where("name = ? AND value = ?", demoMarkKey, "true").Count(&n).Error; err != nil {
+		return st, fmt.Errorf("read demo mark: %w", err)
+	}
+	st.Marked = n > 0
+	return st, nil
+}
+
+// markDemo writes the demo mark, where its table exists: a database
+// migrated before it (MIGRATE=false) gets the dataset without the mark.
+func markDemo(tx *gorm.DB, at time.Time) error {
+	if !tx.Migrator().HasTable(databaseMeta{}) {
+		return nil
+	}
+	err := tx.Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&databaseMeta{Name: demoMarkKey, Value: "true", CreatedAt: at.UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("mark the database as demo: %w", err)
+	}
+	return nil
+}
+
+// demoMigrations create the table of the demo mark. An embedded database
+// seeded before the mark existed, holding the demo dataset and nothing
+// else, was created by the simulator as a demo: it gets the mark, so that
+// the newcomer's `go run ./cmd/cnsbot` keeps its simulator. A Postgres
+// database never got the demo dataset without DEMO=true on purpose, and is
+// not guessed at: an operator recreates it.
+func demoMigrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{{
+		ID: "2026120703_database_meta",
+		Migrate: func(tx *gorm.DB) error {
+			type databaseMeta struct {
+				Name      string    `gorm:"primaryKey;size:64"`
+				Value     string    `gorm:"type:text;not null"`
+				CreatedAt time.Time `gorm:"not null"`
+			}
+			if err := tx.Table("database_meta").Migrator().CreateTable(&databaseMeta{}); err != nil {
+				return fmt.Errorf("create table database_meta: %w", err)
+			}
+			if tx.Dialector.Name() != DialectSQLite {
+				return nil
+			}
+			st, err := demoState(tx)
+			if err != nil {
+				return err
+			}
+			if st.Demo && st.RealPeople == 0 && st.RealUnits == 0 {
+				return markDemo(tx, time.Now())
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error { return tx.Migrator().DropTable("database_meta") },
+	}}
+}
+
 // SeedDemo creates the demo dataset unless it exists: a province with two
 // communes and five hamlets, a team per hamlet with a code, the personas of
 // DemoPersonas with their roles and Zalo ids, the team of Ấp Cây Trâm's
@@ -152,13 +264,28 @@ func hasDemo(tx *gorm.DB) (bool, error) {
 // requests in every state, and last quarter's submissions. Every row that
 // has a Demo column has it set. Dates are laid out back from now, in now's
 // location (pass Asia/Ho_Chi_Minh), so the dataset looks current whenever it
-// is created.
+// is created. Seeded into a database with no people and no places, it
+// marks the database as a demo one (DemoState.Marked), the only kind the
+// simulator runs on when asked for with SIMULATOR=true.
 func (db *DB) SeedDemo(ctx context.Context, now time.Time) error {
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if ok, err := hasDemo(tx); ok || err != nil {
 			return err
 		}
-		return seedDemo(tx, now)
+		var people, units int64
+		if err := tx.Table("people").Count(&people).Error; err != nil {
+			return fmt.Errorf("count people: %w", err)
+		}
+		if err := tx.Table("units").Count(&units).Error; err != nil {
+			return fmt.Errorf("count places: %w", err)
+		}
+		if err := seedDemo(tx, now); err != nil {
+			return err
+		}
+		if people > 0 || units > 0 {
+			return nil
+		}
+		return markDemo(tx, now)
 	})
 	if err != nil {
 		// Two processes seeding at once: the loser's rows collide with the

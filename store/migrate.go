@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -19,9 +20,15 @@ const migrationsTable = "schema_migrations"
 // function that declares the shapes it needs as local types, so that later
 // edits of the models in models.go never change what an old migration does.
 // Never edit, reorder or remove a migration that has been released.
-var migrations = append(append([]*gormigrate.Migration{
-	{ID: "2026112701_foundation", Migrate: migrateFoundation},
-}, domainMigrations()...), append(append(calendarMigrations(), reportMigrations()...), append(dashboardMigrations(), rosterMigrations()...)...)...)
+var migrations = slices.Concat(
+	[]*gormigrate.Migration{{ID: "2026112701_foundation", Migrate: migrateFoundation}},
+	domainMigrations(), calendarMigrations(), reportMigrations(), dashboardMigrations(), rosterMigrations(),
+	accessMigrations(),
+	demoMigrations(),
+	helpMigrations(),
+	enrolMigrations(),
+	privacyMigrations(),
+)
 
 // Migrate applies the migrations that have not run yet. It holds a lock for
 // the whole run, so replicas that start together are safe: one applies, the
