@@ -3,9 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -27,6 +25,9 @@ type OfficerToken struct {
 	TokenHash string     `gorm:"size:64;not null;uniqueIndex:uniq_officer_tokens_token_hash"`
 	CreatedAt time.Time  `gorm:"not null"`
 	RevokedAt *time.Time `gorm:""`
+	// ExpiresAt ends the token's use; a token without one (none after the
+	// 2026120705 migration) is refused.
+	ExpiresAt *time.Time `gorm:"index:idx_officer_tokens_expires_at"`
 }
 
 // dashboardMigrations returns the migrations of the dashboard's tables.
@@ -84,27 +85,12 @@ func (o Officer) Sees(communeID int64) bool {
 }
 
 // CreateOfficerToken issues a new dashboard token for an officer (someone
-// with an approved commune or province officer role) and returns it. Only
-// its hash is stored, so it cannot be shown again.
+// with an approved commune or province officer role) that lasts
+// DefaultOfficerTokenTTL, and returns it. Only its hash is stored, so it
+// cannot be shown again.
 func (db *DB) CreateOfficerToken(ctx context.Context, personID int64) (string, error) {
-	tx := db.WithContext(ctx)
-	o, err := officerScope(tx, personID)
-	if err != nil {
-		return "", err
-	}
-	if !o.Province && len(o.CommuneIDs) == 0 {
-		return "", cnsbot.Errorf(cnsbot.EINVALID, "person %d is not a commune or province officer", personID)
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("create officer token: %w", err)
-	}
-	token := officerTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	row := OfficerToken{PersonID: personID, TokenHash: TokenHash(token), CreatedAt: time.Now().UTC()}
-	if err := tx.Create(&row).Error; err != nil {
-		return "", fmt.Errorf("create officer token: %w", err)
-	}
-	return token, nil
+	t, err := db.IssueOfficerToken(ctx, personID, 0)
+	return t.Token, err
 }
 
 // TokenHash is the stored form of a token: hex SHA-256.
@@ -114,7 +100,7 @@ func TokenHash(token string) string {
 }
 
 // OfficerByToken returns the officer a token signs in, or an
-// EUNAUTHORIZED error for an unknown or revoked token. The lookup is by
+// EUNAUTHORIZED error for an unknown, expired or revoked token. The lookup is by
 // the token's hash, so its time tells nothing about the token.
 func (db *DB) OfficerByToken(ctx context.Context, token string) (Officer, error) {
 	if !strings.HasPrefix(token, officerTokenPrefix) {
@@ -124,7 +110,7 @@ func (db *DB) OfficerByToken(ctx context.Context, token string) (Officer, error)
 }
 
 // OfficerByTokenID returns the officer of a token by its row id, for a
-// signed session that names it; EUNAUTHORIZED once it is revoked.
+// session that names it; EUNAUTHORIZED once it is revoked or expired.
 func (db *DB) OfficerByTokenID(ctx context.Context, id int64) (Officer, error) {
 	return db.officerWhere(ctx, "id = ?", id)
 }
@@ -132,11 +118,12 @@ func (db *DB) OfficerByTokenID(ctx context.Context, id int64) (Officer, error) {
 func (db *DB) officerWhere(ctx context.Context, query string, arg any) (Officer, error) {
 	tx := db.WithContext(ctx)
 	var rows []OfficerToken
-	if err := tx.Where(query, arg).Where("revoked_at IS NULL").Limit(1).Find(&rows).Error; err != nil {
+	err := tx.Where(query, arg).Where("revoked_at IS NULL AND expires_at > ?", time.Now().UTC()).Limit(1).Find(&rows).Error
+	if err != nil {
 		return Officer{}, fmt.Errorf("find officer token: %w", err)
 	}
 	if len(rows) == 0 {
-		return Officer{}, cnsbot.Errorf(cnsbot.EUNAUTHORIZED, "unknown or revoked token")
+		return Officer{}, cnsbot.Errorf(cnsbot.EUNAUTHORIZED, "unknown, expired or revoked token")
 	}
 	o, err := officerScope(tx, rows[0].PersonID)
 	if err != nil {
@@ -149,17 +136,24 @@ func (db *DB) officerWhere(ctx context.Context, query string, arg any) (Officer,
 	return o, nil
 }
 
-// RevokeOfficerToken makes a token unusable at once.
+// RevokeOfficerToken makes a token unusable at once and ends the
+// dashboard sessions it opened.
 func (db *DB) RevokeOfficerToken(ctx context.Context, id int64) error {
-	res := db.WithContext(ctx).Model(&OfficerToken{}).Where("id = ? AND revoked_at IS NULL", id).
-		Update("revoked_at", time.Now().UTC())
-	if res.Error != nil {
-		return fmt.Errorf("revoke officer token: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return cnsbot.Errorf(cnsbot.ENOTFOUND, "officer token %d", id)
-	}
-	return nil
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := time.Now().UTC()
+		res := tx.Model(&OfficerToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
+		if res.Error != nil {
+			return fmt.Errorf("revoke officer token: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return cnsbot.Errorf(cnsbot.ENOTFOUND, "officer token %d", id)
+		}
+		err := tx.Model(&DashboardSession{}).Where("token_id = ? AND ended_at IS NULL", id).Update("ended_at", now).Error
+		if err != nil {
+			return fmt.Errorf("end the token's sessions: %w", err)
+		}
+		return nil
+	})
 }
 
 // officerScope reads what a person may see from their approved roles.
