@@ -116,6 +116,22 @@ const maxAttachments = 20
 // maxMillis bounds timestamps to years that time.Time marshals to JSON.
 const maxMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
 
+// MaxText is how many bytes of a message's text (and of each field of a
+// user_submit_info form) the service keeps; the rest is cut, on a rune
+// boundary, before anything folds or matches it. Zalo caps what an OA sends
+// at 2000 characters, and no flow reads more than a few hundred; the
+// webhook's 1 MiB body cap alone let a 900 kB text through, which cost a
+// second of CPU in folding and typo-tolerant matching.
+const MaxText = 4 << 10
+
+// MaxID is the longest id (user, OA, app, group, admin, message) and event
+// name accepted; an event with a longer one is refused with 400. Zalo's
+// user, OA and app ids are decimal 64-bit numbers (at most 20 digits), its
+// group and message ids hex strings of 20 to 32 characters, and its event
+// names under 40 characters. 64 leaves room for a longer format without
+// letting a body put kilobytes into a route, a Redis key or a log line.
+const MaxID = 64
+
 // event builds the cnsbot.Event from the decoded wire form.
 func (w *wireEvent) event() (cnsbot.Event, error) {
 	if w.EventName == "" {
@@ -130,10 +146,14 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 		return cnsbot.Event{}, cnsbot.Errorf(cnsbot.EINVALID, "event %s: timestamp is not epoch milliseconds", w.EventName)
 	}
 
+	if field := w.longID(); field != "" {
+		return cnsbot.Event{}, cnsbot.Errorf(cnsbot.EINVALID, "event has a %s longer than %d bytes", field, MaxID)
+	}
+
 	name := w.EventName
 	ev := cnsbot.Event{
 		Name: name,
-		Text: w.Message.Text,
+		Text: clip(w.Message.Text, MaxText),
 		Time: time.UnixMilli(ms).UTC(),
 	}
 	kind := Kind(name)
@@ -189,6 +209,38 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 		ev.Info = w.Info.userInfo()
 	}
 	return ev, nil
+}
+
+// longID names the first id of the event longer than MaxID, or returns "".
+func (w *wireEvent) longID() string {
+	if len(w.EventName) > MaxID {
+		return "event_name"
+	}
+	for _, f := range []struct {
+		name string
+		v    wireString
+	}{
+		{"app_id", w.AppID}, {"user_id", w.UserID}, {"group_id", w.GroupID},
+		{"sender.id", w.Sender.ID}, {"sender.admin_id", w.Sender.AdminID}, {"sender.group_id", w.Sender.GroupID},
+		{"recipient.id", w.Recipient.ID}, {"recipient.admin_id", w.Recipient.AdminID}, {"recipient.group_id", w.Recipient.GroupID},
+		{"follower.id", w.Follower.ID}, {"message.msg_id", w.Message.MsgID},
+	} {
+		if len(f.v) > MaxID {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// clip returns s cut to at most n bytes, at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // wireFirst returns the first non-empty value.
@@ -272,12 +324,12 @@ type wireInfo struct {
 
 func (i *wireInfo) userInfo() *cnsbot.UserInfo {
 	return &cnsbot.UserInfo{
-		Name:     string(i.Name),
-		Phone:    string(i.Phone),
-		Address:  wireFirst(i.Address, i.FullAddress.Address),
-		Ward:     wireFirst(i.Ward, i.FullAddress.Ward),
-		District: wireFirst(i.District, i.FullAddress.District),
-		City:     wireFirst(i.City, i.FullAddress.City),
+		Name:     clip(string(i.Name), MaxText),
+		Phone:    clip(string(i.Phone), MaxText),
+		Address:  clip(wireFirst(i.Address, i.FullAddress.Address), MaxText),
+		Ward:     clip(wireFirst(i.Ward, i.FullAddress.Ward), MaxText),
+		District: clip(wireFirst(i.District, i.FullAddress.District), MaxText),
+		City:     clip(wireFirst(i.City, i.FullAddress.City), MaxText),
 	}
 }
 
