@@ -47,8 +47,10 @@ func (db *DB) personWhere(ctx context.Context, query string, arg any) (cnsbot.Pe
 	return p, roles, nil
 }
 
-// LinkZalo records the Zalo user id of a person. It is an ECONFLICT error
-// when the id already belongs to someone else.
+// LinkZalo records the Zalo user id of a person, for enrolment once the
+// person proved who they are (see enrol.go). It is an ECONFLICT error when
+// the id already belongs to someone else, or the person is linked to
+// another Zalo id: only an officer's enrol code moves a linked person.
 func (db *DB) LinkZalo(ctx context.Context, personID int64, zaloUserID string) error {
 	if zaloUserID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
@@ -57,12 +59,15 @@ func (db *DB) LinkZalo(ctx context.Context, personID int64, zaloUserID string) e
 		if err := checkZaloFree(tx, zaloUserID, personID); err != nil {
 			return err
 		}
-		res := tx.Model(&cnsbot.Person{}).Where("id = ?", personID).Update("zalo_user_id", zaloUserID)
-		if res.Error != nil {
-			return fmt.Errorf("link zalo: %w", res.Error)
+		var p cnsbot.Person
+		if err := takeOne(tx.Where("id = ?", personID), &p, "person %d", personID); err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return cnsbot.Errorf(cnsbot.ENOTFOUND, "person %d", personID)
+		if p.ZaloUserID != nil && *p.ZaloUserID != "" && *p.ZaloUserID != zaloUserID {
+			return cnsbot.Errorf(cnsbot.ECONFLICT, "person %d is linked to another zalo user", personID)
+		}
+		if err := tx.Model(&p).Update("zalo_user_id", zaloUserID).Error; err != nil {
+			return fmt.Errorf("link zalo: %w", err)
 		}
 		return nil
 	})
@@ -136,9 +141,11 @@ func sortPeople(people []cnsbot.Person) {
 
 // AddPendingMember records someone who asked to join a team but is not on
 // its roster: a member role that a leader still has to approve. A person
-// already known by phone keeps their stored name; their Zalo id is filled
-// in when it was missing. An existing role (pending or approved) is left
-// as it is.
+// already known by phone keeps their stored name and their Zalo link: a
+// Zalo id is never given to an existing person here (that would hand their
+// roles to whoever typed their number), so p.ZaloUserID set for someone
+// known by phone, and not theirs already, is an ECONFLICT error. An
+// existing role (pending or approved) is left as it is.
 func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int64) error {
 	e164, err := vn.ParsePhone(p.Phone)
 	if err != nil {
@@ -168,10 +175,8 @@ func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int6
 			if err := tx.Create(&person).Error; err != nil {
 				return fmt.Errorf("create person: %w", err)
 			}
-		} else if person.ZaloUserID == nil && p.ZaloUserID != nil && *p.ZaloUserID != "" {
-			if err := tx.Model(&person).Update("zalo_user_id", *p.ZaloUserID).Error; err != nil {
-				return fmt.Errorf("link zalo: %w", err)
-			}
+		} else if p.ZaloUserID != nil && *p.ZaloUserID != "" && (person.ZaloUserID == nil || *person.ZaloUserID != *p.ZaloUserID) {
+			return cnsbot.Errorf(cnsbot.ECONFLICT, "person %d is on the roster already", person.ID)
 		}
 		_, _, err = ensureRole(tx, cnsbot.Role{PersonID: person.ID, Role: cnsbot.RoleMember,
 			UnitID: team.HamletID, TeamID: &team.ID, Approved: false})
