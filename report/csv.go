@@ -4,11 +4,56 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // bom is UTF-8's byte order mark: without it Excel reads a CSV file in the
 // computer's legacy code page and garbles every Vietnamese letter.
 const bom = "\ufeff"
+
+// CSVCell returns a text cell for a CSV file that spreadsheets open: a
+// text that starts with '=', '+', '-', '@', a tab or a carriage return gets
+// an apostrophe in front, so that Excel, LibreOffice and Google Sheets show
+// it as text instead of running it as a formula ("=HYPERLINK(…)" in a team
+// name typed by anyone who can edit a roster would otherwise be a link, or
+// worse, in an officer's spreadsheet). A plain number such as "-3" or
+// "-1.5" is left alone: it is a number, not a formula, and must stay one.
+// Every CSV export of text that came from outside (names, places, messages,
+// log entries) must write its cells through it; XLSX files set a cell's type
+// and need nothing.
+func CSVCell(s string) string {
+	if s == "" || !formulaStart(s[0]) || negativeNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// formulaStart reports whether a spreadsheet may read a cell starting with b
+// as a formula, or as a formula once it trims the cell.
+func formulaStart(b byte) bool {
+	switch b {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// negativeNumber reports whether s is a minus sign and a decimal number
+// with digits on both sides of any point ("-3", "-1.5"), as the report
+// writes them.
+func negativeNumber(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	digits := s[1:]
+	if i := strings.IndexByte(digits, '.'); i >= 0 {
+		if i == 0 || i == len(digits)-1 {
+			return false
+		}
+		digits = digits[:i] + digits[i+1:]
+	}
+	return strings.Trim(digits, "0123456789") == ""
+}
 
 // WriteCSV writes the report's table as CSV, in UTF-8 with a byte order
 // mark: one header row (each people column names its area), the rows,
@@ -36,7 +81,11 @@ func WriteCSV(w io.Writer, r *Report, texts Texts, lang string) error {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	record := func(label [textCols]string, f Figures) []string {
-		out := append(make([]string, 0, len(header)), label[:]...)
+		out := make([]string, 0, len(header))
+		for _, cell := range label {
+			// Names of places and teams come from imported files.
+			out = append(out, CSVCell(cell))
+		}
 		for _, c := range cols {
 			v, ok := c.get(f)
 			if !ok {
