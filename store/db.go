@@ -36,6 +36,8 @@ type DB struct {
 	dialect string
 	log     *slog.Logger
 	zalo    *zaloIndex
+	// sealer encrypts the OA token pair at rest (see SetTokenKey).
+	sealer *tokenSealer
 }
 
 // Open connects to databaseURL (postgres:// or postgresql://), or, when it
