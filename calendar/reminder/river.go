@@ -55,6 +55,9 @@ type RiverOptions struct {
 	// PollInterval is how often River looks for jobs without a
 	// notification (River's default when zero); tests shorten it.
 	PollInterval time.Duration
+	// Retention, when set, runs the retention pass on the same River
+	// client, on a queue of its own.
+	Retention *Retention
 }
 
 // RunRiver runs the reminder pass on River, the job engine, until ctx

@@ -78,7 +78,8 @@ func (o RiverOptions) withDefaults() (RiverOptions, *slog.Logger) {
 }
 
 // runRiverClient runs a River client on driver with the reminder pass as
-// its one periodic job, until ctx ends. It is RunRiver's client for any
+// a periodic job (and the retention pass, when opts.Retention is set),
+// until ctx ends. It is RunRiver's client for any
 // database River has a driver for: every replica runs one; River's elected
 // leader alone inserts the periodic job, which is unique per interval, and
 // a start runs a pass at once (the catch-up after downtime).
@@ -89,7 +90,7 @@ func runRiverClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]
 	}
 	// River refuses a uniqueness period under a second.
 	unique := max(opts.Interval, time.Second)
-	client, err := river.NewClient(driver, &river.Config{
+	cfg := &river.Config{
 		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: 1}},
 		Workers:           workers,
 		Logger:            riverLogger(log),
@@ -107,7 +108,11 @@ func runRiverClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]
 			},
 			&river.PeriodicJobOpts{ID: "reminder_pass", RunOnStart: true},
 		)},
-	})
+	}
+	if err := addRetention(cfg, workers, opts.Retention, opts.Now, log); err != nil {
+		return err
+	}
+	client, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return fmt.Errorf("river client: %w", err)
 	}
