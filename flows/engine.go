@@ -207,8 +207,9 @@ func (e *Engine) Command(c Command) { e.commands = append(e.commands, c) }
 func (e *Engine) OnGroup(h GroupHandler) { e.groups = append(e.groups, h) }
 
 // OnEvent adds a handler for a kind of event (cnsbot.KindFollow, KindSubmit,
-// KindMedia, KindGroup). Handlers run in the order added until one handles
-// the event.
+// KindMedia, KindGroup, KindUnfollow). Handlers run in the order added until
+// one handles the event. Unfollow handlers get no session and cannot reply
+// (see onUnfollow).
 func (e *Engine) OnEvent(kind string, h EventHandler) {
 	e.handlers[kind] = append(e.handlers[kind], h)
 }
@@ -318,7 +319,9 @@ func (e *Engine) HandleEvent(ctx context.Context, payload []byte) error {
 func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
 	kind := KindOf(ev.Name)
 	switch kind {
-	case cnsbot.KindUnfollow, cnsbot.KindOther:
+	case cnsbot.KindUnfollow:
+		return e.onUnfollow(ctx, ev)
+	case cnsbot.KindOther:
 		return nil
 	case cnsbot.KindEcho:
 		// Echoes of the bot's own messages are frequent and carry nothing to

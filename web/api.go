@@ -206,29 +206,6 @@ func (d *Dashboard) apiLinkGroup(c *gin.Context) {
 	c.JSON(http.StatusOK, t)
 }
 
-func (d *Dashboard) apiCreateToken(c *gin.Context) {
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	var body struct {
-		PersonID int64 `json:"person_id"`
-	}
-	if err := decodeJSON(c, &body); err != nil {
-		apiError(c, d.log, err)
-		return
-	}
-	if body.PersonID <= 0 {
-		apiError(c, d.log, cnsbot.Errorf(cnsbot.EINVALID, "person_id is required"))
-		return
-	}
-	token, err := d.cfg.Store.CreateOfficerToken(ctx, body.PersonID)
-	if err != nil {
-		apiError(c, d.log, err)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, gin.H{"person_id": body.PersonID, "token": token})
-}
-
 // decodeJSON reads a small JSON body strictly.
 func decodeJSON(c *gin.Context, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 16<<10))

@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +22,8 @@ import (
 	"github.com/camau-cns/cnsbot/store"
 )
 
-// sessionCookie holds a signed session, never a token.
+// sessionCookie holds a signed reference to a server-side session, never
+// a token.
 const sessionCookie = "cnsbot_admin"
 
 // sessionTTL is how long a dashboard sign-in lasts.
@@ -30,6 +34,26 @@ const sessionTTL = 12 * time.Hour
 type Officers interface {
 	OfficerByToken(ctx context.Context, token string) (store.Officer, error)
 	OfficerByTokenID(ctx context.Context, id int64) (store.Officer, error)
+}
+
+// Sessions keeps the dashboard's sessions on the server, so that one ends
+// at once everywhere: on sign-out, when its officer token is revoked or
+// expires, or when an administrator ends them all. *store.DB has it.
+// SessionBySecret returns an EUNAUTHORIZED error for an unknown, ended or
+// expired session.
+type Sessions interface {
+	CreateSession(ctx context.Context, admin bool, tokenID int64, expires time.Time) (string, error)
+	SessionBySecret(ctx context.Context, secret string, now time.Time) (store.DashboardSession, error)
+	EndSession(ctx context.Context, secret string) error
+	EndAllSessions(ctx context.Context) (int64, error)
+}
+
+// SignInLimit counts failed sign-ins per client (*store.FailureLimit, in
+// Redis so that replicas share the count). Blocked and Failed return how
+// long the client must wait before trying again, 0 when it may.
+type SignInLimit interface {
+	Blocked(ctx context.Context, client string) (time.Duration, error)
+	Failed(ctx context.Context, client string) (time.Duration, error)
 }
 
 // principal is who signed in: the administrator, or an officer limited to
@@ -76,10 +100,15 @@ type auth struct {
 	adminHash []byte
 	key       []byte
 	officers  Officers
+	// sessions is nil only in tests of the token check: no session opens.
+	sessions Sessions
+	// limit is nil when failures are not counted (tests of the check).
+	limit SignInLimit
+	log   *slog.Logger
 }
 
 func newAuth(adminToken string, officers Officers) *auth {
-	a := &auth{officers: officers}
+	a := &auth{officers: officers, log: slog.New(slog.DiscardHandler)}
 	if adminToken != "" {
 		sum := sha256.Sum256([]byte(adminToken))
 		a.adminHash = sum[:]
@@ -117,11 +146,13 @@ func (a *auth) check(ctx context.Context, token string) (principal, error) {
 	return principal{Officer: o}, nil
 }
 
-// session is the signed content of the session cookie.
+// session is the signed content of the session cookie: the secret that
+// names a server-side session. The signature's key derives from the admin
+// token, so changing the token ends every administrator's session even
+// before the sessions table is consulted.
 type session struct {
-	Admin   bool  `json:"a,omitempty"`
-	TokenID int64 `json:"t,omitempty"`
-	Expires int64 `json:"e"`
+	Secret  string `json:"s"`
+	Expires int64  `json:"e"`
 }
 
 // seal signs a session: base64(json) "." base64(HMAC-SHA256).
@@ -135,56 +166,151 @@ func (a *auth) seal(s session) string {
 
 var errBadSession = cnsbot.Errorf(cnsbot.EUNAUTHORIZED, "invalid or expired session")
 
-// open verifies a sealed session and returns who it signs in. An
-// officer's session ends as soon as the token is revoked.
-func (a *auth) open(ctx context.Context, v string, now time.Time) (principal, error) {
+// unseal verifies a cookie's signature and expiry and returns its session.
+func (a *auth) unseal(v string, now time.Time) (session, error) {
 	payload, mac, ok := strings.Cut(v, ".")
 	if !ok {
-		return principal{}, errBadSession
+		return session{}, errBadSession
 	}
 	got, err := base64.RawURLEncoding.DecodeString(mac)
 	if err != nil {
-		return principal{}, errBadSession
+		return session{}, errBadSession
 	}
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(payload))
 	if !hmac.Equal(got, m.Sum(nil)) {
-		return principal{}, errBadSession
+		return session{}, errBadSession
 	}
 	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return principal{}, errBadSession
+		return session{}, errBadSession
 	}
 	var s session
-	if err := json.Unmarshal(b, &s); err != nil || now.Unix() >= s.Expires {
+	if err := json.Unmarshal(b, &s); err != nil || now.Unix() >= s.Expires || s.Secret == "" {
+		return session{}, errBadSession
+	}
+	return s, nil
+}
+
+// open verifies a session cookie and returns who it signs in. The session
+// must still be live on the server, and an officer's token still valid:
+// sign-out, revocation and expiry end it at the next request.
+func (a *auth) open(ctx context.Context, v string, now time.Time) (principal, error) {
+	s, err := a.unseal(v, now)
+	if err != nil || a.sessions == nil {
 		return principal{}, errBadSession
 	}
-	if s.Admin {
+	row, err := a.sessions.SessionBySecret(ctx, s.Secret, now)
+	if err != nil {
+		return principal{}, err
+	}
+	if row.Admin {
 		if a.adminHash == nil {
 			return principal{}, errBadSession
 		}
 		return principal{Admin: true}, nil
 	}
-	if a.officers == nil || s.TokenID == 0 {
+	if a.officers == nil || row.TokenID == 0 {
 		return principal{}, errBadSession
 	}
-	o, err := a.officers.OfficerByTokenID(ctx, s.TokenID)
+	o, err := a.officers.OfficerByTokenID(ctx, row.TokenID)
 	if err != nil {
 		return principal{}, err
 	}
 	return principal{Officer: o}, nil
 }
 
-// setSession signs p in with a cookie.
-func (a *auth) setSession(c *gin.Context, p principal, now time.Time) {
-	s := session{Admin: p.Admin, TokenID: p.Officer.TokenID, Expires: now.Add(sessionTTL).Unix()}
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: a.seal(s), Path: "/admin",
+// setSession signs p in: a server-side session and a cookie naming it.
+func (a *auth) setSession(c *gin.Context, p principal, now time.Time) error {
+	if a.sessions == nil {
+		return cnsbot.Errorf(cnsbot.EUNAVAILABLE, "no session store")
+	}
+	expires := now.Add(sessionTTL)
+	secret, err := a.sessions.CreateSession(c.Request.Context(), p.Admin, p.Officer.TokenID, expires)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: a.seal(session{Secret: secret, Expires: expires.Unix()}), Path: "/admin",
 		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secureRequest(c.Request)})
+	return nil
+}
+
+// endSession ends the session the request's cookie names, if any.
+func (a *auth) endSession(c *gin.Context) error {
+	v, err := c.Cookie(sessionCookie)
+	if err != nil || a.sessions == nil {
+		return nil
+	}
+	s, err := a.unseal(v, time.Now())
+	if err != nil {
+		return nil
+	}
+	return a.sessions.EndSession(c.Request.Context(), s.Secret)
 }
 
 func clearSession(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/admin", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secureRequest(c.Request)})
+}
+
+// Sign-in failures a client may make before it must wait, and the time
+// over which they are given back.
+const (
+	signInFailures = 10
+	signInPeriod   = 15 * time.Minute
+)
+
+// blocked reports how long the request's client must wait before it may
+// try a token again; 0 when it may now. A limiter that cannot answer lets
+// the attempt through: the tokens are long enough that an outage of the
+// count is no opening, while refusing would lock every officer out.
+func (a *auth) blocked(c *gin.Context) time.Duration {
+	if a.limit == nil {
+		return 0
+	}
+	wait, err := a.limit.Blocked(c.Request.Context(), c.ClientIP())
+	if err != nil {
+		a.log.Warn("dashboard sign-in limit unavailable", "err", err)
+		return 0
+	}
+	if wait > 0 {
+		a.log.Warn("dashboard sign-in refused: too many failures", "client", a.clientTag(c), "retry_after_s", seconds(wait))
+	}
+	return wait
+}
+
+// failed counts a failed sign-in of the request's client, logs it (by a
+// tag of the client's address, never the token) and returns how long the
+// client must now wait.
+func (a *auth) failed(c *gin.Context, via string) time.Duration {
+	var wait time.Duration
+	if a.limit != nil {
+		var err error
+		if wait, err = a.limit.Failed(c.Request.Context(), c.ClientIP()); err != nil {
+			a.log.Warn("dashboard sign-in limit unavailable", "err", err)
+		}
+	}
+	a.log.Warn("dashboard sign-in failed", "via", via, "client", a.clientTag(c), "blocked_for_s", seconds(wait))
+	return wait
+}
+
+// clientTag names a client in the log without its address (personal
+// data): a keyed hash that tells the same client from another, stable
+// across replicas that share the admin token.
+func (a *auth) clientTag(c *gin.Context) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte("client " + c.ClientIP()))
+	return hex.EncodeToString(m.Sum(nil)[:6])
+}
+
+// seconds rounds a wait up to whole seconds, for the Retry-After header
+// and the log.
+func seconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// tooMany answers an API client that must wait.
+func tooMany(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", strconv.Itoa(seconds(wait)))
+	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "too many failed sign-ins, retry later"})
 }
 
 // principalKey is where the middleware leaves who signed in.
@@ -206,14 +332,32 @@ func bearer(r *http.Request) string {
 }
 
 // requireBearer lets through API requests with a valid bearer token.
+// A client that failed too often is refused before its token is looked
+// at, the right one included.
 func (a *auth) requireBearer(log *slog.Logger) gin.HandlerFunc {
+	if log == nil {
+		log = a.log
+	}
 	return func(c *gin.Context) {
-		p, err := a.check(c.Request.Context(), bearer(c.Request))
+		token := bearer(c.Request)
+		if token != "" {
+			if wait := a.blocked(c); wait > 0 {
+				tooMany(c, wait)
+				return
+			}
+		}
+		p, err := a.check(c.Request.Context(), token)
 		if err != nil {
 			if cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED {
 				log.Warn("admin api: token check failed", "err", err)
 				c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": "unavailable, retry later"})
 				return
+			}
+			if token != "" {
+				if wait := a.failed(c, "bearer"); wait > 0 {
+					tooMany(c, wait)
+					return
+				}
 			}
 			c.Header("WWW-Authenticate", `Bearer realm="cnsbot admin"`)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "a valid bearer token is required"})

@@ -26,9 +26,15 @@ func TestAdminRoutesRefuseWithoutAValidToken(t *testing.T) {
 	r := gin.New()
 	f.d.Register(r)
 
-	expired := f.d.auth.seal(session{Admin: true, Expires: time.Now().Add(-time.Minute).Unix()})
-	forged := strings.Split(f.d.auth.seal(session{Admin: true, Expires: time.Now().Add(time.Hour).Unix()}), ".")[0] + ".AAAA"
-	otherKey := newAuth("another-admin-token", nil).seal(session{Admin: true, Expires: time.Now().Add(time.Hour).Unix()})
+	// A live administrator's session on the server, in cookies that are
+	// expired, forged or signed with another key.
+	secret, err := f.db.CreateSession(context.Background(), true, 0, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := f.d.auth.seal(session{Secret: secret, Expires: time.Now().Add(-time.Minute).Unix()})
+	forged := strings.Split(f.d.auth.seal(session{Secret: secret, Expires: time.Now().Add(time.Hour).Unix()}), ".")[0] + ".AAAA"
+	otherKey := newAuth("another-admin-token", nil).seal(session{Secret: secret, Expires: time.Now().Add(time.Hour).Unix()})
 	credentials := []struct {
 		name  string
 		apply func(*http.Request)

@@ -26,6 +26,9 @@ import (
 // Store is what the dashboard reads and changes; *store.DB has it.
 type Store interface {
 	Officers
+	Sessions
+	AccessLog
+	OfficerTokens
 	HasDemo(ctx context.Context) (bool, error)
 	Communes(ctx context.Context) ([]cnsbot.Unit, error)
 	Unit(ctx context.Context, id int64) (cnsbot.Unit, error)
@@ -42,7 +45,6 @@ type Store interface {
 	Reminders(ctx context.Context, deadlineKey string) ([]calendar.ReminderRecord, error)
 	Team(ctx context.Context, id int64) (cnsbot.Team, error)
 	LinkGroup(ctx context.Context, teamID int64, groupID string) error
-	CreateOfficerToken(ctx context.Context, personID int64) (string, error)
 }
 
 // Exporter writes the quarterly report of quarter ("2025Q3") for one
@@ -59,6 +61,9 @@ type DashboardConfig struct {
 	Location *time.Location
 	// AdminToken signs in the administrator; empty lets only officers in.
 	AdminToken string
+	// SignInLimit counts failed sign-ins per client; nil counts nothing
+	// (serve always passes one).
+	SignInLimit SignInLimit
 	// Export writes the quarterly report; nil hides the export buttons.
 	Export Exporter
 	// Now is the clock that places "this quarter" and ages (default
@@ -94,39 +99,61 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits")
+	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
+		"officers", "access")
 	if err != nil {
 		return nil, err
 	}
-	return &Dashboard{cfg: cfg, auth: newAuth(cfg.AdminToken, cfg.Store), pages: pages, log: cfg.Log}, nil
+	a := newAuth(cfg.AdminToken, cfg.Store)
+	a.sessions, a.limit, a.log = cfg.Store, cfg.SignInLimit, cfg.Log
+	return &Dashboard{cfg: cfg, auth: a, pages: pages, log: cfg.Log}, nil
 }
 
-// Register adds the dashboard's routes.
+// Register adds the dashboard's routes. Every answer under /admin is
+// marked no-store: pages and API answers carry residents' names and
+// phones, which must not stay in a shared computer's cache. Every route
+// that shows personal data writes a row to the access log first (logged).
 func (d *Dashboard) Register(r gin.IRouter) {
-	adm := r.Group("/admin")
+	adm := r.Group("/admin", noStore)
 	adm.GET("/login", d.loginPage)
 	adm.POST("/login", d.login)
 	pages := adm.Group("", d.requireSession)
-	pages.GET("", d.overview)
-	pages.GET("/communes/:id", d.commune)
-	pages.GET("/help", d.help)
-	pages.GET("/calendar", d.calendarPage)
-	pages.GET("/visits", d.visits)
-	pages.GET("/export", d.export)
+	pages.GET("", d.logged("overview"), d.overview)
+	pages.GET("/communes/:id", d.logged("commune"), d.commune)
+	pages.GET("/help", d.logged("help_requests"), d.help)
+	pages.GET("/calendar", d.logged("calendar"), d.calendarPage)
+	pages.GET("/visits", d.logged("visits"), d.visits)
+	pages.GET("/export", d.logged("report"), d.export)
 	pages.POST("/logout", d.logout)
+	pages.GET("/officers", d.adminPage, d.logged("officer_tokens"), d.officersPage)
+	pages.POST("/officers", d.adminPage, d.createTokenPage)
+	pages.POST("/officers/:id/revoke", d.adminPage, d.revokeTokenPage)
+	pages.POST("/sessions/end", d.adminPage, d.endAllSessionsPage)
+	pages.GET("/access-log", d.adminPage, d.logged("access_log"), d.accessPage)
+	pages.GET("/access-log.csv", d.adminPage, d.logged("access_log"), d.accessCSV)
 
 	api := adm.Group("/api", d.auth.requireBearer(d.log))
 	api.GET("/progress", d.apiProgress)
 	api.GET("/indicators", d.apiIndicators)
-	api.GET("/help-requests", d.apiHelp)
-	api.GET("/visits", d.apiVisits)
-	api.GET("/deadlines", d.apiDeadlines)
-	api.GET("/deliveries", d.apiDeliveries)
+	api.GET("/help-requests", d.logged("help_requests"), d.apiHelp)
+	api.GET("/visits", d.logged("visits"), d.apiVisits)
+	api.GET("/deadlines", d.logged("deadlines"), d.apiDeadlines)
+	api.GET("/deliveries", d.logged("deliveries"), d.apiDeliveries)
 	api.GET("/schedule", d.apiSchedule)
 	api.PUT("/schedule", adminOnly, d.apiSaveSchedule)
 	api.PUT("/teams/:id/group", adminOnly, d.apiLinkGroup)
+	api.GET("/officer-tokens", adminOnly, d.logged("officer_tokens"), d.apiListTokens)
 	api.POST("/officer-tokens", adminOnly, d.apiCreateToken)
-	api.GET("/report", d.export)
+	api.DELETE("/officer-tokens/:id", adminOnly, d.apiRevokeToken)
+	api.DELETE("/sessions", adminOnly, d.apiEndAllSessions)
+	api.GET("/access-log", adminOnly, d.logged("access_log"), d.apiAccessLog)
+	api.GET("/report", d.logged("report"), d.export)
+}
+
+// noStore keeps every answer out of browser and proxy caches.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
 }
 
 // pageData is what every page's layout reads.
@@ -207,27 +234,50 @@ const maxLoginBody = 4 << 10
 
 func (d *Dashboard) login(c *gin.Context) {
 	lang := pageLang(c, d.cfg.Texts)
+	loginFailed := func(status int, msg string) {
+		pd := d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil)
+		pd.Error = msg
+		d.show(c, status, "login", pd)
+	}
+	tooMany := func(wait time.Duration) {
+		c.Header("Retry-After", strconv.Itoa(seconds(wait)))
+		loginFailed(http.StatusTooManyRequests, d.cfg.Texts.TN(lang, "web.login.too_many", (seconds(wait)+59)/60, nil))
+	}
+	// A client that failed too often is refused before its token is
+	// looked at, the right one included.
+	if wait := d.auth.blocked(c); wait > 0 {
+		tooMany(wait)
+		return
+	}
 	// The sign-in needs no token to reach: a token is short, so a large
 	// body is refused before the form is parsed.
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBody)
 	p, err := d.auth.check(c.Request.Context(), c.PostForm("token"))
-	if err != nil {
-		pd := d.page(c, "login", d.cfg.Texts.T(lang, "web.login.title", nil), nil)
-		status := http.StatusUnauthorized
-		pd.Error = d.cfg.Texts.T(lang, "web.login.wrong", nil)
-		if cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED {
-			d.log.Warn("dashboard: token check failed", "err", err)
-			status = http.StatusServiceUnavailable
-			pd.Error = d.cfg.Texts.T(lang, "web.error.unavailable", nil)
-		}
-		d.show(c, status, "login", pd)
-		return
+	if err == nil {
+		err = d.auth.setSession(c, p, time.Now())
 	}
-	d.auth.setSession(c, p, time.Now())
-	c.Redirect(http.StatusSeeOther, "/admin")
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, "/admin")
+	case cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED:
+		d.log.Warn("dashboard: sign-in failed on the server", "err", err)
+		loginFailed(http.StatusServiceUnavailable, d.cfg.Texts.T(lang, "web.error.unavailable", nil))
+	default:
+		if wait := d.auth.failed(c, "form"); wait > 0 {
+			tooMany(wait)
+			return
+		}
+		loginFailed(http.StatusUnauthorized, d.cfg.Texts.T(lang, "web.login.wrong", nil))
+	}
 }
 
+// logout ends the session on the server, so that a copy of the cookie
+// (another tab, a stolen one) is refused too.
 func (d *Dashboard) logout(c *gin.Context) {
+	if err := d.auth.endSession(c); err != nil {
+		d.fail(c, err)
+		return
+	}
 	clearSession(c)
 	c.Redirect(http.StatusSeeOther, "/admin/login")
 }

@@ -98,6 +98,16 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// secretOf returns the server-side session a cookie names.
+func (f *fixture) secretOf(t *testing.T, c *http.Cookie) string {
+	t.Helper()
+	s, err := f.d.auth.unseal(c.Value, time.Now())
+	if err != nil {
+		t.Fatalf("unseal the session cookie: %v", err)
+	}
+	return s.Secret
+}
+
 // noRedirect keeps 303s visible to the test.
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
@@ -207,10 +217,13 @@ func TestEveryAdminRouteRefusesWithoutValidToken(t *testing.T) {
 		{"POST", "/admin/api/officer-tokens", `{"person_id":` + strconv.FormatInt(po.ID, 10) + `}`, true, 201, 403},
 		{"GET", "/admin/api/report?format=csv", "", true, 200, 200},
 	}
-	forged := &http.Cookie{Name: sessionCookie, Value: f.d.auth.seal(session{Admin: true, Expires: time.Now().Add(time.Hour).Unix()}) + "x"}
+	// The administrator's live session, in cookies that are forged,
+	// signed with another key or expired.
+	secret := f.secretOf(t, admin)
+	forged := &http.Cookie{Name: sessionCookie, Value: f.d.auth.seal(session{Secret: secret, Expires: time.Now().Add(time.Hour).Unix()}) + "x"}
 	other := newAuth("another-admin-token", nil)
-	foreign := &http.Cookie{Name: sessionCookie, Value: other.seal(session{Admin: true, Expires: time.Now().Add(time.Hour).Unix()})}
-	expired := &http.Cookie{Name: sessionCookie, Value: f.d.auth.seal(session{Admin: true, Expires: time.Now().Add(-time.Minute).Unix()})}
+	foreign := &http.Cookie{Name: sessionCookie, Value: other.seal(session{Secret: secret, Expires: time.Now().Add(time.Hour).Unix()})}
+	expired := &http.Cookie{Name: sessionCookie, Value: f.d.auth.seal(session{Secret: secret, Expires: time.Now().Add(-time.Minute).Unix()})}
 	for _, r := range routes {
 		name := r.method + " " + r.path
 		refusals := []struct {
@@ -328,7 +341,11 @@ func TestDashboardWithoutAdminToken(t *testing.T) {
 			t.Errorf("token %q: got %v, want EUNAUTHORIZED", tok, err)
 		}
 	}
-	if _, err := d.auth.open(context.Background(), d.auth.seal(session{Admin: true, Expires: time.Now().Add(time.Hour).Unix()}), time.Now()); err == nil {
+	secret, err := f.db.CreateSession(context.Background(), true, 0, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.auth.open(context.Background(), d.auth.seal(session{Secret: secret, Expires: time.Now().Add(time.Hour).Unix()}), time.Now()); err == nil {
 		t.Error("an admin session opened on a dashboard without an admin token")
 	}
 	// Officers still sign in.
