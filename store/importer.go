@@ -45,9 +45,9 @@ type RowError struct {
 
 func (e RowError) String() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
-// maxImportBytes bounds an imported file. A province's roster is a few
+// MaxImportBytes bounds an imported file. A province's roster is a few
 // hundred kilobytes.
-const maxImportBytes = 32 << 20
+const MaxImportBytes = 32 << 20
 
 // headerSearchRows is how many rows may precede the header: officers'
 // sheets often start with a title and a date.
@@ -788,12 +788,12 @@ func checkZaloCell(s string) string {
 // cannot be parsed at a given line comes back as row errors; err is for
 // files that are not tables at all.
 func readTable(r io.Reader, filename string) ([]record, []RowError, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
+	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", filepath.Base(filename), err)
 	}
-	if len(data) > maxImportBytes {
-		return nil, nil, cnsbot.Errorf(cnsbot.ETOOLARGE, "file is larger than %d MiB", maxImportBytes>>20)
+	if len(data) > MaxImportBytes {
+		return nil, nil, cnsbot.Errorf(cnsbot.ETOOLARGE, "file is larger than %d MiB", MaxImportBytes>>20)
 	}
 	ext := strings.ToLower(filepath.Ext(filename))
 	switch {
@@ -810,8 +810,12 @@ func readCSV(data []byte) ([]record, []RowError, error) {
 	if !utf8.Valid(data) {
 		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "file is not UTF-8 text; save it as CSV UTF-8 or as .xlsx")
 	}
+	delim := detectDelimiter(data)
+	if err := checkCSV(data, delim); err != nil {
+		return nil, nil, err
+	}
 	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = detectDelimiter(data)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	var recs []record
@@ -868,7 +872,10 @@ func detectDelimiter(data []byte) rune {
 }
 
 func readXLSX(data []byte) ([]record, []RowError, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err := checkWorkbook(data); err != nil {
+		return nil, nil, err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxImportUnzipped})
 	if err != nil {
 		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "cannot open the workbook: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
 )
@@ -57,6 +58,13 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 			fmt.Fprintln(stdout, "  "+e.String())
 		}
 		return fmt.Errorf("import %s: %d bad rows", kind, len(rep.Errors))
+	}
+	if cnsbot.ErrorCode(err) == cnsbot.ETOOLARGE {
+		// A file larger than the limits (or one that says it is: a merged
+		// range over the whole sheet) is refused before it is laid out.
+		data["Rows"], data["Columns"], data["Cells"], data["MiB"] =
+			store.MaxImportRows, store.MaxImportColumns, store.MaxImportCells, store.MaxImportBytes>>20
+		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.too_large", data))
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", kind, err)
