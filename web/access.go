@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/report"
 	"github.com/camau-cns/cnsbot/store"
 )
 
@@ -192,14 +193,11 @@ func (d *Dashboard) writeAccessCSV(c *gin.Context, rows []store.AccessRow) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
 }
 
-// safeCells keeps spreadsheets from running a cell as a formula: a cell
-// that begins with = + - @, a tab or a carriage return gets a leading
-// apostrophe. Names and query values come from people and requests.
+// safeCells keeps spreadsheets from running a cell as a formula (names and
+// query values come from people and requests): report.CSVCell on each.
 func safeCells(cells []string) []string {
 	for i, v := range cells {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			cells[i] = "'" + v
-		}
+		cells[i] = report.CSVCell(v)
 	}
 	return cells
 }
