@@ -81,15 +81,15 @@ func TestSignInLimitedPerClient(t *testing.T) {
 	f := newFixture(t)
 	var logs logBuffer
 	base := f.serve(t, func(c *DashboardConfig) {
-		c.SignInLimit = store.NewFailureLimit(storetest.MiniRedis(t), "t:", signInFailures, signInPeriod)
+		c.SignInLimit = store.NewFailureLimit(storetest.MiniRedis(t), "t:", SignInFailures, SignInPeriod)
 		c.Log = slog.New(slog.NewJSONHandler(&logs, nil))
 	})
 	const attacker, neighbour = "198.51.100.7", "203.0.113.9"
 	wrong := testAdminToken + "-guess"
-	for i := 1; i <= signInFailures; i++ {
+	for i := 1; i <= SignInFailures; i++ {
 		resp := signIn(t, base, wrong+strconv.Itoa(i), attacker)
 		want := http.StatusUnauthorized
-		if i == signInFailures {
+		if i == SignInFailures {
 			want = http.StatusTooManyRequests
 		}
 		if resp.StatusCode != want {
@@ -119,8 +119,8 @@ func TestSignInLimitedPerClient(t *testing.T) {
 	}
 
 	out := logs.String()
-	if n := strings.Count(out, `"msg":"dashboard sign-in failed"`); n != signInFailures {
-		t.Errorf("%d log lines for failed sign-ins, want %d:\n%s", n, signInFailures, out)
+	if n := strings.Count(out, `"msg":"dashboard sign-in failed"`); n != SignInFailures {
+		t.Errorf("%d log lines for failed sign-ins, want %d:\n%s", n, SignInFailures, out)
 	}
 	for _, secret := range []string{testAdminToken, wrong, attacker, neighbour} {
 		if strings.Contains(out, secret) {
@@ -134,10 +134,10 @@ func TestSignInLimitedPerClient(t *testing.T) {
 func TestBearerFailuresCounted(t *testing.T) {
 	f := newFixture(t)
 	base := f.serve(t, func(c *DashboardConfig) {
-		c.SignInLimit = store.NewFailureLimit(storetest.MiniRedis(t), "t:", signInFailures, signInPeriod)
+		c.SignInLimit = store.NewFailureLimit(storetest.MiniRedis(t), "t:", SignInFailures, SignInPeriod)
 	})
 	var last int
-	for i := range signInFailures + 1 {
+	for i := range SignInFailures + 1 {
 		req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/help-requests", nil)
 		req.Header.Set("Authorization", "Bearer wrong-"+strconv.Itoa(i))
 		resp, err := http.DefaultClient.Do(req)
@@ -148,7 +148,7 @@ func TestBearerFailuresCounted(t *testing.T) {
 		last = resp.StatusCode
 	}
 	if last != http.StatusTooManyRequests {
-		t.Errorf("after %d wrong bearer tokens: status %d, want 429", signInFailures+1, last)
+		t.Errorf("after %d wrong bearer tokens: status %d, want 429", SignInFailures+1, last)
 	}
 }
 
@@ -498,5 +498,30 @@ func TestSafeCells(t *testing.T) {
 	want := []string{"'=1+1", "'+1", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "Xã Tân Thành", "", "a=b", "-3"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestCheckTokenStrength refuses short and obviously weak tokens, and
+// lets random ones through.
+func TestCheckTokenStrength(t *testing.T) {
+	for _, weak := range []string{
+		"",
+		"admin-token-for-tests",                 // short
+		"changeme-changeme-please-0f3a9c2b7e1d", // a placeholder
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // one character
+		"abc1abc1abc1abc1abc1abc1abc1abc1abc1",  // few characters
+		"k7QmZt2xW9pLk7QmZt2xW9pLk7QmZt2xW9pL",  // a pattern repeated
+		"abcdefghijklmnopqrstuvwxyz0123456789",  // a run
+	} {
+		if err := CheckTokenStrength(weak); err == nil {
+			t.Errorf("%q passed", weak)
+		} else if weak != "" && strings.Contains(err.Error(), weak) {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+	for _, strong := range []string{adminSecret, "0b6f3c9e1a7d4f2b8c5e0a9d3f6b1c7e", "Zx8-pQ2_vL5mN9rT3wY6aB1cD4eF7gH0iJ"} {
+		if err := CheckTokenStrength(strong); err != nil {
+			t.Errorf("%q refused: %v", strong, err)
+		}
 	}
 }

@@ -9,12 +9,16 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -253,12 +257,60 @@ func clearSession(c *gin.Context) {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secureRequest(c.Request)})
 }
 
-// Sign-in failures a client may make before it must wait, and the time
-// over which they are given back.
+// SignInFailures is how many failed sign-ins a client may make before
+// it must wait; SignInPeriod is the time over which they are given back
+// (one every 90 seconds).
 const (
-	signInFailures = 10
-	signInPeriod   = 15 * time.Minute
+	SignInFailures = 10
+	SignInPeriod   = 15 * time.Minute
 )
+
+// MinTokenLength is the shortest administrator token the service starts
+// with: 32 characters, what `openssl rand -hex 16` prints.
+const MinTokenLength = 32
+
+// weakTokenWords are placeholders that turn up in copied configurations.
+var weakTokenWords = []string{"changeme", "change-me", "change_me", "password", "example", "replace"}
+
+// CheckTokenStrength refuses a token that is short or obviously weak: a
+// placeholder, few different characters, a short pattern repeated, or a
+// run of consecutive characters. The error says why, never the token.
+// A random token of MinTokenLength hex digits passes all but always.
+func CheckTokenStrength(token string) error {
+	n := utf8.RuneCountInString(token)
+	if n < MinTokenLength {
+		return fmt.Errorf("is %d characters long; at least %d are needed (make one with: openssl rand -hex 32)", n, MinTokenLength)
+	}
+	lower := strings.ToLower(token)
+	for _, w := range weakTokenWords {
+		if strings.Contains(lower, w) {
+			return fmt.Errorf("contains the placeholder %q; use a random token (openssl rand -hex 32)", w)
+		}
+	}
+	distinct := map[rune]bool{}
+	for _, r := range token {
+		distinct[r] = true
+	}
+	if len(distinct) < 8 {
+		return fmt.Errorf("uses only %d different characters; use a random token (openssl rand -hex 32)", len(distinct))
+	}
+	rs := []rune(token)
+	for p := 1; p <= len(rs)/2; p++ {
+		if slices.Equal(rs[p:], rs[:len(rs)-p]) {
+			return fmt.Errorf("repeats a %d-character pattern; use a random token (openssl rand -hex 32)", p)
+		}
+	}
+	runs := 0
+	for i := 1; i < len(rs); i++ {
+		if d := rs[i] - rs[i-1]; d == 1 || d == -1 {
+			runs++
+		}
+	}
+	if runs >= len(rs)/2 {
+		return errors.New("is mostly consecutive characters; use a random token (openssl rand -hex 32)")
+	}
+	return nil
+}
 
 // blocked reports how long the request's client must wait before it may
 // try a token again; 0 when it may now. A limiter that cannot answer lets
