@@ -24,6 +24,11 @@ func (db *DB) PersonByZalo(ctx context.Context, zaloUserID string) (cnsbot.Perso
 	return db.personWhere(ctx, "zalo_user_id = ?", zaloUserID)
 }
 
+// PersonByID returns a person by id, with all their roles.
+func (db *DB) PersonByID(ctx context.Context, id int64) (cnsbot.Person, []cnsbot.Role, error) {
+	return db.personWhere(ctx, "id = ?", id)
+}
+
 // PersonByPhone returns the person with the given phone number, with all
 // their roles. The number may be in any form vn.ParsePhone accepts.
 func (db *DB) PersonByPhone(ctx context.Context, phone string) (cnsbot.Person, []cnsbot.Role, error) {

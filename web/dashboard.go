@@ -69,7 +69,9 @@ type DashboardConfig struct {
 	// Now is the clock that places "this quarter" and ages (default
 	// time.Now); the simulator's demo clock in a demo.
 	Now func() time.Time
-	Log *slog.Logger
+	// EnrolCodeTTL is how long an enrol code works (default 72h).
+	EnrolCodeTTL time.Duration
+	Log          *slog.Logger
 }
 
 // Target is the share of a hamlet's households a team must guide.
@@ -100,7 +102,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access")
+		"officers", "access", "enrolcode")
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +127,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	pages.GET("/visits", d.logged("visits"), d.visits)
 	pages.GET("/export", d.logged("report"), d.export)
 	pages.POST("/logout", d.logout)
+	pages.POST("/enrol-codes", d.createEnrolCode)
 	pages.GET("/officers", d.adminPage, d.logged("officer_tokens"), d.officersPage)
 	pages.POST("/officers", d.adminPage, d.createTokenPage)
 	pages.POST("/officers/:id/revoke", d.adminPage, d.revokeTokenPage)
@@ -144,6 +147,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	api.PUT("/teams/:id/group", adminOnly, d.apiLinkGroup)
 	api.GET("/officer-tokens", adminOnly, d.logged("officer_tokens"), d.apiListTokens)
 	api.POST("/officer-tokens", adminOnly, d.apiCreateToken)
+	api.POST("/enrol-codes", d.apiCreateEnrolCode)
 	api.DELETE("/officer-tokens/:id", adminOnly, d.apiRevokeToken)
 	api.DELETE("/sessions", adminOnly, d.apiEndAllSessions)
 	api.GET("/access-log", adminOnly, d.logged("access_log"), d.apiAccessLog)
