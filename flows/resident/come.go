@@ -49,9 +49,10 @@ func (r *residents) comeFlow() *flows.Flow {
 		Steps: []*flows.Step{
 			{Name: "existing", Ask: "resident.come.existing", Help: "resident.come.help", Input: flows.InputChoice,
 				Choices: []flows.Choice{
-					{ID: "moi", Label: "resident.btn.new_request", Words: []string{"tao moi", "yeu cau moi", "new", "new request"}, Next: "name"},
+					{ID: "moi", Label: "resident.btn.new_request", Words: []string{"tao moi", "yeu cau moi", "new", "new request"}, Run: r.newRequest},
 					{ID: cmdStatus, Label: "resident.menu.status", Words: statusWords, Run: r.showOwnStatus},
 				}},
+			r.consentStep(),
 			{Name: "name", Ask: "resident.come.name", Help: "resident.come.name_help", Input: flows.InputText,
 				MaxLen: 100, Save: keyName, Check: checkName, Next: "phone"},
 			{Name: "phone", Ask: "resident.come.phone", Help: "resident.come.phone_help", Input: flows.InputPhone,
@@ -91,12 +92,12 @@ func edit(step string) func(c *flows.Ctx) error {
 }
 
 // beginCome points a resident who already has an open request to it
-// before starting another.
+// before starting another, and asks for consent before the name.
 func (r *residents) beginCome(c *flows.Ctx) error {
 	req, err := r.deps.HelpDesk.OpenHelpRequestFor(c.Context(), c.UserID())
 	switch {
 	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
-		return nil
+		return r.askConsent(c)
 	case err != nil:
 		return fmt.Errorf("open help request: %w", err)
 	}

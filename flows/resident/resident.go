@@ -63,7 +63,14 @@ type Deps struct {
 	// notice outside their conversation; Vietnamese otherwise.
 	Sessions flows.Sessions
 	Feedback Feedback
-	Log      *slog.Logger
+	// Privacy records consent before a request keeps a name or phone,
+	// and erases a person's data at their request.
+	Privacy Privacy
+	// RequestRetention is how long a closed request's personal fields are
+	// kept, as the consent notice tells it (DefaultRequestRetention when
+	// zero); the retention pass does the removing.
+	RequestRetention time.Duration
+	Log              *slog.Logger
 }
 
 func (d Deps) log() *slog.Logger {
@@ -84,13 +91,14 @@ const (
 // Register adds the resident flows, their menu items, the status and rating
 // commands, and the handler that attaches photos to an open request.
 func Register(e *flows.Engine, deps Deps) error {
-	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil {
-		return fmt.Errorf("resident: Places, Desk and Texts are required")
+	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil || deps.Privacy == nil {
+		return fmt.Errorf("resident: Places, Desk, Texts and Privacy are required")
 	}
 	r := &residents{deps: deps}
 	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow()} {
 		e.Register(f)
 	}
+	r.registerPrivacy(e)
 	e.MenuItem(flows.MenuItem{ID: cmdStatus, Label: "resident.menu.status", Order: 5,
 		Show: r.hasOpenRequest, Run: r.showOwnStatus})
 	e.MenuItem(flows.MenuItem{ID: "vneid", Label: "resident.menu.vneid", Order: 10, Flow: FlowVNeID,

@@ -52,6 +52,7 @@ type fixture struct {
 	desk     *flowstest.HelpDesk
 	handoffs *flowstest.Handoffs
 	feedback *flowstest.Feedback
+	privacy  *flowstest.Privacy
 	clock    *flowstest.Clock
 	texts    *locales.Bundle
 	deps     resident.Deps
@@ -87,11 +88,12 @@ func newFixture(t *testing.T) *fixture {
 		},
 	}
 	f := &fixture{sessions: flowstest.NewSessions(), desk: desk, handoffs: &flowstest.Handoffs{},
-		feedback: &flowstest.Feedback{}, clock: flowstest.NewClock(t0), texts: texts}
+		feedback: &flowstest.Feedback{}, privacy: &flowstest.Privacy{Desk: desk}, clock: flowstest.NewClock(t0), texts: texts}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.engine = flows.NewEngine(f.sessions, texts, flows.Options{Now: f.clock.Now, Handoffs: f.handoffs, Log: log,
 		InfoImageURL: "https://example.invalid/form.png"})
-	f.deps = resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: f.sessions, Feedback: f.feedback, Log: log}
+	f.deps = resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: f.sessions, Feedback: f.feedback,
+		Privacy: f.privacy, Log: log}
 	if err := resident.Register(f.engine, f.deps); err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +175,12 @@ var journeys = []journey{
 	{
 		name: "vneid_stuck_come",
 		vi: []string{
-			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha",
+			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha", "đồng ý",
 			"Nguyễn Thị Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
 			"#giu", "sáng thứ Bảy", "#sua", "#gio", "#chieu", "#gui", "tình trạng", "!photo https://img.example/loi.jpg",
 		},
 		en: []string{
-			"English", "forgot password", "#tiep", "still stuck", "#thulai", "#chuaduoc", "#dennha",
+			"English", "forgot password", "#tiep", "still stuck", "#thulai", "#chuaduoc", "#dennha", "I agree",
 			"Nguyen Thi Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
 			"#giu", "Saturday morning", "#sua", "#gio", "#chieu", "#gui", "status", "!photo https://img.example/loi.jpg",
 		},
@@ -201,11 +203,11 @@ var journeys = []journey{
 	{
 		name: "come_shared_phone",
 		vi: []string{
-			"!follow", "#dennha", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"!follow", "#dennha", "#dongy", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
 			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "#batky", "#gui",
 		},
 		en: []string{
-			"!follow", "English", "#dennha", "Tran Van Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"!follow", "English", "#dennha", "#dongy", "Tran Van Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
 			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "any time", "#gui",
 		},
 		check: func(t *testing.T, f *fixture, lang string) {
@@ -225,11 +227,11 @@ var journeys = []journey{
 	{
 		name: "come_no_team_and_existing",
 		vi: []string{
-			"nhờ tổ đến nhà giúp", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
+			"nhờ tổ đến nhà giúp", "dong y", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
 			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "hủy",
 		},
 		en: []string{
-			"English", "home visit", "Le Van Ba", "0977 111 222", "tan thanh", "ba dieu", "VNeID won't open",
+			"English", "home visit", "yes", "Le Van Ba", "0977 111 222", "tan thanh", "ba dieu", "VNeID won't open",
 			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "cancel",
 		},
 		check: func(t *testing.T, f *fixture, lang string) {
@@ -262,8 +264,8 @@ var journeys = []journey{
 	},
 	{
 		name: "resume_unfinished_request",
-		vi:   []string{"#dennha", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
-		en:   []string{"English", "#dennha", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
+		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
+		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
 	},
 }
 
@@ -465,6 +467,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 		t.Errorf("photo without a request: %q", got)
 	}
 	c.Say("#dennha")
+	c.Say("#dongy")
 	for i := 1; i <= 6; i++ {
 		c.Photo(fmt.Sprintf("https://img/%d.jpg", i))
 	}
@@ -486,7 +489,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 func TestSubmitIsIdempotentAcrossRedelivery(t *testing.T) {
 	f := newFixture(t)
 	c := f.chat(t, "r1")
-	for _, in := range []string{"#dennha", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
+	for _, in := range []string{"#dennha", "#dongy", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
 		c.Say(in)
 	}
 	// The commit of "#gui" fails once (a crash after the store wrote the
