@@ -14,8 +14,13 @@ import (
 )
 
 // Limiter paces outgoing calls; one limit is shared by all replicas.
+// Wait is for a reply to someone who just wrote, WaitPush for a push
+// (a reminder, a notification, an announcement): a push gets a permit only
+// when no reply is waiting for one, so a burst of pushes never holds a
+// conversation up for longer than a permit's interval.
 type Limiter interface {
 	Wait(ctx context.Context) error
+	WaitPush(ctx context.Context) error
 }
 
 // DeliveryLog records what became of each outgoing message.
@@ -127,7 +132,11 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 	}
 	if !p.sent {
 		if s.lim != nil {
-			if err := s.lim.Wait(ctx); err != nil {
+			wait := s.lim.Wait
+			if !isReply(m) {
+				wait = s.lim.WaitPush
+			}
+			if err := wait(ctx); err != nil {
 				s.count("retry")
 				return fmt.Errorf("deliver: rate limiter: %w", err)
 			}
@@ -370,6 +379,13 @@ func (s *Sender) morning(t time.Time) time.Time {
 // than a reply to someone who just wrote: pushes wait for the morning.
 func isPush(m cnsbot.Outgoing) bool {
 	return m.Purpose == PurposeReminder || m.Purpose == PurposeNotify
+}
+
+// isReply reports whether m answers someone who just wrote (Purpose
+// "reply", or none): it goes before every push for a send permit. The
+// queue draws the same line (store.IsPush).
+func isReply(m cnsbot.Outgoing) bool {
+	return m.Purpose == "" || m.Purpose == PurposeReply
 }
 
 func (s *Sender) begin(id string) *progress {

@@ -90,17 +90,25 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// countingLimiter counts waits and can refuse.
+// countingLimiter counts waits (replies' and pushes') and can refuse.
 type countingLimiter struct {
-	mu    sync.Mutex
-	waits int
-	err   error
+	mu     sync.Mutex
+	waits  int
+	pushes int
+	err    error
 }
 
 func (l *countingLimiter) Wait(context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.waits++
+	return l.err
+}
+
+func (l *countingLimiter) WaitPush(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pushes++
 	return l.err
 }
 
@@ -153,8 +161,8 @@ func TestDeliverOK(t *testing.T) {
 	if len(msgs) != 1 || len(log) != 1 || log[0].state != "delivered" || log[0].zaloID != msgs[0].MessageID {
 		t.Fatalf("got messages %v and log %v, want one message logged delivered with its id", msgs, log)
 	}
-	if s.lim.waits != 1 {
-		t.Errorf("got %d limiter waits, want 1", s.lim.waits)
+	if s.lim.pushes != 1 || s.lim.waits != 0 {
+		t.Errorf("got %d push waits and %d reply waits for a notice, want 1 and 0", s.lim.pushes, s.lim.waits)
 	}
 	if got := counterValue(t, s.m.Sends.WithLabelValues("ok")); got != 1 {
 		t.Errorf("got %v ok sends counted, want 1", got)
@@ -486,6 +494,24 @@ func TestDeliverLimiterRefuses(t *testing.T) {
 	err := s.sender.Deliver(context.Background(), textTo(user, bot.PurposeReply, "x"))
 	if bot.Classify(err) != bot.ClassRetry || s.z.Requests() != 0 {
 		t.Errorf("got %v after %d requests, want a retry error and no request", err, s.z.Requests())
+	}
+}
+
+// TestDeliverPushesWaitBehindReplies checks that a reply asks the limiter
+// for a reply's permit and every push (a reminder, a notice, anything but
+// a reply) for a push's, which waits while replies do.
+func TestDeliverPushesWaitBehindReplies(t *testing.T) {
+	s := newSender(t, morning, nil)
+	ctx := context.Background()
+	for i, p := range []string{bot.PurposeReply, "", bot.PurposeNotify, bot.PurposeReminder, "announcement"} {
+		m := textTo(user, p, "x")
+		m.ID = fmt.Sprintf("m%d", i)
+		if err := s.sender.Deliver(ctx, m); err != nil {
+			t.Fatalf("deliver %q: %v", p, err)
+		}
+	}
+	if s.lim.waits != 2 || s.lim.pushes != 3 {
+		t.Errorf("got %d reply waits and %d push waits, want 2 and 3", s.lim.waits, s.lim.pushes)
 	}
 }
 

@@ -30,6 +30,13 @@ func MigrationIDs() []string {
 // SetRetry sets the first retry interval after a failure (tests shorten it).
 func (q *Queue) SetRetry(d time.Duration) { q.retry = d }
 
+// SetDeadRetry sets how often parked dead events are recorded again.
+func (q *Queue) SetDeadRetry(d time.Duration) { q.deadRetry = d }
+
+// PushKey and DeadKey expose the push and dead streams of partition p.
+func (q *Queue) PushKey(p int) string { return q.parts[p].push }
+func (q *Queue) DeadKey(p int) string { return q.parts[p].dead }
+
 // SetBlock sets how long a read waits for new entries.
 func (q *Queue) SetBlock(d time.Duration) { q.block = d }
 

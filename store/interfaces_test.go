@@ -30,6 +30,7 @@ var (
 	} = (*store.Locks)(nil)
 	_ interface {
 		Wait(ctx context.Context) error
+		WaitPush(ctx context.Context) error
 	} = (*store.Limiter)(nil)
 	_ = store.QueueOptions{OnDead: (*store.DB)(nil).RecordDeadEvent}
 )

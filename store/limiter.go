@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -17,11 +19,28 @@ import (
 // them out locally, so the limit costs a Redis call per batch of messages,
 // not per message. Permits are counted in Redis when taken, so the shared
 // limit is never exceeded; a permit not used within permitTTL is dropped.
+//
+// Replies come first. Wait is for a reply to someone who just wrote;
+// WaitPush is for a push (a reminder, a notice, an announcement), which
+// takes a permit only when no reply is waiting: none in this process, and
+// none on another replica, which marks the key waitKey for as long as one
+// of its replies waits. So a burst of pushes at the full rate delays a
+// reply by about one permit's interval, not by the burst.
 type Limiter struct {
 	rl    *redis_rate.Limiter
+	rdb   redis.UniversalClient
 	key   string
+	mark  string
 	limit redis_rate.Limit
 	batch int
+	// replies counts the replies waiting in this process.
+	replies atomic.Int64
+	// One reply and one push of this process at a time ask Redis and
+	// sleep until a permit is due; the others wait for their turn here.
+	// Without the turns, hundreds of waiting sends all woke at each
+	// permit's interval and asked Redis at once, which cost half a core
+	// during a burst at SEND_RATE 50.
+	replyTurn, pushTurn chan struct{}
 
 	mu      sync.Mutex
 	permits int
@@ -32,10 +51,21 @@ type Limiter struct {
 // it, sending would bunch up beyond the rate the permit was counted at.
 const permitTTL = 200 * time.Millisecond
 
+// Pushes step aside for replies: markMargin is how much longer than its
+// expected wait a waiting reply keeps the mark (a round trip to Redis and
+// back, with room); pushPause is how long a push waits before looking
+// again while a reply of this process waits.
+const (
+	markMargin = 50 * time.Millisecond
+	pushPause  = 5 * time.Millisecond
+)
+
 // NewLimiter allows perSecond calls per second across all replicas, with a
 // burst of as many. perSecond <= 0 means no limit.
 func NewLimiter(rdb redis.UniversalClient, prefix string, perSecond int) *Limiter {
-	l := &Limiter{rl: redis_rate.NewLimiter(autoPipelined(rdb)), key: prefix + "send", batch: 1}
+	fast := autoPipelined(rdb)
+	l := &Limiter{rl: redis_rate.NewLimiter(fast), rdb: fast, key: prefix + "send", mark: prefix + "send:replies", batch: 1,
+		replyTurn: make(chan struct{}, 1), pushTurn: make(chan struct{}, 1)}
 	if perSecond > 0 {
 		l.limit = redis_rate.PerSecond(perSecond)
 		// A batch is at most a twentieth of a second's worth.
@@ -44,11 +74,18 @@ func NewLimiter(rdb redis.UniversalClient, prefix string, perSecond int) *Limite
 	return l
 }
 
-// Wait blocks until one call is allowed or ctx is done.
+// Wait blocks until one reply may be sent or ctx is done. While it waits,
+// pushes on every replica leave the permits to it.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if l.limit.IsZero() {
 		return nil
 	}
+	l.replies.Add(1)
+	defer l.replies.Add(-1)
+	if err := turn(ctx, l.replyTurn); err != nil {
+		return err
+	}
+	defer func() { <-l.replyTurn }()
 	for {
 		wait, err := l.take(ctx)
 		if err != nil {
@@ -57,13 +94,79 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if wait == 0 {
 			return nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("rate limit: %w", context.Cause(ctx))
-		case <-t.C:
+		// Without the mark, the pushes waiting on other replicas would
+		// take the next permit as often as this reply does. Its value is
+		// when it ends (Unix ms): the in-process Redis counts TTLs down
+		// only once a second.
+		until := time.Now().Add(wait + markMargin)
+		if err := l.rdb.Set(ctx, l.mark, until.UnixMilli(), wait+markMargin).Err(); err != nil {
+			return fmt.Errorf("rate limit: %w", err)
 		}
+		if err := pause(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// WaitPush blocks until one push may be sent or ctx is done: only when no
+// reply waits for a permit, in this process or on another replica.
+func (l *Limiter) WaitPush(ctx context.Context) error {
+	if l.limit.IsZero() {
+		return nil
+	}
+	if err := turn(ctx, l.pushTurn); err != nil {
+		return err
+	}
+	defer func() { <-l.pushTurn }()
+	for {
+		if l.replies.Load() > 0 {
+			if err := pause(ctx, pushPause); err != nil {
+				return err
+			}
+			continue
+		}
+		until, err := l.rdb.Get(ctx, l.mark).Int64()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		if marked := time.Until(time.UnixMilli(until)); marked > 0 {
+			if err := pause(ctx, min(marked, time.Second)); err != nil {
+				return err
+			}
+			continue
+		}
+		wait, err := l.take(ctx)
+		if err != nil {
+			return err
+		}
+		if wait == 0 {
+			return nil
+		}
+		if err := pause(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// turn waits until this send may take a place in ch or ctx is done.
+func turn(ctx context.Context, ch chan struct{}) error {
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rate limit: %w", context.Cause(ctx))
+	}
+}
+
+// pause waits for d, or returns an error when ctx is done first.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("rate limit: %w", context.Cause(ctx))
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -89,4 +192,48 @@ func (l *Limiter) take(ctx context.Context) (time.Duration, error) {
 		return time.Millisecond, nil
 	}
 	return res.RetryAfter, nil
+}
+
+// InboundLimit is a per-person limit on messages handled in full, shared
+// by every replica: a GCRA per Zalo user in Redis (redis_rate), perMinute
+// messages a minute with a burst of burst. It fits flows.Inbound.
+type InboundLimit struct {
+	rl     *redis_rate.Limiter
+	rdb    redis.UniversalClient
+	prefix string
+	limit  redis_rate.Limit
+	// tellEvery is how often someone over the limit is told so.
+	tellEvery time.Duration
+}
+
+// NewInboundLimit allows perMinute messages a minute per person, burst at
+// once; perMinute <= 0 means no limit.
+func NewInboundLimit(rdb redis.UniversalClient, prefix string, perMinute, burst int) *InboundLimit {
+	fast := autoPipelined(rdb)
+	l := &InboundLimit{rl: redis_rate.NewLimiter(fast), rdb: fast, prefix: prefix + "inbound:", tellEvery: time.Minute}
+	if perMinute > 0 {
+		l.limit = redis_rate.Limit{Rate: perMinute, Period: time.Minute, Burst: max(burst, 1)}
+	}
+	return l
+}
+
+// Allow counts one message of userID and reports whether it is within the
+// limit; when it is not, tell is true once a minute at most, so that the
+// person is told once to slow down, not at every message.
+func (l *InboundLimit) Allow(ctx context.Context, userID string) (ok, tell bool, err error) {
+	if l.limit.IsZero() {
+		return true, false, nil
+	}
+	res, err := l.rl.Allow(ctx, l.prefix+userID, l.limit)
+	if err != nil {
+		return false, false, fmt.Errorf("inbound limit: %w", err)
+	}
+	if res.Allowed > 0 {
+		return true, false, nil
+	}
+	told, err := l.rdb.SetNX(ctx, l.prefix+userID+":told", "1", l.tellEvery).Result()
+	if err != nil {
+		return false, false, fmt.Errorf("inbound limit: %w", err)
+	}
+	return false, told, nil
 }

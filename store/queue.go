@@ -48,6 +48,7 @@ const (
 const (
 	streamInbox  = "inbox"
 	streamOutbox = "outbox"
+	streamPush   = "push"
 )
 
 // QueueOptions configure a Queue; zero fields take the defaults.
@@ -78,9 +79,18 @@ type QueueOptions struct {
 	Log      *slog.Logger
 	Metrics  *QueueMetrics
 	// OnDead records an event that failed every attempt (DB.RecordDeadEvent
-	// fits). Until it succeeds the event stays queued, so that nothing is
-	// dropped silently. Nil drops dead events after logging them.
+	// fits). When it fails a few times too (the database is down or
+	// read-only), the event is parked in its partition's dead stream in
+	// Redis and the partition moves on; parked events are handed to OnDead
+	// again every minute until it succeeds, so that nothing is dropped
+	// silently. Nil drops dead events after logging them.
 	OnDead func(ctx context.Context, key string, payload []byte, err error) error
+	// Apology, when set, returns the message that tells the person whose
+	// event was given up as dead that something went wrong, or false when
+	// there is nobody to tell (a group's chatter, an event not from a
+	// person). The message is queued in the same atomic step that removes
+	// the event, so it is sent once.
+	Apology func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool)
 }
 
 // Queue is the Redis side of event processing: the de-duplicating inbox the
@@ -108,6 +118,9 @@ type Queue struct {
 	block time.Duration
 	// retry is the first retry interval after a failure.
 	retry time.Duration
+	// deadRetry is how often parked dead entries are handed to OnDead
+	// again.
+	deadRetry time.Duration
 
 	running atomic.Bool
 
@@ -116,8 +129,13 @@ type Queue struct {
 	replicas int // live replicas, from the heartbeat
 }
 
+// partKeys are the keys of one partition. Replies (messages an event
+// produced for the person who wrote, and anything without a purpose) wait
+// in outbox; pushes (reminders, notifications, announcements: every other
+// purpose) in push, so that a reply never queues behind a burst of pushes.
+// dead holds events given up while OnDead could not record them.
 type partKeys struct {
-	tag, inbox, outbox, lease string
+	tag, inbox, outbox, push, dead, lease string
 }
 
 // NewQueue checks opts against what Redis holds and returns a Queue.
@@ -164,14 +182,15 @@ func NewQueue(ctx context.Context, rdb redis.UniversalClient, opts QueueOptions)
 		return nil, fmt.Errorf("new queue: %w", err)
 	}
 	q := &Queue{
-		rdb:      rdb,
-		opts:     opts,
-		log:      opts.Log.With("component", "queue", "replica", opts.ReplicaID),
-		m:        opts.Metrics,
-		token:    opts.ReplicaID + "/" + random,
-		block:    time.Second,
-		retry:    100 * time.Millisecond,
-		replicas: 1,
+		rdb:       rdb,
+		opts:      opts,
+		log:       opts.Log.With("component", "queue", "replica", opts.ReplicaID),
+		m:         opts.Metrics,
+		token:     opts.ReplicaID + "/" + random,
+		block:     time.Second,
+		retry:     100 * time.Millisecond,
+		deadRetry: time.Minute,
+		replicas:  1,
 	}
 	q.fast = autoPipelined(rdb)
 	for p := range opts.Partitions {
@@ -180,6 +199,8 @@ func NewQueue(ctx context.Context, rdb redis.UniversalClient, opts QueueOptions)
 			tag:    tag,
 			inbox:  tag + ":in",
 			outbox: tag + ":out",
+			push:   tag + ":push",
+			dead:   tag + ":dead",
 			lease:  tag + ":lease",
 		})
 	}
@@ -232,18 +253,54 @@ return 1
 // Enqueue queues payload (an event) for route, once per key: accepted is
 // false when key was already queued within DedupeTTL. When it returns nil
 // the event is in Redis, as durable as Redis is.
+//
+// Enqueue returns when ctx ends, whether or not Redis has answered: the
+// auto-pipeliner runs a queued command on a context of its own, behind the
+// batch in flight, so a Redis that refused connections or never answered
+// held the webhook's answer for 2.5 s to over a minute. An event given up
+// this way may still reach the inbox later; Zalo's re-send of it then finds
+// its key seen and is answered 200 without a second copy.
 func (q *Queue) Enqueue(ctx context.Context, key, route string, payload []byte) (accepted bool, err error) {
 	if key == "" || route == "" {
 		return false, cnsbot.Errorf(cnsbot.EINVALID, "event without key or route")
 	}
 	p := q.partition(route)
-	n, err := enqueueScript.Run(ctx, q.fast,
-		[]string{q.seenKey(p, key), q.parts[p].inbox},
-		q.opts.DedupeTTL.Milliseconds(), key, payload, route).Int()
+	run := func() (int, error) {
+		return enqueueScript.Run(ctx, q.fast,
+			[]string{q.seenKey(p, key), q.parts[p].inbox},
+			q.opts.DedupeTTL.Milliseconds(), key, payload, route).Int()
+	}
+	var n int
+	if ctx.Done() == nil {
+		n, err = run()
+	} else {
+		n, err = waitFor(ctx, run)
+	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue event: %w", err)
 	}
 	return n == 1, nil
+}
+
+// waitFor runs f on its own goroutine and returns its result, or ctx's
+// error as soon as ctx ends; f then finishes in the background.
+func waitFor[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, context.Cause(ctx)
+	}
 }
 
 // Load returns the session of route, or a new one (Key set, Version 0).
@@ -263,9 +320,9 @@ func (q *Queue) Load(ctx context.Context, route string) (cnsbot.Session, error) 
 }
 
 // commitScript writes a session if its stored version is the one it was
-// loaded at, and queues its messages on the partition's outbox, in one
-// atomic step. The messages go first: if Redis refuses a write, nothing of
-// the commit is visible.
+// loaded at, and queues its messages on the partition's outbox (replies)
+// or push stream (ARGV[i+2] is "p"), in one atomic step. The messages go
+// first: if Redis refuses a write, nothing of the commit is visible.
 var commitScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local version = 0
@@ -275,8 +332,12 @@ end
 if version ~= tonumber(ARGV[1]) then
   return {0, version}
 end
-for i = 5, #ARGV, 2 do
-  redis.call('XADD', KEYS[2], '*', 'o', ARGV[i], 'r', ARGV[i+1])
+for i = 5, #ARGV, 3 do
+  local stream = KEYS[2]
+  if ARGV[i+2] == 'p' then
+    stream = KEYS[4]
+  end
+  redis.call('XADD', stream, '*', 'o', ARGV[i], 'r', ARGV[i+1])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[4] ~= '' then
@@ -302,8 +363,9 @@ type inFlightKey struct{}
 // Commit stores s with Version+1 and UpdatedAt now, and queues out for
 // delivery, atomically. It returns an ECONFLICT *cnsbot.Error when the
 // stored session is no longer at s.Version (someone committed since Load).
-// The messages go to the outbox of s's partition, whatever their
-// recipients, so that the messages of one conversation leave in order.
+// The messages go to s's partition, whatever their recipients, so that
+// the messages of one conversation leave in order: replies on its outbox,
+// pushes (a notice to a team, say) on its push stream, behind replies.
 func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgoing) error {
 	if s.Key == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "session without key")
@@ -316,7 +378,7 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
-	keys := []string{q.sessionKey(p, s.Key), q.parts[p].outbox, q.parts[p].inbox}
+	keys := []string{q.sessionKey(p, s.Key), q.parts[p].outbox, q.parts[p].inbox, q.parts[p].push}
 	ack, _ := ctx.Value(inFlightKey{}).(*inFlight)
 	if ack != nil && ack.p != p {
 		ack = nil // an event of another partition: cannot be acknowledged here
@@ -325,14 +387,18 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	if ack != nil {
 		ackID = ack.id
 	}
-	args := make([]any, 0, 4+2*len(out))
+	args := make([]any, 0, 4+3*len(out))
 	args = append(args, expected, body, q.opts.SessionTTL.Milliseconds(), ackID)
 	for _, o := range out {
 		b, err := json.Marshal(o)
 		if err != nil {
 			return fmt.Errorf("commit session: encode message %s: %w", o.ID, err)
 		}
-		args = append(args, b, o.To.String())
+		lane := "r"
+		if IsPush(o) {
+			lane = "p"
+		}
+		args = append(args, b, o.To.String(), lane)
 	}
 	res, err := commitScript.Run(ctx, q.fast, keys, args...).Int64Slice()
 	if err != nil {
@@ -350,8 +416,17 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	return nil
 }
 
+// IsPush reports whether m is a push (a reminder, a notification, an
+// announcement: any purpose but "reply") rather than a reply to someone who
+// just wrote. Pushes wait on a stream of their own and take send permits
+// only when no reply is waiting (see Limiter.WaitPush).
+func IsPush(m cnsbot.Outgoing) bool {
+	return m.Purpose != "" && m.Purpose != "reply"
+}
+
 // Push queues messages that no event produced (reminders, notifications)
-// on the outbox of each recipient's partition, in order per recipient.
+// on each recipient's partition, in order per recipient: pushes on its
+// push stream, replies (a message with Purpose "reply") on its outbox.
 func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 	if len(outs) == 0 {
 		return nil
@@ -362,10 +437,12 @@ func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 			if err != nil {
 				return fmt.Errorf("encode message %s: %w", o.ID, err)
 			}
-			pipe.XAdd(ctx, &redis.XAddArgs{
-				Stream: q.parts[q.partition(o.To.String())].outbox,
-				Values: []any{"o", b, "r", o.To.String()},
-			})
+			keys := q.parts[q.partition(o.To.String())]
+			stream := keys.outbox
+			if IsPush(o) {
+				stream = keys.push
+			}
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"o", b, "r", o.To.String()}})
 		}
 		return nil
 	})
@@ -375,26 +452,34 @@ func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 	return nil
 }
 
-// Backlog returns how many events and messages wait in all partitions
-// (including those being processed).
+// Backlog returns how many events and messages (replies and pushes) wait
+// in all partitions (including those being processed).
 func (q *Queue) Backlog(ctx context.Context) (inbox, outbox int64, err error) {
+	in, replies, pushes, err := q.backlog(ctx)
+	return in, replies + pushes, err
+}
+
+func (q *Queue) backlog(ctx context.Context) (inbox, replies, pushes int64, err error) {
 	in := make([]*redis.IntCmd, len(q.parts))
 	out := make([]*redis.IntCmd, len(q.parts))
+	push := make([]*redis.IntCmd, len(q.parts))
 	_, err = q.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for p, k := range q.parts {
 			in[p] = pipe.XLen(ctx, k.inbox)
 			out[p] = pipe.XLen(ctx, k.outbox)
+			push[p] = pipe.XLen(ctx, k.push)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("queue backlog: %w", err)
+		return 0, 0, 0, fmt.Errorf("queue backlog: %w", err)
 	}
 	for p := range q.parts {
 		inbox += in[p].Val()
-		outbox += out[p].Val()
+		replies += out[p].Val()
+		pushes += push[p].Val()
 	}
-	return inbox, outbox, nil
+	return inbox, replies, pushes, nil
 }
 
 // Run processes the partitions this replica owns until ctx is done:
@@ -416,9 +501,9 @@ func (q *Queue) Run(ctx context.Context, handle func(ctx context.Context, payloa
 	}
 	defer q.running.Store(false)
 
-	// Every owned partition keeps two blocking reads open. They get their
+	// Every owned partition keeps three blocking reads open. They get their
 	// own connections so that they never starve the webhook's Enqueue.
-	brdb, closeB := dedicatedClient(q.rdb, 2*len(q.parts)+2)
+	brdb, closeB := dedicatedClient(q.rdb, 3*len(q.parts)+2)
 	defer closeB()
 	// Acknowledgements of sent messages get a pipeliner of their own: the
 	// acks of many lanes share a write, but never wait behind the session
@@ -552,10 +637,11 @@ func (q *Queue) watchBacklog(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
-		in, out, err := q.Backlog(ctx)
+		in, out, push, err := q.backlog(ctx)
 		if err == nil {
 			q.m.Backlog.WithLabelValues(streamInbox).Set(float64(in))
 			q.m.Backlog.WithLabelValues(streamOutbox).Set(float64(out))
+			q.m.Backlog.WithLabelValues(streamPush).Set(float64(push))
 		}
 		select {
 		case <-ctx.Done():
@@ -663,8 +749,20 @@ func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acqu
 		o.drain(q.parts[p].inbox, "p", nil, func(e entry) bool { return o.processEvent(e, handle) })
 	})
 	wg.Go(func() {
-		o.drain(q.parts[p].outbox, "o", recipientLane, func(e entry) bool { return o.processMessage(e, deliver) })
+		o.drain(q.parts[p].outbox, "o", recipientLane, func(e entry) bool {
+			return o.processMessage(e, q.parts[p].outbox, streamOutbox, deliver)
+		})
 	})
+	// Pushes are drained alongside replies, never in front of them: each
+	// push waits for a send permit that no reply is waiting for.
+	wg.Go(func() {
+		o.drain(q.parts[p].push, "o", recipientLane, func(e entry) bool {
+			return o.processMessage(e, q.parts[p].push, streamPush, deliver)
+		})
+	})
+	if q.opts.OnDead != nil {
+		wg.Go(o.recordParked)
+	}
 	wg.Wait()
 	stopRenewing()
 	shed = <-renewed
@@ -917,10 +1015,12 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 		}
 		if attempt >= o.q.opts.Attempts {
 			o.log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
-			if !o.dead(e, err) {
-				return false
+			if flight.acked.Load() {
+				// Its Commit went through before a later step failed: the
+				// effects are in, and only the acknowledgement is left.
+				return true
 			}
-			break
+			return o.dead(e, stream, err, true)
 		}
 		wait := b.NextBackOff()
 		o.log.Warn("event failed: retrying", "event", e.key, "attempt", attempt, "in", wait, "err", err)
@@ -935,33 +1035,145 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 	return o.ack(stream, e.id)
 }
 
-// dead records a dead event through OnDead, retrying until it is recorded.
-func (o *owner) dead(e entry, cause error) bool {
-	o.q.m.Dead.Inc()
-	if o.q.opts.OnDead == nil {
-		return true
+// deadTries is how many times OnDead is tried before a dead entry is
+// parked in Redis instead, so that a database that cannot write (down, or
+// a read-only SQLite file) does not hold the partition.
+const deadTries = 3
+
+// dead gives entry e of stream up: it records it through OnDead (or parks
+// it in the partition's dead stream when OnDead keeps failing), queues the
+// apology when apologize is set and Apology has one, and removes the entry,
+// so that the partition moves on. It returns false, leaving the entry
+// queued, when it must stop.
+func (o *owner) dead(e entry, stream string, cause error, apologize bool) bool {
+	q := o.q
+	q.m.Dead.Inc()
+	recorded := q.opts.OnDead == nil
+	b := q.backoff(time.Second)
+	for try := 1; !recorded; try++ {
+		err := call(o.work, func(ctx context.Context) error { return q.opts.OnDead(ctx, e.key, []byte(e.body), cause) })
+		if err == nil {
+			recorded = true
+			break
+		}
+		if o.work.Err() != nil {
+			return false
+		}
+		if try >= deadTries {
+			o.log.Error("record dead event failed: parking it in Redis", "event", e.key, "err", err)
+			break
+		}
+		o.log.Warn("record dead event failed: retrying", "event", e.key, "err", err)
+		if !sleep(o.loops, b.NextBackOff()) || !o.held() {
+			return false
+		}
 	}
-	b := o.q.backoff(30 * time.Second)
+	var apology []byte
+	to := ""
+	if apologize && q.opts.Apology != nil {
+		var m cnsbot.Outgoing
+		var ok bool
+		_ = call(o.work, func(ctx context.Context) error {
+			actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			m, ok = q.opts.Apology(actx, []byte(e.body))
+			return nil
+		})
+		if ok {
+			apology, _ = json.Marshal(m)
+			to = m.To.String()
+		}
+	}
+	park := "0"
+	if !recorded {
+		park = "1"
+	}
+	reason := ""
+	if cause != nil {
+		reason = cause.Error()
+	}
+	keys := []string{stream, q.parts[o.p].dead, q.parts[o.p].outbox}
+	return o.retry("bury dead entry", func() error {
+		return buryScript.Run(o.work, q.fast, keys, e.id, park, e.key, e.body, reason, apology, to).Err()
+	})
+}
+
+// buryScript removes a dead entry (KEYS[1], ARGV[1]) in one atomic step
+// with what goes with it: its copy in the dead stream (KEYS[2]) when
+// ARGV[2] is "1", the apology to its sender on the outbox (KEYS[3]) when
+// ARGV[6] is not empty. Run again after its answer was lost, it finds the
+// entry gone and does nothing, so neither is added twice.
+var buryScript = redis.NewScript(`
+if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  redis.call('XACK', KEYS[1], 'cnsbot', ARGV[1])
+  return 0
+end
+if ARGV[2] == '1' then
+  redis.call('XADD', KEYS[2], '*', 'k', ARGV[3], 'p', ARGV[4], 'e', ARGV[5])
+end
+if ARGV[6] ~= '' then
+  redis.call('XADD', KEYS[3], '*', 'o', ARGV[6], 'r', ARGV[7])
+end
+redis.call('XACK', KEYS[1], 'cnsbot', ARGV[1])
+return redis.call('XDEL', KEYS[1], ARGV[1])
+`)
+
+// recordParked hands the entries parked in the partition's dead stream to
+// OnDead, at once and then every q.deadRetry, removing each one recorded.
+// It stops at the first failure until the next round.
+func (o *owner) recordParked() {
+	q := o.q
+	key := q.parts[o.p].dead
 	for {
-		err := o.q.opts.OnDead(o.work, e.key, []byte(e.body), cause)
+		msgs, err := q.rdb.XRangeN(o.loops, key, "-", "+", 100).Result()
+		for _, m := range msgs {
+			k, _ := m.Values["k"].(string)
+			body, _ := m.Values["p"].(string)
+			reason, _ := m.Values["e"].(string)
+			err = call(o.work, func(ctx context.Context) error { return q.opts.OnDead(ctx, k, []byte(body), errors.New(reason)) })
+			if err == nil {
+				err = q.rdb.XDel(o.work, key, m.ID).Err()
+			}
+			if err != nil {
+				break
+			}
+			o.log.Info("parked dead event recorded", "event", k)
+		}
+		if err != nil && o.loops.Err() == nil {
+			o.log.Warn("record parked dead events failed", "err", err)
+		}
+		if len(msgs) == 100 && err == nil {
+			continue
+		}
+		if !sleep(o.loops, jitter(q.deadRetry)) {
+			return
+		}
+	}
+}
+
+// retry runs f until it succeeds while the partition is ours: a step left
+// undone would be done again by the next owner.
+func (o *owner) retry(what string, f func() error) bool {
+	b := o.q.backoff(5 * time.Second)
+	for {
+		err := f()
 		if err == nil {
 			return true
 		}
 		if o.work.Err() != nil {
 			return false
 		}
-		o.log.Error("record dead event failed: keeping the event queued", "event", e.key, "err", err)
+		o.log.Warn(what+" failed", "err", err)
 		if !sleep(o.loops, b.NextBackOff()) || !o.held() {
 			return false
 		}
 	}
 }
 
-// processMessage delivers one outbox entry, retrying until deliver
-// succeeds, then removes it. It returns false, leaving the entry queued,
-// when it must stop.
-func (o *owner) processMessage(e entry, deliver func(context.Context, cnsbot.Outgoing) error) bool {
-	stream := o.q.parts[o.p].outbox
+// processMessage delivers one entry of stream (kind is its metric label),
+// retrying until deliver succeeds, then removes it. It returns false,
+// leaving the entry queued, when it must stop.
+func (o *owner) processMessage(e entry, stream, kind string, deliver func(context.Context, cnsbot.Outgoing) error) bool {
 	if e.body == "" {
 		// Deleted under us (a crash between XDEL and XACK): nothing to do.
 		return o.ack(stream, e.id)
@@ -970,30 +1182,27 @@ func (o *owner) processMessage(e entry, deliver func(context.Context, cnsbot.Out
 	if err := json.Unmarshal([]byte(e.body), &m); err != nil {
 		// Not a message this code wrote: keep it for inspection.
 		o.log.Error("undecodable outbox entry", "id", e.id, "err", err)
-		if !o.dead(entry{id: e.id, key: "outbox:" + e.id, body: e.body}, err) {
-			return false
-		}
-		return o.ack(stream, e.id)
+		return o.dead(entry{id: e.id, key: "outbox:" + e.id, body: e.body}, stream, err, false)
 	}
 	b := o.q.backoff(30 * time.Second)
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		err := call(o.work, func(ctx context.Context) error { return deliver(ctx, m) })
-		o.q.m.Call.WithLabelValues(streamOutbox).Observe(time.Since(start).Seconds())
+		o.q.m.Call.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 		if err == nil {
 			break
 		}
 		if o.work.Err() != nil {
 			return false
 		}
-		o.q.m.Errors.WithLabelValues(streamOutbox).Inc()
+		o.q.m.Errors.WithLabelValues(kind).Inc()
 		wait := b.NextBackOff()
 		o.log.Warn("delivery failed: retrying", "message", m.ID, "attempt", attempt, "in", wait, "err", err)
 		if !sleep(o.loops, wait) || !o.held() {
 			return false
 		}
 	}
-	o.q.m.Latency.WithLabelValues(streamOutbox).Observe(entryAge(e.id).Seconds())
+	o.q.m.Latency.WithLabelValues(kind).Observe(entryAge(e.id).Seconds())
 	return o.ack(stream, e.id)
 }
 
