@@ -78,6 +78,9 @@ type Options struct {
 	// InfoImageURL is the picture shown on request_user_info forms; Zalo
 	// may require one.
 	InfoImageURL string
+	// Inbound, when set, is the per-person limit on messages handled in
+	// full (see Inbound).
+	Inbound Inbound
 }
 
 // GroupHandler handles an event in a Zalo group ("g:…" routes). Group
@@ -366,6 +369,9 @@ func (e *Engine) handleOnce(ctx context.Context, ev cnsbot.Event, kind string) e
 	}
 	if s.Key == "" {
 		s.Key = ev.Route
+	}
+	if over, err := e.throttled(ctx, ev, kind, &s); over || err != nil {
+		return err
 	}
 	var before []byte
 	group := strings.HasPrefix(ev.Route, "g:")

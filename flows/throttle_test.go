@@ -1,0 +1,96 @@
+package flows_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
+	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
+)
+
+// TestInboundLimitSlowsOneFlooder sends 50 messages from one person at
+// once, with a limit of 20 a minute after a burst of 5: five are handled,
+// the sixth gets the one kind message, the rest nothing, and every event
+// is marked applied or left without effect. Someone else writing meanwhile
+// is answered as usual.
+func TestInboundLimitSlowsOneFlooder(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := flowstest.NewSessions()
+	clock := flowstest.NewClock(t0)
+	rdb := storetest.MiniRedis(t)
+	e := flows.NewEngine(sessions, texts, flows.Options{Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Inbound: store.NewInboundLimit(rdb, "t:", 20, 5)})
+	ctx := context.Background()
+	say := func(user string, i int) int {
+		before := len(sessions.Outbox())
+		err := e.Handle(ctx, cnsbot.Event{Name: "user_send_text", Key: fmt.Sprintf("%s-%d", user, i),
+			Route: "u:" + user, UserID: user, Text: "menu", Time: clock.Now()})
+		if err != nil {
+			t.Fatalf("handle %s #%d: %v", user, i, err)
+		}
+		return len(sessions.Outbox()) - before
+	}
+	slow := texts.T("vi", "common.slow_down", nil)
+	var told, silent int
+	for i := range 50 {
+		n := say("flood", i)
+		switch {
+		case i < 5:
+			if n == 0 {
+				t.Fatalf("message %d within the burst got no answer", i)
+			}
+		case n == 1 && sessions.Outbox()[len(sessions.Outbox())-1].Text == slow:
+			told++
+		case n == 0:
+			silent++
+		default:
+			t.Fatalf("message %d over the limit got %d answers", i, n)
+		}
+	}
+	if told != 1 || silent != 44 {
+		t.Errorf("over the limit: %d told, %d silent; want 1 told, 44 silent", told, silent)
+	}
+	if n := say("neighbour", 0); n == 0 {
+		t.Errorf("someone else got no answer while one person flooded")
+	}
+	if !strings.Contains(slow, "đợi") || texts.T("en", "common.slow_down", nil) == slow {
+		t.Errorf("the kind message is %q, want the Vietnamese one asking to wait", slow)
+	}
+}
+
+// TestApology builds the message for a person whose event was given up as
+// dead, in their language, and none for a group's event.
+func TestApology(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := flowstest.NewSessions()
+	sessions.Put(cnsbot.Session{Key: "u:en", Lang: "en"})
+	e := flows.NewEngine(sessions, texts, flows.Options{})
+	payload := func(ev cnsbot.Event) []byte { b, _ := json.Marshal(ev); return b }
+	m, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_text", Key: "k1", Route: "u:en", UserID: "en", Time: time.Now()}))
+	if !ok || m.To.UserID != "en" || m.Text != texts.T("en", "common.error.internal", nil) || m.Purpose != "reply" || m.ID == "" {
+		t.Errorf("got %+v, %v; want the English apology to the sender", m, ok)
+	}
+	if _, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_group_text", Key: "k2", Route: "g:1",
+		UserID: "x", GroupID: "1"})); ok {
+		t.Errorf("got an apology for a group's event, want none")
+	}
+	if _, ok := e.Apology(context.Background(), []byte("not json")); ok {
+		t.Errorf("got an apology for an undecodable payload, want none")
+	}
+}
