@@ -75,6 +75,8 @@ type options struct {
 	jsonOut    bool
 	verbose    bool
 	env        []string
+	scenario   string
+	priority   priorityConfig
 }
 
 // defaultSecretKey is the OA secret key the tool signs with and gives the
@@ -112,6 +114,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.ready, "ready-timeout", 60*time.Second, "how long to wait for the service's /readyz")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&o.verbose, "v", false, "copy the service's log to stderr")
+	fs.StringVar(&o.scenario, "scenario", "", `"priority": instead of the throughput run, how long new residents wait for an answer during a burst of pushes while one user floods (in process; -send-rate defaults to 50)`)
+	fs.IntVar(&o.priority.Pushes, "pushes", 20000, "priority: pushes queued at once, each to another resident")
+	fs.IntVar(&o.priority.Residents, "residents", 10, "priority: new residents who write during the burst")
+	fs.DurationVar(&o.priority.Every, "every", 2*time.Second, "priority: between two residents' first messages")
+	fs.IntVar(&o.priority.Flood, "flood", 300, "priority: messages from the one user who floods")
+	fs.IntVar(&o.priority.FloodRate, "flood-rate", 30, "priority: the flooding user's messages per second")
+	fs.DurationVar(&o.priority.Cap, "cap", 450*time.Second, "priority: how long to wait for the residents' answers")
+	fs.IntVar(&o.priority.UserRate, "user-rate", 20, "priority: USER_RATE, one person's messages a minute handled in full (0: no limit)")
+	fs.IntVar(&o.priority.UserBurst, "user-burst", 20, "priority: USER_BURST")
 	fs.Func("env", "extra KEY=VALUE for the service's environment (repeatable)", func(s string) error {
 		if !strings.Contains(s, "=") {
 			return fmt.Errorf("want KEY=VALUE, got %q", s)
@@ -124,6 +135,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	switch o.scenario {
+	case "":
+	case "priority":
+		rateSet := false
+		fs.Visit(func(f *flag.Flag) { rateSet = rateSet || f.Name == "send-rate" })
+		if !rateSet {
+			o.sendRate = 50
+		}
+	default:
+		return o, fmt.Errorf(`-scenario must be "priority" or empty, got %q`, o.scenario)
 	}
 	if o.load.Users == 0 {
 		o.load.Users = o.load.Events
@@ -175,6 +197,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "cnsbot-load:", err)
 		return exitError
+	}
+	if o.scenario == "priority" {
+		return runPriorityCmd(ctx, o, stdout, stderr)
 	}
 	rep, err := measure(ctx, o, stderr)
 	if err != nil {
