@@ -15,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
@@ -56,6 +55,8 @@ type server struct {
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
+	// metrics is /metrics with its token check; served on METRICS_ADDR.
+	metrics http.Handler
 	close   func()
 	// web is the simulator and the dashboard; its clock is now.
 	web *webApp
@@ -170,6 +171,9 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
+	// Only the proxies named in TRUSTED_PROXIES may say who the client is
+	// (validated with the configuration): the sign-in limit counts per client.
+	_ = r.SetTrustedProxies(s.cfg.trustedProxies())
 	bot.NewWebhook(bot.WebhookConfig{
 		AppID:           s.cfg.ZaloAppID,
 		SecretKey:       s.cfg.ZaloOASecretKey,
@@ -191,7 +195,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		}
 		c.JSON(code, status)
 	})
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r
 }
@@ -298,6 +302,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, s.metrics, log)
+		if err != nil {
+			stopWork()
+			<-workersDone
+			return err
+		}
+		defer stopMetrics()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
