@@ -63,6 +63,11 @@ type Config struct {
 	Partitions int `env:"INBOX_PARTITIONS" envDefault:"16"`
 	// SendRate is the outbound messages per second shared by all replicas.
 	SendRate int `env:"SEND_RATE" envDefault:"50"`
+	// UserRate is how many of one person's messages a minute are handled in
+	// full, after a burst of UserBurst; the rest get one kind message a
+	// minute and are otherwise only acknowledged. 0 turns the limit off.
+	UserRate  int `env:"USER_RATE" envDefault:"20"`
+	UserBurst int `env:"USER_BURST" envDefault:"20"`
 	// HandoffPause is how long the bot stays quiet for a user after a human
 	// agent wrote to them from the OA chat tool.
 	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`

@@ -109,6 +109,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Log:        log,
 		Metrics:    qm,
 		OnDead:     db.RecordDeadEvent,
+		// The engine exists before the queue runs.
+		Apology: func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool) {
+			return s.engine.Apology(ctx, payload)
+		},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("queue: %w", err))
@@ -133,6 +137,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now,
+		Inbound: store.NewInboundLimit(rdb, cfg.RedisPrefix, cfg.UserRate, cfg.UserBurst),
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
