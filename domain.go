@@ -87,7 +87,8 @@ const (
 // HelpRequest is a resident's request for a team member to come.
 type HelpRequest struct {
 	ID int64 `json:"id" gorm:"primaryKey"`
-	// Code is the short reference the resident and members type ("HT7K3Q").
+	// Code is the short reference the resident and members type
+	// ("HT7K3QM2"; requests made before December 2026 have six characters).
 	Code           string `json:"code" gorm:"size:16;uniqueIndex;not null"`
 	ResidentUserID string `json:"-" gorm:"size:64;index;not null"`
 	Name           string `json:"name" gorm:"size:200"`
@@ -106,6 +107,8 @@ type HelpRequest struct {
 	EscalatedAt   *time.Time `json:"escalated_at,omitempty"`
 	Outcome       string     `json:"outcome,omitempty" gorm:"size:1000"`
 	Rating        int        `json:"rating,omitempty"`
+	// CancelledAt is when the resident cancelled the request.
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 	// SourceEvent makes creation idempotent when an event is processed again.
 	SourceEvent string    `json:"-" gorm:"size:128;uniqueIndex"`
 	Demo        bool      `json:"demo,omitempty"`

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
-	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -22,18 +24,48 @@ type Handoff struct {
 	CreatedAt   time.Time
 }
 
-// helpCodeAttempts bounds the retries on a code collision; with 32^4 codes
-// per prefix a collision is rare, ten in a row means something is broken.
+// helpCodeAttempts bounds the retries on a code collision; with 24^6 codes
+// a collision is rare, ten in a row means something is broken.
 const helpCodeAttempts = 10
 
-// newHelpCode returns a random help request code: "HT" and four characters
-// that cannot be mistaken for one another.
+// HelpCodeAlphabet holds the characters of a help request code after its
+// "HT". No look-alikes: no 0/O, 1/I/L, 5/S. And no vowels, D or W, because
+// most people here type with a Vietnamese keyboard (Telex or VNI), which
+// turns "AS" into "Á", "DD" into "Đ", "W" into "Ư" and "A1" into "Á" as
+// they type; a code of consonants and digits comes through unchanged.
+const HelpCodeAlphabet = "23456789BCFGHJKMNPQRTVXZ"
+
+// helpCodeRandom is how many random characters follow "HT": 24^6, about
+// 190 million codes for a few thousand requests a year, so a code cannot be
+// guessed within the lookup limit, and eight characters in all are still
+// easy to read out over the phone.
+const helpCodeRandom = 6
+
+// newHelpCode returns a random help request code, "HT" and six characters
+// of HelpCodeAlphabet drawn from crypto/rand: a code is all a member needs
+// to name a request, so it must not be predictable from the ones before.
 func newHelpCode() string {
 	b := []byte("HT")
-	for range 4 {
-		b = append(b, codeAlphabet[rand.IntN(len(codeAlphabet))])
+	// 24 does not divide 256: bytes from 240 up are drawn again, so that
+	// every character is equally likely.
+	limit := byte(256 - 256%len(HelpCodeAlphabet))
+	var buf [16]byte
+	for len(b) < 2+helpCodeRandom {
+		_, _ = rand.Read(buf[:]) // never fails (crypto/rand's documented contract)
+		for _, x := range buf {
+			if x < limit && len(b) < 2+helpCodeRandom {
+				b = append(b, HelpCodeAlphabet[int(x)%len(HelpCodeAlphabet)])
+			}
+		}
 	}
 	return string(b)
+}
+
+// NormalizeHelpCode is a typed code as stored: upper case, without spaces,
+// dashes or a leading "#" ("#ht 7k3q-m2" → "HT7K3QM2"). Lookups go through
+// it, so a code typed loosely still finds its request.
+func NormalizeHelpCode(code string) string {
+	return strings.TrimLeft(normalizeCode(code), "#")
 }
 
 // CreateHelpRequest stores a new help request with a fresh unique Code and
@@ -108,18 +140,82 @@ func helpBySource(tx *gorm.DB, r *cnsbot.HelpRequest) (bool, error) {
 }
 
 // HelpRequestByCode returns the help request with the given code, ignoring
-// case, spaces and dashes.
+// case, spaces, dashes and a leading "#", whoever asks. It is for the
+// officers' dashboard and tools; chat goes through HelpRequestFor or
+// ResidentHelpRequest, which apply who may see what.
 func (db *DB) HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error) {
 	return helpByCode(db.WithContext(ctx), code)
 }
 
 func helpByCode(tx *gorm.DB, code string) (cnsbot.HelpRequest, error) {
 	var r cnsbot.HelpRequest
-	c := normalizeCode(code)
+	c := NormalizeHelpCode(code)
 	if c == "" {
 		return r, cnsbot.Errorf(cnsbot.EINVALID, "empty help request code")
 	}
 	if err := takeOne(tx.Where("code = ?", c), &r, "help request %q", c); err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	return r, nil
+}
+
+// servedBySQL is the one rule of who may take, close and read a help
+// request (the resident's name, phone and hamlet): an approved member or
+// leader of a team of the request's hamlet, an approved officer of its
+// commune, or an approved province officer or administrator (one province
+// per installation). It is a condition on help_requests, so reads and the
+// updates that take and close a request apply it in the same statement.
+const servedBySQL = `EXISTS (SELECT 1 FROM roles ro LEFT JOIN teams te ON te.id = ro.team_id
+	WHERE ro.person_id = ? AND ro.approved = ? AND (
+		(ro.role IN ? AND te.hamlet_id = help_requests.hamlet_id)
+		OR (ro.role = ? AND ro.unit_id = help_requests.commune_id)
+		OR ro.role IN ?))`
+
+// servedBy limits a query on help_requests to those personID may serve;
+// see servedBySQL.
+func servedBy(personID int64) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		return q.Where(servedBySQL, personID, true,
+			[]string{cnsbot.RoleMember, cnsbot.RoleLeader}, cnsbot.RoleCommuneOfficer,
+			[]string{cnsbot.RoleProvinceOfficer, cnsbot.RoleAdmin})
+	}
+}
+
+// HelpRequestFor returns the request with the given code when personID may
+// serve it (see servedBySQL). A request they may not serve is an ENOTFOUND
+// error, exactly as a code that does not exist, so that trying codes tells
+// nothing.
+func (db *DB) HelpRequestFor(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error) {
+	return helpFor(db.WithContext(ctx), code, personID)
+}
+
+func helpFor(tx *gorm.DB, code string, personID int64) (cnsbot.HelpRequest, error) {
+	var r cnsbot.HelpRequest
+	c := NormalizeHelpCode(code)
+	if c == "" {
+		return r, cnsbot.Errorf(cnsbot.EINVALID, "empty help request code")
+	}
+	if err := takeOne(tx.Scopes(servedBy(personID)).Where("code = ?", c), &r, "help request %q", c); err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	return r, nil
+}
+
+// ResidentHelpRequest returns the request with the given code when the
+// resident made it; anyone else's code is an ENOTFOUND error, as a code
+// that does not exist.
+func (db *DB) ResidentHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
+	return residentHelp(db.WithContext(ctx), code, residentUserID)
+}
+
+func residentHelp(tx *gorm.DB, code, residentUserID string) (cnsbot.HelpRequest, error) {
+	var r cnsbot.HelpRequest
+	c := NormalizeHelpCode(code)
+	if c == "" || residentUserID == "" {
+		return r, cnsbot.Errorf(cnsbot.EINVALID, "empty help request code or resident")
+	}
+	q := tx.Where("code = ? AND resident_user_id = ?", c, residentUserID)
+	if err := takeOne(q, &r, "help request %q", c); err != nil {
 		return cnsbot.HelpRequest{}, err
 	}
 	return r, nil
@@ -158,22 +254,24 @@ func (db *DB) AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) e
 	return nil
 }
 
-// TakeHelpRequest assigns an open request to a team member. Taking a request
-// one already holds succeeds again. A request taken by someone else, closed
-// or cancelled is an ECONFLICT error; the request is returned with it so the
-// caller can say who has it.
+// TakeHelpRequest assigns an open request to personID, who must be allowed
+// to serve it (see servedBySQL); a request they may not serve is ENOTFOUND,
+// as a code that does not exist. Taking a request one already holds
+// succeeds again. A request taken by someone else, closed or cancelled is
+// an ECONFLICT error; the request is returned with it so the caller can
+// say who has it.
 func (db *DB) TakeHelpRequest(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error) {
 	tx := db.WithContext(ctx)
 	now := time.Now().UTC()
 	// The status condition makes the update the arbiter: of two members
 	// taking the same request at once, exactly one changes the row.
-	res := tx.Model(&cnsbot.HelpRequest{}).
-		Where("code = ? AND status = ?", normalizeCode(code), cnsbot.HelpOpen).
+	res := tx.Model(&cnsbot.HelpRequest{}).Scopes(servedBy(personID)).
+		Where("code = ? AND status = ?", NormalizeHelpCode(code), cnsbot.HelpOpen).
 		Updates(map[string]any{"status": cnsbot.HelpTaken, "taken_by": personID, "taken_at": now, "updated_at": now})
 	if res.Error != nil {
 		return cnsbot.HelpRequest{}, fmt.Errorf("take help request: %w", res.Error)
 	}
-	r, err := helpByCode(tx, code)
+	r, err := helpFor(tx, code, personID)
 	if err != nil {
 		return cnsbot.HelpRequest{}, err
 	}
@@ -183,16 +281,17 @@ func (db *DB) TakeHelpRequest(ctx context.Context, code string, personID int64) 
 	return r, cnsbot.Errorf(cnsbot.ECONFLICT, "help request %s is %s", r.Code, r.Status)
 }
 
-// CloseHelpRequest closes a request with what was done. The member who
-// holds it closes it; an open request may be closed by any member, who then
-// counts as having taken it. Closing again by the same member succeeds
-// again without changes; anything else is an ECONFLICT error.
+// CloseHelpRequest closes a request with what was done. The person who
+// holds it closes it; an open request may be closed by anyone allowed to
+// serve it (see servedBySQL), who then counts as having taken it. A request
+// they may not serve is ENOTFOUND. Closing again by the same person
+// succeeds again without changes; anything else is an ECONFLICT error.
 func (db *DB) CloseHelpRequest(ctx context.Context, code string, personID int64, outcome string) (cnsbot.HelpRequest, error) {
 	tx := db.WithContext(ctx)
 	now := time.Now().UTC()
-	res := tx.Model(&cnsbot.HelpRequest{}).
+	res := tx.Model(&cnsbot.HelpRequest{}).Scopes(servedBy(personID)).
 		Where("code = ? AND (status = ? OR (status = ? AND taken_by = ?))",
-			normalizeCode(code), cnsbot.HelpOpen, cnsbot.HelpTaken, personID).
+			NormalizeHelpCode(code), cnsbot.HelpOpen, cnsbot.HelpTaken, personID).
 		Updates(map[string]any{
 			"status":     cnsbot.HelpClosed,
 			"closed_at":  now,
@@ -204,7 +303,7 @@ func (db *DB) CloseHelpRequest(ctx context.Context, code string, personID int64,
 	if res.Error != nil {
 		return cnsbot.HelpRequest{}, fmt.Errorf("close help request: %w", res.Error)
 	}
-	r, err := helpByCode(tx, code)
+	r, err := helpFor(tx, code, personID)
 	if err != nil {
 		return cnsbot.HelpRequest{}, err
 	}
@@ -214,19 +313,57 @@ func (db *DB) CloseHelpRequest(ctx context.Context, code string, personID int64,
 	return r, cnsbot.Errorf(cnsbot.ECONFLICT, "help request %s is %s", r.Code, r.Status)
 }
 
+// CancelHelpRequest cancels the resident's own request that is open or
+// taken, with the time. Cancelling again succeeds again without changes,
+// so an event handled twice gives the same answer. Someone else's code is
+// ENOTFOUND; a closed request is an ECONFLICT error, returned with it.
+func (db *DB) CancelHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
+	tx := db.WithContext(ctx)
+	now := time.Now().UTC()
+	res := tx.Model(&cnsbot.HelpRequest{}).
+		Where("code = ? AND resident_user_id = ? AND status IN ?", NormalizeHelpCode(code), residentUserID,
+			[]string{cnsbot.HelpOpen, cnsbot.HelpTaken}).
+		Updates(map[string]any{"status": cnsbot.HelpCancelled, "cancelled_at": now, "updated_at": now})
+	if res.Error != nil {
+		return cnsbot.HelpRequest{}, fmt.Errorf("cancel help request: %w", res.Error)
+	}
+	r, err := residentHelp(tx, code, residentUserID)
+	if err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	if res.RowsAffected == 1 || r.Status == cnsbot.HelpCancelled {
+		return r, nil
+	}
+	return r, cnsbot.Errorf(cnsbot.ECONFLICT, "help request %s is %s", r.Code, r.Status)
+}
+
+// HelpTaker returns the person who took a request, to tell them when the
+// resident cancels it.
+func (db *DB) HelpTaker(ctx context.Context, r cnsbot.HelpRequest) (cnsbot.Person, error) {
+	var p cnsbot.Person
+	if r.TakenBy == nil {
+		return p, cnsbot.Errorf(cnsbot.ENOTFOUND, "help request %s has no taker", r.Code)
+	}
+	if err := takeOne(db.WithContext(ctx).Where("id = ?", *r.TakenBy), &p, "person %d", *r.TakenBy); err != nil {
+		return cnsbot.Person{}, err
+	}
+	return p, nil
+}
+
 func heldBy(r cnsbot.HelpRequest, personID int64) bool {
 	return r.TakenBy != nil && *r.TakenBy == personID
 }
 
-// RateHelpRequest records the resident's rating (1 to 5) of a closed
-// request; a later rating replaces an earlier one.
-func (db *DB) RateHelpRequest(ctx context.Context, code string, rating int) error {
+// RateHelpRequest records the resident's rating (1 to 5) of their own
+// closed request; a later rating replaces an earlier one. Someone else's
+// code is ENOTFOUND.
+func (db *DB) RateHelpRequest(ctx context.Context, code, residentUserID string, rating int) error {
 	if rating < 1 || rating > 5 {
 		return cnsbot.Errorf(cnsbot.EINVALID, "rating %d is not between 1 and 5", rating)
 	}
 	tx := db.WithContext(ctx)
 	res := tx.Model(&cnsbot.HelpRequest{}).
-		Where("code = ? AND status = ?", normalizeCode(code), cnsbot.HelpClosed).
+		Where("code = ? AND resident_user_id = ? AND status = ?", NormalizeHelpCode(code), residentUserID, cnsbot.HelpClosed).
 		Updates(map[string]any{"rating": rating, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
 		return fmt.Errorf("rate help request: %w", res.Error)
@@ -234,18 +371,19 @@ func (db *DB) RateHelpRequest(ctx context.Context, code string, rating int) erro
 	if res.RowsAffected == 1 {
 		return nil
 	}
-	r, err := helpByCode(tx, code)
+	r, err := residentHelp(tx, code, residentUserID)
 	if err != nil {
 		return err
 	}
 	return cnsbot.Errorf(cnsbot.ECONFLICT, "help request %s is %s, not closed", r.Code, r.Status)
 }
 
-// OpenHelpRequests returns the hamlet's requests that nobody has taken yet,
-// oldest first.
-func (db *DB) OpenHelpRequests(ctx context.Context, hamletID int64) ([]cnsbot.HelpRequest, error) {
+// OpenHelpRequests returns the hamlet's requests that nobody has taken yet
+// and that personID may serve (see servedBySQL), oldest first.
+func (db *DB) OpenHelpRequests(ctx context.Context, hamletID, personID int64) ([]cnsbot.HelpRequest, error) {
 	var rs []cnsbot.HelpRequest
-	err := db.WithContext(ctx).Where("hamlet_id = ? AND status = ?", hamletID, cnsbot.HelpOpen).
+	err := db.WithContext(ctx).Scopes(servedBy(personID)).
+		Where("hamlet_id = ? AND status = ?", hamletID, cnsbot.HelpOpen).
 		Order("created_at, id").Find(&rs).Error
 	if err != nil {
 		return nil, fmt.Errorf("list open help requests: %w", err)
@@ -254,7 +392,8 @@ func (db *DB) OpenHelpRequests(ctx context.Context, hamletID int64) ([]cnsbot.He
 }
 
 // UnclaimedBefore returns the requests created before t that nobody has
-// taken and that were not escalated yet, oldest first.
+// taken and that were not escalated yet, oldest first. Taken, closed and
+// cancelled requests are not open, so they are never escalated.
 func (db *DB) UnclaimedBefore(ctx context.Context, t time.Time) ([]cnsbot.HelpRequest, error) {
 	var rs []cnsbot.HelpRequest
 	err := db.WithContext(ctx).
@@ -299,4 +438,26 @@ func (db *DB) RecordHandoff(ctx context.Context, userID, reason, sourceEvent str
 		return fmt.Errorf("record handoff: %w", err)
 	}
 	return nil
+}
+
+// helpMigrations adds the time a request was cancelled.
+func helpMigrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{{
+		ID: "2026120702_help_cancelled_at",
+		Migrate: func(tx *gorm.DB) error {
+			type helpRequest struct {
+				CancelledAt *time.Time
+			}
+			if err := tx.Table("help_requests").Migrator().AddColumn(&helpRequest{}, "CancelledAt"); err != nil {
+				return fmt.Errorf("add help_requests.cancelled_at: %w", err)
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			type helpRequest struct {
+				CancelledAt *time.Time
+			}
+			return tx.Table("help_requests").Migrator().DropColumn(&helpRequest{}, "CancelledAt")
+		},
+	}}
 }

@@ -134,8 +134,9 @@ func (p *Places) kind(kind string, parent *int64) []cnsbot.Unit {
 }
 
 // HelpDesk keeps help requests, teams and people in memory, with the
-// store's rules: codes "HT"+4, idempotent creation on SourceEvent, a
-// request's team defaulting to its hamlet's first team.
+// store's rules: codes "HT"+6, idempotent creation on SourceEvent, a
+// request's team defaulting to its hamlet's first team, a resident
+// reaching only their own requests by code.
 type HelpDesk struct {
 	mu          sync.Mutex
 	Requests    []cnsbot.HelpRequest
@@ -148,13 +149,16 @@ type HelpDesk struct {
 	seq    int
 }
 
-const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+// codeAlphabet is store.HelpCodeAlphabet. The codes here are the
+// sequence number scrambled (not random, so that transcripts do not change
+// from run to run), so they look like the store's.
+const codeAlphabet = "23456789BCFGHJKMNPQRTVXZ"
 
 func (d *HelpDesk) nextCode() string {
 	d.seq++
-	n := d.seq
+	n := d.seq * 2654435761 % 191102976 // 24^6
 	b := []byte("HT")
-	for range 4 {
+	for range 6 {
 		b = append(b, codeAlphabet[n%len(codeAlphabet)])
 		n /= len(codeAlphabet)
 	}
@@ -200,7 +204,7 @@ func (d *HelpDesk) CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest)
 }
 
 func (d *HelpDesk) find(code string) (int, error) {
-	code = strings.ToUpper(strings.Join(strings.Fields(code), ""))
+	code = strings.TrimLeft(strings.ToUpper(strings.Join(strings.Fields(code), "")), "#")
 	for i, r := range d.Requests {
 		if r.Code == code {
 			return i, nil
@@ -218,6 +222,60 @@ func (d *HelpDesk) HelpRequestByCode(_ context.Context, code string) (cnsbot.Hel
 		return cnsbot.HelpRequest{}, err
 	}
 	return d.Requests[i], nil
+}
+
+// ResidentHelpRequest finds the resident's own request by its code.
+func (d *HelpDesk) ResidentHelpRequest(_ context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i, err := d.findOwn(code, residentUserID)
+	if err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	return d.Requests[i], nil
+}
+
+func (d *HelpDesk) findOwn(code, residentUserID string) (int, error) {
+	i, err := d.find(code)
+	if err != nil || d.Requests[i].ResidentUserID != residentUserID {
+		return -1, cnsbot.Errorf(cnsbot.ENOTFOUND, "help request %q", code)
+	}
+	return i, nil
+}
+
+// CancelHelpRequest cancels the resident's own open or taken request;
+// cancelling again succeeds, a closed request is ECONFLICT.
+func (d *HelpDesk) CancelHelpRequest(_ context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i, err := d.findOwn(code, residentUserID)
+	if err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	r := &d.Requests[i]
+	switch r.Status {
+	case cnsbot.HelpOpen, cnsbot.HelpTaken:
+		now := time.Now()
+		r.Status, r.CancelledAt = cnsbot.HelpCancelled, &now
+	case cnsbot.HelpCancelled:
+	default:
+		return *r, cnsbot.Errorf(cnsbot.ECONFLICT, "help request %s is %s", r.Code, r.Status)
+	}
+	return *r, nil
+}
+
+// HelpTaker returns the person who took a request.
+func (d *HelpDesk) HelpTaker(_ context.Context, r cnsbot.HelpRequest) (cnsbot.Person, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r.TakenBy != nil {
+		for _, p := range d.People {
+			if p.ID == *r.TakenBy {
+				return p, nil
+			}
+		}
+	}
+	return cnsbot.Person{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "taker of %s", r.Code)
 }
 
 // OpenHelpRequestFor returns the resident's latest open or taken request.
@@ -245,11 +303,11 @@ func (d *HelpDesk) AddHelpAttachment(_ context.Context, a *cnsbot.HelpAttachment
 	return nil
 }
 
-// RateHelpRequest rates a closed request.
-func (d *HelpDesk) RateHelpRequest(_ context.Context, code string, rating int) error {
+// RateHelpRequest rates the resident's own closed request.
+func (d *HelpDesk) RateHelpRequest(_ context.Context, code, residentUserID string, rating int) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	i, err := d.find(code)
+	i, err := d.findOwn(code, residentUserID)
 	if err != nil {
 		return err
 	}
@@ -269,6 +327,15 @@ func (d *HelpDesk) SetStatus(code, status string) {
 	defer d.mu.Unlock()
 	if i, err := d.find(code); err == nil {
 		d.Requests[i].Status = status
+	}
+}
+
+// Take marks a request taken by a person (what "nhận" does).
+func (d *HelpDesk) Take(code string, personID int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i, err := d.find(code); err == nil {
+		d.Requests[i].Status, d.Requests[i].TakenBy = cnsbot.HelpTaken, &personID
 	}
 }
 

@@ -65,6 +65,76 @@ func (r *residents) notifyTeam(c *flows.Ctx, req cnsbot.HelpRequest, where strin
 	return false, nil
 }
 
+// notifyCancelled tells whoever was going to come that the resident
+// cancelled the request, once: the member or officer who took it, else
+// where the new request was posted (the team's Zalo group, else its
+// members, else the commune's officers). Nobody is given the resident's
+// name or phone again.
+func (r *residents) notifyCancelled(c *flows.Ctx, req cnsbot.HelpRequest) error {
+	ctx := c.Context()
+	data := map[string]any{"code": req.Code, "place": placeOf(ctx, r.deps, req), "problem": req.Problem}
+	var group string
+	if req.TeamID != nil {
+		team, err := r.deps.HelpDesk.Team(ctx, *req.TeamID)
+		if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			return fmt.Errorf("team: %w", err)
+		}
+		group = team.GroupID
+	}
+	tell := func(people []cnsbot.Person) int {
+		n := 0
+		for _, p := range people {
+			if p.ZaloUserID == nil || *p.ZaloUserID == "" {
+				continue
+			}
+			lang := langOr(p.Lang)
+			c.Send(cnsbot.Outgoing{
+				ID:   "help:" + req.Code + ":cancelled:" + strconv.FormatInt(p.ID, 10),
+				To:   cnsbot.Recipient{UserID: *p.ZaloUserID},
+				Kind: cnsbot.MsgText, Text: c.TIn(lang, "resident.notify.cancelled", data),
+				Purpose: "notify", Ref: req.Code, Lang: lang, FallbackGroup: group,
+			})
+			n++
+		}
+		return n
+	}
+	if req.TakenBy != nil {
+		p, err := r.deps.HelpDesk.HelpTaker(ctx, req)
+		switch {
+		case err == nil:
+			if tell([]cnsbot.Person{p}) > 0 {
+				return nil
+			}
+		case cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND:
+			return fmt.Errorf("help taker: %w", err)
+		}
+	}
+	if group != "" {
+		c.Send(cnsbot.Outgoing{
+			ID:   "help:" + req.Code + ":cancelled:group",
+			To:   cnsbot.Recipient{GroupID: group},
+			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.cancelled", data),
+			Purpose: "notify", Ref: req.Code, Lang: "vi",
+		})
+		return nil
+	}
+	if req.TeamID != nil {
+		members, err := r.deps.HelpDesk.TeamMembers(ctx, *req.TeamID)
+		if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			return fmt.Errorf("team members: %w", err)
+		}
+		if tell(members) > 0 {
+			return nil
+		}
+	}
+	officers, err := r.deps.HelpDesk.CommuneOfficers(ctx, req.CommuneID)
+	if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+		return fmt.Errorf("commune officers: %w", err)
+	}
+	tell(officers)
+	return nil
+}
+
 // sendPeople queues a private notice to each person who has linked Zalo,
 // with a "take it" button for team members, and returns how many.
 func sendPeople(c *flows.Ctx, people []cnsbot.Person, req cnsbot.HelpRequest, id string, data map[string]any, takeButton bool) int {

@@ -27,13 +27,17 @@ type Places interface {
 
 // HelpDesk stores residents' requests for a team member and finds who to
 // tell about them. Lookups that find nothing return an ENOTFOUND
-// *cnsbot.Error. CreateHelpRequest is idempotent on r.SourceEvent.
+// *cnsbot.Error. CreateHelpRequest is idempotent on r.SourceEvent. A
+// resident reaches a request by code only when it is their own: another
+// resident's code is ENOTFOUND, as a code that does not exist.
 type HelpDesk interface {
 	CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) error
-	HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error)
+	ResidentHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error)
 	OpenHelpRequestFor(ctx context.Context, residentUserID string) (cnsbot.HelpRequest, error)
 	AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) error
-	RateHelpRequest(ctx context.Context, code string, rating int) error
+	RateHelpRequest(ctx context.Context, code, residentUserID string, rating int) error
+	CancelHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error)
+	HelpTaker(ctx context.Context, r cnsbot.HelpRequest) (cnsbot.Person, error)
 
 	TeamsOfHamlet(ctx context.Context, hamletID int64) ([]cnsbot.Team, error)
 	Team(ctx context.Context, id int64) (cnsbot.Team, error)
@@ -43,6 +47,12 @@ type HelpDesk interface {
 
 	UnclaimedBefore(ctx context.Context, t time.Time) ([]cnsbot.HelpRequest, error)
 	MarkEscalated(ctx context.Context, id int64, at time.Time) error
+}
+
+// LookupLimiter bounds how often one Zalo user may look a help request up
+// by its code (a *store.LookupLimiter).
+type LookupLimiter interface {
+	AllowLookup(ctx context.Context, userID string) (bool, error)
 }
 
 // Feedback records how a resident rated a guide (1–5). It is optional: the
@@ -63,6 +73,8 @@ type Deps struct {
 	// notice outside their conversation; Vietnamese otherwise.
 	Sessions flows.Sessions
 	Feedback Feedback
+	// Lookups is optional: without it, lookups by code are not limited.
+	Lookups LookupLimiter
 	// Privacy records consent before a request keeps a name or phone,
 	// and erases a person's data at their request.
 	Privacy Privacy
@@ -86,6 +98,7 @@ const (
 	FlowCaMauG   = "camaug"
 	FlowServices = "services"
 	FlowCome     = "come"
+	FlowCancel   = "cancelrequest"
 )
 
 // Register adds the resident flows, their menu items, the status and rating
@@ -95,7 +108,7 @@ func Register(e *flows.Engine, deps Deps) error {
 		return fmt.Errorf("resident: Places, Desk, Texts and Privacy are required")
 	}
 	r := &residents{deps: deps}
-	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow()} {
+	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow(), r.cancelFlow()} {
 		e.Register(f)
 	}
 	r.registerPrivacy(e)
@@ -112,6 +125,7 @@ func Register(e *flows.Engine, deps Deps) error {
 			"home visit", "come to my house", "team member", "someone to come"}})
 	e.Command(flows.Command{Name: "resident-status", Match: flows.Prefix(statusWords...), Run: r.statusCommand})
 	e.Command(flows.Command{Name: "resident-rate", Match: flows.Prefix(rateWords...), Run: r.rateCommand})
+	e.Command(flows.Command{Name: "resident-cancel", Match: flows.Prefix(cancelWords...), Run: r.cancelCommand})
 	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)
 	return nil

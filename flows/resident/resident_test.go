@@ -445,10 +445,10 @@ func TestEscalateStale(t *testing.T) {
 		}
 	}
 	want := []string{
-		"esc:HTBAAA:100 u:z-bay vi fallback=",
-		"esc:HTBAAA:104 u:z-hanh vi fallback=",
-		"esc:HTCAAA:103 u:z-khoa en fallback=G-TANHOA",
-		"esc:HTCAAA:104 u:z-hanh vi fallback=G-TANHOA",
+		"esc:HT3FGNBV:100 u:z-bay vi fallback=",
+		"esc:HT3FGNBV:104 u:z-hanh vi fallback=",
+		"esc:HT4TXBPQ:103 u:z-khoa en fallback=G-TANHOA",
+		"esc:HT4TXBPQ:104 u:z-hanh vi fallback=G-TANHOA",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("escalations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

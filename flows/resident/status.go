@@ -7,7 +7,6 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
-	"github.com/camau-cns/cnsbot/vn"
 )
 
 // cmdStatus is the payload id of "show my request".
@@ -19,31 +18,43 @@ var (
 	rateWords   = []string{"danhgia", "danh gia", "rate"}
 )
 
-// looksLikeCode reports whether folded text has the shape of a help request
-// code: "HT" and four letters or digits, as store.newHelpCode makes them.
-func looksLikeCode(folded string) bool {
-	if len(folded) != 6 || !strings.HasPrefix(folded, "ht") {
-		return false
-	}
-	for _, r := range folded[2:] {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			return false
+// ParseCode reads a help request code typed loosely: any case, with
+// spaces, dashes or dots inside and a leading "#" ("#ht 7k3q-m2"). A code
+// is "HT" and six letters or digits (see store.HelpCodeAlphabet), or four
+// for the codes issued before December 2026, which keep working. It
+// returns the code in upper case. The text is not folded as other input
+// is: folding repairs Telex leftovers ("dd" → "d"), which would change an
+// older code.
+func ParseCode(text string) (string, bool) {
+	b := make([]byte, 0, 8)
+	for i, r := range strings.TrimSpace(text) {
+		switch {
+		case r >= 'a' && r <= 'z':
+			b = append(b, byte(r-'a'+'A'))
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b = append(b, byte(r))
+		case r == ' ' || r == '-' || r == '.' || r == '_' || r == '#' && i == 0:
+		default:
+			return "", false
+		}
+		if len(b) > 8 {
+			return "", false
 		}
 	}
-	return true
+	code := string(b)
+	if !strings.HasPrefix(code, "HT") || (len(code) != 8 && len(code) != 6) {
+		return "", false
+	}
+	return code, true
 }
 
-// matchCode matches a message that is only a reference code ("HT7K3Q").
+// matchCode matches a message that is only a reference code ("HT7K3QM2").
 func matchCode(text string) (string, bool) {
-	f := vn.Fold(text)
-	if looksLikeCode(f) {
-		return strings.ToUpper(f), true
-	}
-	return "", false
+	return ParseCode(text)
 }
 
 // statusCommand answers "tình trạng" (the resident's open request) and
-// "tình trạng HT7K3Q". Other text that starts with the words is not the
+// "tình trạng HT7K3QM2". Other text that starts with the words is not the
 // command, so that "tình trạng máy…" typed as a problem stays an answer.
 func (r *residents) statusCommand(c *flows.Ctx, args string) (bool, error) {
 	if args == "" {
@@ -58,20 +69,53 @@ func (r *residents) statusCommand(c *flows.Ctx, args string) (bool, error) {
 
 // codeCommand shows the status of the resident's own request by its code.
 // Someone else's code is not this command's business (team members have
-// their own commands), so it passes.
+// their own commands), so it passes, as for a code that does not exist.
 func (r *residents) codeCommand(c *flows.Ctx, code string) (bool, error) {
-	req, err := r.deps.HelpDesk.HelpRequestByCode(c.Context(), code)
-	switch {
-	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("help request by code: %w", err)
+	req, found, answered, err := r.ownRequest(c, code)
+	if err != nil || answered {
+		return answered, err
 	}
-	if req.ResidentUserID != c.UserID() {
+	if !found {
 		return false, nil
 	}
 	r.replyStatus(c, req)
 	return true, nil
+}
+
+// ownRequest looks up the resident's own request by code, within their
+// lookups: answered is true when the lookup was refused (and said so).
+// Another resident's request is not found, as a code that does not exist.
+func (r *residents) ownRequest(c *flows.Ctx, code string) (req cnsbot.HelpRequest, found, answered bool, err error) {
+	if !r.lookupAllowed(c) {
+		return req, false, true, nil
+	}
+	req, err = r.deps.HelpDesk.ResidentHelpRequest(c.Context(), code, c.UserID())
+	switch cnsbot.ErrorCode(err) {
+	case "":
+		return req, true, false, nil
+	case cnsbot.ENOTFOUND, cnsbot.EINVALID:
+		return req, false, false, nil
+	}
+	return req, false, false, fmt.Errorf("resident help request: %w", err)
+}
+
+// lookupAllowed spends one of the person's lookups by code, and says so
+// kindly when they have none left. A limiter that fails lets the lookup
+// through: it guards against guessing, and a Redis outage stops the chat
+// anyway.
+func (r *residents) lookupAllowed(c *flows.Ctx) bool {
+	if r.deps.Lookups == nil {
+		return true
+	}
+	ok, err := r.deps.Lookups.AllowLookup(c.Context(), c.UserID())
+	if err != nil {
+		r.deps.log().WarnContext(c.Context(), "lookup limit", "err", err)
+		return true
+	}
+	if !ok {
+		c.Reply(c.T("resident.lookup.too_many", nil), c.Button("common.menu", "menu"))
+	}
+	return ok
 }
 
 // showOwnStatus shows the resident's open request, or says there is none.
@@ -98,11 +142,11 @@ func (r *residents) replyStatus(c *flows.Ctx, req cnsbot.HelpRequest) {
 		}
 		c.Reply(c.T("resident.status.closed", data))
 	case cnsbot.HelpTaken:
-		c.Reply(c.T("resident.status.taken", data))
+		c.Reply(c.T("resident.status.taken", data), cancelButton(c, req.Code), c.Button("common.menu", "menu"))
 	case cnsbot.HelpCancelled:
 		c.Reply(c.T("resident.status.cancelled", data))
 	default:
-		c.Reply(c.T("resident.status.open", data))
+		c.Reply(c.T("resident.status.open", data), cancelButton(c, req.Code), c.Button("common.menu", "menu"))
 	}
 }
 
@@ -117,28 +161,28 @@ func rateButtons(t func(id string, data map[string]any) string, code string) []c
 	return out
 }
 
-// rateCommand takes "danh gia HT7K3Q 5" for the resident's closed request.
+// rateCommand takes "danh gia HT7K3QM2 5" for the resident's closed request.
 func (r *residents) rateCommand(c *flows.Ctx, args string) (bool, error) {
-	fields := strings.Fields(vn.Fold(args))
-	if len(fields) != 2 || !looksLikeCode(fields[0]) {
+	fields := strings.Fields(args)
+	if len(fields) < 2 {
 		return false, nil
 	}
-	rating, err := strconv.Atoi(fields[1])
+	code, ok := ParseCode(strings.Join(fields[:len(fields)-1], ""))
+	if !ok {
+		return false, nil
+	}
+	rating, err := strconv.Atoi(fields[len(fields)-1])
 	if err != nil || rating < 1 || rating > 5 {
 		return false, nil
 	}
-	code := strings.ToUpper(fields[0])
-	req, err := r.deps.HelpDesk.HelpRequestByCode(c.Context(), code)
-	switch {
-	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("help request by code: %w", err)
+	req, found, answered, err := r.ownRequest(c, code)
+	if err != nil || answered {
+		return answered, err
 	}
-	if req.ResidentUserID != c.UserID() {
+	if !found {
 		return false, nil
 	}
-	if err := r.deps.HelpDesk.RateHelpRequest(c.Context(), code, rating); err != nil {
+	if err := r.deps.HelpDesk.RateHelpRequest(c.Context(), code, c.UserID(), rating); err != nil {
 		if cnsbot.ErrorCode(err) == cnsbot.ECONFLICT {
 			r.replyStatus(c, req)
 			return true, nil

@@ -18,7 +18,9 @@ import (
 
 // Group commands. In a group the bot answers only these, typed with "#"
 // ("#tiendo") or after its name ("bot ơi tiến độ"), and "nhận CODE",
-// which the bot itself asks for when it posts a new help request.
+// which the bot itself asks for when it posts a new help request. Taking,
+// closing and listing requests follow the HelpDesk's rule of who serves
+// which hamlet, whichever group they are typed in.
 const (
 	gLink     = "link"
 	gProgress = "progress"
@@ -39,7 +41,7 @@ type groupCommand struct {
 	words []string
 }
 
-// matchTake reads "nhận HT7K3Q" typed without "#".
+// matchTake reads "nhận HT7K3QM2" typed without "#".
 var matchTake = flows.Prefix(takeWords...)
 
 var groupCommands = []groupCommand{
@@ -97,7 +99,7 @@ func (t *teamFlows) addressed(text string) (cmd, args string, ok bool) {
 		}
 		return "", "", false
 	}
-	// "nhận HT7K3Q", as the bot's own notice of a new request says.
+	// "nhận HT7K3QM2", as the bot's own notice of a new request says.
 	if rest, ok := matchTake(text); ok {
 		if _, ok := codeArg(rest); ok {
 			return gTake, rest, true
@@ -255,7 +257,17 @@ func (t *teamFlows) onGroup(c *flows.Ctx) error {
 	case gWeek:
 		return t.groupWeek(c, team)
 	case gRequests:
-		reqs, err := t.deps.HelpDesk.OpenHelpRequests(ctx, team.HamletID)
+		// The list is for those who serve the hamlet: anyone else in the
+		// group (a relative, a stranger let in) sees no requests.
+		p, _, found, err := c.Person()
+		if err != nil {
+			return err
+		}
+		if !found {
+			c.Reply(c.T("team.group.not_member", nil))
+			return nil
+		}
+		reqs, err := t.deps.HelpDesk.OpenHelpRequests(ctx, team.HamletID, p.ID)
 		if err != nil {
 			return fmt.Errorf("open help requests: %w", err)
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/resident"
-	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Session Data keys of closing a help request.
@@ -122,7 +121,7 @@ const maxListed = 5
 // showRequests lists the open help requests in the member's hamlets, with
 // a button to take each.
 func (t *teamFlows) showRequests(c *flows.Ctx, m member) error {
-	reqs, err := t.openRequests(c.Context(), m.teams)
+	reqs, err := t.openRequests(c.Context(), m.teams, m.person.ID)
 	if err != nil {
 		return err
 	}
@@ -134,9 +133,9 @@ func (t *teamFlows) showRequests(c *flows.Ctx, m member) error {
 	return nil
 }
 
-// openRequests returns the open requests of the teams' hamlets, oldest
-// first within each hamlet.
-func (t *teamFlows) openRequests(ctx context.Context, teams []int64) ([]cnsbot.HelpRequest, error) {
+// openRequests returns the open requests of the teams' hamlets that the
+// person may serve, oldest first within each hamlet.
+func (t *teamFlows) openRequests(ctx context.Context, teams []int64, personID int64) ([]cnsbot.HelpRequest, error) {
 	var out []cnsbot.HelpRequest
 	seen := map[int64]bool{}
 	for _, id := range teams {
@@ -148,7 +147,7 @@ func (t *teamFlows) openRequests(ctx context.Context, teams []int64) ([]cnsbot.H
 			continue
 		}
 		seen[team.HamletID] = true
-		reqs, err := t.deps.HelpDesk.OpenHelpRequests(ctx, team.HamletID)
+		reqs, err := t.deps.HelpDesk.OpenHelpRequests(ctx, team.HamletID, personID)
 		if err != nil {
 			return nil, fmt.Errorf("open help requests: %w", err)
 		}
@@ -199,31 +198,80 @@ func (t *teamFlows) placeOf(ctx context.Context, r cnsbot.HelpRequest) string {
 	return strings.Join(parts, ", ")
 }
 
-// codeArg reads a help request code ("HT7K3Q", "ht7k3q", "HT 7K3Q") from
-// a command's argument.
+// codeArg reads a help request code ("HT7K3QM2", "ht7k3qm2", "#HT 7K3Q M2",
+// and the six-character codes issued before) from a command's argument.
 func codeArg(args string) (string, bool) {
-	code := strings.ToUpper(strings.ReplaceAll(vn.Fold(args), " ", ""))
-	if len(code) != 6 || !strings.HasPrefix(code, "HT") {
-		return "", false
-	}
-	for _, r := range code[2:] {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return "", false
-		}
-	}
-	return code, true
+	return resident.ParseCode(args)
 }
 
-// takeCommand is "nhận HT7K3Q": the member takes the request, sees how to
-// reach the resident, and the resident hears who is coming. In the team's
-// group the contact details go to the member privately.
+// helper returns the person who acted when they may serve help requests
+// somewhere: an approved member or leader of a team, or an approved
+// officer or administrator. Which requests is the HelpDesk's rule.
+func helper(c *flows.Ctx) (member, bool, error) {
+	m, ok, err := whoami(c)
+	if err != nil || ok {
+		return m, ok, err
+	}
+	for _, r := range m.roles {
+		switch r.Role {
+		case cnsbot.RoleCommuneOfficer, cnsbot.RoleProvinceOfficer, cnsbot.RoleAdmin:
+			if r.Approved {
+				return m, true, nil
+			}
+		}
+	}
+	return m, false, nil
+}
+
+// lookupAllowed spends one of the person's lookups by code, and says so
+// kindly when they have none left. A limiter that fails lets the lookup
+// through: it guards against guessing, and a Redis outage stops the chat
+// anyway.
+func (t *teamFlows) lookupAllowed(c *flows.Ctx) bool {
+	if t.deps.Lookups == nil {
+		return true
+	}
+	ok, err := t.deps.Lookups.AllowLookup(c.Context(), c.UserID())
+	if err != nil {
+		t.deps.log().WarnContext(c.Context(), "lookup limit", "err", err)
+		return true
+	}
+	if !ok {
+		c.Reply(c.T("team.help.too_many", nil))
+	}
+	return ok
+}
+
+// findRequest looks a request up for the person who acted, within their
+// lookups. A request they may not serve is answered as a code that does
+// not exist. found is false when the answer was given.
+func (t *teamFlows) findRequest(c *flows.Ctx, m member, code string) (req cnsbot.HelpRequest, found bool, err error) {
+	if !t.lookupAllowed(c) {
+		return req, false, nil
+	}
+	req, err = t.deps.HelpDesk.HelpRequestFor(c.Context(), code, m.person.ID)
+	switch cnsbot.ErrorCode(err) {
+	case "":
+		return req, true, nil
+	case cnsbot.ENOTFOUND, cnsbot.EINVALID:
+		c.Reply(c.T("team.help.not_found", map[string]any{"code": code}))
+		return req, false, nil
+	}
+	return req, false, fmt.Errorf("help request for: %w", err)
+}
+
+// takeCommand is "nhận HT7K3QM2": the member (or officer) takes the
+// request, sees how to reach the resident, and the resident hears who is
+// coming. In the team's group the contact details go to them privately.
+// Only those who serve the request's hamlet may take it; for anyone else
+// the code does not exist.
 func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 	code, ok := codeArg(args)
 	if !ok {
 		return false, nil
 	}
 	ctx := c.Context()
-	m, ok, err := whoami(c)
+	m, ok, err := helper(c)
 	if err != nil {
 		return false, err
 	}
@@ -235,21 +283,24 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 		t.notMember(c)
 		return true, nil
 	}
-	req, err := t.deps.HelpDesk.HelpRequestByCode(ctx, code)
-	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
-		c.Reply(c.T("team.help.not_found", map[string]any{"code": code}))
-		return true, nil
-	}
+	req, found, err := t.findRequest(c, m, code)
 	if err != nil {
-		return false, fmt.Errorf("help request by code: %w", err)
+		return false, err
+	}
+	if !found {
+		return true, nil
 	}
 	if !(req.Status == cnsbot.HelpTaken && heldBy(req, m.person.ID)) {
 		req, err = t.deps.HelpDesk.TakeHelpRequest(ctx, code, m.person.ID)
-		if cnsbot.ErrorCode(err) == cnsbot.ECONFLICT {
+		switch cnsbot.ErrorCode(err) {
+		case "":
+		case cnsbot.ECONFLICT:
 			c.Reply(t.unavailable(ctx, c.Lang(), req, m.person.ID))
 			return true, nil
-		}
-		if err != nil {
+		case cnsbot.ENOTFOUND:
+			c.Reply(c.T("team.help.not_found", map[string]any{"code": code}))
+			return true, nil
+		default:
 			return false, fmt.Errorf("take help request: %w", err)
 		}
 		// Only the first take tells the resident; taking again just
@@ -302,7 +353,8 @@ func (t *teamFlows) unavailable(ctx context.Context, lang string, req cnsbot.Hel
 	return t.deps.Texts.T(lang, "team.help.taken_by", data)
 }
 
-// nameOf finds who holds a request among its team's members.
+// nameOf finds who holds a request among its team's members; an officer
+// who took it is "someone".
 func (t *teamFlows) nameOf(ctx context.Context, lang string, req cnsbot.HelpRequest) string {
 	if req.TakenBy != nil && req.TeamID != nil {
 		people, err := t.deps.Roster.TeamMembers(ctx, *req.TeamID)
@@ -317,14 +369,15 @@ func (t *teamFlows) nameOf(ctx context.Context, lang string, req cnsbot.HelpRequ
 	return t.deps.Texts.T(lang, "team.help.someone", nil)
 }
 
-// closeCommand is "xong HT7K3Q": the member says what was done and how
-// long it took; the request is closed and counted as a visit.
+// closeCommand is "xong HT7K3QM2": the member (or officer) says what was
+// done and how long it took; the request is closed and counted as a visit.
+// As with taking, only those who serve the request's hamlet may close it.
 func (t *teamFlows) closeCommand(c *flows.Ctx, args string) (bool, error) {
 	code, ok := codeArg(args)
 	if !ok {
 		return false, nil
 	}
-	m, ok, err := whoami(c)
+	m, ok, err := helper(c)
 	if err != nil {
 		return false, err
 	}
@@ -347,13 +400,12 @@ func (t *teamFlows) closeCommand(c *flows.Ctx, args string) (bool, error) {
 		t.notMember(c)
 		return true, nil
 	}
-	req, err := t.deps.HelpDesk.HelpRequestByCode(c.Context(), code)
-	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
-		c.Reply(c.T("team.help.not_found", map[string]any{"code": code}))
-		return true, nil
-	}
+	req, found, err := t.findRequest(c, m, code)
 	if err != nil {
-		return false, fmt.Errorf("help request by code: %w", err)
+		return false, err
+	}
+	if !found {
+		return true, nil
 	}
 	switch {
 	case req.Status == cnsbot.HelpClosed, req.Status == cnsbot.HelpCancelled,
@@ -395,7 +447,7 @@ func chooseOutcome(c *flows.Ctx, in flows.Input) error {
 // household, asks the resident to rate it, and shows the member's week.
 func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	ctx := c.Context()
-	m, ok, err := whoami(c)
+	m, ok, err := helper(c)
 	if err != nil {
 		return err
 	}
@@ -419,6 +471,14 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	default:
 		return fmt.Errorf("close help request: %w", err)
 	}
+	c.Send(resident.NotifyClosed(ctx, t.deps.resident(), req))
+	if len(m.teams) == 0 {
+		// An officer: the request is done, and no member's week or
+		// team's visits change.
+		c.Reply(c.T("team.close.saved", map[string]any{"code": req.Code}), c.Button("common.menu", "menu"))
+		c.Done()
+		return nil
+	}
 	teamID := m.teams[0]
 	if req.TeamID != nil && m.inTeam(*req.TeamID) {
 		teamID = *req.TeamID
@@ -437,7 +497,6 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	if _, err := t.deps.Visits.RecordVisit(ctx, &v); err != nil {
 		return fmt.Errorf("record visit for help request: %w", err)
 	}
-	c.Send(resident.NotifyClosed(ctx, t.deps.resident(), req))
 	team, err := t.deps.Teams.Team(ctx, teamID)
 	if err != nil {
 		return fmt.Errorf("team: %w", err)

@@ -63,12 +63,23 @@ type Visits interface {
 	LastActivity(ctx context.Context) (map[int64]time.Time, error)
 }
 
-// HelpDesk is the members' side of residents' help requests.
+// HelpDesk is the members' and officers' side of residents' help
+// requests. It decides who may serve which request (the request's hamlet
+// team, its commune's officers, the province's officers): a request the
+// person may not serve is an ENOTFOUND *cnsbot.Error, as a code that does
+// not exist, and is left out of lists.
 type HelpDesk interface {
-	HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error)
+	HelpRequestFor(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error)
 	TakeHelpRequest(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error)
 	CloseHelpRequest(ctx context.Context, code string, personID int64, outcome string) (cnsbot.HelpRequest, error)
-	OpenHelpRequests(ctx context.Context, hamletID int64) ([]cnsbot.HelpRequest, error)
+	OpenHelpRequests(ctx context.Context, hamletID, personID int64) ([]cnsbot.HelpRequest, error)
+}
+
+// LookupLimiter bounds how often one Zalo user may look a help request up
+// by its code (a *store.LookupLimiter), so that codes cannot be tried by
+// the thousand.
+type LookupLimiter interface {
+	AllowLookup(ctx context.Context, userID string) (bool, error)
 }
 
 // WeekVisits lists a team's visits in [from, to). It is optional: with it
@@ -107,7 +118,9 @@ type Deps struct {
 	Week WeekVisits
 	// Once is optional; see Nudges.
 	Once Claimer
-	Log  *slog.Logger
+	// Lookups is optional: without it, lookups by code are not limited.
+	Lookups LookupLimiter
+	Log     *slog.Logger
 }
 
 func (d Deps) log() *slog.Logger {

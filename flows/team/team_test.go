@@ -78,6 +78,7 @@ type options struct {
 	databaseURL string
 	withWeek    bool
 	teamOnly    bool
+	lookups     team.LookupLimiter
 }
 
 // newFixture opens the real store on SQLite in a temporary directory (or
@@ -128,6 +129,7 @@ func newFixture(t *testing.T, opts options) *fixture {
 	if opts.withWeek {
 		fx.deps.Week = db
 	}
+	fx.deps.Lookups = opts.lookups
 	if err := team.Register(fx.engine, fx.deps); err != nil {
 		t.Fatal(err)
 	}
