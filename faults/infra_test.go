@@ -414,8 +414,12 @@ type service struct {
 var serviceVars = []string{
 	"HTTP_ADDR", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_PREFIX", "ADMIN_TOKEN", "LOG_LEVEL",
 	"MIGRATE", "INBOX_PARTITIONS", "SEND_RATE", "HANDOFF_PAUSE", "WEBHOOK_MAX_AGE", "SHUTDOWN_TIMEOUT",
-	"PPROF_ADDR", "SIMULATOR", "DEMO",
+	"PPROF_ADDR", "SIMULATOR", "DEMO", "METRICS_ADDR", "METRICS_TOKEN",
 }
+
+// metricsToken is every suite service's METRICS_TOKEN: the service serves
+// /metrics on its public port only to requests that carry one.
+const metricsToken = "faults-9c1e7b3a5d2f8e6c4b0a1d7f3e9c5b2a"
 
 // childEnv is the caller's environment without the service's variables,
 // then vars.
@@ -449,7 +453,7 @@ func startService(t *testing.T, e *env, name string, vars map[string]string) *se
 	}
 	s := &service{t: t, name: name, bin: e.bin, addr: "127.0.0.1:" + strconv.Itoa(port),
 		logPath: filepath.Join(t.TempDir(), name+".log")}
-	v := map[string]string{"HTTP_ADDR": s.addr}
+	v := map[string]string{"HTTP_ADDR": s.addr, "METRICS_TOKEN": metricsToken}
 	for k, val := range vars {
 		v[k] = val
 	}
@@ -630,7 +634,12 @@ func rssKB(pid int) (int, error) {
 // metric reads an unlabelled gauge from the service's /metrics.
 func metric(base, name string) (float64, error) {
 	hc := &http.Client{Timeout: 2 * time.Second}
-	resp, err := hc.Get(base + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

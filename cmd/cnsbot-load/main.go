@@ -428,6 +428,7 @@ func runService(ctx context.Context, o options, bin string, rdb redis.UniversalC
 		"INBOX_PARTITIONS":   strconv.Itoa(o.partitions),
 		"SEND_RATE":          strconv.Itoa(o.sendRate),
 		"LOG_LEVEL":          "warn",
+		"METRICS_TOKEN":      metricsToken(),
 	}
 	var cleanups []func()
 	defer func() {
@@ -474,7 +475,7 @@ func runService(ctx context.Context, o options, bin string, rdb redis.UniversalC
 	if err := c.waitReady(ctx, o.ready); err != nil {
 		return Result{}, err
 	}
-	sampler := startSampler(c.base+"/metrics", 500*time.Millisecond)
+	sampler := startSampler(c.base+"/metrics", vars["METRICS_TOKEN"], 500*time.Millisecond)
 	d, err := newDriver(o.load, c.base+"/webhooks/zalo", fake.rec)
 	if err != nil {
 		sampler.finish()

@@ -77,6 +77,7 @@ func buildService(ctx context.Context, dir string, progress io.Writer) (string, 
 var serviceVars = []string{
 	"HTTP_ADDR", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_PREFIX", "ADMIN_TOKEN", "LOG_LEVEL",
 	"MIGRATE", "INBOX_PARTITIONS", "SEND_RATE", "HANDOFF_PAUSE", "WEBHOOK_MAX_AGE", "SHUTDOWN_TIMEOUT",
+	"METRICS_ADDR", "METRICS_TOKEN",
 }
 
 // childEnv returns the caller's environment without the service's
@@ -268,9 +269,18 @@ func jsonField(line, name string) string {
 	return b.String()
 }
 
+// metricsToken is a fresh token for the child's METRICS_TOKEN: the service
+// serves /metrics on its public port only to requests that carry one.
+func metricsToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // goroutineSampler reads go_goroutines from /metrics periodically.
 type goroutineSampler struct {
-	url  string
+	url   string
+	token string
 	hc   *http.Client
 	stop chan struct{}
 	done chan struct{}
@@ -279,8 +289,8 @@ type goroutineSampler struct {
 	last int
 }
 
-func startSampler(metricsURL string, every time.Duration) *goroutineSampler {
-	s := &goroutineSampler{url: metricsURL, hc: &http.Client{Timeout: 2 * time.Second},
+func startSampler(metricsURL, token string, every time.Duration) *goroutineSampler {
+	s := &goroutineSampler{url: metricsURL, token: token, hc: &http.Client{Timeout: 2 * time.Second},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -299,7 +309,12 @@ func startSampler(metricsURL string, every time.Duration) *goroutineSampler {
 }
 
 func (s *goroutineSampler) sample() {
-	resp, err := s.hc.Get(s.url)
+	req, err := http.NewRequest(http.MethodGet, s.url, nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.hc.Do(req)
 	if err != nil {
 		return
 	}
