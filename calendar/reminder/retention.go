@@ -55,7 +55,6 @@ type Retention struct {
 	DeadEvents time.Duration
 	// Interval between passes (DefaultRetentionInterval when zero).
 	Interval time.Duration
-	Log      *slog.Logger
 }
 
 // RetentionReport is what one pass removed.

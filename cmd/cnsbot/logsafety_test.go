@@ -139,7 +139,8 @@ func TestLogsKeepNoSecrets(t *testing.T) {
 	}
 
 	say("menu")
-	msgs := say("#dennha")
+	say("#dennha")
+	msgs := say("#dongy")
 	msgs = say(name)
 	msgs = say("0912 345 678")
 	msgs = choose(msgs) // commune

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
@@ -55,8 +56,6 @@ type server struct {
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
-	// metrics is /metrics with its token check; served on METRICS_ADDR.
-	metrics http.Handler
 	close   func()
 	// web is the simulator and the dashboard; its clock is now.
 	web *webApp
@@ -89,6 +88,9 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 			return fail(fmt.Errorf("migrate: %w", err))
 		}
 	}
+	if err := useTokenKey(ctx, cfg.PrivacyConfig, db, log); err != nil {
+		return fail(err)
+	}
 	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return fail(fmt.Errorf("connect redis: %w", err))
@@ -109,10 +111,6 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Log:        log,
 		Metrics:    qm,
 		OnDead:     db.RecordDeadEvent,
-		// The engine exists before the queue runs.
-		Apology: func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool) {
-			return s.engine.Apology(ctx, payload)
-		},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("queue: %w", err))
@@ -137,7 +135,6 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now,
-		Inbound: store.NewInboundLimit(rdb, cfg.RedisPrefix, cfg.UserRate, cfg.UserBurst),
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
@@ -154,7 +151,8 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	if err := team.Register(s.engine, s.team); err != nil {
 		return fail(fmt.Errorf("register team flows: %w", err))
 	}
-	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log}
+	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log,
+		Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fail(fmt.Errorf("register resident flows: %w", err))
 	}
@@ -176,9 +174,6 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
-	// Only the proxies named in TRUSTED_PROXIES may say who the client is
-	// (validated with the configuration): the sign-in limit counts per client.
-	_ = r.SetTrustedProxies(s.cfg.trustedProxies())
 	bot.NewWebhook(bot.WebhookConfig{
 		AppID:           s.cfg.ZaloAppID,
 		SecretKey:       s.cfg.ZaloOASecretKey,
@@ -200,7 +195,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		}
 		c.JSON(code, status)
 	})
-	s.mountMetrics(r, reg)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	s.web.Mount(r)
 	return r
 }
@@ -222,7 +217,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.pushNudges) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.escalateStale) })
 	wg.Go(func() {
-		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
+		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
 		}
 	})
@@ -307,15 +302,6 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
-	}
-	if cfg.MetricsAddr != "" {
-		stopMetrics, err := serveMetrics(cfg.MetricsAddr, s.metrics, log)
-		if err != nil {
-			stopWork()
-			<-workersDone
-			return err
-		}
-		defer stopMetrics()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

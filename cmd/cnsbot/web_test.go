@@ -290,7 +290,8 @@ func TestSimulatorShareAndGroup(t *testing.T) {
 	// A request for a team member: the resident shares her number
 	// through the request_user_info form.
 	steps := []struct{ text, wantPayload string }{
-		{"#dennha", ""},
+		{"#dennha", "#dongy"},
+		{"#dongy", ""},
 		{"Trần Thị Lan", "#chiase"},
 		{"#chiase", ""},
 	}
