@@ -35,7 +35,22 @@ type Config struct {
 	ZaloVerifierFile    string `env:"ZALO_VERIFIER_FILE"`
 	ZaloVerifierContent string `env:"ZALO_VERIFIER_CONTENT"`
 
+	// AdminToken signs in the administrator; serve refuses one shorter
+	// than web.MinTokenLength or obviously weak (web.CheckTokenStrength).
 	AdminToken string `env:"ADMIN_TOKEN"`
+	// MetricsAddr serves /metrics on a listener of its own (keep it on a
+	// private network), never on HTTP_ADDR.
+	MetricsAddr string `env:"METRICS_ADDR"`
+	// MetricsToken serves /metrics on HTTP_ADDR to requests with
+	// "Authorization: Bearer <token>" (and asks it on METRICS_ADDR too).
+	// With neither set, /metrics is not served.
+	MetricsToken string `env:"METRICS_TOKEN"`
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For names the client; the dashboard's sign-in limit
+	// counts failures per client. Empty trusts none: the client is the
+	// connection's address.
+	// (A string, split by trustedProxies, so that Config stays comparable.)
+	TrustedProxies string `env:"TRUSTED_PROXIES"`
 	// PublicURL is where officers reach the dashboard (https://…); chat
 	// answers link to report files under it when set.
 	PublicURL string `env:"PUBLIC_URL"`
@@ -48,6 +63,11 @@ type Config struct {
 	Partitions int `env:"INBOX_PARTITIONS" envDefault:"16"`
 	// SendRate is the outbound messages per second shared by all replicas.
 	SendRate int `env:"SEND_RATE" envDefault:"50"`
+	// UserRate is how many of one person's messages a minute are handled in
+	// full, after a burst of UserBurst; the rest get one kind message a
+	// minute and are otherwise only acknowledged. 0 turns the limit off.
+	UserRate  int `env:"USER_RATE" envDefault:"20"`
+	UserBurst int `env:"USER_BURST" envDefault:"20"`
 	// HandoffPause is how long the bot stays quiet for a user after a human
 	// agent wrote to them from the OA chat tool.
 	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`
@@ -82,6 +102,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
 	}
 	if err := c.PrivacyConfig.validate(); err != nil {
+		return err
+	}
+	if err := c.validateAccess(); err != nil {
 		return err
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {

@@ -15,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
@@ -56,6 +55,8 @@ type server struct {
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
+	// metrics is /metrics with its token check; served on METRICS_ADDR.
+	metrics http.Handler
 	close   func()
 	// web is the simulator and the dashboard; its clock is now.
 	web *webApp
@@ -111,6 +112,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Log:        log,
 		Metrics:    qm,
 		OnDead:     db.RecordDeadEvent,
+		// The engine exists before the queue runs.
+		Apology: func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool) {
+			return s.engine.Apology(ctx, payload)
+		},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("queue: %w", err))
@@ -135,6 +140,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now,
+		Inbound: store.NewInboundLimit(rdb, cfg.RedisPrefix, cfg.UserRate, cfg.UserBurst),
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
@@ -174,6 +180,9 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
+	// Only the proxies named in TRUSTED_PROXIES may say who the client is
+	// (validated with the configuration): the sign-in limit counts per client.
+	_ = r.SetTrustedProxies(s.cfg.trustedProxies())
 	bot.NewWebhook(bot.WebhookConfig{
 		AppID:           s.cfg.ZaloAppID,
 		SecretKey:       s.cfg.ZaloOASecretKey,
@@ -195,7 +204,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		}
 		c.JSON(code, status)
 	})
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r
 }
@@ -302,6 +311,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, s.metrics, log)
+		if err != nil {
+			stopWork()
+			<-workersDone
+			return err
+		}
+		defer stopMetrics()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
