@@ -33,12 +33,31 @@ func ConnectRedis(ctx context.Context, url string, log *slog.Logger) (redis.Univ
 	if !strings.Contains(url, "pool_size=") {
 		opt.PoolSize = DefaultPoolSize
 	}
+	failFast(opt, url)
 	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
 		return nil, nil, fmt.Errorf("connect redis: %w", err)
 	}
 	return rdb, rdb.Close, nil
+}
+
+// failFast shortens the time the client spends on a Redis that is down,
+// unless the URL sets the option: a dial gives up after 1 s (go-redis: 5 s)
+// and is tried twice (go-redis: five times, 100 ms apart, before each of
+// three retries), and plain commands honour their context's deadline
+// (ContextTimeoutEnabled), which /readyz's ping needs. The webhook's bound
+// is Queue.Enqueue's: the auto-pipeliner runs commands on a context of its
+// own.
+func failFast(opt *redis.Options, url string) {
+	opt.ContextTimeoutEnabled = true
+	if !strings.Contains(url, "dial_timeout=") {
+		// Redis is on the local network: a dial is well under a millisecond.
+		opt.DialTimeout = time.Second
+	}
+	// Two attempts: one more after 100 ms for a connection refused while
+	// Redis restarts, not five.
+	opt.DialerRetries = 2
 }
 
 // DefaultPoolSize is the Redis connection pool unless REDIS_URL says
@@ -59,7 +78,9 @@ func autoPipelined(rdb redis.UniversalClient) redis.UniversalClient {
 	if !ok {
 		return rdb
 	}
-	ap, err := c.AutoPipeline()
+	cfg := redis.DefaultBlockingAutoPipelineOptions()
+	cfg.MaxQueuedCommands = maxQueuedCommands
+	ap, err := c.AutoPipelineWithOptions(cfg)
 	if err != nil {
 		// Only an invalid AutoPipelineOptions in the client's options can
 		// fail; plain commands work as well, one round trip each.
@@ -67,6 +88,13 @@ func autoPipelined(rdb redis.UniversalClient) redis.UniversalClient {
 	}
 	return ap
 }
+
+// maxQueuedCommands bounds the commands an auto-pipeliner holds. Batches run
+// one at a time, so while Redis hangs every command waits behind the batch
+// in flight, long after the webhook that sent it has answered 503 and gone;
+// past this many, a command fails at once instead of adding to the pile.
+// Busy, the pipeliner holds a few hundred (one per caller waiting).
+const maxQueuedCommands = 2048
 
 func startMiniRedis(log *slog.Logger) (redis.UniversalClient, func() error, error) {
 	srv := miniredis.NewMiniRedis()

@@ -21,6 +21,10 @@ import (
 	"time"
 
 	_ "time/tzdata" // Asia/Ho_Chi_Minh must work on a scratch image
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/camau-cns/cnsbot/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -96,7 +100,11 @@ Configuration comes from the environment; see README.md.
 
 // newLogger returns the JSON logger every part of the service writes to.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	// go-redis has one logger for the whole process, writing plain text to
+	// stderr unless told otherwise.
+	redis.SetLogger(store.NewRedisLog(log))
+	return log
 }
 
 // healthcheck asks the local server's /healthz; a scratch image has no curl.
