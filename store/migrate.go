@@ -23,10 +23,11 @@ const migrationsTable = "schema_migrations"
 var migrations = slices.Concat(
 	[]*gormigrate.Migration{{ID: "2026112701_foundation", Migrate: migrateFoundation}},
 	domainMigrations(), calendarMigrations(), reportMigrations(), dashboardMigrations(), rosterMigrations(),
-	accessMigrations(),
-	demoMigrations(),
-	helpMigrations(),
+	// Issue 11's migrations, in the order of their ids (2026120701…06).
 	enrolMigrations(),
+	helpMigrations(),
+	demoMigrations(),
+	accessMigrations(),
 	privacyMigrations(),
 )
 
