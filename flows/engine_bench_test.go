@@ -34,7 +34,8 @@ func benchEngine(b *testing.B) (*flows.Engine, *flowstest.Sessions) {
 	sessions := flowstest.NewSessions()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := flows.NewEngine(sessions, texts, flows.Options{Log: log, Handoffs: &flowstest.Handoffs{}, Directory: desk})
-	if err := resident.Register(e, resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: sessions, Log: log}); err != nil {
+	if err := resident.Register(e, resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: sessions, Log: log,
+		Privacy: &flowstest.Privacy{Desk: desk}}); err != nil {
 		b.Fatal(err)
 	}
 	return e, sessions

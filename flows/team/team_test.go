@@ -134,7 +134,8 @@ func newFixture(t *testing.T, opts options) *fixture {
 		t.Fatal(err)
 	}
 	if !opts.teamOnly {
-		if err := resident.Register(fx.engine, resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: fx.sessions, Log: log}); err != nil {
+		if err := resident.Register(fx.engine, resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: fx.sessions, Log: log,
+			Privacy: &flowstest.Privacy{}}); err != nil {
 			t.Fatal(err)
 		}
 	}
