@@ -281,12 +281,12 @@ func metricsToken() string {
 type goroutineSampler struct {
 	url   string
 	token string
-	hc   *http.Client
-	stop chan struct{}
-	done chan struct{}
-	mu   sync.Mutex
-	max  int
-	last int
+	hc    *http.Client
+	stop  chan struct{}
+	done  chan struct{}
+	mu    sync.Mutex
+	max   int
+	last  int
 }
 
 func startSampler(metricsURL, token string, every time.Duration) *goroutineSampler {
