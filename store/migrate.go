@@ -29,6 +29,7 @@ var migrations = slices.Concat(
 	demoMigrations(),
 	accessMigrations(),
 	privacyMigrations(),
+	readinessMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

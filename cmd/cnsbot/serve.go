@@ -176,6 +176,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	return s, nil
 }
 
+// readyWriteEvery is how often /readyz writes to the database to prove it
+// can; between writes it answers from the last one.
+const readyWriteEvery = 5 * time.Second
+
 func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -191,6 +195,9 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		VerifierContent: s.cfg.ZaloVerifierContent,
 	}, s.queue, s.log, bm).Register(r)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
+	// Ready means able to work, not only to answer: a database that answers
+	// pings but refuses writes stops reminders and retries events forever.
+	writes := store.NewWriteProbe(s.db, readyWriteEvery, s.log)
 	r.GET("/readyz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
@@ -198,6 +205,8 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		code := http.StatusOK
 		if err := s.db.Ping(ctx); err != nil {
 			status["database"], code = "down", http.StatusServiceUnavailable
+		} else if err := writes.Check(ctx); err != nil {
+			status["database"], code = "cannot write", http.StatusServiceUnavailable
 		}
 		if err := s.rdb.Ping(ctx).Err(); err != nil {
 			status["redis"], code = "down", http.StatusServiceUnavailable
