@@ -125,6 +125,12 @@ func (l *Limiter) WaitPush(ctx context.Context) error {
 			}
 			continue
 		}
+		if l.takeLocal() {
+			return nil
+		}
+		// Only when this process has no permit left does it ask Redis, and
+		// then first whether a reply waits on another replica: a push may
+		// thus use at most a batch taken before that reply began waiting.
 		until, err := l.rdb.Get(ctx, l.mark).Int64()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return fmt.Errorf("rate limit: %w", err)
@@ -168,6 +174,17 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// takeLocal uses a permit this process already holds, if any.
+func (l *Limiter) takeLocal() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.permits > 0 && time.Since(l.takenAt) < permitTTL {
+		l.permits--
+		return true
+	}
+	return false
 }
 
 // take uses a local permit or takes a batch from Redis. It returns how long
