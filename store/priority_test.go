@@ -201,12 +201,13 @@ func TestPoisonEventDoesNotBlockPartition(t *testing.T) {
 				},
 			})
 			q.SetDeadRetry(200 * time.Millisecond)
-			var apologies atomic.Int32
+			var apologies, poisoned atomic.Int32
 			rec := newRecorder()
 			runQueue(t, q, func(ctx context.Context, payload []byte) error {
 				var e ev
 				_ = json.Unmarshal(payload, &e)
 				if e.Route == "u:poison" {
+					poisoned.Add(1)
 					if e.Seq == 2 {
 						panic("nil map")
 					}
@@ -221,6 +222,9 @@ func TestPoisonEventDoesNotBlockPartition(t *testing.T) {
 			})
 			enqueue(t, q, ev{Route: "u:poison", Seq: 1})
 			enqueue(t, q, ev{Route: "u:poison", Seq: 2})
+			// Once the poison is being handled, the next events are read
+			// in a batch of their own, which must not wait for it forever.
+			eventually(t, 5*time.Second, "the poison handled", func() bool { return poisoned.Load() > 0 })
 			enqueue(t, q, ev{Route: "u:other", Seq: 1})
 			enqueue(t, q, ev{Route: "u:poison", Seq: 3})
 			eventually(t, 10*time.Second, "the other person's event", func() bool { return len(rec.seqs("u:other")) == 1 })
