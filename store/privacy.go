@@ -60,6 +60,8 @@ const (
 	ReasonDeadEventsExpired = "dead_events_expired"
 	// ReasonUnfollowed: sessions of people who unfollowed the OA.
 	ReasonUnfollowed = "unfollowed"
+	// ReasonDeliveriesExpired: texts of refused messages past re-sending.
+	ReasonDeliveriesExpired = "deliveries_expired"
 )
 
 func privacyMigrations() []*gormigrate.Migration {
@@ -280,6 +282,20 @@ func (db *DB) ClearDeadEvents(ctx context.Context, before, at time.Time) (int64,
 		return 0, fmt.Errorf("clear dead events: %w", res.Error)
 	}
 	return res.RowsAffected, db.recordErasure(ctx, Erasure{Reason: ReasonDeadEventsExpired, DeadEvents: res.RowsAffected, CreatedAt: at.UTC()})
+}
+
+// ClearDeliveryPayloads empties the text kept with refused messages
+// recorded before before: it is kept so that the message can be sent again
+// (a private copy once the person writes, CopyMaxAge), and after that only
+// holds names and places nobody will read. Held messages keep theirs until
+// they are released.
+func (db *DB) ClearDeliveryPayloads(ctx context.Context, before, at time.Time) (int64, error) {
+	res := db.WithContext(ctx).Model(&Delivery{}).
+		Where("created_at < ? AND payload <> '' AND state <> ?", before.UTC(), StateHeld).Update("payload", "")
+	if res.Error != nil {
+		return 0, fmt.Errorf("clear delivery payloads: %w", res.Error)
+	}
+	return res.RowsAffected, db.recordErasure(ctx, Erasure{Reason: ReasonDeliveriesExpired, Deliveries: res.RowsAffected, CreatedAt: at.UTC()})
 }
 
 // recordErasure keeps e when it erased anything.

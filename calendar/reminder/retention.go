@@ -16,7 +16,10 @@ import (
 const (
 	DefaultRequestRetention   = 365 * 24 * time.Hour
 	DefaultDeadEventRetention = 30 * 24 * time.Hour
-	DefaultRetentionInterval  = time.Hour
+	// DefaultDeliveryRetention matches store.CopyMaxAge: a refused message
+	// older than that is never sent again, so its text has no use left.
+	DefaultDeliveryRetention = 30 * 24 * time.Hour
+	DefaultRetentionInterval = time.Hour
 )
 
 // RetentionQueue is the River queue of the retention pass, apart from the
@@ -31,6 +34,9 @@ type RetentionStore interface {
 	ForgetClosedRequests(ctx context.Context, before, at time.Time) (int64, error)
 	// ClearDeadEvents empties the payloads of dead events older than before.
 	ClearDeadEvents(ctx context.Context, before, at time.Time) (int64, error)
+	// ClearDeliveryPayloads empties the texts of refused messages older
+	// than before.
+	ClearDeliveryPayloads(ctx context.Context, before, at time.Time) (int64, error)
 	// UnfollowedSessions lists people who unfollowed and whose session was
 	// not deleted yet; MarkSessionsCleared records that it was.
 	UnfollowedSessions(ctx context.Context, limit int) ([]string, error)
@@ -53,13 +59,16 @@ type Retention struct {
 	// DeadEvents is how long a dead event keeps its payload
 	// (DefaultDeadEventRetention when zero).
 	DeadEvents time.Duration
+	// Deliveries is how long a refused message keeps its text
+	// (DefaultDeliveryRetention when zero).
+	Deliveries time.Duration
 	// Interval between passes (DefaultRetentionInterval when zero).
 	Interval time.Duration
 }
 
 // RetentionReport is what one pass removed.
 type RetentionReport struct {
-	Requests, DeadEvents, Sessions int64
+	Requests, DeadEvents, Deliveries, Sessions int64
 }
 
 // sessionBatch is how many unfollowed sessions one step deletes.
@@ -84,6 +93,13 @@ func (r *Retention) Pass(ctx context.Context, now time.Time) (RetentionReport, e
 	}
 	n, err = r.Store.ClearDeadEvents(ctx, now.Add(-keep), now)
 	rep.DeadEvents = n
+	errs = append(errs, err)
+	keep = r.Deliveries
+	if keep <= 0 {
+		keep = DefaultDeliveryRetention
+	}
+	n, err = r.Store.ClearDeliveryPayloads(ctx, now.Add(-keep), now)
+	rep.Deliveries = n
 	errs = append(errs, err)
 	n, err = r.deleteUnfollowedSessions(ctx, now)
 	rep.Sessions = n
@@ -128,8 +144,9 @@ type retentionWorker struct {
 
 func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
 	rep, err := w.r.Pass(ctx, w.now())
-	if rep.Requests+rep.DeadEvents+rep.Sessions > 0 {
-		w.log.Info("retention pass", "requests", rep.Requests, "dead_events", rep.DeadEvents, "sessions", rep.Sessions)
+	if rep.Requests+rep.DeadEvents+rep.Deliveries+rep.Sessions > 0 {
+		w.log.Info("retention pass", "requests", rep.Requests, "dead_events", rep.DeadEvents,
+			"deliveries", rep.Deliveries, "sessions", rep.Sessions)
 	}
 	return err
 }

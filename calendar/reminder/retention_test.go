@@ -24,6 +24,15 @@ type retentionWorld struct {
 	oldDead, newDead                      int64
 }
 
+// deliveries of the world: refused 40 and 10 days before the seed, and
+// one held for the morning since 40 days (a stuck release keeps its text).
+var retentionDeliveries = []struct {
+	id    string
+	age   time.Duration
+	state string
+}{{"d-old", 40 * 24 * time.Hour, store.StateUndeliverable}, {"d-new", 10 * 24 * time.Hour, store.StateUndeliverable},
+	{"d-held", 40 * 24 * time.Hour, store.StateHeld}}
+
 func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -62,6 +71,19 @@ func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 		} else {
 			w.newDead = id
 		}
+	}
+	for _, d := range retentionDeliveries {
+		m := cnsbot.Outgoing{ID: d.id, To: cnsbot.Recipient{UserID: "z-bay"}, Kind: cnsbot.MsgText, Text: "Yêu cầu mới của Lan, Ấp 1", Purpose: "notify"}
+		var err error
+		if d.state == store.StateHeld {
+			err = db.Held(ctx, m, now, "quiet_hours")
+		} else {
+			err = db.Undeliverable(ctx, m, -230, "no interaction")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Exec("UPDATE deliveries SET created_at = ? WHERE message_id = ?", now.Add(-d.age).UTC(), d.id)
 	}
 	q, err := store.NewQueue(ctx, storetest.MiniRedis(t), store.QueueOptions{})
 	if err != nil {
@@ -132,6 +154,14 @@ func (w *retentionWorld) check(t *testing.T, later bool) {
 	if p := w.deadPayload(t, w.newDead); (p == "") != later {
 		t.Errorf("dead event of 10 days before the seed has payload %q; want it cleared only later", p)
 	}
+	for _, d := range retentionDeliveries {
+		var p string
+		w.db.Raw("SELECT payload FROM deliveries WHERE message_id = ?", d.id).Scan(&p)
+		want := d.state != store.StateHeld && (d.age > 30*24*time.Hour || later)
+		if (p == "") != want {
+			t.Errorf("delivery %s has payload %q; want it cleared: %v", d.id, p, want)
+		}
+	}
 	if w.hasSession(t, "gone") || !w.hasSession(t, "stay") {
 		t.Errorf("sessions: gone %v stay %v, want only the unfollowed one deleted", w.hasSession(t, "gone"), w.hasSession(t, "stay"))
 	}
@@ -151,21 +181,21 @@ func TestRetentionPass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Requests != 2 || rep.DeadEvents != 1 || rep.Sessions != 1 {
-				t.Errorf("report %+v, want 2 requests, 1 dead event, 1 session", rep)
+			if rep.Requests != 2 || rep.DeadEvents != 1 || rep.Deliveries != 1 || rep.Sessions != 1 {
+				t.Errorf("report %+v, want 2 requests, 1 dead event, 1 delivery, 1 session", rep)
 			}
 			w.check(t, false)
 			if rep, err := r.Pass(ctx, now); err != nil || rep != (reminder.RetentionReport{}) {
 				t.Errorf("second pass: %+v, %v; want nothing left to do", rep, err)
 			}
 			rep, err = r.Pass(ctx, now.Add(62*24*time.Hour))
-			if err != nil || rep.Requests != 1 || rep.DeadEvents != 1 {
-				t.Errorf("two months later: %+v, %v; want the 11-month request and the 10-day dead event", rep, err)
+			if err != nil || rep.Requests != 1 || rep.DeadEvents != 1 || rep.Deliveries != 1 {
+				t.Errorf("two months later: %+v, %v; want the 11-month request, the 10-day dead event and delivery", rep, err)
 			}
 			w.check(t, true)
 			erasures, err := w.db.Erasures(ctx, 10)
-			if err != nil || len(erasures) != 5 {
-				t.Fatalf("erasures %+v, %v; want 5 (three at the seed's time, two later)", erasures, err)
+			if err != nil || len(erasures) != 7 {
+				t.Fatalf("erasures %+v, %v; want 7 (four at the seed's time, three later)", erasures, err)
 			}
 		})
 	}
@@ -221,7 +251,11 @@ func TestRetentionOnRiver(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond) // another pass at the same time changes nothing
 			w.check(t, false)
 			clock.set(now.Add(62 * 24 * time.Hour))
-			waitFor(t, func() bool { return w.cleared(t, w.recent.ID) })
+			waitFor(t, func() bool {
+				var p string
+				w.db.Raw("SELECT payload FROM deliveries WHERE message_id = 'd-new'").Scan(&p)
+				return w.cleared(t, w.recent.ID) && p == ""
+			})
 			w.check(t, true)
 		})
 	}
