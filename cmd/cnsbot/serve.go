@@ -60,17 +60,15 @@ type server struct {
 	close   func()
 	// web is the simulator and the dashboard; its clock is now.
 	web *webApp
+	// jobs queues what the scheduled jobs send (webApp.Pusher).
+	jobs reminder.Pusher
 }
 
 // newServer connects to the database and Redis and wires the pipeline:
 // webhook → queue → engine → queue outbox → sender.
 func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, error) {
-	cfg, web, err := prepareWeb(cfg, cfg.WebConfig, log)
-	if err != nil {
-		return nil, err
-	}
-	s := &server{cfg: cfg, log: log, now: web.Now, web: web}
-	closers := []func(){web.Close}
+	s := &server{cfg: cfg, log: log}
+	var closers []func()
 	s.close = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
@@ -92,6 +90,14 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	if err := useTokenKey(ctx, cfg.PrivacyConfig, db, log); err != nil {
 		return fail(err)
 	}
+	// The simulator (and so the whole configuration) depends on what the
+	// database holds: prepareWeb runs once it is open and migrated.
+	cfg, web, err := prepareWeb(ctx, cfg, db, log)
+	closers = append(closers, web.Close)
+	if err != nil {
+		return fail(err)
+	}
+	s.cfg, s.now, s.web = cfg, web.Now, web
 	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return fail(fmt.Errorf("connect redis: %w", err))
@@ -120,6 +126,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	if err != nil {
 		return fail(fmt.Errorf("queue: %w", err))
 	}
+	s.jobs = web.Pusher(s.queue)
 
 	hc := bot.NewHTTPClient(10 * time.Second)
 	s.tokens = bot.NewTokens(bot.TokenConfig{
@@ -127,7 +134,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		AppSecret: cfg.ZaloAppSecret,
 		OAuthBase: cfg.ZaloOAuthBase,
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
-	}, db, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
+	}, web.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
 	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
@@ -143,7 +150,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Inbound: store.NewInboundLimit(rdb, cfg.RedisPrefix, cfg.UserRate, cfg.UserBurst),
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
-	rem := reminder.New(db, s.queue, texts, reminder.Options{Location: vietnam, Log: log})
+	rem := reminder.New(db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log})
 	if err := reports.Register(s.engine, reports.Deps{
 		Reminders: rem, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
 	}); err != nil {
@@ -232,10 +239,10 @@ func (s *server) runWorkers(ctx context.Context) {
 		wg.Go(func() { s.tokens.RunRefresher(ctx) })
 	}
 	wg.Go(func() { s.releaseHeld(ctx) })
-	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.pushNudges) })
-	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.escalateStale) })
+	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.web.Guard(s.pushNudges)) })
+	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.web.Guard(s.escalateStale)) })
 	wg.Go(func() {
-		if err := runReminders(ctx, s.cfg, s.db, s.queue, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
+		if err := runReminders(ctx, s.cfg, s.db, s.jobs, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
 		}
 	})
@@ -288,7 +295,7 @@ func (s *server) releaseHeld(ctx context.Context) {
 			s.log.Error("load held messages", "err", err)
 		}
 		for _, m := range due {
-			if err := s.queue.Push(ctx, m); err != nil {
+			if err := s.jobs.Push(ctx, m); err != nil {
 				s.log.Error("release held message", "id", m.ID, "err", err)
 				break
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/report"
@@ -32,23 +33,54 @@ import (
 type WebConfig struct {
 	// Simulator is "true" to serve the chat simulator at "/" and send every
 	// reply to an in-process fake Zalo, "false" never to; unset, the
-	// simulator runs when no Zalo app is configured (ZALO_APP_ID empty).
+	// simulator runs for the newcomer's `go run ./cmd/cnsbot`: the embedded
+	// database and no Zalo app (DATABASE_URL and ZALO_APP_ID empty). Either
+	// way it runs only on a demo database (demoOnly).
 	Simulator string `env:"SIMULATOR"`
 	// Demo seeds the demo dataset in Postgres too; in the embedded SQLite
 	// database the simulator seeds it anyway.
 	Demo bool `env:"DEMO"`
 }
 
-// simulatorOn decides whether the simulator runs.
-func simulatorOn(cfg Config, wc WebConfig) (bool, error) {
-	if strings.TrimSpace(wc.Simulator) == "" {
-		return cfg.ZaloAppID == "", nil
+// simulatorWanted reads SIMULATOR: explicit is true when the operator
+// asked for the simulator by name, and serve then refuses to start rather
+// than quietly run without it. Unset, the simulator is wanted only with
+// neither a database nor a Zalo app configured: a DATABASE_URL is a
+// deployment, whose database may hold real people even while its Zalo app
+// is not set up yet.
+func simulatorWanted(cfg Config, wc WebConfig) (want, explicit bool, err error) {
+	v := strings.TrimSpace(wc.Simulator)
+	if v == "" {
+		return cfg.DatabaseURL == "" && cfg.ZaloAppID == "", false, nil
 	}
-	on, err := strconv.ParseBool(strings.TrimSpace(wc.Simulator))
+	on, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("SIMULATOR must be true or false, got %q", wc.Simulator)
+		return false, false, fmt.Errorf("SIMULATOR must be true or false, got %q", wc.Simulator)
 	}
-	return on, nil
+	return on, on, nil
+}
+
+// demoOnly says why the simulator must not run on a database in state st,
+// or nil when it may. The simulator's fake Zalo answers every send with
+// success: on a database with real people their reminders, escalations and
+// notices would be recorded as delivered and never reach them.
+func demoOnly(st store.DemoState) error {
+	if st.RealPeople > 0 || st.RealUnits > 0 {
+		return fmt.Errorf("the database holds %d people and %d places that are not the demo dataset's", st.RealPeople, st.RealUnits)
+	}
+	if !st.Marked {
+		return errors.New("the database was not created as a demo database")
+	}
+	return nil
+}
+
+// errSimulatorRefused is what serve says when SIMULATOR=true meets a
+// database that is not a demo one: why, and what to do instead.
+func errSimulatorRefused(why error) error {
+	return fmt.Errorf("SIMULATOR=true refused: %w; the simulator sends every message to a fake Zalo, so real people's "+
+		"reminders and escalations would count as delivered and never reach them. To serve real people, unset SIMULATOR "+
+		"and set ZALO_APP_ID and ZALO_OA_SECRET_KEY. To try the simulator, unset DATABASE_URL (the embedded demo "+
+		"database) or point it at a new, empty database and set DEMO=true", why)
 }
 
 // demoClock is the clock of the whole server: the real time plus an offset
@@ -68,6 +100,7 @@ func (c *demoClock) SetOffset(d time.Duration) { c.offset.Store(int64(d)) }
 type webApp struct {
 	log   *slog.Logger
 	wc    WebConfig
+	db    *store.DB
 	clock *demoClock
 	// sim is set when the simulator runs; fake is then the in-process
 	// Zalo the bot sends to, served on fakeSrv.
@@ -80,19 +113,53 @@ type webApp struct {
 	closeOnce      sync.Once
 }
 
-// prepareWeb decides whether the simulator runs and returns the
-// configuration the server must be built with. With the simulator on, it
-// starts a fake Zalo (bot/zalotest) on a loopback port under /_zalo, points
-// ZALO_API_BASE and ZALO_OAUTH_BASE at it with its tokens, and makes up the
-// app id, OA secret key and admin token that are not set. The fake has its
-// own loopback listener rather than a route of the main server so that it
-// works whatever HTTP_ADDR is (port 0, one interface) and nobody outside the
-// machine can post fake replies or mint tokens.
-func prepareWeb(cfg Config, wc WebConfig, log *slog.Logger) (Config, *webApp, error) {
-	w := &webApp{log: log, wc: wc, clock: &demoClock{}}
-	on, err := simulatorOn(cfg, wc)
-	if err != nil || !on {
+// prepareWeb seeds the demo dataset where it belongs, decides whether the
+// simulator runs and returns the configuration the server must be built
+// with; db is open and migrated. The simulator runs only on a demo database
+// (demoOnly): asked for with SIMULATOR=true on any other, prepareWeb
+// refuses; wanted by default, it stays off and says why.
+//
+// With the simulator on, it starts a fake Zalo (bot/zalotest) on a loopback
+// port under /_zalo, points ZALO_API_BASE and ZALO_OAUTH_BASE at it with its
+// tokens, and makes up the app id, OA secret key and admin token that are
+// not set. The fake has its own loopback listener rather than a route of
+// the main server so that it works whatever HTTP_ADDR is (port 0, one
+// interface) and nobody outside the machine can post fake replies or mint
+// tokens.
+func prepareWeb(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (Config, *webApp, error) {
+	wc := cfg.WebConfig
+	w := &webApp{log: log, wc: wc, db: db, clock: &demoClock{}}
+	want, explicit, err := simulatorWanted(cfg, wc)
+	if err != nil {
 		return cfg, w, err
+	}
+	st, err := db.DemoState(ctx)
+	if err != nil {
+		return cfg, w, fmt.Errorf("demo data: %w", err)
+	}
+	// The embedded database gets the demo dataset for the simulator, but
+	// only while it holds nothing else: a roster imported into it is real.
+	if (want && db.Dialect() == store.DialectSQLite && st.RealPeople == 0 && st.RealUnits == 0) || wc.Demo {
+		if !st.Demo {
+			if err := db.SeedDemo(ctx, w.clock.Now().In(vietnam)); err != nil {
+				return cfg, w, fmt.Errorf("demo data: %w", err)
+			}
+			log.Info("demo data created: two communes, five hamlets and their teams, all marked demo")
+			if st, err = db.DemoState(ctx); err != nil {
+				return cfg, w, fmt.Errorf("demo data: %w", err)
+			}
+		}
+	}
+	if !want {
+		return cfg, w, nil
+	}
+	if why := demoOnly(st); why != nil {
+		if explicit {
+			return cfg, w, errSimulatorRefused(why)
+		}
+		log.Warn("simulator off: "+why.Error()+"; set ZALO_APP_ID and ZALO_OA_SECRET_KEY to serve real people",
+			"real_people", st.RealPeople, "real_places", st.RealUnits, "demo_mark", st.Marked)
+		return cfg, w, nil
 	}
 	w.sim = true
 	if cfg.ZaloAppID == "" {
@@ -110,7 +177,7 @@ func prepareWeb(cfg Config, wc WebConfig, log *slog.Logger) (Config, *webApp, er
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return cfg, nil, fmt.Errorf("simulator: listen for the fake Zalo: %w", err)
+		return cfg, w, fmt.Errorf("simulator: listen for the fake Zalo: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/_zalo/", http.StripPrefix("/_zalo", w.fake.Handler()))
@@ -157,26 +224,12 @@ func (w *webApp) Close() {
 	})
 }
 
-// Attach connects the dashboard and the simulator to a built server: it
-// creates the dashboard's table when migrations run, seeds the demo dataset
-// (embedded database with the simulator on, or DEMO=true), and makes the
-// fake Zalo accept the token pair the server has stored.
+// Attach connects the dashboard and the simulator to a built server; it
+// creates the dashboard's table when migrations run.
 func (w *webApp) Attach(ctx context.Context, s *server) error {
 	if s.cfg.Migrate {
 		if err := s.db.MigrateDashboard(ctx); err != nil {
 			return fmt.Errorf("dashboard: %w", err)
-		}
-	}
-	if (w.sim && s.db.Dialect() == store.DialectSQLite) || w.wc.Demo {
-		has, err := s.db.HasDemo(ctx)
-		if err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-		if !has {
-			if err := s.db.SeedDemo(ctx, w.clock.Now().In(vietnam)); err != nil {
-				return fmt.Errorf("demo data: %w", err)
-			}
-			s.log.Info("demo data created: two communes, five hamlets and their teams, all marked demo")
 		}
 	}
 	var err error
@@ -190,19 +243,19 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 	if !w.sim {
 		return nil
 	}
-	// A token pair stored by an earlier run wins over the configured one
-	// (bot.Tokens reads the store first): the fake must accept it.
-	if tok, err := s.db.LoadToken(ctx); err == nil {
-		w.fake.SetTokens(tok.Access, tok.Refresh, tok.ExpiresAt)
-	} else if cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
-		return fmt.Errorf("simulator: %w", err)
-	}
-	passes := reminder.New(s.db, s.queue, s.texts, reminder.Options{Location: vietnam, Log: s.log.With("component", "simulator")})
+	passes := reminder.New(s.db, s.jobs, s.texts, reminder.Options{Location: vietnam, Log: s.log.With("component", "simulator")})
 	cfg := web.SimConfig{
 		AppID: s.cfg.ZaloAppID, SecretKey: s.cfg.ZaloOASecretKey, OAID: w.fake.OAID(),
 		Personas: simPersonas(), Texts: s.texts, Location: vietnam,
 		Schedule: s.db.Schedule,
+		// The demo clock's controls are safe because the simulator runs on
+		// a demo database only: a reminder pass at a moved time claims
+		// reminders, and a claimed reminder is never sent again.
+		Clock: w.clock,
 		RunReminders: func(ctx context.Context, now time.Time) error {
+			if err := w.demoStill(ctx); err != nil {
+				return err
+			}
 			_, err := passes.Pass(ctx, now, false)
 			return err
 		},
@@ -218,21 +271,101 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 		AdminToken: w.generatedToken,
 		Log:        s.log.With("component", "simulator"),
 	}
-	// The clock's controls only where the demo dataset is: a reminder pass
-	// at a moved time claims reminders, and a claimed reminder is never
-	// sent again, also to real leaders after the simulator is turned off.
-	demo, err := s.db.HasDemo(ctx)
-	if err != nil {
-		return fmt.Errorf("simulator: %w", err)
-	}
-	if demo {
-		cfg.Clock = w.clock
-	}
 	if w.simulator, err = web.NewSimulator(cfg); err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}
 	sim := w.simulator
 	w.fake.OnMessage(func(m zalotest.Sent) { sim.Capture(replyOf(m)) })
+	return nil
+}
+
+// Defence in depth: prepareWeb lets the simulator run on a demo database
+// only, but people can be imported into it while it runs. The parts below
+// keep the fake Zalo away from anything real whatever the database holds.
+
+// TokenStore is where the server keeps the OA's token pair: db, or with the
+// simulator on a store in memory, so that the fake Zalo's pair never
+// overwrites a real OA's pair in the database.
+func (w *webApp) TokenStore(db bot.TokenStore) bot.TokenStore {
+	if w.sim {
+		return &memTokens{}
+	}
+	return db
+}
+
+// demoStill returns an error when the simulator runs and the database is no
+// longer a demo one.
+func (w *webApp) demoStill(ctx context.Context) error {
+	if !w.sim {
+		return nil
+	}
+	st, err := w.db.DemoState(ctx)
+	if err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	if why := demoOnly(st); why != nil {
+		return fmt.Errorf("simulator: %w: scheduled messages are not sent to its fake Zalo; restart without SIMULATOR", why)
+	}
+	return nil
+}
+
+// Guard wraps a scheduled job that records what it sends (escalations,
+// nudges): with the simulator on, a pass runs only while the database is a
+// demo one, so that nothing real is marked as done through the fake Zalo.
+func (w *webApp) Guard(job func(context.Context) error) func(context.Context) error {
+	if !w.sim {
+		return job
+	}
+	return func(ctx context.Context) error {
+		if err := w.demoStill(ctx); err != nil {
+			return err
+		}
+		return job(ctx)
+	}
+}
+
+// Pusher is what the scheduled jobs queue their messages on: p, or with
+// the simulator on, p behind demoStill. A reminder pass whose push fails
+// leaves its reminders planned, and a later pass on the real Zalo sends
+// them.
+func (w *webApp) Pusher(p reminder.Pusher) reminder.Pusher {
+	if !w.sim {
+		return p
+	}
+	return guardedPusher{p: p, w: w}
+}
+
+type guardedPusher struct {
+	p reminder.Pusher
+	w *webApp
+}
+
+func (g guardedPusher) Push(ctx context.Context, out ...cnsbot.Outgoing) error {
+	if err := g.w.demoStill(ctx); err != nil {
+		return err
+	}
+	return g.p.Push(ctx, out...)
+}
+
+// memTokens keeps the simulator's token pair in memory.
+type memTokens struct {
+	mu  sync.Mutex
+	tok cnsbot.Token
+}
+
+func (m *memTokens) LoadToken(context.Context) (cnsbot.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tok.Access == "" {
+		return cnsbot.Token{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no OA token stored")
+	}
+	return m.tok, nil
+}
+
+func (m *memTokens) SaveToken(_ context.Context, t cnsbot.Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tok = t
 	return nil
 }
 

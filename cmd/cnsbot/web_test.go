@@ -150,31 +150,56 @@ func hasButton(payload string) func(web.Message) bool {
 }
 
 func TestSimulatorDecision(t *testing.T) {
+	const pg = "postgres://db.example/cnsbot"
 	tests := []struct {
-		name    string
-		appID   string
-		sim     string
-		want    bool
-		wantErr bool
+		name         string
+		dbURL, appID string
+		sim          string
+		want, asked  bool
+		wantErr      bool
 	}{
-		{"embedded default", "", "", true, false},
-		{"real OA configured", "4400112233", "", false, false},
-		{"asked for with a real OA", "4400112233", "true", true, false},
-		{"turned off", "", "false", false, false},
-		{"nonsense", "", "maybe", false, true},
+		{"embedded default", "", "", "", true, false, false},
+		{"real OA configured", "", "4400112233", "", false, false, false},
+		// A deployment whose Zalo app is not set up yet is no demo.
+		{"database without a Zalo app", pg, "", "", false, false, false},
+		{"asked for with a real OA", "", "4400112233", "true", true, true, false},
+		{"asked for on a database", pg, "", "true", true, true, false},
+		{"turned off", "", "", "false", false, false, false},
+		{"nonsense", "", "", "maybe", false, false, true},
 	}
 	for _, tt := range tests {
-		got, err := simulatorOn(Config{ZaloAppID: tt.appID}, WebConfig{Simulator: tt.sim})
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("%s: got %v, %v, want %v (error %v)", tt.name, got, err, tt.want, tt.wantErr)
+		got, asked, err := simulatorWanted(Config{DatabaseURL: tt.dbURL, ZaloAppID: tt.appID}, WebConfig{Simulator: tt.sim})
+		if got != tt.want || asked != tt.asked || (err != nil) != tt.wantErr {
+			t.Errorf("%s: got %v, %v, %v, want %v, %v (error %v)", tt.name, got, asked, err, tt.want, tt.asked, tt.wantErr)
+		}
+	}
+}
+
+func TestDemoOnly(t *testing.T) {
+	tests := []struct {
+		st   store.DemoState
+		want string
+	}{
+		{store.DemoState{Marked: true, Demo: true}, ""},
+		{store.DemoState{Demo: true}, "not created as a demo database"},
+		{store.DemoState{}, "not created as a demo database"},
+		{store.DemoState{Marked: true, Demo: true, RealPeople: 2}, "2 people and 0 places"},
+		{store.DemoState{Marked: true, Demo: true, RealUnits: 1}, "0 people and 1 places"},
+	}
+	for _, tt := range tests {
+		err := demoOnly(tt.st)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v: got %v, want %q", tt.st, err, tt.want)
 		}
 	}
 }
 
 func TestPrepareWebAdjustsConfig(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
 	cfg := embeddedConfig(t)
-	got, w, err := prepareWeb(cfg, WebConfig{}, log)
+	db := openDatabase(t, cfg)
+	got, w, err := prepareWeb(ctx, cfg, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +227,7 @@ func TestPrepareWebAdjustsConfig(t *testing.T) {
 
 	// Operator's values are kept; a real OA leaves everything alone.
 	cfg.ZaloAppID, cfg.ZaloOASecretKey, cfg.AdminToken = "4400112233", "oa-secret", "admin-set"
-	same, w2, err := prepareWeb(cfg, WebConfig{}, log)
+	same, w2, err := prepareWeb(ctx, cfg, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +235,8 @@ func TestPrepareWebAdjustsConfig(t *testing.T) {
 	if w2.sim || same != cfg {
 		t.Errorf("with a real OA: got sim %v and a changed config, want neither", w2.sim)
 	}
-	forced, w3, err := prepareWeb(cfg, WebConfig{Simulator: "true"}, log)
+	cfg.WebConfig = WebConfig{Simulator: "true"}
+	forced, w3, err := prepareWeb(ctx, cfg, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +436,9 @@ func personID(t *testing.T, r *webServer, zaloID string) string {
 }
 
 // TestDemoDataOnlyWhereAsked checks that the demo dataset goes into the
-// embedded database with the simulator, into Postgres only with DEMO=true.
+// embedded database with the simulator, into Postgres only with DEMO=true
+// (SIMULATOR=true on an empty Postgres without it: see
+// TestSimulatorRefusedOnRealDatabase).
 func TestDemoDataOnlyWhereAsked(t *testing.T) {
 	tests := []struct {
 		name string
@@ -420,8 +448,8 @@ func TestDemoDataOnlyWhereAsked(t *testing.T) {
 	}{
 		{"embedded with the simulator", embeddedConfig, WebConfig{}, true},
 		{"embedded without the simulator", embeddedConfig, WebConfig{Simulator: "false"}, false},
-		{"postgres with the simulator", postgresConfig, WebConfig{Simulator: "true"}, false},
 		{"postgres with DEMO", postgresConfig, WebConfig{Simulator: "true", Demo: true}, true},
+		{"postgres with DEMO, no simulator", postgresConfig, WebConfig{Demo: true}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
