@@ -525,3 +525,36 @@ func TestCheckTokenStrength(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogRecordsEnrolCodesAndTokens checks the routes that show a
+// person's name to whoever makes an enrol code or an officer token.
+func TestAccessLogRecordsEnrolCodesAndTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	person, _, _ := f.db.PersonByPhone(ctx, "+84900009001")
+	body := fmt.Sprintf(`{"person_id":%d}`, person.ID)
+	if resp, b := f.do(t, "POST", "/admin/api/enrol-codes", auth0{bearer: testAdminToken}, body); resp.StatusCode >= 300 {
+		t.Fatalf("enrol code: status %d: %s", resp.StatusCode, b)
+	}
+	admin := f.login(t, testAdminToken, nil)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/officers",
+		strings.NewReader(url.Values{"person_id": {strconv.FormatInt(person.ID, 10)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(admin)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rows, err := f.db.AccessLog(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.What)
+	}
+	if strings.Join(got, " ") != "officer_tokens enrol_code" {
+		t.Errorf("access log: %v, want officer_tokens then enrol_code", got)
+	}
+}

@@ -340,6 +340,19 @@ func TestBrowser(t *testing.T) {
 		p.shot("admin-calendar")
 		p.run("help", chromedp.Navigate(r.url+"/admin/help"), chromedp.WaitVisible(chromedp.CSS("table.help")))
 		p.shot("admin-help")
+		// The administrator issues an officer token, shown once, and
+		// reads the access log, where the export above is a row.
+		p.run("officers", chromedp.Navigate(r.url+"/admin/officers"), chromedp.WaitVisible(chromedp.ID("days")),
+			chromedp.Submit(chromedp.ID("days")), chromedp.WaitVisible(chromedp.CSS("code.token")))
+		if tok := text(p, "code.token"); !strings.HasPrefix(tok, "cno_") {
+			t.Errorf("officers: the new token shows as %q", tok)
+		}
+		p.shot("admin-officers")
+		p.run("access log", chromedp.Navigate(r.url+"/admin/access-log"), chromedp.WaitVisible(chromedp.CSS("table.access")))
+		if body := text(p, "table.access"); !strings.Contains(body, "Xuất báo cáo quý") || !strings.Contains(body, "Mã cán bộ") {
+			t.Errorf("access log: want the export and the officers' page among the rows")
+		}
+		p.shot("admin-access-log")
 		p.run("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(r.url+"/admin?lang=en"),
 			chromedp.WaitVisible(chromedp.CSS("svg.bar")))
 		p.view("admin-overview-phone-en")
