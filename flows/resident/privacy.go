@@ -164,6 +164,9 @@ func (r *residents) forgetCommand(c *flows.Ctx, _ string) (bool, error) {
 // erase deletes the person's data, then everything the session knows of
 // them, in the same commit as the answer.
 func (r *residents) erase(c *flows.Ctx) error {
+	if err := r.cancelOpen(c); err != nil {
+		return err
+	}
 	if err := r.deps.Privacy.ForgetUser(c.Context(), c.UserID(), c.Now()); err != nil {
 		return fmt.Errorf("forget user: %w", err)
 	}
@@ -179,6 +182,27 @@ func (r *residents) erase(c *flows.Ctx) error {
 	c.Forget()
 	c.Done()
 	return nil
+}
+
+// cancelOpen cancels the person's open request as "hủy yêu cầu" does, so
+// that whoever was going to come is told; the erasure then clears it.
+func (r *residents) cancelOpen(c *flows.Ctx) error {
+	ctx := c.Context()
+	req, err := r.deps.HelpDesk.OpenHelpRequestFor(ctx, c.UserID())
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return nil
+	case err != nil:
+		return fmt.Errorf("open help request: %w", err)
+	}
+	cancelled, err := r.deps.HelpDesk.CancelHelpRequest(ctx, req.Code, c.UserID())
+	switch cnsbot.ErrorCode(err) {
+	case "":
+		return r.notifyCancelled(c, cancelled)
+	case cnsbot.ECONFLICT, cnsbot.ENOTFOUND:
+		return nil // closed or gone meanwhile: nobody is on the way
+	}
+	return fmt.Errorf("cancel help request: %w", err)
 }
 
 func (r *residents) keep(c *flows.Ctx) error {

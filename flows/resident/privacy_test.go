@@ -122,6 +122,16 @@ func TestForgetMyData(t *testing.T) {
 			if len(f.privacy.Erased) != 1 || f.privacy.Erased[0] != "r1" {
 				t.Errorf("erased %v, want [r1]", f.privacy.Erased)
 			}
+			// The open request was cancelled first: its team hears it.
+			var told []string
+			for _, m := range f.sessions.Outbox() {
+				if strings.Contains(m.ID, ":cancelled:") {
+					told = append(told, m.To.String())
+				}
+			}
+			if len(told) == 0 {
+				t.Error("the team of the open request was not told it is cancelled")
+			}
 			r := f.desk.Requests[0]
 			if r.Name != "" || r.Phone != "" || r.ResidentUserID != "" || r.Problem != "" || r.Status != cnsbot.HelpCancelled || len(f.desk.Attachments) != 0 {
 				t.Errorf("request after erasure %+v, attachments %d", r, len(f.desk.Attachments))
