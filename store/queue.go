@@ -1014,12 +1014,12 @@ func (o *owner) processEvent(e entry, handle func(context.Context, []byte) error
 			attempt--
 		}
 		if attempt >= o.q.opts.Attempts {
-			o.log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
 			if flight.acked.Load() {
 				// Its Commit went through before a later step failed: the
-				// effects are in, and only the acknowledgement is left.
+				// effects are in, and the event is acknowledged with them.
 				return true
 			}
+			o.log.Error("event failed every attempt: giving it up as dead", "event", e.key, "attempts", attempt, "err", err)
 			return o.dead(e, stream, err, true)
 		}
 		wait := b.NextBackOff()
