@@ -78,6 +78,12 @@ type Config struct {
 	PprofAddr string `env:"PPROF_ADDR"`
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// EnrolCodeTTL is how long an officer's one-time enrol code works.
+	EnrolCodeTTL time.Duration `env:"ENROL_CODE_TTL" envDefault:"72h"`
+	// EnrolDoubtSharedPhone stops the phone Zalo sends through its share
+	// form from proving who someone is at enrolment: only officers' codes
+	// then do (and, for plain members, their leader's approval).
+	EnrolDoubtSharedPhone bool `env:"ENROL_DOUBT_SHARED_PHONE" envDefault:"false"`
 
 	// WebConfig is the simulator's and the dashboard's part: SIMULATOR, DEMO.
 	WebConfig
@@ -97,6 +103,9 @@ func LoadConfig() (Config, error) {
 func (c Config) validate() error {
 	if c.Partitions < 1 || c.Partitions > 1024 {
 		return fmt.Errorf("INBOX_PARTITIONS must be between 1 and 1024, got %d", c.Partitions)
+	}
+	if c.EnrolCodeTTL < time.Minute {
+		return fmt.Errorf("ENROL_CODE_TTL must be at least 1m, got %s", c.EnrolCodeTTL)
 	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)

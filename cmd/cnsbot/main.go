@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return deadlinesCmd(ctx, args, stdout, cfg, log)
 	case "remind":
 		return remindCmd(ctx, args, stdout, cfg, log)
+	case "enrol-code":
+		return enrolCodeCmd(ctx, args, stdout, cfg, log)
 	case "officer-token":
 		return officerTokenCmd(ctx, args, stdout, cfg, log)
 	default:
@@ -93,6 +95,7 @@ commands:
   deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
   report    write the quarterly report (--quarter 2025Q3 [--commune NAME] [--format xlsx|csv] [--out FILE] [--lang vi|en])
   remind    run one reminder pass as of --now; --dry-run prints what would be sent
+  enrol-code PERSON_ID  print a one-time code that links the person to the Zalo account that sends it
   officer-token create PERSON_ID [--days N] | list | revoke ID   officers' dashboard tokens
 
 Configuration comes from the environment; see README.md.

@@ -160,7 +160,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	// visit report goes to the report.
 	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db,
 		Texts: texts, Sessions: s.queue, Location: vietnam, Log: log,
-		Once: store.NewLocks(rdb, cfg.RedisPrefix)}
+		Once: store.NewLocks(rdb, cfg.RedisPrefix),
+		// Five tries at an enrol code, then one every two minutes.
+		Attempts:         store.NewAttempts(rdb, cfg.RedisPrefix, "enrol-code", 5, 10*time.Minute),
+		DoubtSharedPhone: cfg.EnrolDoubtSharedPhone}
 	if err := team.Register(s.engine, s.team); err != nil {
 		return fail(fmt.Errorf("register team flows: %w", err))
 	}

@@ -236,7 +236,8 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 	// Failed sign-ins are counted in Redis, so that every replica sees them.
 	signIns := store.NewFailureLimit(s.rdb, s.cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
 	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: s.db, Texts: s.texts, Location: vietnam, SignInLimit: signIns,
-		AdminToken: s.cfg.AdminToken, Export: exporter(s.db, s.texts), Now: w.clock.Now, Log: s.log.With("component", "dashboard")})
+		AdminToken: s.cfg.AdminToken, Export: exporter(s.db, s.texts), Now: w.clock.Now, Log: s.log.With("component", "dashboard"),
+		EnrolCodeTTL: s.cfg.EnrolCodeTTL})
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}

@@ -21,12 +21,20 @@ const (
 	keyHamletID    = "hamlet_id"
 	keyHamletName  = "hamlet_name"
 	keyCommuneName = "commune_name"
+	// keyProof is the phone Zalo itself sent for this account (a
+	// user_submit_info form); only that phone's roster entry is linked on
+	// "đúng rồi".
+	keyProof = "proof"
 )
 
-// enrolFlow declares enrolment: the member gives their phone (typed or
-// shared), which is matched against the roster; they confirm who they
-// are and their Zalo is linked. Someone not on the roster says where they
-// live, and that hamlet's team leader is asked to approve them.
+// enrolFlow declares enrolment. A roster entry is linked to a Zalo account
+// only on proof (see store/enrol.go): the phone Zalo sends for the account
+// through its share form, after which the member confirms who they are; a
+// one-time code an officer handed over; or, for a plain member who typed
+// their phone, their team leader's approval. A typed phone alone shows no
+// name and no role, and is answered the same whether or not it is on a
+// roster. Someone not on the roster says where they live, and that
+// hamlet's team leader is asked to approve them.
 func (t *teamFlows) enrolFlow() *flows.Flow {
 	return &flows.Flow{
 		Name:  FlowEnrol,
@@ -35,6 +43,8 @@ func (t *teamFlows) enrolFlow() *flows.Flow {
 		Steps: []*flows.Step{
 			{Name: "phone", Say: []string{"team.enrol.intro"}, Ask: "team.enrol.phone", Help: "team.enrol.phone_help",
 				Input: flows.InputPhone, Save: keyPhone, Then: t.afterPhone},
+			{Name: "code", Ask: "team.enrol.code", Help: "team.enrol.code_help", Input: flows.InputText, MaxLen: 40,
+				Then: t.codeStep},
 			{Name: "confirm", Ask: "team.enrol.confirm", Help: "team.enrol.confirm_help", Input: flows.InputChoice,
 				Vars: t.confirmVars,
 				Choices: []flows.Choice{
@@ -67,9 +77,14 @@ func (t *teamFlows) beginEnrol(c *flows.Ctx) error {
 		c.Done()
 		return nil
 	}
-	if _, roles, found, _ := c.Person(); found && len(roles) > 0 {
-		c.Reply(c.T("team.member.pending", nil), c.Button("common.menu", "menu"))
-		c.Done()
+	if p, roles, found, _ := c.Person(); found && len(roles) > 0 {
+		if pendingOnly(roles) {
+			c.Reply(c.T("team.member.pending", nil), c.Button("common.menu", "menu"))
+			c.Done()
+			return nil
+		}
+		// An officer: linked, in no team.
+		c.Menu(c.T("team.enrol.linked_no_team", map[string]any{"name": p.FullName, "roles": t.describeRoles(c, roles)}))
 	}
 	return nil
 }
@@ -88,26 +103,60 @@ func (t *teamFlows) teamNames(c *flows.Ctx, ids []int64) (string, error) {
 
 // shareWords are what the engine's "send my Zalo number" button and its
 // typed forms look like.
-var shareWords = wordSet("chiase", "chia se", "gui so", "gui so zalo", "chia se so", "share", "share phone",
-	"share my number", "dung so zalo")
+var shareWords = wordSet("chiase", "chia se", "chia se so zalo", "gui so", "gui so zalo", "chia se so", "share",
+	"share phone", "share my number", "share my zalo number", "dung so zalo")
+
+// Words of the buttons that follow a typed phone: enter a code, or ask the
+// team leader.
+var (
+	codeStepWords  = wordSet("ma", "nhap ma", "nhap ma dang ky", "co ma", "enter a code", "i have a code")
+	askLeaderWords = wordSet("nhoduyet", "nho to truong", "nho to truong duyet", "ask my team leader", "ask my leader")
+)
 
 // shareForm sends the request_user_info form with enrolment's own words
 // when a person at enrolment's phone question asks to share their number;
-// the engine's form speaks to residents.
+// the engine's form speaks to residents. The same question also takes the
+// buttons offered after a typed phone.
 func (t *teamFlows) shareForm(c *flows.Ctx, text string) (bool, error) {
-	if c.FlowName() != FlowEnrol || c.StepName() != "phone" || !shareWords[vn.Fold(text)] {
+	if c.FlowName() != FlowEnrol || c.StepName() != "phone" {
 		return false, nil
 	}
-	c.RequestInfo("team.enrol.share_title", "team.enrol.share_subtitle")
-	c.Reply(c.T("flows.share.sent", nil))
-	return true, nil
+	f := vn.Fold(text)
+	switch {
+	case shareWords[f]:
+		t.sendShareForm(c)
+		return true, nil
+	case codeStepWords[f]:
+		c.Goto("code")
+		return true, nil
+	case askLeaderWords[f] && c.Get(keyPhone) != "":
+		c.Goto("commune")
+		return true, nil
+	}
+	return false, nil
 }
 
-// afterPhone looks the phone up in the rosters.
+func (t *teamFlows) sendShareForm(c *flows.Ctx) {
+	c.RequestInfo("team.enrol.share_title", "team.enrol.share_subtitle")
+	c.Reply(c.T("team.enrol.share_sent", nil))
+}
+
+// afterPhone goes on from the phone. Only the phone Zalo sent through its
+// share form is looked up: Zalo documents it as the number of the account
+// that sent the form. (Whether the form lets the user edit that number
+// before sending is not proven; Deps.DoubtSharedPhone treats a shared
+// phone as typed, should it turn out so.)
 func (t *teamFlows) afterPhone(c *flows.Ctx, in flows.Input) error {
-	if in.Info != nil && in.Info.Name != "" {
+	c.Set(keyPerson, "")
+	c.Set(keyName, "")
+	c.Set(keyProof, "")
+	if in.Info == nil || t.deps.DoubtSharedPhone {
+		return t.typedPhone(c)
+	}
+	if in.Info.Name != "" {
 		c.Set(keyFormName, clip(strings.TrimSpace(in.Info.Name), 100))
 	}
+	c.Set(keyProof, in.Phone)
 	p, _, err := t.deps.Roster.PersonByPhone(c.Context(), in.Phone)
 	switch {
 	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
@@ -127,13 +176,41 @@ func (t *teamFlows) afterPhone(c *flows.Ctx, in flows.Input) error {
 	return nil
 }
 
-// confirmVars describes the roster entry: its name and every role.
+// typedPhone answers a typed phone without looking it up: anyone can type
+// anyone's number, so the answer is the same for every number. It offers
+// the share form, a code, and the team leader's approval.
+func (t *teamFlows) typedPhone(c *flows.Ctx) error {
+	c.Reply(c.T("team.enrol.typed", nil),
+		c.Button("team.btn.share", "chiase"), c.Button("team.btn.code", "ma"), c.Button("team.btn.ask_leader", "nhoduyet"))
+	c.Stay()
+	return nil
+}
+
+// confirmVars describes the roster entry being confirmed: its name and
+// every role.
 func (t *teamFlows) confirmVars(c *flows.Ctx) map[string]any {
-	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), c.Get(keyPhone))
+	_, roles, err := t.proven(c)
 	if err != nil {
 		return map[string]any{"roles": ""}
 	}
 	return map[string]any{"roles": t.describeRoles(c, roles)}
+}
+
+// proven returns the roster entry of the phone Zalo sent, once the share
+// form proved it; ENOTFOUND otherwise.
+func (t *teamFlows) proven(c *flows.Ctx) (cnsbot.Person, []cnsbot.Role, error) {
+	phone := c.Get(keyPhone)
+	if phone == "" || c.Get(keyProof) != phone {
+		return cnsbot.Person{}, nil, cnsbot.Errorf(cnsbot.ENOTFOUND, "no proven phone")
+	}
+	p, roles, err := t.deps.Roster.PersonByPhone(c.Context(), phone)
+	if err != nil {
+		return cnsbot.Person{}, nil, err
+	}
+	if itoa(p.ID) != c.Get(keyPerson) {
+		return cnsbot.Person{}, nil, cnsbot.Errorf(cnsbot.ENOTFOUND, "roster entry changed")
+	}
+	return p, roles, nil
 }
 
 // describeRoles writes a person's roles, one a line: "Tổ trưởng, Tổ CNSCĐ
@@ -158,14 +235,18 @@ func (t *teamFlows) describeRoles(c *flows.Ctx, roles []cnsbot.Role) string {
 	return strings.Join(lines, "\n")
 }
 
-// link links the person's Zalo to their roster entry.
+// link links the person's Zalo to the roster entry of the phone Zalo sent.
 func (t *teamFlows) link(c *flows.Ctx) error {
-	id, ok := id64(c.Get(keyPerson))
-	if !ok {
+	p, _, err := t.proven(c)
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.ENOTFOUND, cnsbot.EINVALID:
 		c.Goto("phone")
 		return nil
+	default:
+		return fmt.Errorf("person by phone: %w", err)
 	}
-	err := t.deps.Roster.LinkZalo(c.Context(), id, c.UserID())
+	err = t.deps.Roster.LinkZalo(c.Context(), p.ID, c.UserID())
 	switch cnsbot.ErrorCode(err) {
 	case "":
 	case cnsbot.ECONFLICT:
@@ -178,10 +259,16 @@ func (t *teamFlows) link(c *flows.Ctx) error {
 		return fmt.Errorf("link zalo: %w", err)
 	}
 	c.ForgetPerson()
-	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), c.Get(keyPhone))
+	_, roles, err := t.deps.Roster.PersonByPhone(c.Context(), p.Phone)
 	if err != nil {
 		return fmt.Errorf("person by phone: %w", err)
 	}
+	return t.welcome(c, p.FullName, roles)
+}
+
+// welcome greets someone just linked to their roster entry, with their
+// teams, or their roles when they are in no team.
+func (t *teamFlows) welcome(c *flows.Ctx, name string, roles []cnsbot.Role) error {
 	var teams, leads []int64
 	for _, r := range roles {
 		if r.Approved && r.TeamID != nil && (r.Role == cnsbot.RoleMember || r.Role == cnsbot.RoleLeader) {
@@ -191,7 +278,6 @@ func (t *teamFlows) link(c *flows.Ctx) error {
 			}
 		}
 	}
-	name := c.Get(keyName)
 	if len(teams) == 0 {
 		c.Menu(c.T("team.enrol.linked_no_team", map[string]any{"name": name, "roles": t.describeRoles(c, roles)}))
 		return nil
@@ -213,6 +299,84 @@ func (t *teamFlows) link(c *flows.Ctx) error {
 	c.Reply(text, c.Button("team.menu.report", cmdReport), c.Button("team.menu.team", cmdTeam), c.Button("common.menu", "menu"))
 	c.Done()
 	return nil
+}
+
+// codeWords start a typed enrol code: "mã ABCD2345".
+var codeWords = []string{"ma dang ky", "ma", "enrol code", "enrolment code", "code"}
+
+// codeCommand is "mã ABCD2345" anywhere in a private chat, and a bare
+// code at enrolment's phone question.
+func (t *teamFlows) codeCommand(c *flows.Ctx, args string) (bool, error) {
+	code, ok := cnsbot.ParseEnrolCode(args)
+	if !ok || c.Event.IsGroup() {
+		return false, nil
+	}
+	return true, t.redeem(c, code)
+}
+
+// bareCode is a code typed alone while enrolment asks for the phone.
+func (t *teamFlows) bareCode(c *flows.Ctx, text string) (bool, error) {
+	if c.FlowName() != FlowEnrol || c.StepName() != "phone" {
+		return false, nil
+	}
+	code, ok := cnsbot.ParseEnrolCode(text)
+	if !ok {
+		return false, nil
+	}
+	return true, t.redeem(c, code)
+}
+
+// codeStep reads the code asked for.
+func (t *teamFlows) codeStep(c *flows.Ctx, in flows.Input) error {
+	code, ok := cnsbot.ParseEnrolCode(in.Text)
+	if !ok {
+		c.Reply(c.T("team.enrol.code_shape", nil))
+		c.Stay()
+		return nil
+	}
+	return t.redeem(c, code)
+}
+
+// redeem links the person to the roster entry an officer's code names.
+// Attempts are limited per Zalo user, so that codes cannot be guessed
+// through the chat. A code may move someone linked to another Zalo
+// account: that account is told, once.
+func (t *teamFlows) redeem(c *flows.Ctx, code string) error {
+	ctx := c.Context()
+	if a := t.deps.Attempts; a != nil {
+		ok, err := a.Allow(ctx, c.UserID())
+		if err != nil {
+			return fmt.Errorf("enrol code attempts: %w", err)
+		}
+		if !ok {
+			t.deps.log().WarnContext(ctx, "enrol code attempts exceeded")
+			c.Reply(c.T("team.enrol.code_slow", nil), c.Button("common.menu", "menu"))
+			c.Stay()
+			return nil
+		}
+	}
+	p, roles, previous, err := t.deps.Roster.RedeemEnrolCode(ctx, code, c.UserID())
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.ENOTFOUND:
+		t.deps.log().InfoContext(ctx, "enrol code refused")
+		c.Reply(c.T("team.enrol.code_wrong", nil), c.Button("common.menu", "menu"))
+		c.Stay()
+		return nil
+	case cnsbot.ECONFLICT:
+		c.Menu(c.T("team.enrol.zalo_taken", nil))
+		return nil
+	default:
+		return fmt.Errorf("redeem enrol code: %w", err)
+	}
+	t.deps.log().InfoContext(ctx, "enrol code redeemed", "moved", previous != "")
+	if previous != "" {
+		lang := langOr(p.Lang)
+		c.Send(cnsbot.Outgoing{To: cnsbot.Recipient{UserID: previous}, Kind: cnsbot.MsgText, Purpose: "notify", Lang: lang,
+			Text: t.deps.Texts.T(lang, "team.enrol.moved_away", nil)})
+	}
+	c.ForgetPerson()
+	return t.welcome(c, p.FullName, roles)
 }
 
 func notMe(c *flows.Ctx) error {
@@ -297,6 +461,22 @@ func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
 		return t.noTeam(c)
 	}
 	team := teams[0]
+	if c.Get(keyProof) != c.Get(keyPhone) {
+		// A typed phone: what happens depends on the roster, what is said
+		// does not.
+		p, roles, err := t.deps.Roster.PersonByPhone(ctx, c.Get(keyPhone))
+		switch cnsbot.ErrorCode(err) {
+		case cnsbot.ENOTFOUND:
+		case "":
+			if err := t.requestLink(c, p, roles, name); err != nil {
+				return err
+			}
+			t.pendingSent(c, team)
+			return nil
+		default:
+			return fmt.Errorf("person by phone: %w", err)
+		}
+	}
 	me := c.UserID()
 	err = t.deps.Roster.AddPendingMember(ctx, cnsbot.Person{FullName: name, Phone: c.Get(keyPhone), ZaloUserID: &me, Lang: c.Session().Lang}, team.ID)
 	switch cnsbot.ErrorCode(err) {
@@ -340,7 +520,73 @@ func (t *teamFlows) addPending(c *flows.Ctx, in flows.Input) error {
 	if told == 0 {
 		t.deps.log().WarnContext(ctx, "no team leader reachable for a pending member", "team", team.ID)
 	}
-	c.Menu(c.T("team.enrol.pending_sent", map[string]any{"team": team.Name}))
+	t.pendingSent(c, team)
+	return nil
+}
+
+// pendingSent tells someone their team leader was asked. It shows the
+// menu's button, not the menu, whose items would tell a pending person
+// from someone whose typed phone was somebody else's.
+func (t *teamFlows) pendingSent(c *flows.Ctx, team cnsbot.Team) {
+	c.Reply(c.T("team.enrol.pending_sent", map[string]any{"team": team.Name}), c.Button("common.menu", "menu"))
+	c.Done()
+}
+
+// requestLink asks the team leaders of a plain member, whose phone was
+// typed, whether this Zalo account is theirs. Leaders and officers, and
+// anyone linked already, need stronger proof: nothing is asked, and the
+// person on the roster, when reachable, hears that someone typed their
+// number.
+func (t *teamFlows) requestLink(c *flows.Ctx, p cnsbot.Person, roles []cnsbot.Role, said string) error {
+	ctx := c.Context()
+	err := t.deps.Roster.RequestLink(ctx, p.ID, c.UserID(), said)
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.EINVALID, cnsbot.ECONFLICT:
+		t.deps.log().InfoContext(ctx, "typed phone needs a stronger proof", "reason", cnsbot.ErrorCode(err))
+		if p.ZaloUserID != nil && *p.ZaloUserID != "" && *p.ZaloUserID != c.UserID() {
+			lang := langOr(p.Lang)
+			c.Send(cnsbot.Outgoing{To: cnsbot.Recipient{UserID: *p.ZaloUserID}, Kind: cnsbot.MsgText, Purpose: "notify",
+				Lang: lang, Text: t.deps.Texts.T(lang, "team.enrol.tried_notice", nil)})
+		}
+		return nil
+	case cnsbot.ENOTFOUND:
+		return nil
+	default:
+		return fmt.Errorf("request link: %w", err)
+	}
+	told := 0
+	for _, r := range roles {
+		if !r.Approved || r.TeamID == nil || r.Role != cnsbot.RoleMember {
+			continue
+		}
+		team, err := t.deps.Teams.Team(ctx, *r.TeamID)
+		if err != nil {
+			return fmt.Errorf("team: %w", err)
+		}
+		leaders, err := t.deps.Roster.TeamLeaders(ctx, team.ID)
+		if err != nil {
+			return fmt.Errorf("team leaders: %w", err)
+		}
+		data := map[string]any{"name": p.FullName, "phone": flows.DisplayPhone(p.Phone), "team": team.Name, "said": said, "id": p.ID}
+		for _, l := range leaders {
+			if l.ZaloUserID == nil || *l.ZaloUserID == "" {
+				continue
+			}
+			lang := langOr(l.Lang)
+			c.Send(cnsbot.Outgoing{
+				To: cnsbot.Recipient{UserID: *l.ZaloUserID}, Kind: cnsbot.MsgList,
+				Text:    t.deps.Texts.T(lang, "team.enrol.link_notice", data),
+				Buttons: []cnsbot.Button{{Title: t.deps.Texts.T(lang, "team.btn.approve", nil), Payload: "#" + cmdApprove + " " + itoa(p.ID)}},
+				// No fallback to the team's group: the notice carries a phone.
+				Purpose: "notify", Lang: lang,
+			})
+			told++
+		}
+	}
+	if told == 0 {
+		t.deps.log().WarnContext(ctx, "no team leader reachable for a link request")
+	}
 	return nil
 }
 
@@ -372,6 +618,10 @@ func (t *teamFlows) noTeam(c *flows.Ctx) error {
 // enrolCommand starts enrolment on "đăng ký" typed alone (and not as the
 // answer to a question), or its button.
 func (t *teamFlows) enrolCommand(c *flows.Ctx, args string) (bool, error) {
+	if code, ok := cnsbot.ParseEnrolCode(args); ok && !c.Event.IsGroup() {
+		// "đăng ký ABCD2345": an officer's code.
+		return true, t.redeem(c, code)
+	}
 	if strings.TrimSpace(args) != "" || t.typing(c) {
 		return false, nil
 	}
@@ -405,6 +655,9 @@ func (t *teamFlows) approveCommand(c *flows.Ctx, args string) (bool, error) {
 			return false, fmt.Errorf("team members: %w", err)
 		}
 		if i := slices.IndexFunc(members, func(p cnsbot.Person) bool { return p.ID == id }); i >= 0 {
+			if done, err := t.approveLink(c, m, members[i], team); done || err != nil {
+				return true, err
+			}
 			// Approved already (a second tap): nobody is told twice.
 			c.Reply(c.T("team.approve.already", map[string]any{"name": members[i].FullName, "team": team.Name}))
 			return true, nil
@@ -443,5 +696,34 @@ func (t *teamFlows) approveCommand(c *flows.Ctx, args string) (bool, error) {
 		return true, nil
 	}
 	c.Reply(c.T("team.approve.not_found", map[string]any{"id": id}))
+	return true, nil
+}
+
+// approveLink is a leader's "duyệt" of a member of their team who asked,
+// by a typed phone, to be linked to a Zalo account. It reports false when
+// nobody asked.
+func (t *teamFlows) approveLink(c *flows.Ctx, leader member, p cnsbot.Person, team cnsbot.Team) (bool, error) {
+	zalo, err := t.deps.Roster.ApproveLink(c.Context(), p.ID, team.ID)
+	switch cnsbot.ErrorCode(err) {
+	case "":
+	case cnsbot.ENOTFOUND:
+		return false, nil
+	case cnsbot.EINVALID, cnsbot.ECONFLICT:
+		c.Reply(c.T("team.approve.link_refused", map[string]any{"name": p.FullName}))
+		return true, nil
+	default:
+		return false, fmt.Errorf("approve link: %w", err)
+	}
+	lang := langOr(p.Lang)
+	c.Send(cnsbot.Outgoing{
+		ID: "linked:" + itoa(p.ID) + ":" + itoa(team.ID), To: cnsbot.Recipient{UserID: zalo},
+		Kind: cnsbot.MsgList, Purpose: "notify", Lang: lang,
+		Text: t.deps.Texts.T(lang, "team.approve.welcome", map[string]any{"team": team.Name, "leader": leader.person.FullName}),
+		Buttons: []cnsbot.Button{
+			{Title: t.deps.Texts.T(lang, "team.menu.report", nil), Payload: "#" + cmdReport},
+			{Title: t.deps.Texts.T(lang, "team.menu.team", nil), Payload: "#" + cmdTeam},
+		},
+	})
+	c.Reply(c.T("team.approve.linked", map[string]any{"name": p.FullName, "team": team.Name}))
 	return true, nil
 }

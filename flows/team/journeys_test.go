@@ -106,7 +106,7 @@ var journeys = []journey{
 	{
 		name: "enrol_known",
 		user: "2001",
-		vi:   []string{"đăng ký", "0903 112 233", "#dungroi", "menu", "bc", "hủy"},
+		vi:   []string{"đăng ký", "0903 112 233", "#chiase", "!submit Lê Hoàng Phúc|84903112233", "#dungroi", "menu", "bc", "hủy"},
 		en:   []string{"English", "#dangky", "#chiase", "!submit Lê Hoàng Phúc|84903112233", "yes", "menu", "#bc", "cancel"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			p := f.person(t, phPhuc)
@@ -118,8 +118,8 @@ var journeys = []journey{
 	{
 		name: "enrol_not_me",
 		user: "2002",
-		vi:   []string{"#dangky", "0903112233", "#khongphai", "đăng ký", "0987 654 321"},
-		en:   []string{"English", "#dangky", "0903112233", "that's not me", "register", "0987 654 321"},
+		vi:   []string{"#dangky", "#chiase", "!submit Phúc|84903112233", "#khongphai", "đăng ký", "0987 654 321"},
+		en:   []string{"English", "#dangky", "share", "!submit Phúc|84903112233", "that's not me", "register", "0987 654 321"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			if p := f.person(t, phPhuc); p.ZaloUserID != nil {
 				t.Errorf("Phúc linked to %v after “not me”", *p.ZaloUserID)
@@ -129,9 +129,9 @@ var journeys = []journey{
 	{
 		name: "enrol_unknown_approved",
 		user: "3001",
-		vi: []string{"đăng ký", "0909 999 888", "an xuyen", "ấp 1", "Trần Văn Mới", "bc",
+		vi: []string{"đăng ký", "0909 999 888", "#nhoduyet", "an xuyen", "ấp 1", "Trần Văn Mới", "bc",
 			"@" + zMai + " duyệt {pending}", "@" + zHung + " duyệt {pending}", "@" + zHung + " duyệt {pending}", "bc", "hủy"},
-		en: []string{"English", "register", "0909 999 888", "an xuyen", "ấp 1", "Tran Van Moi", "report",
+		en: []string{"English", "register", "0909 999 888", "ask my team leader", "an xuyen", "ấp 1", "Tran Van Moi", "report",
 			"@" + zMai + " approve {pending}", "@" + zHung + " approve {pending}", "@" + zHung + " approve 999", "report", "cancel"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			p, roles, err := f.db.PersonByPhone(f.ctx, "0909999888")

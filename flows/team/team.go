@@ -34,6 +34,18 @@ type Roster interface {
 	CommuneOfficers(ctx context.Context, communeID int64) ([]cnsbot.Person, error)
 	AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int64) error
 	ApproveMember(ctx context.Context, personID, teamID int64) error
+	// RedeemEnrolCode links the person of an officer's one-time code to
+	// the Zalo user; previous is the Zalo id it moved them from.
+	RedeemEnrolCode(ctx context.Context, code, zaloUserID string) (p cnsbot.Person, roles []cnsbot.Role, previous string, err error)
+	// RequestLink and ApproveLink link a plain member who typed their
+	// phone, on a team leader's word.
+	RequestLink(ctx context.Context, personID int64, zaloUserID, name string) error
+	ApproveLink(ctx context.Context, personID, teamID int64) (zaloUserID string, err error)
+}
+
+// Attempts limits tries per Zalo user (a *store.Attempts).
+type Attempts interface {
+	Allow(ctx context.Context, who string) (bool, error)
 }
 
 // Teams finds teams and links their Zalo groups.
@@ -120,7 +132,14 @@ type Deps struct {
 	Once Claimer
 	// Lookups is optional: without it, lookups by code are not limited.
 	Lookups LookupLimiter
-	Log     *slog.Logger
+	// Attempts limits how often one Zalo user may try an enrol code; nil
+	// means no limit (tests only).
+	Attempts Attempts
+	// DoubtSharedPhone treats the phone Zalo's share form sends like a
+	// typed one: it then proves nothing, and leaders and officers enrol
+	// by code only.
+	DoubtSharedPhone bool
+	Log              *slog.Logger
 }
 
 func (d Deps) log() *slog.Logger {
@@ -174,6 +193,8 @@ func Register(e *flows.Engine, deps Deps) error {
 	// buttons numbered so on the page shown.
 	e.Command(flows.Command{Name: "team-step-input", Match: whole, Run: t.stepInput})
 	e.Command(flows.Command{Name: "team-share", Match: whole, Run: t.shareForm})
+	e.Command(flows.Command{Name: "team-bare-code", Match: whole, Run: t.bareCode})
+	e.Command(flows.Command{Name: "team-code", Match: flows.Prefix(codeWords...), Run: t.codeCommand})
 	e.Command(flows.Command{Name: "team-enrol", Match: flows.Prefix(enrolWords...), Run: t.enrolCommand})
 	e.Command(flows.Command{Name: "team-approve", Match: flows.Prefix(approveWords...), Run: t.approveCommand})
 	e.Command(flows.Command{Name: "team-report", Match: flows.Prefix(reportWords...), Run: t.reportCommand})
