@@ -63,6 +63,10 @@ type Config struct {
 	Partitions int `env:"INBOX_PARTITIONS" envDefault:"16"`
 	// SendRate is the outbound messages per second shared by all replicas.
 	SendRate int `env:"SEND_RATE" envDefault:"50"`
+	// CodeLookupsPerMinute and CodeLookupsPerHour bound how often one Zalo
+	// user may look a help request up by its code; 0 turns a window off.
+	CodeLookupsPerMinute int `env:"CODE_LOOKUPS_PER_MINUTE" envDefault:"10"`
+	CodeLookupsPerHour   int `env:"CODE_LOOKUPS_PER_HOUR" envDefault:"30"`
 	// UserRate is how many of one person's messages a minute are handled in
 	// full, after a burst of UserBurst; the rest get one kind message a
 	// minute and are otherwise only acknowledged. 0 turns the limit off.
@@ -109,6 +113,9 @@ func (c Config) validate() error {
 	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
+	}
+	if c.CodeLookupsPerMinute < 0 || c.CodeLookupsPerHour < 0 {
+		return fmt.Errorf("CODE_LOOKUPS_PER_MINUTE and CODE_LOOKUPS_PER_HOUR must not be negative")
 	}
 	if err := c.PrivacyConfig.validate(); err != nil {
 		return err

@@ -158,7 +158,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
-	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db,
+	// One Zalo user's lookups of help requests by code, counted in Redis
+	// across the team's and the residents' commands.
+	lookups := store.NewLookupLimiter(rdb, cfg.RedisPrefix, cfg.CodeLookupsPerMinute, cfg.CodeLookupsPerHour)
+	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db, Lookups: lookups,
 		Texts: texts, Sessions: s.queue, Location: vietnam, Log: log,
 		Once: store.NewLocks(rdb, cfg.RedisPrefix),
 		// Five tries at an enrol code, then one every two minutes.
@@ -167,7 +170,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	if err := team.Register(s.engine, s.team); err != nil {
 		return fail(fmt.Errorf("register team flows: %w", err))
 	}
-	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log,
+	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
 		Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fail(fmt.Errorf("register resident flows: %w", err))
