@@ -34,6 +34,12 @@ func (r *residents) cancelCommand(c *flows.Ctx, args string) (bool, error) {
 	if c.Event.IsGroup() {
 		return false, nil
 	}
+	if c.FlowName() == FlowCancel && c.StepName() == "confirm" {
+		// Asked "cancel it?", the resident says "hủy yêu cầu" again: yes.
+		if code, ok := ParseCode(args); strings.TrimSpace(args) == "" || ok && code == c.Get(keyCancelCode) {
+			return true, r.confirmCancel(c)
+		}
+	}
 	var req cnsbot.HelpRequest
 	if strings.TrimSpace(args) == "" {
 		if c.FlowName() == FlowCome {

@@ -62,6 +62,15 @@ func TestCancelRequest(t *testing.T) {
 	if got.Status != cnsbot.HelpCancelled || got.CancelledAt == nil {
 		t.Fatalf("after cancel: status %s at %v", got.Status, got.CancelledAt)
 	}
+	// "hủy yêu cầu" said again at the question is a yes.
+	r2 := cnsbot.HelpRequest{ResidentUserID: "r1", HamletID: 12, Problem: "CaMau-G", SourceEvent: "e2"}
+	if err := f.desk.CreateHelpRequest(ctx, &r2); err != nil {
+		t.Fatal(err)
+	}
+	c.Say("hủy yêu cầu " + r2.Code)
+	if got := flowstest.Texts(c.Say("hủy yêu cầu")); !strings.Contains(got, "đã hủy yêu cầu "+r2.Code) {
+		t.Errorf("“hủy yêu cầu” at the question: %q", got)
+	}
 	// Saying it again finds nothing to cancel, and tells nobody.
 	again := c.Say("huy yeu cau")
 	if got := flowstest.Texts(again); !strings.Contains(got, "không có yêu cầu nào đang chờ") || len(to(again, "r1")) != 0 {
