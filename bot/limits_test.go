@@ -125,3 +125,15 @@ func TestWebhookHostileEvent(t *testing.T) {
 		t.Errorf("queue entry is %d bytes for a %d-byte text, want it bounded by the cut", n, len(text))
 	}
 }
+
+// The refusal of an overlong event name is logged without the name in full.
+func TestWebhookLogsNoOverlongName(t *testing.T) {
+	s := newWhServer(t, whConfig())
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	name := "user_send_" + strings.Repeat("x", 100<<10)
+	body := []byte(`{"event_name":"` + name + `","app_id":"` + whApp + `","sender":{"id":"1"},"timestamp":"` + ts + `"}`)
+	checkAnswer(t, s.postSigned(body), http.StatusBadRequest)
+	if n := s.log.Len(); n > 2<<10 {
+		t.Errorf("the refusal wrote %d bytes of log for a %d-byte event name", n, len(name))
+	}
+}

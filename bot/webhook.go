@@ -209,7 +209,8 @@ func (w *Webhook) receive(ctx context.Context, rw http.ResponseWriter, r *http.R
 	}
 	ev, err := wire.event()
 	if err != nil {
-		w.log.Warn("zalo webhook event refused", "event", wire.EventName, "err", err)
+		// The name may be the very field that is too long.
+		w.log.Warn("zalo webhook event refused", "event", clip(wire.EventName, MaxID), "err", err)
 		return err
 	}
 	if w.cfg.MaxAge > 0 {
