@@ -133,7 +133,7 @@ func TestSimulatorRefusedOnRealDatabase(t *testing.T) {
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("serve with SIMULATOR=true on a database with real people: got %v, want a refusal at once", err)
 	}
-	for _, want := range []string{"SIMULATOR=true refused", "1 people and 3 places that are not the demo dataset's", "unset SIMULATOR", "DEMO=true"} {
+	for _, want := range []string{"SIMULATOR=true refused", "not the demo dataset's (people: 1, places: 3)", "unset SIMULATOR", "DEMO=true"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal %q: want it to say %q", err, want)
 		}

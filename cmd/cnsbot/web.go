@@ -66,7 +66,7 @@ func simulatorWanted(cfg Config, wc WebConfig) (want, explicit bool, err error) 
 // notices would be recorded as delivered and never reach them.
 func demoOnly(st store.DemoState) error {
 	if st.RealPeople > 0 || st.RealUnits > 0 {
-		return fmt.Errorf("the database holds %d people and %d places that are not the demo dataset's", st.RealPeople, st.RealUnits)
+		return fmt.Errorf("the database holds people or places that are not the demo dataset's (people: %d, places: %d)", st.RealPeople, st.RealUnits)
 	}
 	if !st.Marked {
 		return errors.New("the database was not created as a demo database")
@@ -130,7 +130,7 @@ func prepareWeb(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger)
 	wc := cfg.WebConfig
 	w := &webApp{log: log, wc: wc, db: db, clock: &demoClock{}}
 	want, explicit, err := simulatorWanted(cfg, wc)
-	if err != nil {
+	if err != nil || (!want && !wc.Demo) {
 		return cfg, w, err
 	}
 	st, err := db.DemoState(ctx)

@@ -183,8 +183,8 @@ func TestDemoOnly(t *testing.T) {
 		{store.DemoState{Marked: true, Demo: true}, ""},
 		{store.DemoState{Demo: true}, "not created as a demo database"},
 		{store.DemoState{}, "not created as a demo database"},
-		{store.DemoState{Marked: true, Demo: true, RealPeople: 2}, "2 people and 0 places"},
-		{store.DemoState{Marked: true, Demo: true, RealUnits: 1}, "0 people and 1 places"},
+		{store.DemoState{Marked: true, Demo: true, RealPeople: 2}, "(people: 2, places: 0)"},
+		{store.DemoState{Marked: true, Demo: true, RealUnits: 1}, "(people: 0, places: 1)"},
 	}
 	for _, tt := range tests {
 		err := demoOnly(tt.st)
