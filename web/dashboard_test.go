@@ -44,7 +44,7 @@ func vietnam(t testing.TB) *time.Location {
 	return loc
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	loc := vietnam(t)
