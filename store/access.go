@@ -227,8 +227,14 @@ func (db *DB) OfficerCandidates(ctx context.Context) ([]OfficerCandidate, error)
 	return rows, nil
 }
 
+// sessionsKept is how long a session's row outlives its expiry: long
+// enough to tell when someone signed in, short enough that the table
+// stays small. Rows are removed as new sessions are created.
+const sessionsKept = 30 * 24 * time.Hour
+
 // CreateSession records a signed-in browser and returns the secret its
-// cookie carries.
+// cookie carries. It also removes the rows of sessions expired more than
+// sessionsKept ago.
 func (db *DB) CreateSession(ctx context.Context, admin bool, tokenID int64, expires time.Time) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -239,6 +245,10 @@ func (db *DB) CreateSession(ctx context.Context, admin bool, tokenID int64, expi
 		CreatedAt: time.Now().UTC(), ExpiresAt: expires.UTC()}
 	if err := db.WithContext(ctx).Create(&row).Error; err != nil {
 		return "", fmt.Errorf("create session: %w", err)
+	}
+	err := db.WithContext(ctx).Where("expires_at < ?", time.Now().UTC().Add(-sessionsKept)).Delete(&DashboardSession{}).Error
+	if err != nil {
+		return "", fmt.Errorf("remove old sessions: %w", err)
 	}
 	return secret, nil
 }

@@ -125,6 +125,19 @@ func TestSessionsEnd(t *testing.T) {
 			if err != nil || n != 2 {
 				t.Errorf("end all: %d, %v; want 2", n, err)
 			}
+			// Rows of sessions long expired go as new ones are made.
+			if _, err := db.CreateSession(ctx, true, 0, now.AddDate(0, 0, -31)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.CreateSession(ctx, true, 0, now.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if got := count(t, db, "dashboard_sessions", "expires_at < ?", now.UTC().AddDate(0, 0, -30)); got != 0 {
+				t.Errorf("%d sessions expired a month ago are kept, want none", got)
+			}
+			if got := count(t, db, "dashboard_sessions", ""); got != 4 {
+				t.Errorf("%d sessions kept, want the 4 recent ones", got)
+			}
 			for _, s := range []string{b, c} {
 				if _, err := db.SessionBySecret(ctx, s, now); cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED {
 					t.Errorf("session after ending all: got %v", err)
