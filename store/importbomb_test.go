@@ -19,7 +19,7 @@ import (
 // least of the parts Excel and excelize need, and a first sheet with a
 // header, one hamlet and whatever extra is given (rows inside sheetData,
 // and elements after it).
-func tinyWorkbook(t testing.TB, extraRows, afterData string, pad int) []byte {
+func tinyWorkbook(t testing.TB, extraRows, afterData string, pad int, extraParts ...[2]string) []byte {
 	t.Helper()
 	sheet := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` +
 		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
@@ -41,6 +41,9 @@ func tinyWorkbook(t testing.TB, extraRows, afterData string, pad int) []byte {
 		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`},
 		{"xl/worksheets/sheet1.xml", sheet},
+	}
+	for _, p := range extraParts {
+		parts = append(parts, struct{ name, body string }{p[0], p[1]})
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -113,6 +116,9 @@ func TestImportRefusesSpreadsheetBombs(t *testing.T) {
 		{"rows × columns", "units.xlsx", tinyWorkbook(t, `<row r="40000"><c r="CV40000"><v>1</v></c></row>`, "", 0)},
 		{"many merged ranges", "units.xlsx", tinyWorkbook(t, "", `<mergeCells>`+strings.Repeat(`<mergeCell ref="E5:F6"/>`, maxImportMerges+1)+`</mergeCells>`, 0)},
 		{"unzips to 65 MiB", "units.xlsx", tinyWorkbook(t, "", "", 65<<20)},
+		{"4 million shared strings", "units.xlsx", tinyWorkbook(t, `<row r="3"><c r="A3" t="s"><v>0</v></c></row>`, "", 0,
+			[2]string{"xl/sharedStrings.xml", `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
+				strings.Repeat("<si><t/></si>", 4<<20) + `</sst>`})},
 		{"csv line of 2 million commas", "units.csv", []byte("Tỉnh,Xã,Ấp,Số hộ\n" + strings.Repeat(",", 2<<20) + "\n")},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -68,20 +69,68 @@ func checkWorkbook(data []byte) error {
 	}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))
-		if !strings.HasPrefix(name, "xl/worksheets/") || !strings.HasSuffix(name, ".xml") {
+		check := checkSheetXML
+		switch {
+		case name == "xl/sharedstrings.xml":
+			check = checkSharedStrings
+		case !strings.HasPrefix(name, "xl/worksheets/") || !strings.HasSuffix(name, ".xml"):
 			continue
 		}
 		rc, err := f.Open()
 		if err != nil {
 			return cnsbot.Errorf(cnsbot.EINVALID, "cannot open the workbook: %v", err)
 		}
-		err = checkSheetXML(rc)
+		err = check(rc)
 		rc.Close()
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkSharedStrings refuses a shared-string table with more strings than a
+// sheet may have cells: excelize keeps an entry for each (about 40 bytes
+// even when it leaves the text on disk), and an empty one is 13 bytes of
+// XML that compresses to almost nothing. It counts the <si> start tags (any
+// namespace prefix) byte by byte: an XML decoder would allocate for each.
+func checkSharedStrings(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	n := 0
+	for {
+		if _, err := br.ReadSlice('<'); err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			return nil // the end, or a broken file that excelize reports
+		}
+		// The tag's name, up to 32 bytes: "si" or "prefix:si".
+		var name [32]byte
+		k := 0
+		for k < len(name) {
+			b, err := br.ReadByte()
+			if err != nil {
+				return nil
+			}
+			if b == '>' || b == '/' || b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '<' {
+				if b == '<' {
+					_ = br.UnreadByte()
+				}
+				break
+			}
+			name[k] = b
+			k++
+		}
+		tag := name[:k]
+		if i := bytes.LastIndexByte(tag, ':'); i >= 0 {
+			tag = tag[i+1:]
+		}
+		if string(tag) == "si" {
+			if n++; n > MaxImportCells {
+				return sheetTooLarge("the workbook has more than %d shared strings", MaxImportCells)
+			}
+		}
+	}
 }
 
 // checkSheetXML reads a worksheet's XML for its extent: the last row and
