@@ -14,8 +14,6 @@ import (
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/locales"
-	"github.com/camau-cns/cnsbot/store"
-	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // TestInboundLimitSlowsOneFlooder sends 50 messages from one person at
@@ -30,9 +28,8 @@ func TestInboundLimitSlowsOneFlooder(t *testing.T) {
 	}
 	sessions := flowstest.NewSessions()
 	clock := flowstest.NewClock(t0)
-	rdb := storetest.MiniRedis(t)
 	e := flows.NewEngine(sessions, texts, flows.Options{Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Inbound: store.NewInboundLimit(rdb, "t:", 20, 5)})
+		Inbound: flows.NewPersonLimit(20, 5)})
 	ctx := context.Background()
 	say := func(user string, i int) int {
 		before := len(sessions.Outbox())
@@ -92,5 +89,44 @@ func TestApology(t *testing.T) {
 	}
 	if _, ok := e.Apology(context.Background(), []byte("not json")); ok {
 		t.Errorf("got an apology for an undecodable payload, want none")
+	}
+}
+
+// TestPersonLimit lets a person's burst through, then refuses, telling
+// them once; another person is not affected; the burst comes back with
+// time, and 0 turns the limit off.
+func TestPersonLimit(t *testing.T) {
+	ctx := context.Background()
+	l := flows.NewPersonLimit(600, 3) // one message every 100 ms after 3 at once
+	count := func(user string, n int) (allowed, told int) {
+		for range n {
+			ok, tell, err := l.Allow(ctx, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				allowed++
+			}
+			if tell {
+				told++
+			}
+		}
+		return allowed, told
+	}
+	if allowed, told := count("flood", 10); allowed != 3 || told != 1 {
+		t.Errorf("got %d allowed and %d told of 10 at once, want 3 and 1", allowed, told)
+	}
+	if allowed, _ := count("neighbour", 1); allowed != 1 {
+		t.Errorf("another person was refused")
+	}
+	time.Sleep(250 * time.Millisecond)
+	if allowed, told := count("flood", 5); allowed != 2 || told != 0 {
+		t.Errorf("after 250 ms got %d allowed and %d told, want 2 (one per 100 ms) and 0 (told once a minute)", allowed, told)
+	}
+	off := flows.NewPersonLimit(0, 0)
+	for range 100 {
+		if ok, _, _ := off.Allow(ctx, "flood"); !ok {
+			t.Fatal("refused with the limit off")
+		}
 	}
 }

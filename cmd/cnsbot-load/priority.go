@@ -93,7 +93,7 @@ func runPriority(ctx context.Context, o options, rdb redis.UniversalClient, pref
 	if err != nil {
 		return nil, err
 	}
-	engine := flows.NewEngine(q, texts, priorityEngineOptions(rdb, prefix, pc, log))
+	engine := flows.NewEngine(q, texts, priorityEngineOptions(pc, log))
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -194,8 +194,8 @@ func runPriority(ctx context.Context, o options, rdb redis.UniversalClient, pref
 
 // priorityEngineOptions are the engine's options for the scenario: those
 // of serve that bear on it.
-func priorityEngineOptions(rdb redis.UniversalClient, prefix string, pc priorityConfig, log *slog.Logger) flows.Options {
-	return flows.Options{Inbound: store.NewInboundLimit(rdb, prefix, pc.UserRate, pc.UserBurst), Log: log}
+func priorityEngineOptions(pc priorityConfig, log *slog.Logger) flows.Options {
+	return flows.Options{Inbound: flows.NewPersonLimit(pc.UserRate, pc.UserBurst), Log: log}
 }
 
 // runPriorityCmd is run for -scenario priority: it returns the exit code.
