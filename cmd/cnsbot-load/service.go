@@ -77,7 +77,7 @@ func buildService(ctx context.Context, dir string, progress io.Writer) (string, 
 var serviceVars = []string{
 	"HTTP_ADDR", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_PREFIX", "ADMIN_TOKEN", "LOG_LEVEL",
 	"MIGRATE", "INBOX_PARTITIONS", "SEND_RATE", "HANDOFF_PAUSE", "WEBHOOK_MAX_AGE", "SHUTDOWN_TIMEOUT",
-	"METRICS_ADDR", "METRICS_TOKEN",
+	"METRICS_ADDR", "METRICS_TOKEN", "USER_RATE", "USER_BURST",
 }
 
 // childEnv returns the caller's environment without the service's
