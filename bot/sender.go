@@ -58,6 +58,10 @@ type SenderConfig struct {
 	// QuietStart and QuietEnd are the hours (local) between which no push is
 	// sent: 22 and 6 when both are zero.
 	QuietStart, QuietEnd int
+	// NoQuiet sends pushes at any hour. Zalo holds only promotional sends at
+	// night (-234); consultation and group messages go 24/24, so the quiet
+	// night is the operator's courtesy to choose, not a rule.
+	NoQuiet bool
 }
 
 // Sender delivers outgoing messages with Zalo's rules: it paces calls,
@@ -358,6 +362,9 @@ func (s *Sender) hold(ctx context.Context, m cnsbot.Outgoing, reason string) err
 
 // quiet reports whether t falls in the quiet hours.
 func (s *Sender) quiet(t time.Time) bool {
+	if s.cfg.NoQuiet {
+		return false
+	}
 	h := t.In(s.cfg.Location).Hour()
 	if s.cfg.QuietStart > s.cfg.QuietEnd {
 		return h >= s.cfg.QuietStart || h < s.cfg.QuietEnd

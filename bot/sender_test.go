@@ -621,3 +621,19 @@ func TestReplyNotLogged(t *testing.T) {
 		t.Fatalf("got log %+v, want the released reply logged delivered", log)
 	}
 }
+
+// TestDeliverNoQuiet: an operator who turns the quiet night off gets
+// reminders delivered at 23:00.
+func TestDeliverNoQuiet(t *testing.T) {
+	at := time.Date(2025, 6, 2, 23, 0, 0, 0, ict)
+	s := newSender(t, at, nil)
+	clock := func() time.Time { return at }
+	s.sender = bot.NewSender(s.client, &countingLimiter{}, s.dlog, bot.SenderConfig{Now: clock, Location: ict, NoQuiet: true},
+		slog.New(slog.DiscardHandler), s.m)
+	if err := s.sender.Deliver(context.Background(), textTo(user, bot.PurposeReminder, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if log := s.dlog.all(); len(log) != 1 || log[0].state != "delivered" || s.z.Count() != 1 {
+		t.Errorf("got log %+v and %d messages, want the reminder delivered", log, s.z.Count())
+	}
+}

@@ -228,6 +228,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("resident shares phone through the form", func(t *testing.T) {
 		p.t = t
 		p.say("nhờ tổ đến nhà")
+		p.tap("#dongy") // the personal-data notice, once
 		p.say("Trần Thị Lan")
 		p.tap("#chiase")
 		p.poll("form card", `!!document.querySelector('#chat .card.form .share-btn')`)

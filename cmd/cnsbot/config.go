@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ type Config struct {
 	// minute and are otherwise only acknowledged. 0 turns the limit off.
 	UserRate  int `env:"USER_RATE" envDefault:"20"`
 	UserBurst int `env:"USER_BURST" envDefault:"20"`
+	// PushQuietHours are the local hours "22-6" in which pushes (reminders,
+	// notices) wait for the morning; "off" sends them at any hour.
+	PushQuietHours string `env:"PUSH_QUIET_HOURS" envDefault:"22-6"`
 	// HandoffPause is how long the bot stays quiet for a user after a human
 	// agent wrote to them from the OA chat tool.
 	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`
@@ -111,6 +115,9 @@ func (c Config) validate() error {
 	if c.EnrolCodeTTL < time.Minute {
 		return fmt.Errorf("ENROL_CODE_TTL must be at least 1m, got %s", c.EnrolCodeTTL)
 	}
+	if _, _, _, err := c.quietHours(); err != nil {
+		return err
+	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
 	}
@@ -138,4 +145,19 @@ func (c Config) slogLevel() slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// quietHours reads PUSH_QUIET_HOURS: "off", or "START-END" in local hours.
+func (c Config) quietHours() (start, end int, off bool, err error) {
+	v := strings.TrimSpace(c.PushQuietHours)
+	if strings.EqualFold(v, "off") {
+		return 0, 0, true, nil
+	}
+	a, b, ok := strings.Cut(v, "-")
+	start, err1 := strconv.Atoi(strings.TrimSpace(a))
+	end, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || start < 0 || start > 23 || end < 0 || end > 23 || start == end {
+		return 0, 0, false, fmt.Errorf("PUSH_QUIET_HOURS must be \"off\" or two different hours like \"22-6\", got %q", c.PushQuietHours)
+	}
+	return start, end, false, nil
 }

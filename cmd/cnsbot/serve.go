@@ -138,7 +138,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
 	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
-		bot.SenderConfig{Location: vietnam, Now: s.now}, log, bm)
+		senderConfig(cfg, s.now), log, bm)
 
 	texts, err := locales.New()
 	if err != nil {
@@ -415,4 +415,18 @@ func servePprof(addr string, log *slog.Logger) {
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof stopped", "err", err)
 	}
+}
+
+// senderConfig is the sender's clock and quiet hours; LoadConfig has
+// checked PUSH_QUIET_HOURS already.
+func senderConfig(cfg Config, now func() time.Time) bot.SenderConfig {
+	sc := bot.SenderConfig{Location: vietnam, Now: now}
+	start, end, off, err := cfg.quietHours()
+	switch {
+	case off:
+		sc.NoQuiet = true
+	case err == nil:
+		sc.QuietStart, sc.QuietEnd = start, end
+	}
+	return sc
 }
