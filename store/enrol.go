@@ -157,8 +157,9 @@ func clipName(s string, n int) string {
 // linked to before ("" when none), which has just lost them. A person linked to another Zalo id is moved: an officer's code
 // is the only way to move a linked person. An unknown, used or expired
 // code is ENOTFOUND (the same answer for all three, so that nothing is
-// learnt by trying); a Zalo id that already belongs to someone else is
-// ECONFLICT, and leaves the code unused.
+// learnt by trying); a Zalo id that already belongs to someone else with
+// an approved role is ECONFLICT, and leaves the code unused (one that
+// belongs to a person still waiting for approval is released).
 func (db *DB) RedeemEnrolCode(ctx context.Context, code, zaloUserID string) (cnsbot.Person, []cnsbot.Role, string, error) {
 	if zaloUserID == "" {
 		return cnsbot.Person{}, nil, "", cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
@@ -193,6 +194,9 @@ func (db *DB) RedeemEnrolCode(ctx context.Context, code, zaloUserID string) (cns
 		if err := takeOne(tx.Where("id = ?", row.PersonID), &p, "person %d", row.PersonID); err != nil {
 			return err
 		}
+		if err := releasePending(tx, zaloUserID, p.ID); err != nil {
+			return err
+		}
 		if err := checkZaloFree(tx, zaloUserID, p.ID); err != nil {
 			return err
 		}
@@ -218,6 +222,20 @@ func (db *DB) RedeemEnrolCode(ctx context.Context, code, zaloUserID string) (cns
 	}
 	db.zalo.add(zaloUserID)
 	return out.Person, out.Roles, out.Previous, nil
+}
+
+// releasePending unlinks the Zalo user from someone other than personID
+// who holds no approved role: the entry a typed, unknown phone made while
+// its leader had not approved it yet. The officer's code says who the
+// account is; someone with an approved role keeps it (ECONFLICT follows).
+func releasePending(tx *gorm.DB, zaloUserID string, personID int64) error {
+	approved := tx.Model(&cnsbot.Role{}).Select("person_id").Where("approved = ?", true)
+	err := tx.Model(&cnsbot.Person{}).Where("zalo_user_id = ? AND id <> ? AND id NOT IN (?)", zaloUserID, personID, approved).
+		Update("zalo_user_id", nil).Error
+	if err != nil {
+		return fmt.Errorf("release pending link: %w", err)
+	}
+	return nil
 }
 
 // PersonCommunes returns the communes a person's roles are in (a hamlet's

@@ -86,6 +86,25 @@ func TestEnrolCodes(t *testing.T) {
 			t.Errorf("the old zalo id after the move: got %v, want ENOTFOUND", err)
 		}
 
+		// Someone who asked to join with a typed phone (pending, not
+		// approved) can still take their roster entry with a code.
+		team := seedTeam(t, db)
+		pending := "z-pending"
+		if err := db.AddPendingMember(ctx, cnsbot.Person{FullName: "Ngọc", Phone: "0916 000 999", ZaloUserID: &pending}, team.ID); err != nil {
+			t.Fatal(err)
+		}
+		ngoc, _, _ := db.PersonByPhone(ctx, "0388112344")
+		c2, _, err := db.CreateEnrolCode(ctx, ngoc.ID, "cli", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _, _, err := db.RedeemEnrolCode(ctx, c2, pending); err != nil || p.ID != ngoc.ID {
+			t.Errorf("a pending account redeeming a code: %+v, %v", p, err)
+		}
+		if _, _, _, err := db.RedeemEnrolCode(ctx, c2, pending); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			t.Errorf("the code again: %v", err)
+		}
+
 		if _, _, err := db.CreateEnrolCode(ctx, 999999, "cli", time.Hour); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("code for nobody: got %v, want ENOTFOUND", err)
 		}
