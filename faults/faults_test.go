@@ -364,8 +364,10 @@ func restartPostgres(s *stage) {
 func killService(s *stage) {
 	t0 := time.Now()
 	svc := s.svcs[0]
-	s.gen.Killed(t0)
 	svc.kill()
+	// Noted once the process is gone: until then it may still be handing
+	// messages to Zalo, which the restarted one then sends again.
+	s.gen.Killed(time.Now())
 	svc.start()
 	s.note("cnsbot killed with SIGKILL at %s and restarted: ready again after %.1fs", t0.Format("15:04:05.000"), time.Since(t0).Seconds())
 }
