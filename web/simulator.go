@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/calendar"
 )
 
@@ -412,10 +413,7 @@ func (s *Simulator) open(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"followed": false})
 		return
 	}
-	ts := timestamp()
-	ev := wireEvent{EventName: "follow", AppID: s.cfg.AppID, OAID: s.cfg.OAID, Follower: &wireID{ID: p.ZaloUserID},
-		Source: "oa_profile", Timestamp: ts, UserIDByApp: appScoped(p.ZaloUserID)}
-	if err := s.post(c, ev); err != nil {
+	if err := s.post(c, s.oa().Follow(p.ZaloUserID, time.Now())); err != nil {
 		s.mu.Lock()
 		delete(s.followed, p.Key)
 		s.mu.Unlock()
@@ -441,7 +439,7 @@ func (s *Simulator) send(c *gin.Context) {
 	if l := strings.TrimSpace(req.Label); l != "" {
 		shown = l
 	}
-	ev := wireEvent{AppID: s.cfg.AppID, Timestamp: timestamp(), Message: &wireMessage{Text: text, MsgID: msgID()}}
+	var ev zaloevent.Event
 	me := Message{Chat: p.Key, From: p.Key, Kind: "text", Text: shown, Time: time.Now()}
 	if p.group() {
 		sp, ok := s.personas[req.Speaker]
@@ -449,13 +447,10 @@ func (s *Simulator) send(c *gin.Context) {
 			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "choose who writes in the group"})
 			return
 		}
-		ev.EventName = "user_send_group_text"
-		ev.Sender, ev.Recipient = &wireID{ID: sp.ZaloUserID}, &wireID{ID: p.GroupID}
+		ev = s.oa().GroupText(sp.ZaloUserID, p.GroupID, msgID(), text, time.Now())
 		me.From, me.Name = sp.Key, sp.Name
 	} else {
-		ev.EventName = "user_send_text"
-		ev.Sender, ev.Recipient = &wireID{ID: p.ZaloUserID}, &wireID{ID: s.cfg.OAID}
-		ev.UserIDByApp = appScoped(p.ZaloUserID)
+		ev = s.oa().Text(p.ZaloUserID, msgID(), text, time.Now())
 	}
 	m := s.add(me)
 	if err := s.post(c, ev); err != nil {
@@ -476,9 +471,8 @@ func (s *Simulator) share(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "a group cannot share a person's information"})
 		return
 	}
-	info := &wireInfo{Name: p.Name, Phone: strings.TrimPrefix(p.Phone, "+"), Address: p.Address, City: p.City}
-	ev := wireEvent{EventName: "user_submit_info", AppID: s.cfg.AppID, Sender: &wireID{ID: p.ZaloUserID},
-		Recipient: &wireID{ID: s.cfg.OAID}, Info: info, Timestamp: timestamp(), UserIDByApp: appScoped(p.ZaloUserID)}
+	info := zaloevent.Info{Name: p.Name, Phone: strings.TrimPrefix(p.Phone, "+"), Address: p.Address, City: p.City}
+	ev := s.oa().SubmitInfo(p.ZaloUserID, info, time.Now())
 	lang := pageLang(c, s.cfg.Texts)
 	m := s.add(Message{Chat: p.Key, From: p.Key, Kind: "shared", Time: time.Now(),
 		Text: s.cfg.Texts.T(lang, "web.sim.shared", map[string]any{"Name": p.Name, "Phone": displayPhone(p.Phone)})})
@@ -497,39 +491,10 @@ func (s *Simulator) refuse(c *gin.Context, chat string, err error) {
 	c.AbortWithStatusJSON(http.StatusBadGateway, gin.H{"error": "the webhook did not accept the event"})
 }
 
-// wire shapes of Zalo's webhook events (shared/zalo-oa.md): every id and
-// the timestamp are strings.
-type wireID struct {
-	ID string `json:"id"`
+// oa is the Official Account the simulated residents write to.
+func (s *Simulator) oa() zaloevent.OA {
+	return zaloevent.OA{AppID: s.cfg.AppID, OAID: s.cfg.OAID, SecretKey: s.cfg.SecretKey}
 }
-
-type wireMessage struct {
-	Text  string `json:"text"`
-	MsgID string `json:"msg_id"`
-}
-
-type wireInfo struct {
-	Name    string `json:"name"`
-	Phone   string `json:"phone"`
-	Address string `json:"address,omitempty"`
-	City    string `json:"city,omitempty"`
-}
-
-type wireEvent struct {
-	EventName   string       `json:"event_name"`
-	AppID       string       `json:"app_id"`
-	OAID        string       `json:"oa_id,omitempty"`
-	Sender      *wireID      `json:"sender,omitempty"`
-	Recipient   *wireID      `json:"recipient,omitempty"`
-	Follower    *wireID      `json:"follower,omitempty"`
-	Source      string       `json:"source,omitempty"`
-	Message     *wireMessage `json:"message,omitempty"`
-	Info        *wireInfo    `json:"info,omitempty"`
-	Timestamp   string       `json:"timestamp"`
-	UserIDByApp string       `json:"user_id_by_app,omitempty"`
-}
-
-func timestamp() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
 
 func msgID() string {
 	b := make([]byte, 10)
@@ -537,15 +502,9 @@ func msgID() string {
 	return hex.EncodeToString(b)
 }
 
-// appScoped makes the user_id_by_app Zalo sends beside the OA-scoped id.
-func appScoped(userID string) string { return "9" + userID[1:] }
-
 // post signs an event as Zalo does and posts it to the server's webhook.
-func (s *Simulator) post(c *gin.Context, ev wireEvent) error {
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
-	}
+func (s *Simulator) post(c *gin.Context, ev zaloevent.Event) error {
+	body, mac := s.oa().Sign(ev)
 	url := s.cfg.WebhookURL
 	if url == "" {
 		addr, ok := c.Request.Context().Value(http.LocalAddrContextKey).(net.Addr)
@@ -556,12 +515,10 @@ func (s *Simulator) post(c *gin.Context, ev wireEvent) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := zaloevent.NewRequest(ctx, url, body, mac)
 	if err != nil {
 		return fmt.Errorf("post event: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(bot.SignatureHeader, "mac="+bot.Sign(s.cfg.AppID, body, ev.Timestamp, s.cfg.SecretKey))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("post event: %w", err)
