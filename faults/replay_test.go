@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
+	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/faults/loadgen"
 )
 
@@ -16,7 +18,7 @@ import (
 // never answered; a fresh event, and Zalo's own re-send of it, are answered
 // once; WEBHOOK_MAX_AGE=0 turns the check off.
 func TestWebhookRefusesReplays(t *testing.T) {
-	sign := loadgen.Signer{AppID: appID, SecretKey: secretKey}
+	oa := zaloevent.OA{AppID: appID, OAID: zalotest.DefaultOAID, SecretKey: secretKey}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	ctx := context.Background()
 	now := time.Now()
@@ -44,7 +46,7 @@ func TestWebhookRefusesReplays(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := services[tt.maxAge]
 			user := strconv.Itoa(7_000_000_000_000_000 + i)
-			body, sig := sign.Event(user, "replay-msg-"+tt.name, "menu", tt.at)
+			body, sig := oa.Sign(oa.Text(user, "replay-msg-"+tt.name, "menu", tt.at))
 			got, _ := loadgen.Post(ctx, hc, s.svcs[0].webhook(), body, sig)
 			if got != tt.want {
 				t.Fatalf("status %d, want %d", got, tt.want)

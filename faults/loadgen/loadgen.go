@@ -21,12 +21,10 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
 
@@ -164,10 +162,10 @@ type user struct {
 // Generator puts load on the service. Start it, inject faults, Stop it,
 // then Check what the fake received.
 type Generator struct {
-	cfg    Config
-	runID  string
-	signer Signer
-	next   atomic.Uint64 // target round robin
+	cfg   Config
+	runID string
+	oa    zaloevent.OA
+	next  atomic.Uint64 // target round robin
 
 	mu       sync.Mutex
 	users    []*user
@@ -201,7 +199,7 @@ func New(cfg Config) (*Generator, error) {
 	g := &Generator{
 		cfg:    cfg,
 		runID:  hex.EncodeToString(b[:5]),
-		signer: Signer{AppID: cfg.AppID, SecretKey: cfg.SecretKey},
+		oa:     zaloevent.OA{AppID: cfg.AppID, OAID: zalotest.DefaultOAID, SecretKey: cfg.SecretKey},
 		status: map[string]int{},
 		rng:    mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(b[:]), 7)),
 	}
@@ -313,7 +311,7 @@ func (g *Generator) run(ctx context.Context, u *user, i int) {
 	again := acked && g.cfg.Redeliver > 0 && g.rng.Float64() < g.cfg.Redeliver
 	g.mu.Unlock()
 	if again {
-		body, sig := g.signer.Event(u.id, ev.msgID, ev.text, ev.first)
+		body, sig := g.oa.Sign(g.oa.Text(u.id, ev.msgID, ev.text, ev.first))
 		status, _ := g.post(ctx, body, sig)
 		g.mu.Lock()
 		g.redeliv++
@@ -327,7 +325,7 @@ func (g *Generator) deliver(ctx context.Context, userID string, ev *event) (acke
 	g.mu.Lock()
 	ev.first = time.Now()
 	g.mu.Unlock()
-	body, sig := g.signer.Event(userID, ev.msgID, ev.text, ev.first)
+	body, sig := g.oa.Sign(g.oa.Text(userID, ev.msgID, ev.text, ev.first))
 	wait := g.cfg.RetryMin
 	for attempt := 0; ; attempt++ {
 		status, took := g.post(ctx, body, sig)
@@ -379,15 +377,14 @@ func (g *Generator) post(ctx context.Context, body []byte, sig string) (int, tim
 	return Post(ctx, g.cfg.Client, target, body, sig)
 }
 
-// Post sends one signed webhook body and returns the status (0 when no
+// Post sends one signed webhook body (mac is the signature header's value,
+// as zaloevent.OA.Sign returns it) and returns the status (0 when no
 // answer came) and how long it took.
-func Post(ctx context.Context, hc *http.Client, url string, body []byte, sig string) (int, time.Duration) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func Post(ctx context.Context, hc *http.Client, url string, body []byte, mac string) (int, time.Duration) {
+	req, err := zaloevent.NewRequest(ctx, url, body, mac)
 	if err != nil {
 		return 0, 0
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(bot.SignatureHeader, "mac="+sig)
 	start := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -463,45 +460,6 @@ type userSent struct {
 	acked    int
 	gaveUp   bool
 	inFlight bool
-}
-
-// Signer builds signed webhook bodies.
-type Signer struct {
-	AppID, SecretKey string
-}
-
-// wireEvent is a user_send_text webhook body as Zalo sends it.
-type wireEvent struct {
-	EventName string `json:"event_name"`
-	AppID     string `json:"app_id"`
-	Sender    struct {
-		ID string `json:"id"`
-	} `json:"sender"`
-	Recipient struct {
-		ID string `json:"id"`
-	} `json:"recipient"`
-	Message struct {
-		Text  string `json:"text"`
-		MsgID string `json:"msg_id"`
-	} `json:"message"`
-	Timestamp   string `json:"timestamp"`
-	UserIDByApp string `json:"user_id_by_app"`
-}
-
-// Event returns the body and signature (without "mac=") of a text event
-// from userID stamped at.
-func (s Signer) Event(userID, msgID, text string, at time.Time) (body []byte, sig string) {
-	var w wireEvent
-	w.EventName = "user_send_text"
-	w.AppID = s.AppID
-	w.Sender.ID = userID
-	w.Recipient.ID = zalotest.DefaultOAID
-	w.Message.Text = text
-	w.Message.MsgID = msgID
-	w.Timestamp = strconv.FormatInt(at.UnixMilli(), 10)
-	w.UserIDByApp = userID + "1"
-	body, _ = json.Marshal(w)
-	return body, bot.Sign(s.AppID, body, w.Timestamp, s.SecretKey)
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
 
@@ -49,8 +50,8 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	var ev wireEvent
-	if err := json.Unmarshal(body, &ev); err != nil ||
+	var ev zaloevent.Event
+	if err := json.Unmarshal(body, &ev); err != nil || ev.Message == nil || ev.Sender == nil ||
 		!bot.Verify(testApp, testSecret, body, ev.Timestamp, r.Header.Get(bot.SignatureHeader)) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
