@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -17,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
 
@@ -198,48 +197,19 @@ func newDriver(cfg loadConfig, url string, rec *recorder) (*driver, error) {
 
 func (d *driver) msgID(i int) string { return d.runID + fmt.Sprintf("%08x", i) }
 
-// wireEvent is a user_send_text webhook body as Zalo sends it.
-type wireEvent struct {
-	EventName string `json:"event_name"`
-	AppID     string `json:"app_id"`
-	Sender    struct {
-		ID string `json:"id"`
-	} `json:"sender"`
-	Recipient struct {
-		ID string `json:"id"`
-	} `json:"recipient"`
-	Message struct {
-		Text  string `json:"text"`
-		MsgID string `json:"msg_id"`
-	} `json:"message"`
-	Timestamp   string `json:"timestamp"`
-	UserIDByApp string `json:"user_id_by_app"`
-}
-
-// sign builds and signs the body of a text event from user, stamped now.
+// sign builds and signs the body of a text event from user, stamped now;
+// sig is the signature header's value.
 func (d *driver) sign(user, msgID string) (body []byte, sig string) {
-	var w wireEvent
-	w.EventName = "user_send_text"
-	w.AppID = d.cfg.AppID
-	w.Sender.ID = user
-	w.Recipient.ID = zalotest.DefaultOAID
-	w.Message.Text = d.cfg.Text
-	w.Message.MsgID = msgID
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	w.Timestamp = ts
-	w.UserIDByApp = user + "1"
-	body, _ = json.Marshal(w)
-	return body, bot.Sign(d.cfg.AppID, body, ts, d.cfg.SecretKey)
+	oa := zaloevent.OA{AppID: d.cfg.AppID, OAID: zalotest.DefaultOAID, SecretKey: d.cfg.SecretKey}
+	return oa.Sign(oa.Text(user, msgID, d.cfg.Text, time.Now()))
 }
 
 // post sends one signed body. A request that got no answer has status 0.
 func (d *driver) post(ctx context.Context, body []byte, sig string) (status int, took time.Duration) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+	req, err := zaloevent.NewRequest(ctx, d.url, body, sig)
 	if err != nil {
 		return 0, 0
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(bot.SignatureHeader, "mac="+sig)
 	start := time.Now()
 	resp, err := d.hc.Do(req)
 	if err != nil {
