@@ -15,6 +15,9 @@ import "time"
 type Event struct {
 	// Name is Zalo's event_name, e.g. "user_send_text".
 	Name string `json:"name"`
+	// Kind is what the event is (one of the Kind* constants), set once by
+	// the webhook from Name, so that every reader agrees on it.
+	Kind string `json:"kind"`
 	// Key identifies the event for de-duplication: the message's msg_id, or
 	// event_name+sender+timestamp for events that carry none.
 	Key string `json:"key"`
@@ -37,7 +40,7 @@ type Event struct {
 	Time time.Time `json:"time"`
 }
 
-// Event kinds derived from Zalo's event names.
+// Event kinds derived from Zalo's event names (bot.Kind).
 const (
 	KindText     = "text"
 	KindFollow   = "follow"

@@ -12,6 +12,7 @@ const (
 	EINVALID      = "invalid"
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden" // a known caller, outside their role or scope
 	EUNAVAILABLE  = "unavailable"
 	ETOOLARGE     = "too_large"
 )

@@ -157,6 +157,7 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 		Time: time.UnixMilli(ms).UTC(),
 	}
 	kind := Kind(name)
+	ev.Kind = kind
 	if inGroup(name) {
 		// The spec says recipient.id is the group; community code also reads
 		// recipient.group_id and a top-level group_id (unsure), so an explicit

@@ -30,6 +30,11 @@ type Ctx struct {
 	person       cnsbot.Person
 	roles        []cnsbot.Role
 	personFound  bool
+
+	// err is a failure met where the caller could not return it (HasRole
+	// inside a menu's Show): the engine fails the event with it, so that
+	// it is retried instead of answered as if the lookup had said no.
+	err error
 }
 
 type trKind int
@@ -238,9 +243,18 @@ func (c *Ctx) ownChat() bool { return c.Event.Route == "u:"+c.Event.UserID }
 func (c *Ctx) ForgetPerson() { c.personLoaded = false }
 
 // HasRole reports whether the person who acted holds role (approved).
+// When the roster cannot be read it reports false and fails the event with
+// the error: a leader must not be shown a member's menu, nor be refused a
+// report, because the database was away for a moment.
 func (c *Ctx) HasRole(role string) bool {
 	_, roles, found, err := c.Person()
-	if err != nil || !found {
+	if err != nil {
+		if c.err == nil {
+			c.err = err
+		}
+		return false
+	}
+	if !found {
 		return false
 	}
 	for _, r := range roles {

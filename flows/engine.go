@@ -320,7 +320,7 @@ func (e *Engine) HandleEvent(ctx context.Context, payload []byte) error {
 // fresh session; every side effect of deciding is idempotent on the
 // event's key, so deciding twice is safe.
 func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
-	kind := KindOf(ev.Name)
+	kind := ev.Kind
 	switch kind {
 	case cnsbot.KindUnfollow:
 		return e.onUnfollow(ctx, ev)
@@ -381,6 +381,9 @@ func (e *Engine) handleOnce(ctx context.Context, ev cnsbot.Event, kind string) e
 	c := e.newCtx(ctx, ev, &s)
 	if err := e.dispatch(c, kind); err != nil {
 		return err
+	}
+	if c.err != nil {
+		return c.err
 	}
 	if group && len(c.out) == 0 {
 		// Chatter the bot ignored changes nothing: most of a group's
@@ -492,33 +495,6 @@ func (e *Engine) runHandlers(c *Ctx, kind string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// KindOf returns the cnsbot.Kind* constant for a Zalo event name. It mirrors
-// the webhook's classification so that the engine needs nothing from the
-// HTTP edge.
-func KindOf(name string) string {
-	switch {
-	case name == "user_send_text" || name == "user_send_group_text":
-		return cnsbot.KindText
-	case name == "follow":
-		return cnsbot.KindFollow
-	case name == "unfollow":
-		return cnsbot.KindUnfollow
-	case name == "user_submit_info":
-		return cnsbot.KindSubmit
-	case strings.HasPrefix(name, "oa_send_"):
-		return cnsbot.KindEcho
-	case strings.HasPrefix(name, "user_send_"):
-		return cnsbot.KindMedia
-	}
-	switch name {
-	case "create_group", "delete_group", "update_group_info", "user_join_group", "user_out_group",
-		"add_group_admin", "remove_group_admin", "user_request_join_group",
-		"accept_request_join_group", "reject_request_join_group":
-		return cnsbot.KindGroup
-	}
-	return cnsbot.KindOther
 }
 
 // routeKind returns "user" or "group" for logs, which must not carry ids

@@ -44,7 +44,7 @@ func benchEngine(b *testing.B) (*flows.Engine, *flowstest.Sessions) {
 // payload is an event as the queue hands it to HandleEvent.
 func payload(b *testing.B, user, key, text string) []byte {
 	b.Helper()
-	p, err := json.Marshal(cnsbot.Event{Name: "user_send_text", Key: key, Route: "u:" + user, UserID: user,
+	p, err := json.Marshal(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: key, Route: "u:" + user, UserID: user,
 		Text: text, Time: time.Now()})
 	if err != nil {
 		b.Fatal(err)

@@ -242,7 +242,7 @@ func TestWelcome(t *testing.T) {
 	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") || d.Session().Flow != "" {
 		t.Fatalf("follow: got\n%s flow %q", flowstest.Render(out, "new2"), d.Session().Flow)
 	}
-	if out := d.Do(cnsbot.Event{Name: "unfollow"}); len(out) != 0 {
+	if out := d.Do(cnsbot.Event{Name: "unfollow", Kind: cnsbot.KindUnfollow}); len(out) != 0 {
 		t.Errorf("unfollow replied %v", out)
 	}
 }
@@ -250,7 +250,7 @@ func TestWelcome(t *testing.T) {
 func TestReplayedEventIsSkipped(t *testing.T) {
 	f := newFixture(t)
 	c := f.start(t, "u1")
-	ev := cnsbot.Event{Name: "user_send_text", Key: "dup-1", Text: "order"}
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "dup-1", Text: "order"}
 	if out := c.Do(ev); len(out) != 1 {
 		t.Fatalf("first delivery: %d messages, want 1", len(out))
 	}
@@ -262,7 +262,7 @@ func TestReplayedEventIsSkipped(t *testing.T) {
 		t.Errorf("redelivery committed: version %d, want %d", got, v)
 	}
 	// The queue hands the engine JSON; a payload that is not an event is dropped.
-	payload, _ := json.Marshal(cnsbot.Event{Name: "user_send_text", Key: "dup-1", Route: "u:u1", UserID: "u1", Text: "order"})
+	payload, _ := json.Marshal(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "dup-1", Route: "u:u1", UserID: "u1", Text: "order"})
 	if err := f.engine.HandleEvent(context.Background(), payload); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestOutgoingIDsAreDeterministic(t *testing.T) {
 		f := newFixture(t)
 		c := f.chat(t, "u1")
 		var ids []string
-		for _, m := range c.Do(cnsbot.Event{Name: "user_send_text", Key: "k1", Text: "dat hang"}) {
+		for _, m := range c.Do(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k1", Text: "dat hang"}) {
 			ids = append(ids, m.ID)
 		}
 		return ids
@@ -313,7 +313,7 @@ func TestConflictIsRetriedOnce(t *testing.T) {
 		cur.Version++
 		f.sessions.Put(cur)
 	}
-	err := f.engine.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Key: "k-c", Route: "u:u1", UserID: "u1", Text: "x"})
+	err := f.engine.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k-c", Route: "u:u1", UserID: "u1", Text: "x"})
 	if cnsbot.ErrorCode(err) != cnsbot.ECONFLICT {
 		t.Errorf("persistent conflict: %v, want ECONFLICT after one retry", err)
 	}
@@ -325,11 +325,11 @@ func TestAdminEchoPausesTheBot(t *testing.T) {
 	c.Say("order")
 	commits := c.Session().Version
 	// The bot's own echo: ignored, not even committed.
-	if out := c.Do(cnsbot.Event{Name: "oa_send_text", Text: "t.ask.name"}); len(out) != 0 || c.Session().Version != commits {
+	if out := c.Do(cnsbot.Event{Name: "oa_send_text", Kind: cnsbot.KindEcho, Text: "t.ask.name"}); len(out) != 0 || c.Session().Version != commits {
 		t.Fatalf("bot echo: %d messages, version %d, want nothing", len(out), c.Session().Version)
 	}
 	// A human agent writes from the OA chat tool: silence for PauseFor.
-	if out := c.Do(cnsbot.Event{Name: "oa_send_text", AdminID: "admin-7", Text: "Chào chị"}); len(out) != 0 {
+	if out := c.Do(cnsbot.Event{Name: "oa_send_text", Kind: cnsbot.KindEcho, AdminID: "admin-7", Text: "Chào chị"}); len(out) != 0 {
 		t.Fatalf("admin echo replied: %v", out)
 	}
 	if got, want := c.Session().PausedUntil, t0.Add(30*time.Minute); !got.Equal(want) {
@@ -420,7 +420,7 @@ func TestCommandsGroupsAndHandlers(t *testing.T) {
 	}
 
 	// Groups: silent by default, even when a command matches.
-	g := cnsbot.Event{Name: "user_send_group_text", Key: "g1", Route: "g:G1", GroupID: "G1", UserID: "u1", Text: "menu"}
+	g := cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, Key: "g1", Route: "g:G1", GroupID: "G1", UserID: "u1", Text: "menu"}
 	before := len(f.sessions.Outbox())
 	if err := f.engine.Handle(context.Background(), g); err != nil {
 		t.Fatal(err)
@@ -435,7 +435,7 @@ func TestCommandsGroupsAndHandlers(t *testing.T) {
 		return nil
 	})
 	for i, text := range []string{"chào cả nhà", "#tiendo"} {
-		g := cnsbot.Event{Name: "user_send_group_text", Key: fmt.Sprint("g2-", i), Route: "g:G1", GroupID: "G1", UserID: "u1", Text: text}
+		g := cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, Key: fmt.Sprint("g2-", i), Route: "g:G1", GroupID: "G1", UserID: "u1", Text: text}
 		before := len(f.sessions.Outbox())
 		if err := f.engine.Handle(context.Background(), g); err != nil {
 			t.Fatal(err)
@@ -520,19 +520,6 @@ func TestPrefix(t *testing.T) {
 		args, ok := m(tt.in)
 		if args != tt.args || ok != tt.ok {
 			t.Errorf("Prefix(%q) = %q, %v; want %q, %v", tt.in, args, ok, tt.args, tt.ok)
-		}
-	}
-}
-
-func TestKindOf(t *testing.T) {
-	for name, want := range map[string]string{
-		"user_send_text": cnsbot.KindText, "user_send_group_text": cnsbot.KindText, "follow": cnsbot.KindFollow,
-		"unfollow": cnsbot.KindUnfollow, "user_submit_info": cnsbot.KindSubmit, "user_send_image": cnsbot.KindMedia,
-		"user_send_group_location": cnsbot.KindMedia, "oa_send_text": cnsbot.KindEcho, "oa_send_group_text": cnsbot.KindEcho,
-		"user_join_group": cnsbot.KindGroup, "user_seen_message": cnsbot.KindOther, "whatever": cnsbot.KindOther,
-	} {
-		if got := flows.KindOf(name); got != want {
-			t.Errorf("KindOf(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

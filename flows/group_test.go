@@ -41,7 +41,7 @@ func TestGroupHandlersFirstAnswerWins(t *testing.T) {
 	for i, tc := range cases {
 		calls = nil
 		before := len(f.sessions.Outbox())
-		ev := cnsbot.Event{Name: "user_send_group_text", Key: fmt.Sprint("grp-", i), Route: "g:G9", GroupID: "G9", UserID: "u1", Text: tc.text}
+		ev := cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, Key: fmt.Sprint("grp-", i), Route: "g:G9", GroupID: "G9", UserID: "u1", Text: tc.text}
 		if err := f.engine.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}

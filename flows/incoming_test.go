@@ -26,7 +26,7 @@ func TestOnIncoming(t *testing.T) {
 	c := f.start(t, "u1")
 	seen = nil
 
-	out := c.Do(cnsbot.Event{Name: "user_send_text", Key: "in-1", Text: "order"})
+	out := c.Do(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "in-1", Text: "order"})
 	if got := flowstest.Texts(out); got != "kept for u1\nt.ask.name" {
 		t.Errorf("messages %q, want the handler's first, then the reply", got)
 	}
@@ -39,7 +39,7 @@ func TestOnIncoming(t *testing.T) {
 
 	// Every kind of event from the person, but once per event: a
 	// redelivered event is skipped whole.
-	if out := c.Do(cnsbot.Event{Name: "user_send_text", Key: "in-1", Text: "order"}); len(out) != 0 {
+	if out := c.Do(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "in-1", Text: "order"}); len(out) != 0 {
 		t.Errorf("redelivery sent %v", flowstest.Texts(out))
 	}
 	c.Photo("https://example.com/a.jpg")
@@ -52,12 +52,12 @@ func TestOnIncoming(t *testing.T) {
 	// Not for the bot's echoes, a human agent's messages, groups, or while
 	// the agent has paused the bot.
 	seen = nil
-	c.Do(cnsbot.Event{Name: "oa_send_text", Text: "t.ask.name"})
-	c.Do(cnsbot.Event{Name: "oa_send_text", AdminID: "admin-1", Text: "Chào chị"})
+	c.Do(cnsbot.Event{Name: "oa_send_text", Kind: cnsbot.KindEcho, Text: "t.ask.name"})
+	c.Do(cnsbot.Event{Name: "oa_send_text", Kind: cnsbot.KindEcho, AdminID: "admin-1", Text: "Chào chị"})
 	if out := c.Say("Lan"); len(out) != 0 {
 		t.Errorf("while paused: %v", flowstest.Texts(out))
 	}
-	g := cnsbot.Event{Name: "user_send_group_text", Key: "in-g", Route: "g:G1", GroupID: "G1", UserID: "u1", Text: "menu"}
+	g := cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, Key: "in-g", Route: "g:G1", GroupID: "G1", UserID: "u1", Text: "menu"}
 	if err := f.engine.Handle(context.Background(), g); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestOnIncomingError(t *testing.T) {
 	boom := errors.New("database down")
 	f.engine.OnIncoming(func(*flows.Ctx) error { return boom })
 	v := c.Session().Version
-	err := f.engine.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Key: "in-e", Route: "u:u1", UserID: "u1", Text: "order"})
+	err := f.engine.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "in-e", Route: "u:u1", UserID: "u1", Text: "order"})
 	if !errors.Is(err, boom) {
 		t.Errorf("got %v, want the handler's error", err)
 	}

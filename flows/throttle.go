@@ -101,6 +101,9 @@ const (
 	slowDownID = "common.slow_down"
 	// sorryID tells someone that their message could not be handled.
 	sorryID = "common.error.internal"
+	// errorPrefix + an error code (cnsbot.E*) is the sentence for a chat
+	// user whose event failed with that code.
+	errorPrefix = "common.error."
 )
 
 // throttled reports whether a person's message is over their inbound
@@ -149,16 +152,18 @@ func (e *Engine) throttled(ctx context.Context, ev cnsbot.Event, kind string, s 
 // that it could not be handled (the queue gave it up as dead after every
 // attempt failed), in their language, or false when nobody is to be told:
 // a group's event, an event not from a person, or a payload that is not an
-// event. It fits store.QueueOptions.Apology. It reads the session only for
-// the language, and falls back to Vietnamese when that fails, since the
-// failure may be what made the event fail.
-func (e *Engine) Apology(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool) {
+// event. The sentence fits cause's code (common.error.invalid for
+// EINVALID, …), common.error.internal for an error without one. It fits
+// store.QueueOptions.Apology. It reads the session only for the language,
+// and falls back to Vietnamese when that fails, since the failure may be
+// what made the event fail.
+func (e *Engine) Apology(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool) {
 	var ev cnsbot.Event
 	if err := json.Unmarshal(payload, &ev); err != nil || ev.UserID == "" || ev.IsGroup() ||
 		!strings.HasPrefix(ev.Route, "u:") {
 		return cnsbot.Outgoing{}, false
 	}
-	switch KindOf(ev.Name) {
+	switch ev.Kind {
 	case cnsbot.KindText, cnsbot.KindMedia, cnsbot.KindSubmit, cnsbot.KindFollow:
 	default:
 		return cnsbot.Outgoing{}, false
@@ -167,6 +172,10 @@ func (e *Engine) Apology(ctx context.Context, payload []byte) (cnsbot.Outgoing, 
 	if s, err := e.sessions.Load(ctx, ev.Route); err == nil && s.Lang != "" {
 		lang = s.Lang
 	}
+	id := sorryID
+	if code := cnsbot.ErrorCode(cause); code != "" && e.texts.Has(lang, errorPrefix+code) {
+		id = errorPrefix + code
+	}
 	return cnsbot.Outgoing{ID: ev.Key + "/sorry", To: cnsbot.Recipient{UserID: ev.UserID}, Kind: cnsbot.MsgText,
-		Text: e.texts.T(lang, sorryID, nil), Purpose: "reply", Lang: lang}, true
+		Text: e.texts.T(lang, id, nil), Purpose: "reply", Lang: lang}, true
 }

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,7 +34,7 @@ func TestInboundLimitSlowsOneFlooder(t *testing.T) {
 	ctx := context.Background()
 	say := func(user string, i int) int {
 		before := len(sessions.Outbox())
-		err := e.Handle(ctx, cnsbot.Event{Name: "user_send_text", Key: fmt.Sprintf("%s-%d", user, i),
+		err := e.Handle(ctx, cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: fmt.Sprintf("%s-%d", user, i),
 			Route: "u:" + user, UserID: user, Text: "menu", Time: clock.Now()})
 		if err != nil {
 			t.Fatalf("handle %s #%d: %v", user, i, err)
@@ -79,15 +80,16 @@ func TestApology(t *testing.T) {
 	sessions.Put(cnsbot.Session{Key: "u:en", Lang: "en"})
 	e := flows.NewEngine(sessions, texts, flows.Options{})
 	payload := func(ev cnsbot.Event) []byte { b, _ := json.Marshal(ev); return b }
-	m, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_text", Key: "k1", Route: "u:en", UserID: "en", Time: time.Now()}))
+	m, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k1", Route: "u:en", UserID: "en", Time: time.Now()}),
+		errors.New("nil map"))
 	if !ok || m.To.UserID != "en" || m.Text != texts.T("en", "common.error.internal", nil) || m.Purpose != "reply" || m.ID == "" {
 		t.Errorf("got %+v, %v; want the English apology to the sender", m, ok)
 	}
-	if _, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_group_text", Key: "k2", Route: "g:1",
-		UserID: "x", GroupID: "1"})); ok {
+	if _, ok := e.Apology(context.Background(), payload(cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, Key: "k2", Route: "g:1",
+		UserID: "x", GroupID: "1"}), nil); ok {
 		t.Errorf("got an apology for a group's event, want none")
 	}
-	if _, ok := e.Apology(context.Background(), []byte("not json")); ok {
+	if _, ok := e.Apology(context.Background(), []byte("not json"), nil); ok {
 		t.Errorf("got an apology for an undecodable payload, want none")
 	}
 }

@@ -193,7 +193,7 @@ func TestPoisonEventDoesNotBlockPartition(t *testing.T) {
 					}
 					return nil
 				},
-				Apology: func(_ context.Context, payload []byte) (cnsbot.Outgoing, bool) {
+				Apology: func(_ context.Context, payload []byte, _ error) (cnsbot.Outgoing, bool) {
 					var e ev
 					_ = json.Unmarshal(payload, &e)
 					return cnsbot.Outgoing{ID: e.key() + "/sorry", To: cnsbot.Recipient{UserID: e.Route[2:]},
@@ -269,7 +269,7 @@ func TestOutageIsNotPoison(t *testing.T) {
 	q := newQueue(t, rdb, store.QueueOptions{
 		Partitions: 1, Attempts: 2,
 		OnDead: func(context.Context, string, []byte, error) error { dead.Add(1); return nil },
-		Apology: func(context.Context, []byte) (cnsbot.Outgoing, bool) {
+		Apology: func(context.Context, []byte, error) (cnsbot.Outgoing, bool) {
 			dead.Add(1)
 			return cnsbot.Outgoing{}, false
 		},

@@ -86,11 +86,12 @@ type QueueOptions struct {
 	// silently. Nil drops dead events after logging them.
 	OnDead func(ctx context.Context, key string, payload []byte, err error) error
 	// Apology, when set, returns the message that tells the person whose
-	// event was given up as dead that something went wrong, or false when
+	// event was given up as dead that something went wrong (cause is the
+	// last attempt's error, so the words can fit its code), or false when
 	// there is nobody to tell (a group's chatter, an event not from a
 	// person). The message is queued in the same atomic step that removes
 	// the event, so it is sent once.
-	Apology func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool)
+	Apology func(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool)
 }
 
 // Queue is the Redis side of event processing: the de-duplicating inbox the
@@ -1076,7 +1077,7 @@ func (o *owner) dead(e entry, stream string, cause error, apologize bool) bool {
 		_ = call(o.work, func(ctx context.Context) error {
 			actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			m, ok = q.opts.Apology(actx, []byte(e.body))
+			m, ok = q.opts.Apology(actx, []byte(e.body), cause)
 			return nil
 		})
 		if ok {

@@ -289,9 +289,6 @@ func (d *Dashboard) logout(c *gin.Context) {
 // fail answers a page request that went wrong.
 func (d *Dashboard) fail(c *gin.Context, err error) {
 	status := statusOf(err)
-	if errors.Is(err, errForbidden) {
-		status = http.StatusForbidden
-	}
 	lang := pageLang(c, d.cfg.Texts)
 	id := "web.error.internal"
 	switch status {

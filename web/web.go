@@ -12,7 +12,6 @@ package web
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -103,6 +102,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case cnsbot.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case cnsbot.EFORBIDDEN:
+		return http.StatusForbidden
 	case cnsbot.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
 	case cnsbot.EUNAVAILABLE:
@@ -114,16 +115,13 @@ func statusOf(err error) int {
 
 // errForbidden is an authenticated request for something outside the
 // caller's scope.
-var errForbidden = errors.New("forbidden")
+var errForbidden = cnsbot.Errorf(cnsbot.EFORBIDDEN, "outside your commune")
 
 // apiError answers a JSON error. Internal errors are logged and answered
 // without their detail.
 func apiError(c *gin.Context, log *slog.Logger, err error) {
 	status := statusOf(err)
 	msg := cnsbot.ErrorMessage(err)
-	if errors.Is(err, errForbidden) {
-		status, msg = http.StatusForbidden, "outside your commune"
-	}
 	if status == http.StatusInternalServerError {
 		log.Error("admin request failed", "path", c.FullPath(), "err", err)
 		msg = "internal error"

@@ -119,7 +119,7 @@ func runPriority(ctx context.Context, o options, rdb redis.UniversalClient, pref
 	start := time.Now()
 
 	enqueue := func(user, key string) (time.Time, error) {
-		ev := cnsbot.Event{Name: "user_send_text", Key: key, Route: "u:" + user, UserID: user, Text: "menu", Time: time.Now()}
+		ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: key, Route: "u:" + user, UserID: user, Text: "menu", Time: time.Now()}
 		b, _ := json.Marshal(ev)
 		at := time.Now()
 		_, err := q.Enqueue(ctx, key, ev.Route, b)

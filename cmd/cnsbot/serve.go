@@ -119,8 +119,8 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Metrics:    qm,
 		OnDead:     db.RecordDeadEvent,
 		// The engine exists before the queue runs.
-		Apology: func(ctx context.Context, payload []byte) (cnsbot.Outgoing, bool) {
-			return s.engine.Apology(ctx, payload)
+		Apology: func(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool) {
+			return s.engine.Apology(ctx, payload, cause)
 		},
 	})
 	if err != nil {

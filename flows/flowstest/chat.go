@@ -27,20 +27,22 @@ type Chat struct {
 
 // Say sends a text message (or a tapped button's payload).
 func (c *Chat) Say(text string) []cnsbot.Outgoing {
-	return c.Do(cnsbot.Event{Name: "user_send_text", Text: text})
+	return c.Do(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Text: text})
 }
 
 // Follow sends a follow event.
-func (c *Chat) Follow() []cnsbot.Outgoing { return c.Do(cnsbot.Event{Name: "follow"}) }
+func (c *Chat) Follow() []cnsbot.Outgoing {
+	return c.Do(cnsbot.Event{Name: "follow", Kind: cnsbot.KindFollow})
+}
 
 // Submit sends the answer to a request_user_info form.
 func (c *Chat) Submit(info cnsbot.UserInfo) []cnsbot.Outgoing {
-	return c.Do(cnsbot.Event{Name: "user_submit_info", Info: &info})
+	return c.Do(cnsbot.Event{Name: "user_submit_info", Kind: cnsbot.KindSubmit, Info: &info})
 }
 
 // Photo sends an image.
 func (c *Chat) Photo(url string) []cnsbot.Outgoing {
-	return c.Do(cnsbot.Event{Name: "user_send_image", Attachments: []cnsbot.Attachment{{Type: "image", URL: url}}})
+	return c.Do(cnsbot.Event{Name: "user_send_image", Kind: cnsbot.KindMedia, Attachments: []cnsbot.Attachment{{Type: "image", URL: url}}})
 }
 
 // Do handles ev, filling in its key, route, user and time, and returns the

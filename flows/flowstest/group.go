@@ -22,22 +22,22 @@ type Group struct {
 
 // Say sends a text message from userID to the group.
 func (g *Group) Say(userID, text string) []cnsbot.Outgoing {
-	return g.Do(cnsbot.Event{Name: "user_send_group_text", UserID: userID, Text: text})
+	return g.Do(cnsbot.Event{Name: "user_send_group_text", Kind: cnsbot.KindText, UserID: userID, Text: text})
 }
 
 // Join sends a user_join_group event for userID.
 func (g *Group) Join(userID string) []cnsbot.Outgoing {
-	return g.Do(cnsbot.Event{Name: "user_join_group", UserID: userID})
+	return g.Do(cnsbot.Event{Name: "user_join_group", Kind: cnsbot.KindGroup, UserID: userID})
 }
 
 // Leave sends a user_out_group event for userID.
 func (g *Group) Leave(userID string) []cnsbot.Outgoing {
-	return g.Do(cnsbot.Event{Name: "user_out_group", UserID: userID})
+	return g.Do(cnsbot.Event{Name: "user_out_group", Kind: cnsbot.KindGroup, UserID: userID})
 }
 
 // Photo sends an image from userID to the group.
 func (g *Group) Photo(userID, url string) []cnsbot.Outgoing {
-	return g.Do(cnsbot.Event{Name: "user_send_group_image", UserID: userID,
+	return g.Do(cnsbot.Event{Name: "user_send_group_image", Kind: cnsbot.KindMedia, UserID: userID,
 		Attachments: []cnsbot.Attachment{{Type: "image", URL: url}}})
 }
 

@@ -73,7 +73,7 @@ func EveryStep(t *testing.T, e *flows.Engine, sessions *Sessions, data map[strin
 						before.History = []string{f.Steps[i-1].Name}
 					}
 					sessions.Put(before)
-					out, err := handle(e, sessions, cnsbot.Event{Name: "user_send_text", Key: "k-" + name,
+					out, err := handle(e, sessions, cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k-" + name,
 						Route: "u:" + user, UserID: user, Text: gc.input, Time: now})
 					if err != nil {
 						t.Fatalf("handle: %v", err)

@@ -233,7 +233,7 @@ func (r *residents) onUnfollow(c *flows.Ctx) (bool, error) {
 
 // onFollow clears the unfollow mark of someone who followed again.
 func (r *residents) onFollow(c *flows.Ctx) error {
-	if flows.KindOf(c.Event.Name) != cnsbot.KindFollow {
+	if c.Event.Kind != cnsbot.KindFollow {
 		return nil
 	}
 	if err := r.deps.Privacy.ClearUnfollow(c.Context(), c.UserID()); err != nil {

@@ -190,7 +190,7 @@ func TestUnfollowRecorded(t *testing.T) {
 	c.Say("menu")
 	before := c.Session()
 	at := t0.Add(3 * time.Hour)
-	if out := c.Do(cnsbot.Event{Name: "unfollow", Time: at}); len(out) != 0 {
+	if out := c.Do(cnsbot.Event{Name: "unfollow", Kind: cnsbot.KindUnfollow, Time: at}); len(out) != 0 {
 		t.Errorf("unfollow answered %v", out)
 	}
 	if got, ok := f.privacy.Unfollowed["r1"]; !ok || !got.Equal(at) {

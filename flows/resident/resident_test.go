@@ -480,7 +480,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 	if len(f.desk.Requests) != 1 || len(f.desk.Attachments) != 5 {
 		t.Errorf("requests %d attachments %d, want 1 and 5 (kept while filling in)", len(f.desk.Requests), len(f.desk.Attachments))
 	}
-	c.Do(cnsbot.Event{Name: "user_send_location", Attachments: []cnsbot.Attachment{{Type: "location", Latitude: 9.17, Longitude: 105.15}}})
+	c.Do(cnsbot.Event{Name: "user_send_location", Kind: cnsbot.KindMedia, Attachments: []cnsbot.Attachment{{Type: "location", Latitude: 9.17, Longitude: 105.15}}})
 	if n := len(f.desk.Attachments); n != 6 || f.desk.Attachments[5].Latitude != 9.17 {
 		t.Errorf("location after the request: %d attachments", n)
 	}
@@ -497,7 +497,7 @@ func TestSubmitIsIdempotentAcrossRedelivery(t *testing.T) {
 	// nor change the notices' ids.
 	fail := true
 	f.sessions.BeforeCommit = func(cnsbot.Session) {}
-	ev := cnsbot.Event{Name: "user_send_text", Key: "gui-1", Route: "u:r1", UserID: "r1", Text: "#gui"}
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "gui-1", Route: "u:r1", UserID: "r1", Text: "#gui"}
 	var first []cnsbot.Outgoing
 	failing := &failingSessions{Sessions: f.sessions, fail: &fail, seen: &first}
 	e2 := flows.NewEngine(failing, f.texts, flows.Options{Now: f.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -161,7 +161,7 @@ func TestSaveIsIdempotentAcrossRedelivery(t *testing.T) {
 	if err := team.Register(e2, f.deps); err != nil {
 		t.Fatal(err)
 	}
-	ev := cnsbot.Event{Name: "user_send_text", Key: "luu-1", Route: "u:" + zMai, UserID: zMai, Text: "#luu", Time: f.clock.Now()}
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "luu-1", Route: "u:" + zMai, UserID: zMai, Text: "#luu", Time: f.clock.Now()}
 	if err := e2.Handle(context.Background(), ev); err == nil {
 		t.Fatal("want the failed commit's error")
 	}

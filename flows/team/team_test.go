@@ -307,7 +307,7 @@ func (f *fixture) play(t *testing.T, user, in string) (who string, out []cnsbot.
 		lat, lng, _ := strings.Cut(arg, ",")
 		la, _ := strconv.ParseFloat(lat, 64)
 		ln, _ := strconv.ParseFloat(lng, 64)
-		return user, c.Do(cnsbot.Event{Name: "user_send_location", Attachments: []cnsbot.Attachment{{Type: "location", Latitude: la, Longitude: ln}}})
+		return user, c.Do(cnsbot.Event{Name: "user_send_location", Kind: cnsbot.KindMedia, Attachments: []cnsbot.Attachment{{Type: "location", Latitude: la, Longitude: ln}}})
 	case "!wait":
 		d, err := time.ParseDuration(arg)
 		if err != nil {

@@ -1,0 +1,109 @@
+package flows_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
+	"github.com/camau-cns/cnsbot/locales"
+)
+
+// TestApologyFitsTheCode gives the person whose event died the sentence of
+// its error's code, in their language, and the general one for an error
+// without a code.
+func TestApologyFitsTheCode(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := flowstest.NewSessions()
+	sessions.Put(cnsbot.Session{Key: "u:en", Lang: "en"})
+	e := flows.NewEngine(sessions, texts, flows.Options{})
+	for _, lang := range []string{"vi", "en"} {
+		p, _ := json.Marshal(cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k-" + lang,
+			Route: "u:" + lang, UserID: lang, Time: time.Now()})
+		internal := texts.T(lang, "common.error.internal", nil)
+		for _, code := range []string{cnsbot.EINVALID, cnsbot.ENOTFOUND, cnsbot.ECONFLICT, cnsbot.EFORBIDDEN,
+			cnsbot.EUNAVAILABLE, cnsbot.ETOOLARGE} {
+			cause := fmt.Errorf("save request: %w", cnsbot.Errorf(code, "detail for the operator"))
+			m, ok := e.Apology(context.Background(), p, cause)
+			want := texts.T(lang, "common.error."+code, nil)
+			if !ok || m.Text != want || want == internal {
+				t.Errorf("%s, %s: got %q, %v; want %q", lang, code, m.Text, ok, want)
+			}
+		}
+		for _, cause := range []error{errors.New("nil map"), nil} {
+			if m, _ := e.Apology(context.Background(), p, cause); m.Text != internal {
+				t.Errorf("%s, %v: got %q, want %q", lang, cause, m.Text, internal)
+			}
+		}
+	}
+}
+
+// TestCodedErrorIsAnswered follows a handler's coded error from Handle,
+// which fails the event with its code (so the queue retries it and records
+// it as dead, as before), to the answer the person then gets: the sentence
+// of that code, not the general apology and not silence.
+func TestCodedErrorIsAnswered(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := flowstest.NewSessions()
+	e := flows.NewEngine(sessions, texts, flows.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.Command(flows.Command{Name: "take", Match: flows.Prefix("nhan"), Run: func(c *flows.Ctx, _ string) (bool, error) {
+		return false, fmt.Errorf("take request: %w", cnsbot.Errorf(cnsbot.ENOTFOUND, "request 7"))
+	}})
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k1", Route: "u:r1", UserID: "r1",
+		Text: "nhận 7", Time: time.Now()}
+	err = e.Handle(context.Background(), ev)
+	if cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+		t.Fatalf("Handle: got %v, want an ENOTFOUND error", err)
+	}
+	if s := sessions.Get("u:r1"); s.LastEvent == ev.Key {
+		t.Errorf("the failed event was committed as applied")
+	}
+	p, _ := json.Marshal(ev)
+	m, ok := e.Apology(context.Background(), p, err)
+	if want := texts.T("vi", "common.error.not_found", nil); !ok || m.Text != want || m.To.UserID != "r1" {
+		t.Errorf("got %+v, %v; want %q to r1", m, ok, want)
+	}
+}
+
+// brokenDirectory cannot reach the roster.
+type brokenDirectory struct{}
+
+func (brokenDirectory) PersonByZalo(context.Context, string) (cnsbot.Person, []cnsbot.Role, error) {
+	return cnsbot.Person{}, nil, errors.New("connection reset by peer")
+}
+
+// TestHasRoleFailsTheEvent checks that a roster that cannot be read fails
+// the event instead of showing a member the menu of someone without a role.
+func TestHasRoleFailsTheEvent(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := flowstest.NewSessions()
+	e := flows.NewEngine(sessions, texts, flows.Options{Directory: brokenDirectory{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.MenuItem(flows.MenuItem{ID: "members", Label: "t.menu.order", Order: 1,
+		Show: func(c *flows.Ctx) bool { return c.HasRole(cnsbot.RoleMember) },
+		Run:  func(c *flows.Ctx) error { c.Reply("t.group"); return nil }})
+	err = e.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k1",
+		Route: "u:m1", UserID: "m1", Text: "menu", Time: time.Now()})
+	if err == nil {
+		t.Fatalf("Handle with an unreachable roster: got no error, want the lookup's")
+	}
+	if s := sessions.Get("u:m1"); s.LastEvent != "" || s.Version != 0 {
+		t.Errorf("got session %+v committed, want nothing", s)
+	}
+}
