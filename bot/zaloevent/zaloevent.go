@@ -95,6 +95,13 @@ func (oa OA) Follow(userID string, at time.Time) Event {
 		Timestamp: Stamp(at), UserIDByApp: AppScoped(userID)}
 }
 
+// Unfollow is unfollow: userID stopped following the OA.
+func (oa OA) Unfollow(userID string, at time.Time) Event {
+	ev := oa.Follow(userID, at)
+	ev.Name = "unfollow"
+	return ev
+}
+
 // SubmitInfo is user_submit_info: userID answered a request_user_info form.
 func (oa OA) SubmitInfo(userID string, info Info, at time.Time) Event {
 	return Event{Name: "user_submit_info", AppID: oa.AppID, Sender: &ID{userID}, Recipient: &ID{oa.OAID},

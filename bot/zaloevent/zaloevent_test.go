@@ -59,6 +59,7 @@ func TestParsedByTheWebhook(t *testing.T) {
 		{ev: oa.Text("u1", "m1", "menu", at), user: "u1", key: "m1", text: "menu", route: "u:u1"},
 		{ev: oa.GroupText("u1", "g1", "m2", "#lienket", at), user: "u1", group: "g1", key: "m2", text: "#lienket", route: "g:g1"},
 		{ev: oa.Follow("u1", at), user: "u1", key: "follow:u1:1717061839659", route: "u:u1"},
+		{ev: oa.Unfollow("u1", at), user: "u1", key: "unfollow:u1:1717061839659", route: "u:u1"},
 		{ev: oa.SubmitInfo("u1", zaloevent.Info{Name: "Lan", Phone: "84912345678"}, at), user: "u1", phone: "84912345678",
 			key: "user_submit_info:u1:1717061839659", route: "u:u1"},
 		{ev: oa.JoinGroup("u1", "g1", at), user: "u1", group: "g1", key: "user_join_group:u1:1717061839659", route: "g:g1"},

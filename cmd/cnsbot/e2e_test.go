@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
@@ -24,6 +25,9 @@ const (
 	e2eSecret = "oa-secret-e2e"
 	e2eOA     = "1646843870823903717"
 )
+
+// e2eZalo is the OA the tests' events come from, signed as Zalo signs them.
+var e2eZalo = zaloevent.OA{AppID: e2eAppID, OAID: e2eOA, SecretKey: e2eSecret}
 
 // testConfig points a server at the test Postgres schema, a unique Redis
 // prefix and the fake Zalo.
@@ -93,20 +97,19 @@ func start(t *testing.T, cfg Config, workers bool) *running {
 	return &running{server: s, url: ts.URL, stop: stop}
 }
 
-// event builds a signed user_send_text (or another event) body.
+// signedEvent builds and signs a follow, an unfollow, or a text event
+// named name (user_send_text, or another name in the same shape).
 func signedEvent(name, userID, msgID, text string) ([]byte, string) {
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	var body string
+	now := time.Now()
 	switch name {
 	case "follow":
-		body = fmt.Sprintf(`{"event_name":"follow","app_id":%q,"oa_id":%q,"follower":{"id":%q},"source":"oa_profile","timestamp":%q,"user_id_by_app":"1"}`,
-			e2eAppID, e2eOA, userID, ts)
-	default:
-		body = fmt.Sprintf(`{"event_name":%q,"app_id":%q,"sender":{"id":%q},"recipient":{"id":%q},"message":{"text":%q,"msg_id":%q},"timestamp":%q,"user_id_by_app":"1"}`,
-			name, e2eAppID, userID, e2eOA, text, msgID, ts)
+		return e2eZalo.Sign(e2eZalo.Follow(userID, now))
+	case "unfollow":
+		return e2eZalo.Sign(e2eZalo.Unfollow(userID, now))
 	}
-	b := []byte(body)
-	return b, "mac=" + bot.Sign(e2eAppID, b, ts, e2eSecret)
+	ev := e2eZalo.Text(userID, msgID, text, now)
+	ev.Name = name
+	return e2eZalo.Sign(ev)
 }
 
 func post(t *testing.T, url string, body []byte, sig string) int {
@@ -117,7 +120,7 @@ func post(t *testing.T, url string, body []byte, sig string) int {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if sig != "" {
-		req.Header.Set("X-ZEvent-Signature", sig)
+		req.Header.Set(bot.SignatureHeader, sig)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

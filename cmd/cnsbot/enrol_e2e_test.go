@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
 
@@ -43,8 +44,7 @@ func TestEndToEndTypedLeaderPhoneTakesNothingOver(t *testing.T) {
 	say := func(user, text string) []zalotest.Sent {
 		t.Helper()
 		before := len(ts.z.MessagesTo(user))
-		ts.send(t, map[string]any{"event_name": "user_send_text", "sender": map[string]any{"id": user},
-			"recipient": map[string]any{"id": e2eOA}, "message": map[string]any{"text": text, "msg_id": ts.msgID()}})
+		ts.send(t, e2eZalo.Text(user, ts.msgID(), text, ts.at()))
 		ts.settle(t)
 		return ts.z.MessagesTo(user)[before:]
 	}
@@ -59,8 +59,7 @@ func TestEndToEndTypedLeaderPhoneTakesNothingOver(t *testing.T) {
 		}
 	}
 	// The stranger's own group, linked with Ấp 2's code.
-	ts.send(t, map[string]any{"event_name": "user_send_group_text", "sender": map[string]any{"id": zStranger},
-		"recipient": map[string]any{"id": gStranger}, "message": map[string]any{"text": "#lienket " + ap2.Code, "msg_id": ts.msgID()}})
+	ts.send(t, e2eZalo.GroupText(zStranger, gStranger, ts.msgID(), "#lienket "+ap2.Code, ts.at()))
 	ts.settle(t)
 
 	if _, _, err := db.PersonByZalo(ctx, zStranger); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
@@ -78,8 +77,7 @@ func TestEndToEndTypedLeaderPhoneTakesNothingOver(t *testing.T) {
 
 	// Tuấn enrols by sharing his Zalo number, and is the leader.
 	say(zTuan, "đăng ký")
-	ts.send(t, map[string]any{"event_name": "user_submit_info", "sender": map[string]any{"id": zTuan},
-		"recipient": map[string]any{"id": e2eOA}, "info": map[string]any{"name": "Phạm Minh Tuấn", "phone": "84355678901"}})
+	ts.send(t, e2eZalo.SubmitInfo(zTuan, zaloevent.Info{Name: "Phạm Minh Tuấn", Phone: "84355678901"}, ts.at()))
 	ts.settle(t)
 	if out := say(zTuan, "đúng rồi"); !strings.Contains(texts(out), "Tổ CNSCĐ Ấp 2") {
 		t.Errorf("Tuấn's welcome: %s", texts(out))
@@ -100,8 +98,7 @@ func TestEndToEndTypedOfficerPhoneTakesNothingOver(t *testing.T) {
 	for _, text := range []string{"đăng ký", "0932 771 155", "đúng rồi", "#nhoduyet", "tan thanh", "khóm 1", "Trương Công Danh",
 		"báo cáo quý"} {
 		before := len(ts.z.MessagesTo(zStranger))
-		ts.send(t, map[string]any{"event_name": "user_send_text", "sender": map[string]any{"id": zStranger},
-			"recipient": map[string]any{"id": e2eOA}, "message": map[string]any{"text": text, "msg_id": ts.msgID()}})
+		ts.send(t, e2eZalo.Text(zStranger, ts.msgID(), text, ts.at()))
 		ts.settle(t)
 		for _, m := range ts.z.MessagesTo(zStranger)[before:] {
 			if strings.Contains(m.Text, "Trương Công Danh") || strings.Contains(m.Text, "• Cán bộ") {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot"
-	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/store"
 )
@@ -160,11 +159,9 @@ func TestLogsKeepNoSecrets(t *testing.T) {
 	say(confirm)
 
 	// A phone shared through Zalo's form, as Zalo sends it.
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	body := []byte(fmt.Sprintf(`{"event_name":"user_submit_info","app_id":%q,"sender":{"id":%q},"recipient":{"id":%q},`+
-		`"info":{"name":"Hồng Nhung","phone":"84912345678","address":"Ấp 1","city":"Cà Mau"},"timestamp":%q,"user_id_by_app":"1"}`,
-		e2eAppID, resident, e2eOA, ts))
-	if got := post(t, r.url, body, signature(body, ts)); got != http.StatusOK {
+	body, sig := e2eZalo.Sign(e2eZalo.SubmitInfo(resident,
+		zaloevent.Info{Name: "Hồng Nhung", Phone: "84912345678", Address: "Ấp 1", City: "Cà Mau"}, time.Now()))
+	if got := post(t, r.url, body, sig); got != http.StatusOK {
 		t.Fatalf("submit info: status %d", got)
 	}
 
@@ -236,11 +233,6 @@ func TestLogsKeepNoSecrets(t *testing.T) {
 			t.Errorf("log line %d holds a phone number %q: %s", i+1, strings.TrimSpace(m), l)
 		}
 	}
-}
-
-// signature signs a body whose timestamp is ts.
-func signature(body []byte, ts string) string {
-	return "mac=" + bot.Sign(e2eAppID, body, ts, e2eSecret)
 }
 
 // seedLogWorld adds a commune with a hamlet and its team (a leader with

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,13 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
-	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
 
@@ -304,20 +302,19 @@ func (ts *transcriptServer) helpCodes(t *testing.T) []string {
 	return codes
 }
 
-// send posts one signed event to the webhook. fields are the event's
-// body without app_id and timestamp.
-func (ts *transcriptServer) send(t *testing.T, fields map[string]any) {
+// at is the time to stamp the next event with: now, but always at least a
+// millisecond after the last, so that events without a msg_id (keyed on
+// their timestamp) are never taken for re-sends of each other.
+func (ts *transcriptServer) at() time.Time {
+	ts.ts = max(time.Now().UnixMilli(), ts.ts+1)
+	return time.UnixMilli(ts.ts)
+}
+
+// send signs ev and posts it to the webhook.
+func (ts *transcriptServer) send(t *testing.T, ev zaloevent.Event) {
 	t.Helper()
-	now := time.Now().UnixMilli()
-	ts.ts = max(now, ts.ts+1)
-	stamp := strconv.FormatInt(ts.ts, 10)
-	fields["app_id"] = e2eAppID
-	fields["timestamp"] = stamp
-	body, err := json.Marshal(fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := post(t, ts.url, body, "mac="+bot.Sign(e2eAppID, body, stamp, e2eSecret)); got != http.StatusOK {
+	body, sig := e2eZalo.Sign(ev)
+	if got := post(t, ts.url, body, sig); got != http.StatusOK {
 		t.Fatalf("webhook answered %d to %s, want 200", got, body)
 	}
 }
@@ -378,32 +375,26 @@ func playTranscript(t *testing.T, steps []step) string {
 		switch st.kind {
 		case stepSay:
 			fmt.Fprintf(&b, "> %s: %s\n", p.label, text)
-			ts.send(t, map[string]any{"event_name": "user_send_text", "sender": map[string]any{"id": p.id},
-				"recipient": map[string]any{"id": e2eOA}, "message": map[string]any{"text": text, "msg_id": ts.msgID()}})
+			ts.send(t, e2eZalo.Text(p.id, ts.msgID(), text, ts.at()))
 		case stepTap:
 			btn := lastButton(t, ts.z.MessagesTo(p.id), text)
 			fmt.Fprintf(&b, "> %s taps %s\n", p.label, renderButton(btn))
-			ts.send(t, map[string]any{"event_name": "user_send_text", "sender": map[string]any{"id": p.id},
-				"recipient": map[string]any{"id": e2eOA}, "message": map[string]any{"text": btn.Payload, "msg_id": ts.msgID()}})
+			ts.send(t, e2eZalo.Text(p.id, ts.msgID(), btn.Payload, ts.at()))
 		case stepFollow:
 			fmt.Fprintf(&b, "> %s follows the OA\n", p.label)
-			ts.send(t, map[string]any{"event_name": "follow", "oa_id": e2eOA, "follower": map[string]any{"id": p.id},
-				"source": "oa_profile"})
+			ts.send(t, e2eZalo.Follow(p.id, ts.at()))
 		case stepShare:
 			name, phone, _ := strings.Cut(text, "|")
 			fmt.Fprintf(&b, "> %s shares name and phone: %s, %s\n", p.label, name, phone)
-			ts.send(t, map[string]any{"event_name": "user_submit_info", "sender": map[string]any{"id": p.id},
-				"recipient": map[string]any{"id": e2eOA}, "info": map[string]any{"name": name, "phone": phone}})
+			ts.send(t, e2eZalo.SubmitInfo(p.id, zaloevent.Info{Name: name, Phone: phone}, ts.at()))
 		case stepGroup:
 			chat = gAp1
 			fmt.Fprintf(&b, "> %s in the %s: %s\n", p.label, groupLabel, text)
-			ts.send(t, map[string]any{"event_name": "user_send_group_text", "sender": map[string]any{"id": p.id},
-				"recipient": map[string]any{"id": gAp1}, "message": map[string]any{"text": text, "msg_id": ts.msgID()}})
+			ts.send(t, e2eZalo.GroupText(p.id, gAp1, ts.msgID(), text, ts.at()))
 		case stepJoin:
 			chat = gAp1
 			fmt.Fprintf(&b, "> %s joins the %s\n", p.label, groupLabel)
-			ts.send(t, map[string]any{"event_name": "user_join_group", "sender": map[string]any{"id": p.id},
-				"recipient": map[string]any{"id": e2eOA}, "group_id": gAp1})
+			ts.send(t, e2eZalo.JoinGroup(p.id, gAp1, ts.at()))
 		default:
 			t.Fatalf("unknown step kind %q", st.kind)
 		}
