@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/store"
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
@@ -148,11 +148,8 @@ const (
 
 // outageEvent is a signed user_send_text event with its own msg_id.
 func outageEvent(i int) (body []byte, sig string) {
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	body = fmt.Appendf(nil, `{"event_name":"user_send_text","app_id":%q,"sender":{"id":"55101857582619%05d"},`+
-		`"recipient":{"id":"1646843870823903717"},"message":{"text":"xin chào","msg_id":"outage%08d"},"timestamp":%q}`,
-		outageApp, i, i, ts)
-	return body, bot.Sign(outageApp, body, ts, outageSecret)
+	oa := zaloevent.OA{AppID: outageApp, OAID: "1646843870823903717", SecretKey: outageSecret}
+	return oa.Sign(oa.Text(fmt.Sprintf("55101857582619%05d", i), fmt.Sprintf("outage%08d", i), "xin chào", time.Now()))
 }
 
 // TestWebhookAnswersWithinBudgetDuringRedisOutage sends 40 events over 5
