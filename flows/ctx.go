@@ -30,11 +30,6 @@ type Ctx struct {
 	person       cnsbot.Person
 	roles        []cnsbot.Role
 	personFound  bool
-
-	// err is a failure met where the caller could not return it (HasRole
-	// inside a menu's Show): the engine fails the event with it, so that
-	// it is retried instead of answered as if the lookup had said no.
-	err error
 }
 
 type trKind int
@@ -242,27 +237,21 @@ func (c *Ctx) ownChat() bool { return c.Event.Route == "u:"+c.Event.UserID }
 // after enrolment linked this chat to someone on the roster.
 func (c *Ctx) ForgetPerson() { c.personLoaded = false }
 
-// HasRole reports whether the person who acted holds role (approved).
-// When the roster cannot be read it reports false and fails the event with
-// the error: a leader must not be shown a member's menu, nor be refused a
-// report, because the database was away for a moment.
-func (c *Ctx) HasRole(role string) bool {
+// HasRole reports whether the person who acted holds role (approved). An
+// error means the roster could not be read, which is not a "no": a command
+// returns it (the event is retried, then answered), a menu may hide the
+// item for this once.
+func (c *Ctx) HasRole(role string) (bool, error) {
 	_, roles, found, err := c.Person()
-	if err != nil {
-		if c.err == nil {
-			c.err = err
-		}
-		return false
-	}
-	if !found {
-		return false
+	if err != nil || !found {
+		return false, err
 	}
 	for _, r := range roles {
 		if r.Role == role && r.Approved {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // Handoff records that the person wants a human helper and tells them what

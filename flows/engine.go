@@ -382,9 +382,6 @@ func (e *Engine) handleOnce(ctx context.Context, ev cnsbot.Event, kind string) e
 	if err := e.dispatch(c, kind); err != nil {
 		return err
 	}
-	if c.err != nil {
-		return c.err
-	}
 	if group && len(c.out) == 0 {
 		// Chatter the bot ignored changes nothing: most of a group's
 		// traffic then costs no write. Replaying it is as harmless.

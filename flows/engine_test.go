@@ -538,7 +538,7 @@ func TestMenuByRoleAndRemovedStep(t *testing.T) {
 	e.Register(orderFlow())
 	e.MenuItem(flows.MenuItem{ID: "order", Label: "t.menu.order", Flow: "order", Order: 1})
 	e.MenuItem(flows.MenuItem{ID: "visit", Label: "t.menu.visit", Flow: "order", Order: 2,
-		Show: func(c *flows.Ctx) bool { return c.HasRole(cnsbot.RoleMember) }})
+		Show: func(c *flows.Ctx) bool { ok, _ := c.HasRole(cnsbot.RoleMember); return ok }})
 	for user, want := range map[string]bool{"member": true, "resident": false} {
 		c := &flowstest.Chat{TB: t, Handler: e, Sessions: sessions, UserID: user}
 		out := c.Say("menu")

@@ -85,9 +85,11 @@ func (brokenDirectory) PersonByZalo(context.Context, string) (cnsbot.Person, []c
 	return cnsbot.Person{}, nil, errors.New("connection reset by peer")
 }
 
-// TestHasRoleFailsTheEvent checks that a roster that cannot be read fails
-// the event instead of showing a member the menu of someone without a role.
-func TestHasRoleFailsTheEvent(t *testing.T) {
+// TestHasRoleReturnsRosterError checks that a roster that cannot be read
+// is an error, not a "no": a command that returns it fails the event
+// (retried, then answered), where it used to answer as to someone without
+// the role.
+func TestHasRoleReturnsRosterError(t *testing.T) {
 	texts, err := locales.New()
 	if err != nil {
 		t.Fatal(err)
@@ -95,15 +97,22 @@ func TestHasRoleFailsTheEvent(t *testing.T) {
 	sessions := flowstest.NewSessions()
 	e := flows.NewEngine(sessions, texts, flows.Options{Directory: brokenDirectory{},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	e.MenuItem(flows.MenuItem{ID: "members", Label: "t.menu.order", Order: 1,
-		Show: func(c *flows.Ctx) bool { return c.HasRole(cnsbot.RoleMember) },
-		Run:  func(c *flows.Ctx) error { c.Reply("t.group"); return nil }})
+	e.Command(flows.Command{Name: "members", Match: flows.Prefix("thanh vien"), Run: func(c *flows.Ctx, _ string) (bool, error) {
+		ok, err := c.HasRole(cnsbot.RoleMember)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			c.Reply("t.group")
+		}
+		return true, nil
+	}})
 	err = e.Handle(context.Background(), cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: "k1",
-		Route: "u:m1", UserID: "m1", Text: "menu", Time: time.Now()})
+		Route: "u:m1", UserID: "m1", Text: "thành viên", Time: time.Now()})
 	if err == nil {
 		t.Fatalf("Handle with an unreachable roster: got no error, want the lookup's")
 	}
-	if s := sessions.Get("u:m1"); s.LastEvent != "" || s.Version != 0 {
-		t.Errorf("got session %+v committed, want nothing", s)
+	if s := sessions.Get("u:m1"); s.LastEvent != "" || len(sessions.Outbox()) != 0 {
+		t.Errorf("got session %+v and outbox %v, want nothing committed", s, sessions.Outbox())
 	}
 }

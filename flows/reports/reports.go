@@ -74,7 +74,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	r := &reports{deps: deps}
 	e.Command(flows.Command{Name: "reports-submitted", Match: matchSubmitted, Run: r.submitted})
 	e.Command(flows.Command{Name: "reports-quarter", Match: matchQuarter, Run: r.quarterCommand})
-	e.MenuItem(flows.MenuItem{ID: menuReport, Label: "reports.menu.report", Order: 60, Show: r.canReport,
+	e.MenuItem(flows.MenuItem{ID: menuReport, Label: "reports.menu.report", Order: 60, Show: r.showReport,
 		Run: func(c *flows.Ctx) error { return r.quarterReport(c, calendar.Quarter(c.Now().In(deps.Location))) }})
 	if deps.Copies != nil {
 		e.OnIncoming(r.deliverCopies)
@@ -98,16 +98,22 @@ var (
 	dashboardRoles = []string{cnsbot.RoleCommuneOfficer, cnsbot.RoleProvinceOfficer, cnsbot.RoleAdmin}
 )
 
-func hasAny(c *flows.Ctx, roles []string) bool {
+func hasAny(c *flows.Ctx, roles []string) (bool, error) {
 	for _, role := range roles {
-		if c.HasRole(role) {
-			return true
+		if ok, err := c.HasRole(role); ok || err != nil {
+			return ok, err
 		}
 	}
-	return false
+	return false, nil
 }
 
-func (r *reports) canReport(c *flows.Ctx) bool { return hasAny(c, reportRoles) }
+// showReport decides whether the menu offers the report. While the roster
+// cannot be read the menu leaves the item out rather than fail: the person
+// still gets a menu, and the report command itself fails the event.
+func (r *reports) showReport(c *flows.Ctx) bool {
+	ok, _ := hasAny(c, reportRoles)
+	return ok
+}
 
 // matchSubmitted matches the "Đã nộp" button's payload, "#danop KEY".
 func matchSubmitted(text string) (string, bool) {
@@ -174,11 +180,18 @@ func (r *reports) quarterReport(c *flows.Ctx, q string) error {
 	if err != nil {
 		return err
 	}
-	if !found || !r.canReport(c) {
+	canReport, err := hasAny(c, reportRoles)
+	if err != nil {
+		return err
+	}
+	if !found || !canReport {
 		c.Reply(c.T("reports.chat.refused", nil))
 		return nil
 	}
-	officer := hasAny(c, dashboardRoles)
+	officer, err := hasAny(c, dashboardRoles)
+	if err != nil {
+		return err
+	}
 	text, err := r.deps.Reminders.QuarterReport(c.Context(), p.ID, q, c.Lang())
 	switch cnsbot.ErrorCode(err) {
 	case "":
