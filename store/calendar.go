@@ -60,15 +60,6 @@ type ReminderDelivery struct {
 	UpdatedAt time.Time `gorm:"not null"`
 }
 
-// JobLease is the job_leases table of the calendar migration. Nothing uses
-// it since River runs the reminder pass on SQLite too; it stays because a
-// released migration is never edited.
-type JobLease struct {
-	Name      string    `gorm:"primaryKey;size:64"`
-	Holder    string    `gorm:"size:128;not null"`
-	ExpiresAt time.Time `gorm:"not null"`
-}
-
 // calendarMigrations returns the migrations of the reporting calendar's
 // tables. Like the others, each declares frozen copies of its models.
 func calendarMigrations() []*gormigrate.Migration {

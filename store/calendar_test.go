@@ -25,7 +25,7 @@ func calendarDialects(t *testing.T) map[string]func(t *testing.T) *store.DB {
 			t.Fatalf("open: %v", err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		if err := db.MigrateWithCalendar(context.Background()); err != nil {
+		if err := db.Migrate(context.Background()); err != nil {
 			t.Fatalf("migrate: %v", err)
 		}
 		return db

@@ -52,19 +52,6 @@ func dashboardMigrations() []*gormigrate.Migration {
 	}}
 }
 
-// MigrateDashboard applies the migrations, with the dashboard's among them
-// whether or not the main list names them yet. Once it does, this is
-// Migrate.
-func (db *DB) MigrateDashboard(ctx context.Context) error {
-	list := slices.Clone(migrations)
-	for _, m := range dashboardMigrations() {
-		if !slices.ContainsFunc(list, func(x *gormigrate.Migration) bool { return x.ID == m.ID }) {
-			list = append(list, m)
-		}
-	}
-	return db.migrate(ctx, list)
-}
-
 // officerTokenPrefix marks the tokens, so that one pasted in the wrong
 // place is recognisable.
 const officerTokenPrefix = "cno_"

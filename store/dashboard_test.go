@@ -23,7 +23,7 @@ func demoDialects(t *testing.T) map[string]func(t *testing.T) (*store.DB, time.T
 			t.Fatalf("open: %v", err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		if err := db.MigrateDashboard(ctx); err != nil {
+		if err := db.Migrate(ctx); err != nil {
 			t.Fatalf("migrate: %v", err)
 		}
 		now := time.Date(2026, 11, 27, 10, 30, 0, 0, calendarLoc(t))

@@ -164,7 +164,7 @@ func TestReportMigration(t *testing.T) {
 	for name, open := range calendarDialects(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			if err := db.MigrateReport(context.Background()); err != nil {
+			if err := db.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			if !db.Migrator().HasIndex(&store.Delivery{}, "idx_deliveries_recipient_state") {

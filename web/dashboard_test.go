@@ -53,7 +53,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := db.MigrateDashboard(ctx); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 10, 30, 0, 0, loc)

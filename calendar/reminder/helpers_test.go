@@ -46,24 +46,7 @@ func openStore(t *testing.T, url, dir string) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	ensureTables(t, db)
 	return db
-}
-
-// ensureTables creates the domain and calendar tables when Migrate did not,
-// which is the case until the lead lists domainMigrations and
-// calendarMigrations in store's migrations. Once they are listed, it does
-// nothing.
-func ensureTables(t *testing.T, db *store.DB) {
-	t.Helper()
-	if db.Migrator().HasTable("reminder_deliveries") && db.Migrator().HasTable("visits") {
-		return
-	}
-	err := db.AutoMigrate(&cnsbot.Unit{}, &cnsbot.Team{}, &cnsbot.Person{}, &cnsbot.Role{}, &cnsbot.Visit{},
-		&store.Household{}, &store.CalendarSchedule{}, &store.ReportSubmission{}, &store.ReminderDelivery{}, &store.JobLease{})
-	if err != nil {
-		t.Fatalf("create tables: %v", err)
-	}
 }
 
 // world is a small province: a commune with two hamlets and a team each.

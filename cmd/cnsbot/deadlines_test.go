@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,12 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/calendar"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/store"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // calendarConfig is a configuration with an embedded database in a fresh
 // directory, whose calendar tables exist.
@@ -41,13 +38,6 @@ func calendarDB(t *testing.T, cfg Config) *store.DB {
 	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if !db.Migrator().HasTable("reminder_deliveries") || !db.Migrator().HasTable("visits") {
-		err := db.AutoMigrate(&cnsbot.Unit{}, &cnsbot.Team{}, &cnsbot.Person{}, &cnsbot.Role{}, &cnsbot.Visit{},
-			&store.Household{}, &store.CalendarSchedule{}, &store.ReportSubmission{}, &store.ReminderDelivery{}, &store.JobLease{})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	return db
 }
@@ -150,20 +140,7 @@ func TestDeadlinesTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("testdata", c.golden)
-		if *updateGolden {
-			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if out != string(want) {
-			t.Errorf("%s: got\n%s\nwant\n%s", c.golden, out, want)
-		}
+		flowstest.Golden(t, filepath.Join("testdata", c.golden), out)
 	}
 }
 

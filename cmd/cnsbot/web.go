@@ -224,14 +224,8 @@ func (w *webApp) Close() {
 	})
 }
 
-// Attach connects the dashboard and the simulator to a built server; it
-// creates the dashboard's table when migrations run.
+// Attach connects the dashboard and the simulator to a built server.
 func (w *webApp) Attach(ctx context.Context, s *server) error {
-	if s.cfg.Migrate {
-		if err := s.db.MigrateDashboard(ctx); err != nil {
-			return fmt.Errorf("dashboard: %w", err)
-		}
-	}
 	var err error
 	// Failed sign-ins are counted in Redis, so that every replica sees them.
 	signIns := store.NewFailureLimit(s.rdb, s.cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
