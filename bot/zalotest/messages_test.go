@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -94,114 +93,6 @@ func TestMessageValidation(t *testing.T) {
 	}
 }
 
-func refresh(t *testing.T, z *zalotest.Server, rt string) map[string]any {
-	t.Helper()
-	form := url.Values{"refresh_token": {rt}, "app_id": {z.AppID()}, "grant_type": {"refresh_token"}}
-	req, _ := http.NewRequest(http.MethodPost, z.URL()+"/v4/oa/access_token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("secret_key", z.AppSecret())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func TestRefreshIsSingleUse(t *testing.T) {
-	z := zalotest.Start(t)
-	oldAccess, rt, _ := z.Tokens()
-	got := refresh(t, z, rt)
-	if got["access_token"] == nil || got["refresh_token"] == rt || got["expires_in"] != "90000" {
-		t.Fatalf("got %v, want a new pair with expires_in \"90000\"", got)
-	}
-	if again := refresh(t, z, rt); again["error"] != float64(-14020) {
-		t.Errorf("re-used refresh token: got %v, want error -14020", again)
-	}
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", oldAccess, `{"recipient":{"user_id":"1"},"message":{"text":"x"}}`); code != -216 {
-		t.Errorf("old access token: got %d, want -216", code)
-	}
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", got["access_token"].(string), `{"recipient":{"user_id":"1"},"message":{"text":"x"}}`); code != 0 {
-		t.Errorf("new access token: got %d, want 0", code)
-	}
-	if z.Refreshes() != 1 {
-		t.Errorf("got %d refreshes, want 1", z.Refreshes())
-	}
-}
-
-func TestFaults(t *testing.T) {
-	z := zalotest.Start(t)
-	access, _, _ := z.Tokens()
-	body := `{"recipient":{"user_id":"u1"},"message":{"text":"x"}}`
-
-	z.FailNext(1, -32)
-	z.FailNext(1, 503)
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", access, body); code != -32 {
-		t.Errorf("got %d, want -32", code)
-	}
-	if _, status := post(t, z, "/v3.0/oa/message/cs", access, body); status != 503 {
-		t.Errorf("got HTTP %d, want 503", status)
-	}
-	z.SetFault(zalotest.FailUsers(-230, "u1"))
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", access, body); code != -230 {
-		t.Errorf("got %d, want -230", code)
-	}
-	z.SetFault(nil)
-	z.Unfollow("u1")
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", access, body); code != -213 {
-		t.Errorf("got %d, want -213", code)
-	}
-	z.ExpireToken()
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", access, body); code != -216 {
-		t.Errorf("expired token: got %d, want -216", code)
-	}
-	if z.Count() != 0 {
-		t.Errorf("got %d messages recorded, want 0", z.Count())
-	}
-}
-
-func TestNight(t *testing.T) {
-	loc := time.FixedZone("ICT", 7*3600)
-	now := time.Date(2025, 3, 1, 23, 0, 0, 0, loc)
-	z := zalotest.Start(t, zalotest.WithClock(func() time.Time { return now }))
-	z.SetFault(zalotest.Night(loc))
-	access, _, _ := z.Tokens()
-	if code, _ := post(t, z, "/v3.0/oa/message/cs", access, `{"recipient":{"user_id":"1"},"message":{"text":"x"}}`); code != -234 {
-		t.Errorf("got %d, want -234", code)
-	}
-	if code, _ := post(t, z, "/v3.0/oa/group/message", access, `{"recipient":{"group_id":"1"},"message":{"text":"x"}}`); code != 0 {
-		t.Errorf("group at night: got %d, want 0", code)
-	}
-}
-
-func TestDelayReleasedByClose(t *testing.T) {
-	z := zalotest.New()
-	z.Start()
-	z.SetFault(func(zalotest.Request) zalotest.Fault { return zalotest.Fault{Delay: time.Hour} })
-	access, _, _ := z.Tokens()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequest(http.MethodPost, z.URL()+"/v3.0/oa/message/cs", strings.NewReader(`{}`))
-		req.Header.Set("access_token", access)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-	}()
-	time.Sleep(50 * time.Millisecond)
-	z.Close()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not release a delayed request")
-	}
-}
-
 func TestWaitForConcurrent(t *testing.T) {
 	z := zalotest.Start(t)
 	access, _, _ := z.Tokens()
@@ -230,23 +121,5 @@ func TestWaitForConcurrent(t *testing.T) {
 			t.Errorf("message id %s given twice", m.MessageID)
 		}
 		seen[m.MessageID] = true
-	}
-}
-
-func TestPermissionRedirect(t *testing.T) {
-	z := zalotest.Start(t)
-	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	q := url.Values{"app_id": {z.AppID()}, "redirect_uri": {"https://bot.example/cb"}, "code_challenge": {"abc"}, "state": {"s1"}}
-	resp, err := hc.Get(z.URL() + "/v4/oa/permission?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.StatusCode != http.StatusFound {
-		t.Fatalf("got %d %v, want a 302", resp.StatusCode, err)
-	}
-	if loc.Host != "bot.example" || loc.Query().Get("code") == "" || loc.Query().Get("state") != "s1" || loc.Query().Get("oa_id") != z.OAID() {
-		t.Errorf("got redirect %s, want code, state and oa_id on bot.example", loc)
 	}
 }
