@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/bot/zaloevent"
 )
 
 // BenchmarkEngineHugeText is a returning user sending a 900 kB text, as
@@ -26,10 +27,8 @@ func BenchmarkEngineHugeText(b *testing.B) {
 	b.ReportAllocs()
 	for i := range b.N {
 		b.StopTimer()
-		text, _ := json.Marshal(words)
-		body := []byte(`{"event_name":"user_send_text","app_id":"1","sender":{"id":"1"},"recipient":{"id":"2"},` +
-			`"message":{"msg_id":"huge` + strconv.Itoa(i) + `","text":` + string(text) + `},` +
-			`"timestamp":"` + strconv.FormatInt(time.Now().UnixMilli(), 10) + `"}`)
+		oa := zaloevent.OA{AppID: "1", OAID: "2"}
+		body, _ := oa.Sign(oa.Text("1", "huge"+strconv.Itoa(i), words, time.Now()))
 		b.StartTimer()
 		ev, err := bot.ParseEvent(body)
 		if err != nil {
