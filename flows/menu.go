@@ -1,6 +1,9 @@
 package flows
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/camau-cns/cnsbot/vn"
 )
 
@@ -69,4 +72,28 @@ func (e *Engine) buildEntries() {
 		}
 	}
 	e.entries = vn.NewMatcher(intents)
+}
+
+// IsMenu reports whether a message with these button payloads is the main
+// menu, or one page of it: every button is a menu item's or "More…", and
+// one of them is "More…" or the language switch (each page of a menu too
+// long for one list has "More…"; a menu that fits holds the language
+// switch, which everyone is offered). A clarifying question offering a few
+// menu items has neither. Transcripts use it to show the menu as one
+// token, so that a new menu item changes only the menu's own transcript.
+func (e *Engine) IsMenu(payloads []string) bool {
+	ends := false
+	for _, p := range payloads {
+		id, ok := strings.CutPrefix(p, "#")
+		if !ok {
+			return false
+		}
+		switch {
+		case id == cmdMore || id == cmdEnglish || id == cmdVietnamese:
+			ends = true
+		case !slices.ContainsFunc(e.menu, func(m MenuItem) bool { return m.ID == id }):
+			return false
+		}
+	}
+	return ends
 }

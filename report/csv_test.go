@@ -3,17 +3,14 @@ package report_test
 import (
 	"bytes"
 	"encoding/csv"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // The CSV of the seed's report is the golden file on both databases, and
 // reads back as a table: a header and a row per team, subtotal and total.
@@ -29,19 +26,7 @@ func TestWriteCSV(t *testing.T) {
 				if err := report.WriteCSV(&buf, r, texts, lang); err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", "report_2025Q3."+lang+".csv")
-				if *update {
-					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(buf.Bytes(), want) {
-					t.Errorf("%s differs from %s (run with -update to see):\n%s", lang, golden, buf.String())
-				}
+				flowstest.Golden(t, filepath.Join("testdata", "report_2025Q3."+lang+".csv"), buf.String())
 
 				body, ok := bytes.CutPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"))
 				if !ok {

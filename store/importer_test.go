@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +14,10 @@ import (
 	"testing"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/vn"
 	"github.com/xuri/excelize/v2"
 )
-
-var updateImportFixtures = flag.Bool("update-import-fixtures", false,
-	"rewrite the .xlsx files in testdata/import from their CSV sources")
 
 const importDir = "testdata/import"
 
@@ -128,12 +125,13 @@ func cellOf(cells []string, i int) string {
 }
 
 // TestImportFixturesUpToDate checks that each committed workbook holds what
-// its generator makes of the CSV source; -update-import-fixtures rewrites them.
+// its generator makes of the CSV source; -update (flowstest.Update) rewrites
+// them, as it does every golden file.
 func TestImportFixturesUpToDate(t *testing.T) {
 	for name, fx := range xlsxFixtures {
 		want := buildXLSX(t, fx.source, fx.layout)
 		path := filepath.Join(importDir, name)
-		if *updateImportFixtures {
+		if flowstest.Update() {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +139,7 @@ func TestImportFixturesUpToDate(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./store -run TestImportFixturesUpToDate -update-import-fixtures)", err)
+			t.Fatalf("%v (run go test ./store -run TestImportFixturesUpToDate -update)", err)
 		}
 		g, _, err := readXLSX(got)
 		if err != nil {
@@ -152,7 +150,7 @@ func TestImportFixturesUpToDate(t *testing.T) {
 			t.Fatalf("read generated %s: %v", name, err)
 		}
 		if fmt.Sprint(g) != fmt.Sprint(w) {
-			t.Errorf("%s is stale (run with -update-import-fixtures):\ngot  %v\nwant %v", name, g, w)
+			t.Errorf("%s is stale (run with -update):\ngot  %v\nwant %v", name, g, w)
 		}
 	}
 }

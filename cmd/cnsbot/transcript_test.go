@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,10 +18,8 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/bot/zaloevent"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 )
-
-// The flag is not -update: deadlines_test.go has that one in this package.
-var updateTranscripts = flag.Bool("update-transcripts", false, "rewrite the golden transcripts in testdata/transcripts/")
 
 // transcriptClock is the server's time when a journey begins: a Tuesday
 // morning in Cà Mau. Daytime, because pushes (a team's notice, the
@@ -196,7 +191,7 @@ func TestTranscripts(t *testing.T) {
 					steps = j.en
 				}
 				got := playTranscript(t, steps)
-				compareTranscript(t, filepath.Join("testdata", "transcripts", j.name+"."+lang+".golden"), got)
+				flowstest.Golden(t, filepath.Join("testdata", "transcripts", j.name+"."+lang+".golden"), got)
 			})
 		}
 	}
@@ -399,7 +394,7 @@ func playTranscript(t *testing.T, steps []step) string {
 			t.Fatalf("unknown step kind %q", st.kind)
 		}
 		ts.settle(t)
-		b.WriteString(renderReplies(ts.z.Messages()[before:], chat))
+		b.WriteString(renderReplies(ts.z.Messages()[before:], chat, ts.s.engine))
 	}
 	return placeholders(b.String(), ts.helpCodes(t))
 }
@@ -423,7 +418,7 @@ func lastButton(t *testing.T, msgs []zalotest.Sent, title string) zalotest.Butto
 // chat where the step happened, then to everyone else, by recipient name.
 // Messages to one recipient keep the order Zalo received them in; between
 // recipients there is no order to keep.
-func renderReplies(msgs []zalotest.Sent, chat string) string {
+func renderReplies(msgs []zalotest.Sent, chat string, menu flowstest.Menu) string {
 	if len(msgs) == 0 {
 		return "  (no reply)\n"
 	}
@@ -462,15 +457,16 @@ func renderReplies(msgs []zalotest.Sent, chat string) string {
 			who = "< bot → " + sec.label
 		}
 		for _, m := range sec.msgs {
-			b.WriteString(renderSent(who, m))
+			b.WriteString(renderSent(who, m, menu))
 		}
 	}
 	return b.String()
 }
 
 // renderSent writes one message: its kind when not plain text, its text
-// with continuation lines indented, and its buttons one a line.
-func renderSent(who string, m zalotest.Sent) string {
+// with continuation lines indented, and its buttons one a line, or the
+// main menu's as the one line "[menu]" (see flowstest.Transcript).
+func renderSent(who string, m zalotest.Sent, menu flowstest.Menu) string {
 	var b strings.Builder
 	kind := ""
 	switch m.Kind {
@@ -488,6 +484,14 @@ func renderSent(who string, m zalotest.Sent) string {
 		text += " " + m.ImageURL
 	}
 	fmt.Fprintf(&b, "%s%s: %s\n", who, kind, strings.ReplaceAll(strings.TrimRight(text, "\n"), "\n", "\n  "))
+	payloads := make([]string, 0, len(m.Buttons))
+	for _, btn := range m.Buttons {
+		payloads = append(payloads, btn.Payload)
+	}
+	if len(payloads) > 0 && menu.IsMenu(payloads) {
+		b.WriteString("    [menu]\n")
+		return b.String()
+	}
 	for _, btn := range m.Buttons {
 		fmt.Fprintf(&b, "    %s\n", renderButton(btn))
 	}
@@ -537,47 +541,4 @@ func placeholders(s string, codes []string) string {
 		return sub[1] + ph + sub[3]
 	})
 	return clockTimes.ReplaceAllString(s, "HH:MM")
-}
-
-// compareTranscript compares got with the golden file at path, or rewrites
-// the file with -update-transcripts.
-func compareTranscript(t *testing.T, path, got string) {
-	t.Helper()
-	if *updateTranscripts {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("%s is missing: go test ./cmd/cnsbot -run TestTranscripts -update-transcripts writes it", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, []byte(got)) {
-		t.Errorf("transcript differs from %s (-update-transcripts rewrites it):\n%s", path, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff shows the first line where two transcripts differ.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, a, b)
-		}
-	}
-	return ""
 }

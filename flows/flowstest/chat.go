@@ -74,7 +74,23 @@ func (c *Chat) Session() cnsbot.Session { return c.Sessions.Get("u:" + c.UserID)
 
 // Render writes messages as a transcript: replies to self as "<", messages
 // to others as "<< to …", buttons indented under their message.
-func Render(out []cnsbot.Outgoing, self string) string {
+func Render(out []cnsbot.Outgoing, self string) string { return render(out, self, nil) }
+
+// Menu tells the main menu by its buttons' payloads; *flows.Engine is one.
+type Menu interface {
+	IsMenu(payloads []string) bool
+}
+
+// Transcript writes messages as Render does, except that the main menu's
+// buttons are the one line "[menu]": golden transcripts show that the
+// menu was offered, not what is on it, so that a new menu item changes
+// only the menu's own golden files. Assertions about the menu's buttons
+// use Render.
+func Transcript(out []cnsbot.Outgoing, self string, menu Menu) string {
+	return render(out, self, menu)
+}
+
+func render(out []cnsbot.Outgoing, self string, menu Menu) string {
 	var b strings.Builder
 	for _, m := range out {
 		prefix := "< "
@@ -88,6 +104,10 @@ func Render(out []cnsbot.Outgoing, self string) string {
 		b.WriteString(prefix)
 		b.WriteString(strings.ReplaceAll(text, "\n", "\n  "))
 		b.WriteString("\n")
+		if menu != nil && len(m.Buttons) > 0 && menu.IsMenu(Payloads([]cnsbot.Outgoing{m})) {
+			b.WriteString("    [menu]\n")
+			continue
+		}
 		for _, btn := range m.Buttons {
 			fmt.Fprintf(&b, "    [%s] %s\n", btn.Title, btn.Payload)
 		}

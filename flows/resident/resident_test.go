@@ -2,11 +2,9 @@ package resident_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,8 +17,6 @@ import (
 	"github.com/camau-cns/cnsbot/flows/resident"
 	"github.com/camau-cns/cnsbot/locales"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
 var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 
@@ -283,12 +279,12 @@ func TestJourneys(t *testing.T) {
 				var b strings.Builder
 				for _, in := range inputs {
 					fmt.Fprintf(&b, "> %s\n", in)
-					b.WriteString(flowstest.Render(play(t, f, c, in), user))
+					b.WriteString(flowstest.Transcript(play(t, f, c, in), user, f.engine))
 				}
 				if c.Session().Lang != map[string]string{"vi": "", "en": "en"}[lang] {
 					t.Errorf("session language %q, want %s", c.Session().Lang, lang)
 				}
-				golden(t, filepath.Join("testdata", j.name+"."+lang+".golden"), b.String())
+				flowstest.Golden(t, filepath.Join("testdata", j.name+"."+lang+".golden"), b.String())
 				if j.check != nil {
 					j.check(t, f, lang)
 				}
@@ -317,41 +313,6 @@ func play(t *testing.T, f *fixture, c *flowstest.Chat, in string) []cnsbot.Outgo
 		return nil
 	}
 	return c.Say(in)
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (go test -update rewrites it):\n%s", path, diff(string(want), got))
-	}
-}
-
-// diff shows the first differing lines of two transcripts.
-func diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, a, b)
-		}
-	}
-	return ""
 }
 
 func TestStatusAndRating(t *testing.T) {

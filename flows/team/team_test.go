@@ -2,8 +2,6 @@ package team_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -21,8 +19,6 @@ import (
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
 // The compile-time proof that the store is what the team flows need.
 var (
@@ -245,43 +241,6 @@ var everyStepData = map[string]string{
 func TestCancelBackMenuAtEveryStep(t *testing.T) {
 	f := newFixture(t, options{teamOnly: true})
 	flowstest.EveryStep(t, f.engine, f.sessions, everyStepData, t0)
-}
-
-// golden compares a transcript with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript differs from %s (go test -update rewrites it):\n%s", path, diff(string(want), got))
-	}
-}
-
-// diff shows the first differing line of two transcripts.
-func diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n  want: %s\n  got:  %s", i+1, a, b)
-		}
-	}
-	return ""
 }
 
 // play runs one journey input. "@1001 text" speaks as user 1001; inputs
