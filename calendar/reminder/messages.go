@@ -10,42 +10,6 @@ import (
 	"github.com/camau-cns/cnsbot/calendar"
 )
 
-// Button payloads. They are also typed commands (Zalo may deliver a tap
-// as the payload text): "#danop 2025Q3:team:commune", "#baocao 2025Q3".
-const (
-	CommandSubmitted = "#danop"
-	CommandReport    = "#baocao"
-)
-
-// SubmitPayload is the payload of the "Đã nộp" button for a deadline.
-func SubmitPayload(deadlineKey string) string { return CommandSubmitted + " " + deadlineKey }
-
-// ReportPayload is the payload of the "Xem báo cáo" button for a quarter.
-func ReportPayload(quarter string) string { return CommandReport + " " + quarter }
-
-// ParseCommand reads a tapped or typed "#danop KEY" or "#baocao QUARTER":
-// it returns the command and its argument, and ok false for other text.
-func ParseCommand(text string) (cmd, arg string, ok bool) {
-	f := strings.Fields(text)
-	if len(f) != 2 {
-		return "", "", false
-	}
-	switch strings.ToLower(f[0]) {
-	case CommandSubmitted:
-		if _, _, _, err := calendar.ParseKey(f[1]); err != nil {
-			return "", "", false
-		}
-		return CommandSubmitted, f[1], true
-	case CommandReport:
-		y, n, err := calendar.ParseQuarter(f[1])
-		if err != nil {
-			return "", "", false
-		}
-		return CommandReport, fmt.Sprintf("%dQ%d", y, n), true
-	}
-	return "", "", false
-}
-
 // common fills the template data every calendar message shares.
 func (p *pass) common(lang string, d calendar.Deadline) map[string]any {
 	return map[string]any{
@@ -72,8 +36,8 @@ func address(who calendar.Responsible) (to cnsbot.Recipient, fallback string) {
 
 func (p *pass) buttons(lang string, d calendar.Deadline) []cnsbot.Button {
 	return []cnsbot.Button{
-		{Title: p.r.texts.T(lang, "calendar.button.submitted", nil), Payload: SubmitPayload(d.Key())},
-		{Title: p.r.texts.T(lang, "calendar.button.report", nil), Payload: ReportPayload(d.Quarter)},
+		{Title: p.r.texts.T(lang, "calendar.button.submitted", nil), Payload: calendar.SubmitPayload(d.Key())},
+		{Title: p.r.texts.T(lang, "calendar.button.report", nil), Payload: calendar.ReportPayload(d.Quarter)},
 	}
 }
 
@@ -249,7 +213,7 @@ func (r *Reminders) QuarterReport(ctx context.Context, personID int64, q, lang s
 				return "", fmt.Errorf("quarter report: %w", err)
 			}
 			head := r.texts.T(lang, "calendar.report.title", map[string]any{
-				"Reporter": rs.ReporterName, "Quarter": QuarterLabel(r.texts, lang, q)})
+				"Reporter": rs.ReporterName, "Quarter": calendar.QuarterLabel(r.texts, lang, q)})
 			blocks = append(blocks, strings.Join(append([]string{head}, FiguresText(r.texts, lang, f, rs.TeamID == nil)...), "\n"))
 		}
 	}

@@ -525,16 +525,7 @@ func daysLeft(d calendar.Deadline, now time.Time) int {
 
 // quarterLabel renders "2025Q3" in words.
 func (p *pass) quarterLabel(lang, q string) string {
-	return QuarterLabel(p.r.texts, lang, q)
-}
-
-// QuarterLabel renders a quarter ("2025Q3") in words: "quý 3/2025".
-func QuarterLabel(texts Texts, lang, q string) string {
-	year, n, err := calendar.ParseQuarter(q)
-	if err != nil {
-		return q
-	}
-	return texts.T(lang, "calendar.quarter", map[string]any{"N": n, "Year": year})
+	return calendar.QuarterLabel(p.r.texts, lang, q)
 }
 
 // dateLayout is the day-month-year order Vietnam writes dates in.

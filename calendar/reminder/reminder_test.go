@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,9 +15,8 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/calendar"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const (
 	teamKey     = "2025Q3:team:commune"
@@ -122,20 +119,7 @@ func golden(t *testing.T, name string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if strings.TrimSpace(string(want)) != string(got) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
+	flowstest.Golden(t, filepath.Join("testdata", name), string(got)+"\n")
 }
 
 // Downtime: a reminder missed is caught up while the deadline is ahead,
@@ -233,7 +217,7 @@ func TestSubmissionStopsReminders(t *testing.T) {
 		t.Fatalf("Submit = %v, %v, want [%s]", names, err, w.team1.Name)
 	}
 	reply := e.texts.T("vi", "calendar.submit.done", map[string]any{
-		"Reporter": strings.Join(names, ", "), "Quarter": reminder.QuarterLabel(e.texts, "vi", "2025Q3")})
+		"Reporter": strings.Join(names, ", "), "Quarter": calendar.QuarterLabel(e.texts, "vi", "2025Q3")})
 	if want := "Đã ghi nhận: Tổ Ấp 1 đã nộp báo cáo quý 3/2025. Cảm ơn bạn!"; reply != want {
 		t.Errorf("reply %q, want %q", reply, want)
 	}
@@ -451,43 +435,7 @@ func TestQuarterReport(t *testing.T) {
 
 func goldenText(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if strings.TrimSuffix(string(want), "\n") != got {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
-
-func TestParseCommand(t *testing.T) {
-	tests := []struct {
-		in       string
-		cmd, arg string
-		ok       bool
-	}{
-		{reminder.SubmitPayload(teamKey), "#danop", teamKey, true},
-		{"#DANOP 2025Q3:team:commune", "#danop", teamKey, true},
-		{reminder.ReportPayload("2025Q3"), "#baocao", "2025Q3", true},
-		{"  #baocao   2025q3 ", "#baocao", "2025Q3", true},
-		{"#danop", "", "", false},
-		{"#danop 2025Q3", "", "", false},
-		{"#baocao 2025Q9", "", "", false},
-		{"đã nộp", "", "", false},
-	}
-	for _, tt := range tests {
-		cmd, arg, ok := reminder.ParseCommand(tt.in)
-		if cmd != tt.cmd || arg != tt.arg || ok != tt.ok {
-			t.Errorf("ParseCommand(%q) = %q %q %v, want %q %q %v", tt.in, cmd, arg, ok, tt.cmd, tt.arg, tt.ok)
-		}
-	}
+	flowstest.Golden(t, filepath.Join("testdata", name), got+"\n")
 }
 
 // A team with two leaders: both are reminded, either one's "Đã nộp"

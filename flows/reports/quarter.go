@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot/calendar"
-	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/vn"
 )
 
@@ -39,8 +38,8 @@ var (
 // quarter, folded ("" for the current quarter), or the canonical quarter
 // of a tapped "#baocao 2025Q3".
 func matchQuarter(text string) (string, bool) {
-	if cmd, arg, ok := reminder.ParseCommand(text); ok {
-		return arg, cmd == reminder.CommandReport
+	if cmd, arg, ok := calendar.ParseCommand(text); ok {
+		return arg, cmd == calendar.CommandReport
 	}
 	words := vn.Words(text)
 	for _, head := range quarterHeads {

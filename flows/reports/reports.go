@@ -17,7 +17,6 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/calendar"
-	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/locales"
 )
@@ -117,8 +116,8 @@ func (r *reports) showReport(c *flows.Ctx) bool {
 
 // matchSubmitted matches the "Đã nộp" button's payload, "#danop KEY".
 func matchSubmitted(text string) (string, bool) {
-	cmd, arg, ok := reminder.ParseCommand(text)
-	if !ok || cmd != reminder.CommandSubmitted {
+	cmd, arg, ok := calendar.ParseCommand(text)
+	if !ok || cmd != calendar.CommandSubmitted {
 		return "", false
 	}
 	return arg, true
@@ -153,7 +152,7 @@ func (r *reports) submitted(c *flows.Ctx, key string) (bool, error) {
 	q, _, _, _ := calendar.ParseKey(key)
 	c.Reply(c.T("calendar.submit.done", map[string]any{
 		"Reporter": strings.Join(names, ", "),
-		"Quarter":  reminder.QuarterLabel(r.deps.Texts, c.Lang(), q),
+		"Quarter":  calendar.QuarterLabel(r.deps.Texts, c.Lang(), q),
 	}))
 	return true, nil
 }
@@ -206,7 +205,7 @@ func (r *reports) quarterReport(c *flows.Ctx, q string) error {
 	}
 	if link := r.fileLink(q); officer && link != "" {
 		text += "\n\n" + c.T("reports.chat.link", map[string]any{
-			"Quarter": reminder.QuarterLabel(r.deps.Texts, c.Lang(), q), "URL": link})
+			"Quarter": calendar.QuarterLabel(r.deps.Texts, c.Lang(), q), "URL": link})
 	}
 	c.Reply(text)
 	return nil

@@ -273,7 +273,7 @@ func TestPrivateCopies(t *testing.T) {
 	reminderMsg := func(key, offset, text string) cnsbot.Outgoing {
 		return cnsbot.Outgoing{ID: calendar.ReminderID(key, w.a.ID, offset), To: cnsbot.Recipient{UserID: "za"},
 			Kind: cnsbot.MsgList, Text: text, Subtitle: "…", Purpose: "reminder", Ref: key, FallbackGroup: "g1", Lang: "vi",
-			Buttons: []cnsbot.Button{{Title: "Đã nộp", Payload: reminder.SubmitPayload(key)}}}
+			Buttons: []cnsbot.Button{{Title: "Đã nộp", Payload: calendar.SubmitPayload(key)}}}
 	}
 	notice := func(id string) cnsbot.Outgoing {
 		return cnsbot.Outgoing{ID: id, To: cnsbot.Recipient{UserID: "za"}, Kind: cnsbot.MsgText, Text: "notice " + id, Purpose: "notify"}
