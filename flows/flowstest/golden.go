@@ -39,6 +39,7 @@ func Golden(t testing.TB, path, got string) {
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (go test -update writes it)", err)
+		return
 	}
 	if got != string(want) {
 		t.Errorf("%s differs (go test -update rewrites it):\n%s", path, firstDiff(string(want), got))
