@@ -35,7 +35,7 @@ func benchEngine(b *testing.B) (*flows.Engine, *flowstest.Sessions) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := flows.NewEngine(sessions, texts, flows.Options{Log: log, Handoffs: &flowstest.Handoffs{}, Directory: desk})
 	if err := resident.Register(e, resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: sessions, Log: log,
-		Privacy: &flowstest.Privacy{Desk: desk}}); err != nil {
+		Privacy: &flowstest.Privacy{Desk: desk}, Feedback: &flowstest.Feedback{}, Lookups: &flowstest.Lookups{}}); err != nil {
 		b.Fatal(err)
 	}
 	return e, sessions

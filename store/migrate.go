@@ -30,6 +30,7 @@ var migrations = slices.Concat(
 	accessMigrations(),
 	privacyMigrations(),
 	readinessMigrations(),
+	guideRatingMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

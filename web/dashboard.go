@@ -45,6 +45,7 @@ type Store interface {
 	Reminders(ctx context.Context, deadlineKey string) ([]calendar.ReminderRecord, error)
 	Team(ctx context.Context, id int64) (cnsbot.Team, error)
 	LinkGroup(ctx context.Context, teamID int64, groupID string) error
+	GuideScores(ctx context.Context) ([]store.GuideScore, error)
 }
 
 // Exporter writes the quarterly report of quarter ("2025Q3") for one
@@ -749,6 +750,9 @@ type overviewData struct {
 	Indicators indicators
 	Help       helpList
 	Deadlines  []deadlineView
+	// Guides is how residents rated the chat's guides, province-wide:
+	// ratings keep no one's identity, so every officer may see them.
+	Guides []store.GuideScore
 }
 
 func (d *Dashboard) overview(c *gin.Context) {
@@ -771,6 +775,10 @@ func (d *Dashboard) overview(c *gin.Context) {
 		return
 	}
 	if data.Deadlines, err = d.deadlines(ctx, p, 0, calendar.Quarter(d.cfg.Now().In(d.cfg.Location))); err != nil {
+		d.fail(c, err)
+		return
+	}
+	if data.Guides, err = d.cfg.Store.GuideScores(ctx); err != nil {
 		d.fail(c, err)
 		return
 	}

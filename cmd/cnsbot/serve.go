@@ -171,7 +171,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		return fail(fmt.Errorf("register team flows: %w", err))
 	}
 	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
-		Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
+		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fail(fmt.Errorf("register resident flows: %w", err))
 	}

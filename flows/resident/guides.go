@@ -214,12 +214,8 @@ func (r *residents) rateStep() *flows.Step {
 	st.Then = func(c *flows.Ctx, in flows.Input) error {
 		rating, _ := strconv.Atoi(in.Choice.ID)
 		g := c.FlowName() + "/" + guideOf(lastGuideStep(c))
-		if fb := r.deps.Feedback; fb != nil {
-			if err := fb.RateGuide(c.Context(), c.UserID(), g, rating, c.Event.Key); err != nil {
-				return err
-			}
-		} else {
-			r.deps.log().InfoContext(c.Context(), "guide rated", "guide", g, "rating", rating)
+		if err := r.deps.Feedback.RateGuide(c.Context(), c.UserID(), g, rating, c.Event.Key); err != nil {
+			return err
 		}
 		c.Menu(c.T("resident.rate.thanks", nil))
 		return nil

@@ -55,9 +55,8 @@ type LookupLimiter interface {
 	AllowLookup(ctx context.Context, userID string) (bool, error)
 }
 
-// Feedback records how a resident rated a guide (1–5). It is optional: the
-// store has no table for guide ratings yet, so without it ratings are only
-// logged (without who gave them).
+// Feedback records how a resident rated a guide (1–5), once per source
+// event; *store.DB has it, and the dashboard shows the figures.
 type Feedback interface {
 	RateGuide(ctx context.Context, userID, guide string, rating int, sourceEvent string) error
 }
@@ -73,7 +72,7 @@ type Deps struct {
 	// notice outside their conversation; Vietnamese otherwise.
 	Sessions flows.Sessions
 	Feedback Feedback
-	// Lookups is optional: without it, lookups by code are not limited.
+	// Lookups bounds lookups by code.
 	Lookups LookupLimiter
 	// Privacy records consent before a request keeps a name or phone,
 	// and erases a person's data at their request.
@@ -104,8 +103,9 @@ const (
 // Register adds the resident flows, their menu items, the status and rating
 // commands, and the handler that attaches photos to an open request.
 func Register(e *flows.Engine, deps Deps) error {
-	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil || deps.Privacy == nil {
-		return fmt.Errorf("resident: Places, Desk, Texts and Privacy are required")
+	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil || deps.Privacy == nil ||
+		deps.Feedback == nil || deps.Lookups == nil {
+		return fmt.Errorf("resident: Places, HelpDesk, Texts, Privacy, Feedback and Lookups are required")
 	}
 	r := &residents{deps: deps}
 	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow(), r.cancelFlow()} {

@@ -89,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	f.engine = flows.NewEngine(f.sessions, texts, flows.Options{Now: f.clock.Now, Handoffs: f.handoffs, Log: log,
 		InfoImageURL: "https://example.invalid/form.png"})
 	f.deps = resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: f.sessions, Feedback: f.feedback,
-		Privacy: f.privacy, Log: log}
+		Lookups: &flowstest.Lookups{}, Privacy: f.privacy, Log: log}
 	if err := resident.Register(f.engine, f.deps); err != nil {
 		t.Fatal(err)
 	}

@@ -104,9 +104,6 @@ func (r *residents) ownRequest(c *flows.Ctx, code string) (req cnsbot.HelpReques
 // through: it guards against guessing, and a Redis outage stops the chat
 // anyway.
 func (r *residents) lookupAllowed(c *flows.Ctx) bool {
-	if r.deps.Lookups == nil {
-		return true
-	}
 	ok, err := r.deps.Lookups.AllowLookup(c.Context(), c.UserID())
 	if err != nil {
 		r.deps.log().WarnContext(c.Context(), "lookup limit", "err", err)

@@ -131,7 +131,7 @@ func newFixture(t *testing.T, opts options) *fixture {
 	}
 	if !opts.teamOnly {
 		if err := resident.Register(fx.engine, resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: fx.sessions, Log: log,
-			Privacy: &flowstest.Privacy{}}); err != nil {
+			Privacy: &flowstest.Privacy{}, Feedback: db, Lookups: &flowstest.Lookups{}}); err != nil {
 			t.Fatal(err)
 		}
 	}
