@@ -45,7 +45,7 @@ type Copies interface {
 // are required.
 type Deps struct {
 	Reminders Reminders
-	// Copies, when set, turns on the delivery of private copies.
+	// Copies delivers the private copies when a person writes again.
 	Copies Copies
 	Texts  *locales.Bundle
 	// Location is where quarters begin and end: Asia/Ho_Chi_Minh.
@@ -57,15 +57,15 @@ type Deps struct {
 }
 
 // Register adds the "#danop KEY" and "báo cáo quý" commands, the menu item
-// of the quarter's report for leaders and officers, and, with Copies, the
-// handler that delivers private copies when a person writes.
+// of the quarter's report for leaders and officers, and the handler that
+// delivers private copies when a person writes.
 //
 // Register it before flows whose commands start with "báo cáo", "bc" or
 // "baocao" (a team member's visit report): commands match in the order
 // added, and "báo cáo quý 3" is this package's.
 func Register(e *flows.Engine, deps Deps) error {
-	if deps.Reminders == nil || deps.Texts == nil || deps.Location == nil {
-		return fmt.Errorf("reports: Reminders, Texts and Location are required")
+	if deps.Reminders == nil || deps.Copies == nil || deps.Texts == nil || deps.Location == nil {
+		return fmt.Errorf("reports: Reminders, Copies, Texts and Location are required")
 	}
 	if deps.Log == nil {
 		deps.Log = slog.Default()
@@ -75,9 +75,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "reports-quarter", Match: matchQuarter, Run: r.quarterCommand})
 	e.MenuItem(flows.MenuItem{ID: menuReport, Label: "reports.menu.report", Order: 60, Show: r.showReport,
 		Run: func(c *flows.Ctx) error { return r.quarterReport(c, calendar.Quarter(c.Now().In(deps.Location))) }})
-	if deps.Copies != nil {
-		e.OnIncoming(r.deliverCopies)
-	}
+	e.OnIncoming(r.deliverCopies)
 	return nil
 }
 

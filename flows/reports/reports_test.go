@@ -103,7 +103,7 @@ type fixture struct {
 	texts    *locales.Bundle
 }
 
-func newFixture(t *testing.T, w *world, publicURL string, copies bool) *fixture {
+func newFixture(t *testing.T, w *world, publicURL string) *fixture {
 	t.Helper()
 	texts, err := locales.New()
 	if err != nil {
@@ -115,10 +115,7 @@ func newFixture(t *testing.T, w *world, publicURL string, copies bool) *fixture 
 	f.engine = flows.NewEngine(f.sessions, texts, flows.Options{Now: f.clock.Now, Directory: w.db, Log: log})
 	deps := reports.Deps{
 		Reminders: reminder.New(w.db, nil, texts, reminder.Options{Location: w.loc, Log: log}),
-		Texts:     texts, Location: w.loc, PublicURL: publicURL, Log: log,
-	}
-	if copies {
-		deps.Copies = w.db
+		Copies:    w.db, Texts: texts, Location: w.loc, PublicURL: publicURL, Log: log,
 	}
 	if err := reports.Register(f.engine, deps); err != nil {
 		t.Fatal(err)
@@ -138,7 +135,7 @@ func (f *fixture) chat(t *testing.T, user string) *flowstest.Chat {
 
 func TestSubmitted(t *testing.T) {
 	w := newWorld(t)
-	f := newFixture(t, w, "", false)
+	f := newFixture(t, w, "")
 	ctx := context.Background()
 	key := "2025Q3:team:commune"
 	a := f.chat(t, "za")
@@ -176,7 +173,7 @@ func TestSubmitted(t *testing.T) {
 
 func TestQuarterReport(t *testing.T) {
 	w := newWorld(t)
-	f := newFixture(t, w, "https://cns.example.vn/", false)
+	f := newFixture(t, w, "https://cns.example.vn/")
 	link := "https://cns.example.vn/admin/report?quarter=2025Q3&format=xlsx"
 	tests := []struct {
 		user, say string
@@ -218,7 +215,7 @@ func TestQuarterReport(t *testing.T) {
 	}
 
 	// Without a public address there is no link to give.
-	f = newFixture(t, w, "", false)
+	f = newFixture(t, w, "")
 	if got := flowstest.Texts(f.chat(t, "zo").Say("báo cáo quý")); strings.Contains(got, "http") {
 		t.Errorf("without PublicURL: got %q", got)
 	}
@@ -228,7 +225,7 @@ func TestQuarterReport(t *testing.T) {
 // the current quarter's report.
 func TestMenuItem(t *testing.T) {
 	w := newWorld(t)
-	f := newFixture(t, w, "", false)
+	f := newFixture(t, w, "")
 	a := &flowstest.Chat{TB: t, Handler: f.engine, Sessions: f.sessions, Clock: f.clock, UserID: "za"}
 	if p := flowstest.Payloads(a.Say("menu")); !slices.Contains(p, "#baocao") {
 		t.Errorf("leader's menu %v lacks #baocao", p)
@@ -268,7 +265,7 @@ func refused(t *testing.T, db *store.DB, m cnsbot.Outgoing, code int, age time.D
 // refused reminders and notices that still matter come first, once.
 func TestPrivateCopies(t *testing.T) {
 	w := newWorld(t)
-	f := newFixture(t, w, "", true)
+	f := newFixture(t, w, "")
 	ctx := context.Background()
 	reminderMsg := func(key, offset, text string) cnsbot.Outgoing {
 		return cnsbot.Outgoing{ID: calendar.ReminderID(key, w.a.ID, offset), To: cnsbot.Recipient{UserID: "za"},
@@ -344,7 +341,7 @@ func TestPrivateCopies(t *testing.T) {
 // still answered.
 func TestPrivateCopiesStoreDown(t *testing.T) {
 	w := newWorld(t)
-	f := newFixture(t, w, "", true)
+	f := newFixture(t, w, "")
 	c := &flowstest.Chat{TB: t, Handler: f.engine, Sessions: f.sessions, Clock: f.clock, UserID: "za"}
 	c.Say("menu")
 	if err := w.db.Close(); err != nil {
