@@ -81,6 +81,12 @@ type Options struct {
 	// Inbound, when set, is the per-person limit on messages handled in
 	// full (see Inbound).
 	Inbound Inbound
+	// KindOf classifies a queued event that has no Kind (bot.Kind in
+	// production). Only events enqueued by a version before Event.Kind
+	// lack one: during a rolling upgrade an old replica's webhook still
+	// enqueues them for a new replica's engine, and they must not be
+	// dropped unanswered. Nil leaves them as KindOther.
+	KindOf func(eventName string) string
 }
 
 // GroupHandler handles an event in a Zalo group ("g:…" routes). Group
@@ -306,12 +312,28 @@ func (e *Engine) hasText(id string) error {
 // an event can never succeed, so it is logged and dropped rather than
 // returned as an error that would block the conversation's queue.
 func (e *Engine) HandleEvent(ctx context.Context, payload []byte) error {
-	var ev cnsbot.Event
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	ev, err := e.decode(payload)
+	if err != nil {
 		e.log.ErrorContext(ctx, "drop undecodable event", "err", err, "bytes", len(payload))
 		return nil
 	}
 	return e.Handle(ctx, ev)
+}
+
+// decode reads a queued event, classifying it with Options.KindOf when it
+// was queued without a Kind.
+func (e *Engine) decode(payload []byte) (cnsbot.Event, error) {
+	var ev cnsbot.Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return ev, err
+	}
+	if ev.Kind == "" {
+		ev.Kind = cnsbot.KindOther
+		if e.opts.KindOf != nil {
+			ev.Kind = e.opts.KindOf(ev.Name)
+		}
+	}
+	return ev, nil
 }
 
 // Handle applies one event to its conversation: load the session, skip the

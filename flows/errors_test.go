@@ -116,3 +116,35 @@ func TestHasRoleReturnsRosterError(t *testing.T) {
 		t.Errorf("got session %+v and outbox %v, want nothing committed", s, sessions.Outbox())
 	}
 }
+
+// TestQueuedEventWithoutKind handles an event that an older replica's
+// webhook queued before Event.Kind existed: Options.KindOf classifies it,
+// so a rolling upgrade leaves no one unanswered, and its apology goes out
+// as well.
+func TestQueuedEventWithoutKind(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"name":"user_send_text","key":"old-1","route":"u:r1","user_id":"r1","text":"menu","time":"2026-12-07T10:00:00Z"}`)
+	for _, classify := range []bool{true, false} {
+		sessions := flowstest.NewSessions()
+		opts := flows.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		if classify {
+			opts.KindOf = func(name string) string {
+				if name == "user_send_text" {
+					return cnsbot.KindText
+				}
+				return cnsbot.KindOther
+			}
+		}
+		e := flows.NewEngine(sessions, texts, opts)
+		if err := e.HandleEvent(context.Background(), payload); err != nil {
+			t.Fatal(err)
+		}
+		_, sorry := e.Apology(context.Background(), payload, errors.New("nil map"))
+		if answered := len(sessions.Outbox()) > 0; answered != classify || sorry != classify {
+			t.Errorf("with KindOf %v: answered %v, apology %v; want both %v", classify, answered, sorry, classify)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -158,8 +157,8 @@ func (e *Engine) throttled(ctx context.Context, ev cnsbot.Event, kind string, s 
 // and falls back to Vietnamese when that fails, since the failure may be
 // what made the event fail.
 func (e *Engine) Apology(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool) {
-	var ev cnsbot.Event
-	if err := json.Unmarshal(payload, &ev); err != nil || ev.UserID == "" || ev.IsGroup() ||
+	ev, err := e.decode(payload)
+	if err != nil || ev.UserID == "" || ev.IsGroup() ||
 		!strings.HasPrefix(ev.Route, "u:") {
 		return cnsbot.Outgoing{}, false
 	}

@@ -146,7 +146,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
-		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now,
+		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now, KindOf: bot.Kind,
 		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
