@@ -241,6 +241,17 @@ var journeys = []journey{
 			if !officer {
 				t.Error("no team in the hamlet: the commune officer was not told")
 			}
+			// The transcript shows menus as [menu]: that the menu offers
+			// the open request is checked here.
+			var menus [][]string
+			for _, m := range out {
+				if p := flowstest.Payloads([]cnsbot.Outgoing{m}); f.engine.IsMenu(p) {
+					menus = append(menus, p)
+				}
+			}
+			if len(menus) == 0 || !slices.Contains(menus[len(menus)-1], "#tinhtrang") {
+				t.Errorf("menus %v: the last one, after the request, does not offer it (#tinhtrang)", menus)
+			}
 		},
 	},
 	{
