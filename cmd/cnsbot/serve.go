@@ -162,7 +162,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	// across the team's and the residents' commands.
 	lookups := store.NewLookupLimiter(rdb, cfg.RedisPrefix, cfg.CodeLookupsPerMinute, cfg.CodeLookupsPerHour)
 	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db, Lookups: lookups,
-		Texts: texts, Sessions: s.queue, Location: vietnam, Log: log,
+		Texts: texts, Residents: resident.NewNotices(texts, s.queue, log), Location: vietnam, Log: log,
 		Once: store.NewLocks(rdb, cfg.RedisPrefix),
 		// Five tries at an enrol code, then one every two minutes.
 		Attempts:         store.NewAttempts(rdb, cfg.RedisPrefix, "enrol-code", 5, 10*time.Minute),

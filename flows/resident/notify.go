@@ -3,12 +3,14 @@ package resident
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/locales"
 )
 
 // StaleAfter is how long a request may wait for a team member to take it
@@ -180,27 +182,40 @@ func residentLang(ctx context.Context, deps Deps, userID string) string {
 	return langOr(s.Lang)
 }
 
-// NotifyTaken returns the message that tells the resident who is coming,
-// for the team member's "take" command to commit with its own session.
-func NotifyTaken(ctx context.Context, deps Deps, r cnsbot.HelpRequest, memberName string) cnsbot.Outgoing {
-	lang := residentLang(ctx, deps, r.ResidentUserID)
+// Notices builds the messages that tell a resident what became of their
+// request, in the resident's language, for a team member's command to
+// commit with its own session. It needs only the texts and the sessions
+// (for the language), not the resident flows' other dependencies.
+type Notices struct {
+	deps Deps
+}
+
+// NewNotices returns Notices that render with texts and read a resident's
+// language from sessions (Vietnamese when it cannot be read).
+func NewNotices(texts *locales.Bundle, sessions flows.Sessions, log *slog.Logger) *Notices {
+	return &Notices{deps: Deps{Texts: texts, Sessions: sessions, Log: log}}
+}
+
+// Taken tells the resident who is coming.
+func (n *Notices) Taken(ctx context.Context, r cnsbot.HelpRequest, memberName string) cnsbot.Outgoing {
+	lang := residentLang(ctx, n.deps, r.ResidentUserID)
 	return cnsbot.Outgoing{
 		ID:   "help:" + r.Code + ":taken",
 		To:   cnsbot.Recipient{UserID: r.ResidentUserID},
 		Kind: cnsbot.MsgText,
-		Text: deps.Texts.T(lang, "resident.notify.taken", map[string]any{
+		Text: n.deps.Texts.T(lang, "resident.notify.taken", map[string]any{
 			"code": r.Code, "member": memberName, "time": r.PreferredTime,
 		}),
 		Purpose: "notify", Ref: r.Code, Lang: lang,
 	}
 }
 
-// NotifyClosed returns the message that tells the resident the request is
-// done and asks for a rating from 1 to 5 (buttons whose payloads are the
-// typed command "#danhgia CODE N").
-func NotifyClosed(ctx context.Context, deps Deps, r cnsbot.HelpRequest) cnsbot.Outgoing {
-	lang := residentLang(ctx, deps, r.ResidentUserID)
-	t := func(id string, data map[string]any) string { return deps.Texts.T(lang, id, data) }
+// Closed tells the resident the request is done and asks for a rating
+// from 1 to 5 (buttons whose payloads are the typed command
+// "#danhgia CODE N").
+func (n *Notices) Closed(ctx context.Context, r cnsbot.HelpRequest) cnsbot.Outgoing {
+	lang := residentLang(ctx, n.deps, r.ResidentUserID)
+	t := func(id string, data map[string]any) string { return n.deps.Texts.T(lang, id, data) }
 	return cnsbot.Outgoing{
 		ID:      "help:" + r.Code + ":closed",
 		To:      cnsbot.Recipient{UserID: r.ResidentUserID},

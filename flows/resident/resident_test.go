@@ -376,13 +376,14 @@ func TestNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sessions.Put(cnsbot.Session{Key: "u:r-en", Lang: "en"})
-	taken := resident.NotifyTaken(ctx, f.deps, r, "Lê Thị Mai")
+	notices := resident.NewNotices(f.texts, f.sessions, nil)
+	taken := notices.Taken(ctx, r, "Lê Thị Mai")
 	if taken.To.UserID != "r-en" || taken.Lang != "en" || !strings.Contains(taken.Text, "Lê Thị Mai") || taken.ID != "help:"+r.Code+":taken" {
-		t.Errorf("NotifyTaken = %+v", taken)
+		t.Errorf("Taken = %+v", taken)
 	}
-	closed := resident.NotifyClosed(ctx, f.deps, cnsbot.HelpRequest{Code: r.Code, ResidentUserID: "r-vi"})
+	closed := notices.Closed(ctx, cnsbot.HelpRequest{Code: r.Code, ResidentUserID: "r-vi"})
 	if closed.Lang != "vi" || len(closed.Buttons) != 5 || closed.Buttons[4].Payload != "#danhgia "+r.Code+" 5" {
-		t.Errorf("NotifyClosed = %+v", closed)
+		t.Errorf("Closed = %+v", closed)
 	}
 	// The rating buttons work as typed commands in the resident's chat.
 	f.desk.SetStatus(r.Code, cnsbot.HelpClosed)

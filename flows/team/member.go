@@ -305,7 +305,7 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 		}
 		// Only the first take tells the resident; taking again just
 		// shows the details.
-		c.Send(resident.NotifyTaken(ctx, t.deps.resident(), req, m.person.FullName))
+		c.Send(t.deps.Residents.Taken(ctx, req, m.person.FullName))
 	}
 	lang := langOr(m.person.Lang)
 	if !c.Event.IsGroup() {
@@ -471,7 +471,7 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	default:
 		return fmt.Errorf("close help request: %w", err)
 	}
-	c.Send(resident.NotifyClosed(ctx, t.deps.resident(), req))
+	c.Send(t.deps.Residents.Closed(ctx, req))
 	if len(m.teams) == 0 {
 		// An officer: the request is done, and no member's week or
 		// team's visits change.

@@ -19,7 +19,6 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
-	"github.com/camau-cns/cnsbot/flows/resident"
 	"github.com/camau-cns/cnsbot/locales"
 )
 
@@ -117,9 +116,8 @@ type Deps struct {
 	HelpDesk HelpDesk
 	// Texts renders messages to people outside the conversation.
 	Texts *locales.Bundle
-	// Sessions tells the language of a resident who is told that their
-	// request was taken or closed; Vietnamese without it.
-	Sessions flows.Sessions
+	// Residents tells a resident that their request was taken or closed.
+	Residents ResidentNotices
 	// Location is where days and weeks begin, and where daytime is for the
 	// nudges; default UTC+7 (Asia/Ho_Chi_Minh).
 	Location *time.Location
@@ -156,8 +154,11 @@ func (d Deps) loc() *time.Location {
 	return d.Location
 }
 
-func (d Deps) resident() resident.Deps {
-	return resident.Deps{Texts: d.Texts, Sessions: d.Sessions, Log: d.Log}
+// ResidentNotices builds the messages that tell a resident what became of
+// their request (resident.Notices), in the resident's language.
+type ResidentNotices interface {
+	Taken(ctx context.Context, r cnsbot.HelpRequest, memberName string) cnsbot.Outgoing
+	Closed(ctx context.Context, r cnsbot.HelpRequest) cnsbot.Outgoing
 }
 
 // Names of the team flows, as stored in sessions.
@@ -173,8 +174,8 @@ const (
 // engine must have a Directory (Options.Directory) for roles to be seen.
 func Register(e *flows.Engine, deps Deps) error {
 	if deps.Roster == nil || deps.Teams == nil || deps.Places == nil || deps.Visits == nil ||
-		deps.HelpDesk == nil || deps.Texts == nil {
-		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk and Texts are required")
+		deps.HelpDesk == nil || deps.Texts == nil || deps.Residents == nil {
+		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk, Texts and Residents are required")
 	}
 	t := &teamFlows{deps: deps, names: botNames(deps.Names), engine: e}
 	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow()} {

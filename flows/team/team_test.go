@@ -120,8 +120,8 @@ func newFixture(t *testing.T, opts options) *fixture {
 		chats: map[string]*flowstest.Chat{}, vars: map[string]string{}}
 	fx.engine = flows.NewEngine(fx.sessions, texts, flows.Options{Now: fx.clock.Now, Log: log, Handoffs: db, Directory: db,
 		InfoImageURL: "https://example.invalid/form.png"})
-	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts, Sessions: fx.sessions,
-		Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
+	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts,
+		Residents: resident.NewNotices(texts, fx.sessions, log), Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
 	if opts.withWeek {
 		fx.deps.Week = db
 	}
