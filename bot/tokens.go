@@ -535,3 +535,29 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// MemoryTokens is a TokenStore in the process's memory, for one replica
+// that must not write the database's pair: the simulator, whose pair comes
+// from its fake Zalo, and the load tool.
+type MemoryTokens struct {
+	mu  sync.Mutex
+	tok cnsbot.Token
+}
+
+// LoadToken returns the pair saved last, or ENOTFOUND.
+func (m *MemoryTokens) LoadToken(context.Context) (cnsbot.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tok.Access == "" {
+		return cnsbot.Token{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no OA token stored")
+	}
+	return m.tok, nil
+}
+
+// SaveToken keeps t.
+func (m *MemoryTokens) SaveToken(_ context.Context, t cnsbot.Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tok = t
+	return nil
+}

@@ -471,3 +471,18 @@ func TestReplicasRefreshOnceWithStore(t *testing.T) {
 		t.Errorf("got %d messages, want 12", n)
 	}
 }
+
+func TestMemoryTokens(t *testing.T) {
+	ctx := context.Background()
+	var m bot.MemoryTokens
+	if _, err := m.LoadToken(ctx); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+		t.Fatalf("empty store: got %v, want ENOTFOUND", err)
+	}
+	want := cnsbot.Token{Access: "a", Refresh: "r"}
+	if err := m.SaveToken(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.LoadToken(ctx); err != nil || got != want {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -84,7 +84,7 @@ func runPriority(ctx context.Context, o options, rdb redis.UniversalClient, pref
 	access, refresh, exp := fake.zalo.Tokens()
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{AppID: fake.zalo.AppID(), AppSecret: fake.zalo.AppSecret(), OAuthBase: fake.url,
-		Initial: cnsbot.Token{Access: access, Refresh: refresh, ExpiresAt: exp}}, &memTokens{}, store.NewLocks(rdb, prefix), hc, nil, nil)
+		Initial: cnsbot.Token{Access: access, Refresh: refresh, ExpiresAt: exp}}, &bot.MemoryTokens{}, store.NewLocks(rdb, prefix), hc, nil, nil)
 	vietnam := time.FixedZone("ICT", 7*3600)
 	morning := time.Date(2026, 12, 8, 8, 30, 0, 0, vietnam)
 	sender := bot.NewSender(bot.NewClient(fake.url, tokens, hc, nil), store.NewLimiter(rdb, prefix, o.sendRate),
@@ -248,29 +248,6 @@ func printPriority(w io.Writer, r *PriorityResult) {
 	fmt.Fprintf(w, "  their reply latency:     p50 %s, max %s\n", round(r.ResidentLatency.P50), round(r.ResidentLatency.Max))
 	fmt.Fprintf(w, "  flooding user:           %d messages sent, %d answers received\n", r.Flood, r.FloodAnswers)
 	fmt.Fprintf(w, "  pushes sent meanwhile:   %d in %.1f s (%.1f/s)\n", r.PushesSent, r.Seconds, r.PushesPerSec)
-}
-
-// memTokens is a token store in memory: the fake Zalo's tokens never expire
-// within a run.
-type memTokens struct {
-	mu sync.Mutex
-	t  cnsbot.Token
-}
-
-func (m *memTokens) LoadToken(context.Context) (cnsbot.Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.t.Access == "" {
-		return cnsbot.Token{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no token stored")
-	}
-	return m.t, nil
-}
-
-func (m *memTokens) SaveToken(_ context.Context, t cnsbot.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.t = t
-	return nil
 }
 
 // memDeliveries is a delivery log that keeps nothing: the scenario measures

@@ -283,7 +283,7 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 // overwrites a real OA's pair in the database.
 func (w *webApp) TokenStore(db bot.TokenStore) bot.TokenStore {
 	if w.sim {
-		return &memTokens{}
+		return &bot.MemoryTokens{}
 	}
 	return db
 }
@@ -340,28 +340,6 @@ func (g guardedPusher) Push(ctx context.Context, out ...cnsbot.Outgoing) error {
 		return err
 	}
 	return g.p.Push(ctx, out...)
-}
-
-// memTokens keeps the simulator's token pair in memory.
-type memTokens struct {
-	mu  sync.Mutex
-	tok cnsbot.Token
-}
-
-func (m *memTokens) LoadToken(context.Context) (cnsbot.Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.tok.Access == "" {
-		return cnsbot.Token{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no OA token stored")
-	}
-	return m.tok, nil
-}
-
-func (m *memTokens) SaveToken(_ context.Context, t cnsbot.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.tok = t
-	return nil
 }
 
 // Mount adds the dashboard's routes, the simulator's when it runs, and
