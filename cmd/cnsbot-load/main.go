@@ -144,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if !rateSet {
 			o.sendRate = 50
 		}
+		o.priority.Text = o.load.Text
 	default:
 		return o, fmt.Errorf(`-scenario must be "priority" or empty, got %q`, o.scenario)
 	}

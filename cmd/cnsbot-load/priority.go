@@ -31,6 +31,7 @@ type priorityConfig struct {
 	Cap       time.Duration // how long to wait for the residents' answers
 	UserRate  int           // USER_RATE
 	UserBurst int           // USER_BURST
+	Text      string        // what each new resident writes first (-text)
 }
 
 // PriorityResult is what the priority scenario measured.
@@ -118,8 +119,12 @@ func runPriority(ctx context.Context, o options, rdb redis.UniversalClient, pref
 	}
 	start := time.Now()
 
+	text := pc.Text
+	if text == "" {
+		text = "menu"
+	}
 	enqueue := func(user, key string) (time.Time, error) {
-		ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: key, Route: "u:" + user, UserID: user, Text: "menu", Time: time.Now()}
+		ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Key: key, Route: "u:" + user, UserID: user, Text: text, Time: time.Now()}
 		b, _ := json.Marshal(ev)
 		at := time.Now()
 		_, err := q.Enqueue(ctx, key, ev.Route, b)
