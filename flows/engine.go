@@ -5,9 +5,45 @@
 // Conversations are declared as data (see Flow and Step). Each event is
 // handled in order for its route, reads the whole session, decides, and
 // writes the whole session back with the outgoing messages; timeouts are
-// stored deadlines, never goroutines. At every step the global commands work:
-// menu, hủy (cancel), quay lại (back), giúp (help), English / Tiếng Việt and
-// gặp người hỗ trợ (a person).
+// stored deadlines, never goroutines.
+//
+// # Dispatch order
+//
+// A text message (or a tapped button's payload) in a private chat goes
+// through these stages; the first that takes it answers it:
+//
+//	stage              what takes the text                          registered with
+//	1 exits            the global words, typed alone: menu, hủy,    (the engine's own)
+//	                   quay lại, giúp, English / Tiếng Việt, gặp
+//	                   người hỗ trợ
+//	2 resume answer    "tiếp tục" / "làm lại" after the question    (the engine's own)
+//	                   of stage 5
+//	3 step's reading   the current step's Parse: "1 3" as a list,   Step.Parse
+//	                   "2" as two hours
+//	4 commands         typed commands ("nhận HT7K3Q", "bc …"); at   Engine.Command
+//	                   a question that takes free text, those that
+//	                   Yield are passed over
+//	5 resume offer     back after a while to a Resumable form:      Flow.Resumable
+//	                   continue or start over?
+//	6 step's input     the input kind: a choice (button, number,    Step.Input, Choices,
+//	                   label, words), a number, a phone, text; at   MenuItem, Flow.Entries
+//	                   the menu, its items and typed entries
+//	7 fallbacks        unless the question takes free text: global  (the engine's own),
+//	                   words with typos, typed entries into flows   Flow.Entries
+//	8 not understood   the question again; after two misses, the    (the engine's own)
+//	                   offer of a person
+//
+// A good answer is saved (Step.Save), Step.Then or the choice's Run may
+// decide what comes next (Goto, Start, Done, Menu, Stay); otherwise the
+// choice's Next, the step's Next, or else the next step of Steps that Skip
+// does not pass over. The last step, and End, end the flow at the menu.
+//
+// Other events: forms (user_submit_info) answer a step whose input is a
+// phone or a form, photos and locations a step that takes anything; when
+// the step does not, and for follows, the handlers added with OnEvent run
+// in order until one handles the event. OnIncoming hooks run before any of
+// this for every event a person sends. Group events go to OnGroup handlers
+// only, which decide whether the bot is addressed.
 package flows
 
 import (
@@ -89,13 +125,14 @@ type Options struct {
 	KindOf func(eventName string) string
 }
 
-// GroupHandler handles an event in a Zalo group ("g:…" routes). Group
-// chatter must get no reply unless the bot is addressed, so the handler
-// decides whether to answer at all.
+// GroupHandler handles an event in a Zalo group ("g:…" routes): a message,
+// or a member joining or leaving (cnsbot.KindGroup). Group chatter must get
+// no reply unless the bot is addressed, so the handler decides whether to
+// answer at all.
 type GroupHandler func(c *Ctx) error
 
-// EventHandler handles one kind of event (cnsbot.KindFollow, KindSubmit,
-// KindMedia, KindGroup). It reports whether it handled the event; when it
+// EventHandler handles one kind of event in a private chat
+// (cnsbot.KindFollow, KindSubmit, KindMedia, KindUnfollow). It reports whether it handled the event; when it
 // did not, the next handler, then the engine's default, runs.
 type EventHandler func(c *Ctx) (handled bool, err error)
 
@@ -113,6 +150,10 @@ type Command struct {
 	// argument up before claiming the text. It must not reply when it
 	// returns false.
 	Run func(c *Ctx, args string) (handled bool, err error)
+	// Yield, when set, leaves text typed at a question that takes free text
+	// to that question: "báo cáo sau" typed as a note is the note, not a
+	// report. Commands whose words cannot be an answer leave it unset.
+	Yield bool
 }
 
 // MenuItem is one entry of the main menu.
@@ -209,15 +250,15 @@ func (e *Engine) Register(f *Flow) {
 // Command adds a typed command, matched before flows in the order added.
 func (e *Engine) Command(c Command) { e.commands = append(e.commands, c) }
 
-// OnGroup adds a handler of group events. Handlers run in the order added
-// until one answers (sends a message or moves the conversation), so that
-// several packages can each own their group commands. Without any the bot
-// says nothing in groups.
+// OnGroup adds a handler of group events, messages and members joining or
+// leaving alike. Handlers run in the order added until one answers (sends
+// a message or moves the conversation), so that several packages can each
+// own their group commands. Without any the bot says nothing in groups.
 func (e *Engine) OnGroup(h GroupHandler) { e.groups = append(e.groups, h) }
 
-// OnEvent adds a handler for a kind of event (cnsbot.KindFollow, KindSubmit,
-// KindMedia, KindGroup, KindUnfollow). Handlers run in the order added until
-// one handles the event. Unfollow handlers get no session and cannot reply
+// OnEvent adds a handler for a kind of event in a private chat
+// (cnsbot.KindFollow, KindSubmit, KindMedia, KindUnfollow). Handlers run in
+// the order added until one handles the event. Unfollow handlers get no session and cannot reply
 // (see onUnfollow).
 func (e *Engine) OnEvent(kind string, h EventHandler) {
 	e.handlers[kind] = append(e.handlers[kind], h)
@@ -359,7 +400,7 @@ func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
 	case strings.HasPrefix(ev.Route, "g:"):
 		// Group chatter is most of a group's traffic; without anyone to
 		// hear it there is nothing to decide or remember.
-		if len(e.groups) == 0 && len(e.handlers[kind]) == 0 {
+		if len(e.groups) == 0 {
 			return nil
 		}
 	case !strings.HasPrefix(ev.Route, "u:"):
@@ -433,7 +474,7 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		return nil
 	}
 	if c.Event.IsGroup() || strings.HasPrefix(c.Event.Route, "g:") {
-		return e.dispatchGroup(c, kind)
+		return e.dispatchGroup(c)
 	}
 	if c.now.Before(s.PausedUntil) {
 		// A person from the OA is talking to them; the bot keeps quiet but
@@ -461,9 +502,6 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		return e.onSubmit(c)
 	case cnsbot.KindMedia:
 		return e.onMedia(c)
-	case cnsbot.KindGroup:
-		_, err := e.runHandlers(c, kind)
-		return err
 	case cnsbot.KindText:
 		if !isNew {
 			return e.onText(c)
@@ -484,13 +522,7 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 	return nil
 }
 
-func (e *Engine) dispatchGroup(c *Ctx, kind string) error {
-	if handled, err := e.runHandlers(c, kind); handled || err != nil {
-		return err
-	}
-	if kind == cnsbot.KindGroup {
-		return nil
-	}
+func (e *Engine) dispatchGroup(c *Ctx) error {
 	for _, h := range e.groups {
 		sent := len(c.out)
 		if err := h(c); err != nil {

@@ -89,9 +89,23 @@ type Step struct {
 	// Vars adds template data for Say, Ask and Help. The session's answers
 	// (Data) are always available by their keys.
 	Vars func(c *Ctx) map[string]any
+	// Texts adds template data that are message ids, each shown in the
+	// person's language: a guide's step text inside its frame. Unlike ids
+	// inside Vars, Engine.Check sees them.
+	Texts map[string]string
 
 	// Input is the kind of answer expected.
 	Input InputKind
+	// Parse reads typed text in the step's own terms before the input kind
+	// does: a list of areas ("1 3") or a duration ("2" is two hours, not
+	// the second button). When it understands the text it returns the
+	// answer, saved under Save (it may also keep what it read itself), and
+	// the step is answered; otherwise the input kind reads the text.
+	Parse func(c *Ctx, text string) (value string, ok bool)
+	// Skip, when it reports true, passes over the step when the flow
+	// reaches it in order (a one-line report already gave the answer). A
+	// Goto, an Edit or "back" still stops at it.
+	Skip func(c *Ctx) bool
 	// Choices are the buttons of a choice step.
 	Choices []Choice
 	// Options computes the choices at run time (communes, hamlets); it wins
@@ -116,9 +130,13 @@ type Step struct {
 	// Stay or Done; without a decision the engine follows Next.
 	Then func(c *Ctx, in Input) error
 	// Next is the step after a good answer when the choice names none.
-	// Empty ends the flow and shows the main menu.
+	// Empty means the next step of Steps that Skip does not pass over; the
+	// last step, or End, ends the flow and shows the main menu.
 	Next string
 }
+
+// End, as a Next, ends the flow after the answer and shows the main menu.
+const End = "-"
 
 // Choice is one button of a choice step. Its payload is "#"+ID, and typing
 // the ID, either language's label or one of Words selects it too.
@@ -132,7 +150,8 @@ type Choice struct {
 	Title string
 	// Words are more phrases that select the choice, matched folded.
 	Words []string
-	// Next is the step this choice leads to; it wins over Step.Next.
+	// Next is the step this choice leads to (or End); it wins over
+	// Step.Next.
 	Next string
 	// Start, when set, starts that flow (at StartAt, or its start).
 	Start, StartAt string
@@ -160,6 +179,16 @@ func (f *Flow) index() {
 	}
 }
 
+// after returns the step that follows name in Steps, or "" after the last.
+func (f *Flow) after(name string) string {
+	for i, s := range f.Steps {
+		if s.Name == name && i+1 < len(f.Steps) {
+			return f.Steps[i+1].Name
+		}
+	}
+	return ""
+}
+
 // first returns the name of the step the flow starts at.
 func (f *Flow) first() string {
 	if f.Start != "" {
@@ -184,7 +213,7 @@ func (f *Flow) Validate() error {
 	}
 	seen := make(map[string]bool, len(f.Steps))
 	for _, s := range f.Steps {
-		if s.Name == "" || strings.ContainsAny(s.Name, "/ ") {
+		if s.Name == "" || s.Name == End || strings.ContainsAny(s.Name, "/ ") {
 			return fmt.Errorf("flow %s: bad step name %q", f.Name, s.Name)
 		}
 		if seen[s.Name] {
@@ -192,7 +221,7 @@ func (f *Flow) Validate() error {
 		}
 		seen[s.Name] = true
 	}
-	known := func(name string) bool { return name == "" || seen[name] }
+	known := func(name string) bool { return name == "" || name == End || seen[name] }
 	if !seen[f.first()] {
 		return fmt.Errorf("flow %s: start step %s does not exist", f.Name, f.first())
 	}
@@ -244,6 +273,9 @@ func (f *Flow) MessageIDs() []string {
 		}
 		add(s.Ask)
 		add(s.Help)
+		for _, id := range s.Texts {
+			add(id)
+		}
 		for _, ch := range s.Choices {
 			add(ch.Label)
 		}

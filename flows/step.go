@@ -42,16 +42,19 @@ func freeText(st *Step) bool {
 	return false
 }
 
-// onText handles a text message (or a tapped button's payload).
+// onText handles a text message (or a tapped button's payload) in the
+// order the package comment's table gives.
 func (e *Engine) onText(c *Ctx) error {
 	in := newInput(c.Event.Text)
 	f, st := e.current(c)
 	free := freeText(st)
 
+	// 1. Exits: the global words.
 	if id, ok := exactGlobal(in, free); ok {
 		c.Set(keyResume, "")
 		return e.global(c, id)
 	}
+	// 2. The answer to "continue or start over?".
 	if c.Get(keyResume) != "" {
 		c.Set(keyResume, "")
 		if id, ok := resumeMatcher.Match(in.Text); ok {
@@ -62,12 +65,21 @@ func (e *Engine) onText(c *Ctx) error {
 			return e.restart(c, f)
 		}
 	}
-	if handled, err := e.runCommands(c, in.Text); handled || err != nil {
+	// 3. The step's own reading of typed text.
+	if st.Parse != nil && !in.Payload && in.Text != "" {
+		if value, ok := st.Parse(c, in.Text); ok {
+			return e.accept(c, f, st, in, value)
+		}
+	}
+	// 4. Commands; those that yield leave free text to the question.
+	if handled, err := e.runCommands(c, in.Text, free && !in.Payload); handled || err != nil {
 		return err
 	}
+	// 5. Back after a while to an unfinished form: continue or start over?
 	if e.offerResume(c, f) {
 		return nil
 	}
+	// 6. The step's input kind; at the menu, its items and typed entries.
 	if f.Name == menuFlow {
 		if handled, err := e.entry(c, in); handled || err != nil {
 			return err
@@ -76,6 +88,8 @@ func (e *Engine) onText(c *Ctx) error {
 	if handled, err := e.answer(c, f, st, in); handled || err != nil {
 		return err
 	}
+	// 7. Fallbacks, unless the question takes free text: global words with
+	// typos, typed entries into flows and the menu's items.
 	if !free || in.Payload {
 		if id, ok := e.globals.Match(in.Text); ok {
 			return e.global(c, id)
@@ -84,6 +98,7 @@ func (e *Engine) onText(c *Ctx) error {
 			return err
 		}
 	}
+	// 8. Not understood.
 	if c.isNew && f.Name == menuFlow {
 		// A first message that means nothing yet: the welcome and the menu
 		// are the answer, not a complaint.
@@ -134,8 +149,13 @@ func (e *Engine) onMedia(c *Ctx) error {
 	return nil
 }
 
-func (e *Engine) runCommands(c *Ctx, text string) (bool, error) {
+// runCommands runs the first command that claims text. At a question that
+// takes free text (typing), commands that yield are passed over.
+func (e *Engine) runCommands(c *Ctx, text string, typing bool) (bool, error) {
 	for _, cmd := range e.commands {
+		if typing && cmd.Yield {
+			continue
+		}
 		args, ok := cmd.Match(text)
 		if !ok {
 			continue
@@ -351,7 +371,10 @@ func (e *Engine) accept(c *Ctx, f *Flow, st *Step, in *Input, value string) erro
 	return e.apply(c)
 }
 
-// defaultNext is where an answer leads when the step's code did not say.
+// defaultNext is where an answer leads when the step's code did not say:
+// the choice's step, the step's Next, back to a summary the person is
+// editing from (see Ctx.Edit), or the next step in order that Skip does
+// not pass over.
 func (e *Engine) defaultNext(c *Ctx, st *Step, ch *Choice) *transition {
 	if ch != nil && ch.Start != "" {
 		return &transition{kind: trStart, flow: ch.Start, step: ch.StartAt, data: ch.Data}
@@ -360,14 +383,31 @@ func (e *Engine) defaultNext(c *Ctx, st *Step, ch *Choice) *transition {
 	if ch != nil && ch.Next != "" {
 		next = ch.Next
 	}
-	if ret := c.Get(keyReturn); ret != "" {
+	if ret := c.Get(keyReturn); ret != "" && next != End {
 		c.Set(keyReturn, "")
 		next = ret
 	}
 	if next == "" {
+		f, _ := e.current(c)
+		next = e.inOrder(c, f, f.after(st.Name))
+	}
+	if next == "" || next == End {
 		return &transition{kind: trMenu}
 	}
 	return &transition{kind: trGoto, step: next}
+}
+
+// inOrder returns name, or the first step after it that Skip does not pass
+// over; "" when the flow has no step left.
+func (e *Engine) inOrder(c *Ctx, f *Flow, name string) string {
+	for name != "" {
+		st := f.step(name)
+		if st == nil || st.Skip == nil || !st.Skip(c) {
+			return name
+		}
+		name = f.after(name)
+	}
+	return ""
 }
 
 // apply carries out the transition a handler decided on.
@@ -438,6 +478,7 @@ func (e *Engine) start(c *Ctx, tr *transition) error {
 	if f.step(s.Step) == nil {
 		return fmt.Errorf("start flow %s at unknown step %s", f.Name, s.Step)
 	}
+	chosen := tr.step != ""
 	if f.Begin != nil {
 		c.tr = nil
 		if err := f.Begin(c); err != nil {
@@ -449,10 +490,17 @@ func (e *Engine) start(c *Ctx, tr *transition) error {
 			if f.step(next.step) == nil {
 				return fmt.Errorf("flow %s: begin goes to unknown step %s", f.Name, next.step)
 			}
-			s.Step = next.step
+			s.Step, chosen = next.step, true
 			c.tr = nil
 		default:
 			return e.apply(c)
+		}
+	}
+	if !chosen {
+		// Begin may have filled in answers (a one-line report): start at
+		// the first question still open.
+		if s.Step = e.inOrder(c, f, s.Step); s.Step == "" {
+			return fmt.Errorf("start flow %s: every step skipped", f.Name)
 		}
 	}
 	e.prompt(c, true, "")
@@ -652,6 +700,9 @@ func (e *Engine) reask(c *Ctx, lead string) { e.prompt(c, false, lead) }
 // step's own.
 func (e *Engine) vars(c *Ctx, st *Step) map[string]any {
 	m := c.data()
+	for k, id := range st.Texts {
+		m[k] = c.T(id, nil)
+	}
 	if st.Vars != nil {
 		for k, v := range st.Vars(c) {
 			m[k] = v

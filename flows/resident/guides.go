@@ -9,36 +9,36 @@ import (
 	"github.com/camau-cns/cnsbot/flows"
 )
 
-// guide is one step-by-step guide: its message ids are
-// "<prefix>.<id>.title" (its name on the buttons) and "<prefix>.<id>.1" …
-// "<prefix>.<id>.<steps>", one message per step.
+// guide is one step-by-step guide, declared once here; its text is in
+// the locale files: "<prefix>.<id>.title" (its name on the buttons) and
+// "<prefix>.<id>.1", ".2" … one message per step, as many steps as there
+// are numbered texts. Engine.Check verifies every text in both languages.
 type guide struct {
 	id    string
 	topic string // a cnsbot.Area*, given to a request for a team member
-	steps int
 	// words start the guide when typed at the menu ("quen mat khau").
 	words []string
 }
 
 // The VNeID problems residents get stuck on (domain.md, Decree 69/2024).
 var vneidGuides = []guide{
-	{id: "install", topic: cnsbot.AreaVNeIDInstall, steps: 5, words: []string{
+	{id: "install", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"cai vneid", "cai dat vneid", "tai vneid", "dang ky vneid", "install vneid", "download vneid",
 		"muc 1", "dinh danh muc 1", "level 1", "tao tai khoan vneid", "dang ky dinh danh"}},
-	{id: "activate", topic: cnsbot.AreaVNeIDInstall, steps: 6, words: []string{
+	{id: "activate", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"kich hoat", "kich hoat vneid", "kich hoat tai khoan", "activate", "activate vneid", "da duoc duyet", "approved"}},
-	{id: "level2", topic: cnsbot.AreaVNeIDLevel2, steps: 3, words: []string{
+	{id: "level2", topic: cnsbot.AreaVNeIDLevel2, words: []string{
 		"muc 2", "dinh danh muc 2", "level 2", "vneid muc 2", "tai khoan muc 2"}},
-	{id: "password", topic: cnsbot.AreaVNeIDInstall, steps: 5, words: []string{
+	{id: "password", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"quen mat khau", "mat khau", "doi mat khau", "lay lai mat khau", "forgot password", "password", "reset password"}},
-	{id: "passcode", topic: cnsbot.AreaVNeIDInstall, steps: 4, words: []string{
+	{id: "passcode", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"passcode", "quen passcode", "ma passcode", "forgot passcode"}},
-	{id: "phone", topic: cnsbot.AreaVNeIDInstall, steps: 4, words: []string{
+	{id: "phone", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"doi dien thoai", "doi may", "may moi", "mat dien thoai", "mat may", "dien thoai moi", "doi thiet bi",
 		"thiet bi moi", "new phone", "lost phone", "lost my phone", "change phone"}},
-	{id: "otp", topic: cnsbot.AreaVNeIDInstall, steps: 4, words: []string{
+	{id: "otp", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"otp", "ma otp", "khong nhan duoc ma", "khong co ma", "ma xac thuc", "khong nhan duoc otp", "no otp", "sms"}},
-	{id: "owner", topic: cnsbot.AreaVNeIDInstall, steps: 4, words: []string{
+	{id: "owner", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"chinh chu", "khong chinh chu", "sim khong chinh chu", "so khong dung ten", "dung ten nguoi khac",
 		"not in my name", "sim chinh chu"}},
 }
@@ -46,29 +46,29 @@ var vneidGuides = []guide{
 // The CaMau-G app: install, log in, field reports, public services. Its
 // other services are the services flow's guides.
 var camaugGuides = []guide{
-	{id: "install", topic: cnsbot.AreaCaMauG, steps: 3, words: []string{
+	{id: "install", topic: cnsbot.AreaCaMauG, words: []string{
 		"cai camau g", "tai camau g", "cai dat camau g", "install camau g", "cai ca mau g"}},
-	{id: "login", topic: cnsbot.AreaCaMauG, steps: 3, words: []string{
+	{id: "login", topic: cnsbot.AreaCaMauG, words: []string{
 		"dang nhap camau g", "login camau g", "dang nhap ca mau g", "log in camau g"}},
-	{id: "report", topic: cnsbot.AreaCaMauG, steps: 5, words: []string{
+	{id: "report", topic: cnsbot.AreaCaMauG, words: []string{
 		"phan anh", "phan anh hien truong", "phan anh kien nghi", "field report", "bao su co"}},
-	{id: "dvc", topic: cnsbot.AreaPublicSvc, steps: 4, words: []string{
+	{id: "dvc", topic: cnsbot.AreaPublicSvc, words: []string{
 		"dich vu cong camau g", "dich vu cong tren camau g"}},
 }
 
 // The other digital services the plan names.
 var serviceGuides = []guide{
-	{id: "dvc", topic: cnsbot.AreaPublicSvc, steps: 4, words: []string{
+	{id: "dvc", topic: cnsbot.AreaPublicSvc, words: []string{
 		"dich vu cong", "dvc", "nop ho so", "public service", "public services", "thu tuc hanh chinh", "lam giay to"}},
-	{id: "ttkdtm", topic: cnsbot.AreaEPayment, steps: 4, words: []string{
+	{id: "ttkdtm", topic: cnsbot.AreaEPayment, words: []string{
 		"thanh toan", "chuyen khoan", "quet ma", "quet qr", "vi dien tu", "payment", "cashless",
 		"khong dung tien mat", "e payment"}},
-	{id: "tmdt", topic: cnsbot.AreaECommerce, steps: 4, words: []string{
+	{id: "tmdt", topic: cnsbot.AreaECommerce, words: []string{
 		"ban hang online", "ban hang", "thuong mai dien tu", "mua hang online", "e commerce", "sell online",
 		"shop online", "gian hang"}},
-	{id: "yte", topic: cnsbot.AreaHealth, steps: 3, words: []string{
+	{id: "yte", topic: cnsbot.AreaHealth, words: []string{
 		"dat lich kham", "kham benh", "benh vien", "suc khoe", "so suc khoe", "health", "booking", "y te"}},
-	{id: "giaoduc", topic: cnsbot.AreaEducation, steps: 3, words: []string{
+	{id: "giaoduc", topic: cnsbot.AreaEducation, words: []string{
 		"ket qua hoc tap", "diem thi", "xem diem", "hoc ba", "so lien lac", "school", "school results", "hoc tap"}},
 }
 
@@ -115,21 +115,20 @@ func (r *residents) guideFlow(name, prefix string, guides []guide, extra ...flow
 // guideSteps declares a guide: one message per step, each with "done, next"
 // and "still stuck"; the last asks whether it worked.
 func (r *residents) guideSteps(prefix string, g guide) []*flows.Step {
-	steps := make([]*flows.Step, 0, g.steps)
-	for i := 1; i <= g.steps; i++ {
-		text := prefix + "." + g.id + "." + strconv.Itoa(i)
-		n, total := i, g.steps
+	total := r.stepCount(prefix, g)
+	steps := make([]*flows.Step, 0, total)
+	for i := 1; i <= total; i++ {
+		n := i
 		st := &flows.Step{
 			Name:  g.id + "." + strconv.Itoa(i),
 			Ask:   "resident.guide.step",
 			Help:  "resident.guide.help",
 			Input: flows.InputChoice,
-			Vars: func(c *flows.Ctx) map[string]any {
-				return map[string]any{"n": n, "total": total, "text": c.T(text, nil)}
-			},
-			Then: rememberStuck,
+			Texts: map[string]string{"text": prefix + "." + g.id + "." + strconv.Itoa(i)},
+			Vars:  func(*flows.Ctx) map[string]any { return map[string]any{"n": n, "total": total} },
+			Then:  rememberStuck,
 		}
-		if i < g.steps {
+		if i < total {
 			st.Choices = []flows.Choice{
 				{ID: choiceNext, Label: "resident.btn.next", Words: nextWords, Next: g.id + "." + strconv.Itoa(i+1)},
 				{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
@@ -143,6 +142,18 @@ func (r *residents) guideSteps(prefix string, g guide) []*flows.Step {
 		steps = append(steps, st)
 	}
 	return steps
+}
+
+// stepCount is how many numbered step texts a guide has in Vietnamese, the
+// catalogue every other follows (a test keeps them in step). A guide with
+// none has no steps, and registering its flow fails: its list names a
+// first step that does not exist.
+func (r *residents) stepCount(prefix string, g guide) int {
+	n := 0
+	for r.deps.Texts.Has("vi", prefix+"."+g.id+"."+strconv.Itoa(n+1)) {
+		n++
+	}
+	return n
 }
 
 // rememberStuck notes where the person got stuck, so "try again" returns
@@ -194,8 +205,8 @@ func (r *residents) stuckStep(prefix string, guides []guide) *flows.Step {
 					c.Start(FlowCome, "", data)
 					return nil
 				}},
-			{ID: "nguoi", Label: "common.human"},
-			{ID: "menu", Label: "common.menu"},
+			{ID: "nguoi", Label: "common.human", Next: flows.End},
+			{ID: "menu", Label: "common.menu", Next: flows.End},
 		},
 	}
 }

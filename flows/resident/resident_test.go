@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -108,15 +109,27 @@ func TestDeclarations(t *testing.T) {
 	if err := resident.Register(flows.NewEngine(f.sessions, f.texts, flows.Options{}), resident.Deps{}); err == nil {
 		t.Error("Register without deps: want an error")
 	}
-	// Every guide step's text (named through the step template) exists in
-	// both languages, and no guide step is longer than one short message.
+	// A guide has one step per numbered text, and no guide step is longer
+	// than one short message. (Check above found every text in both
+	// languages.)
+	numbered := regexp.MustCompile(`^resident\.[a-z]+\.[a-z0-9]+\.[0-9]+$`)
+	texts := 0
+	for _, id := range f.texts.IDs("vi") {
+		if numbered.MatchString(id) {
+			texts++
+		}
+	}
+	steps := 0
 	for _, fl := range f.engine.Flows() {
 		for _, st := range fl.Steps {
 			if st.Ask != "resident.guide.step" {
 				continue
 			}
-			guide, n, _ := strings.Cut(st.Name, ".")
-			id := fmt.Sprintf("resident.%s.%s.%s", fl.Name, guide, n)
+			steps++
+			id := st.Texts["text"]
+			if want := fmt.Sprintf("resident.%s.%s", fl.Name, st.Name); id != want {
+				t.Errorf("step %s/%s shows %s, want %s", fl.Name, st.Name, id, want)
+			}
 			for _, lang := range []string{"vi", "en"} {
 				if !f.texts.Has(lang, id) {
 					t.Errorf("%s: %s missing in %s", st.Name, id, lang)
@@ -127,6 +140,9 @@ func TestDeclarations(t *testing.T) {
 				}
 			}
 		}
+	}
+	if steps != texts {
+		t.Errorf("%d guide steps for %d numbered guide texts", steps, texts)
 	}
 }
 

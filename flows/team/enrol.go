@@ -54,7 +54,7 @@ func (t *teamFlows) enrolFlow() *flows.Flow {
 			{Name: "commune", Ask: "team.enrol.commune", Help: "team.enrol.place_help", Input: flows.InputChoice,
 				Options: t.communeChoices, Save: keyCommune, Then: t.chooseCommune},
 			{Name: "hamlet", Ask: "team.enrol.hamlet", Help: "team.enrol.place_help", Input: flows.InputChoice,
-				Options: t.hamletChoices, Save: keyHamletID, Then: chooseHamlet, Next: "fullname"},
+				Options: t.hamletChoices, Save: keyHamletID, Then: chooseHamlet},
 			{Name: "fullname", Ask: "team.enrol.fullname", Help: "team.enrol.fullname_help", Input: flows.InputChoice,
 				Free: true, MaxLen: 100, Options: formName, Save: keyName, Check: checkName, Then: t.addPending},
 		},
@@ -615,14 +615,31 @@ func (t *teamFlows) noTeam(c *flows.Ctx) error {
 	return nil
 }
 
-// enrolCommand starts enrolment on "đăng ký" typed alone (and not as the
-// answer to a question), or its button.
-func (t *teamFlows) enrolCommand(c *flows.Ctx, args string) (bool, error) {
-	if code, ok := cnsbot.ParseEnrolCode(args); ok && !c.Event.IsGroup() {
-		// "đăng ký ABCD2345": an officer's code.
-		return true, t.redeem(c, code)
+// enrolCodeCommand is "đăng ký ABCD2345": an officer's code, redeemed in
+// the person's own chat.
+func (t *teamFlows) enrolCodeCommand(c *flows.Ctx, args string) (bool, error) {
+	code, _ := cnsbot.ParseEnrolCode(args)
+	if c.Event.IsGroup() {
+		return false, nil
 	}
-	if strings.TrimSpace(args) != "" || t.typing(c) {
+	return true, t.redeem(c, code)
+}
+
+// enrolCodeLine matches "đăng ký" followed by an enrol code.
+func enrolCodeLine(text string) (string, bool) {
+	args, ok := matchEnrol(text)
+	if !ok {
+		return "", false
+	}
+	_, ok = cnsbot.ParseEnrolCode(args)
+	return args, ok
+}
+
+var matchEnrol = flows.Prefix(enrolWords...)
+
+// enrolCommand starts enrolment on "đăng ký" typed alone, or its button.
+func (t *teamFlows) enrolCommand(c *flows.Ctx, args string) (bool, error) {
+	if strings.TrimSpace(args) != "" {
 		return false, nil
 	}
 	c.Start(FlowEnrol, "", nil)

@@ -209,6 +209,16 @@ func dropVocatives(s string) string {
 }
 
 // onGroup answers group messages that address the bot, and nothing else.
+// inGroup handles every event in a team's Zalo group: members joining and
+// leaving, and messages that address the bot.
+func (t *teamFlows) inGroup(c *flows.Ctx) error {
+	if c.Event.Kind == cnsbot.KindGroup {
+		_, err := t.onGroupEvent(c)
+		return err
+	}
+	return t.onGroup(c)
+}
+
 func (t *teamFlows) onGroup(c *flows.Ctx) error {
 	if c.Event.GroupID == "" || c.Event.Text == "" {
 		return nil

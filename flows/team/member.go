@@ -56,7 +56,7 @@ func (t *teamFlows) inHub(show func(c *flows.Ctx, m member) error) func(c *flows
 // Typed while answering a question, or with more words after it, the
 // text is not the command.
 func (t *teamFlows) memberCommand(c *flows.Ctx, args string, show func(c *flows.Ctx, m member) error) (bool, error) {
-	if strings.TrimSpace(args) != "" || t.typing(c) {
+	if strings.TrimSpace(args) != "" {
 		return false, nil
 	}
 	m, ok, err := whoami(c)
@@ -439,7 +439,6 @@ func chooseOutcome(c *flows.Ctx, in flows.Input) error {
 	if in.Choice != nil {
 		c.Set(keyOutcome, c.TIn("vi", in.Choice.Label, nil))
 	}
-	c.Continue("minutes")
 	return nil
 }
 

@@ -177,7 +177,7 @@ func Register(e *flows.Engine, deps Deps) error {
 		deps.HelpDesk == nil || deps.Texts == nil || deps.Residents == nil {
 		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk, Texts and Residents are required")
 	}
-	t := &teamFlows{deps: deps, names: botNames(deps.Names), engine: e}
+	t := &teamFlows{deps: deps, names: botNames(deps.Names)}
 	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow()} {
 		e.Register(f)
 	}
@@ -189,23 +189,20 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.MenuItem(flows.MenuItem{ID: cmdEnrol, Label: "team.menu.enrol", Order: 1100, Flow: FlowEnrol,
 		Words: []string{"dang ky thanh vien", "thanh vien to", "join the team"}, Show: t.notEnrolled})
 
-	// Step input first: in the steps that read lists and durations, a
-	// typed "1 3" or "2" means areas 1 and 3, or two hours, not the
-	// buttons numbered so on the page shown.
-	e.Command(flows.Command{Name: "team-step-input", Match: whole, Run: t.stepInput})
 	e.Command(flows.Command{Name: "team-share", Match: whole, Run: t.shareForm})
 	e.Command(flows.Command{Name: "team-bare-code", Match: whole, Run: t.bareCode})
 	e.Command(flows.Command{Name: "team-code", Match: flows.Prefix(codeWords...), Run: t.codeCommand})
-	e.Command(flows.Command{Name: "team-enrol", Match: flows.Prefix(enrolWords...), Run: t.enrolCommand})
+	e.Command(flows.Command{Name: "team-enrol-code", Match: enrolCodeLine, Run: t.enrolCodeCommand})
+	e.Command(flows.Command{Name: "team-enrol", Match: matchEnrol, Run: t.enrolCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-approve", Match: flows.Prefix(approveWords...), Run: t.approveCommand})
-	e.Command(flows.Command{Name: "team-report", Match: flows.Prefix(reportWords...), Run: t.reportCommand})
-	e.Command(flows.Command{Name: "team-week", Match: flows.Prefix(weekWords...), Run: t.weekCommand})
-	e.Command(flows.Command{Name: "team-progress", Match: flows.Prefix(progressWords...), Run: t.progressCommand})
-	e.Command(flows.Command{Name: "team-requests", Match: flows.Prefix(requestsWords...), Run: t.requestsCommand})
+	e.Command(flows.Command{Name: "team-report-line", Match: reportLine, Run: t.reportCommand})
+	e.Command(flows.Command{Name: "team-report", Match: matchReport, Run: t.reportCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-week", Match: flows.Prefix(weekWords...), Run: t.weekCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-progress", Match: flows.Prefix(progressWords...), Run: t.progressCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-requests", Match: flows.Prefix(requestsWords...), Run: t.requestsCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-take", Match: flows.Prefix(takeWords...), Run: t.takeCommand})
 	e.Command(flows.Command{Name: "team-close", Match: flows.Prefix(closeWords...), Run: t.closeCommand})
-	e.OnGroup(t.onGroup)
-	e.OnEvent(cnsbot.KindGroup, t.onGroupEvent)
+	e.OnGroup(t.inGroup)
 	e.OnEvent(cnsbot.KindMedia, t.onMedia)
 	return nil
 }
@@ -214,8 +211,6 @@ func Register(e *flows.Engine, deps Deps) error {
 type teamFlows struct {
 	deps  Deps
 	names [][]string
-	// engine tells which questions take free text (see typing).
-	engine *flows.Engine
 }
 
 // Payload ids of the team's commands and menu items; each is also typed.

@@ -29,12 +29,11 @@ const (
 	keyQuick = "quick"
 )
 
-// visitOrder is the order of the visit report's questions.
-var visitOrder = []string{"household", "areas", "people", "minutes", "media", "note", "summary"}
-
 // visitFlow declares the household visit report: which household, what
 // was guided, how many people, how long, an optional photo or location and
-// note, and a summary to confirm or edit.
+// note, and a summary to confirm or edit. The questions come in this
+// order; a report begun in one line ("bc nhà ông Năm, vneid, 2 người,
+// 30p") skips what it already says and the optional photo and note.
 func (t *teamFlows) visitFlow() *flows.Flow {
 	return &flows.Flow{
 		Name:      FlowVisit,
@@ -43,20 +42,21 @@ func (t *teamFlows) visitFlow() *flows.Flow {
 		Resumable: true,
 		Begin:     t.beginVisit,
 		Steps: []*flows.Step{
+			// Asked (by beginVisit) only of a member of several teams.
 			{Name: "team", Ask: "team.visit.team", Help: "team.visit.team_help", Input: flows.InputChoice,
 				Options: t.teamChoices, Then: t.chooseTeam},
 			{Name: "household", Ask: "team.visit.household", Help: "team.visit.household_help", Input: flows.InputChoice,
 				Free: true, MaxLen: maxHouseholdLen, Options: t.recentChoices, Save: keyHousehold, Check: checkHousehold,
-				Then: t.chooseHousehold},
+				Skip: quickHas(keyHousehold), Then: t.chooseHousehold},
 			{Name: "areas", Ask: "team.visit.areas", Help: "team.visit.areas_help", Input: flows.InputChoice,
-				Options: areaChoices, Vars: areaVars},
+				Options: areaChoices, Vars: areaVars, Parse: readAreas, Skip: quickHas(keyAreas)},
 			{Name: "people", Ask: "team.visit.people", Help: "team.visit.people_help", Input: flows.InputChoice,
-				Free: true, Choices: peopleChoices, Save: keyPeople, Check: checkPeople, Then: advance("people")},
-			minutesStep(advance("minutes")),
+				Free: true, Choices: peopleChoices, Save: keyPeople, Check: checkPeople, Skip: quickHas(keyPeople)},
+			withSkip(minutesStep(nil), quickHas(keyMinutes)),
 			{Name: "media", Ask: "team.visit.media", Help: "team.visit.media_help", Input: flows.InputChoice,
-				Options: mediaChoices, Vars: mediaVars},
+				Options: mediaChoices, Vars: mediaVars, Skip: quick},
 			{Name: "note", Ask: "team.visit.note", Help: "team.visit.note_help", Input: flows.InputChoice,
-				Free: true, MaxLen: maxNoteLen, Save: keyNote, Then: chooseNote,
+				Free: true, MaxLen: maxNoteLen, Save: keyNote, Then: chooseNote, Skip: quick,
 				Choices: []flows.Choice{{ID: "boqua", Label: "team.btn.skip", Words: skipWords}}},
 			{Name: "summary", Ask: "team.visit.summary", Help: "team.visit.summary_help", Input: flows.InputChoice,
 				Vars: t.summaryVars,
@@ -64,7 +64,7 @@ func (t *teamFlows) visitFlow() *flows.Flow {
 					{ID: "luu", Label: "team.btn.save", Words: []string{"gui", "luu", "dong y", "dung roi", "dung", "xac nhan", "ok", "yes", "save", "send", "confirm"},
 						Run: t.saveVisit},
 					{ID: "sua", Label: "team.btn.edit", Words: []string{"sua", "chinh sua", "sai", "doi", "edit", "change"}, Next: "edit"},
-					{ID: "huy", Label: "common.cancel"},
+					{ID: "huy", Label: "common.cancel", Next: flows.End},
 				}},
 			{Name: "edit", Ask: "team.visit.edit", Help: "team.visit.summary_help", Input: flows.InputChoice,
 				Choices: []flows.Choice{
@@ -80,10 +80,10 @@ func (t *teamFlows) visitFlow() *flows.Flow {
 }
 
 // minutesStep asks how long the visit took; then runs after a good answer.
-// Typed answers are read by stepInput before the engine sees them.
+// A typed "2" is two hours, not the second button.
 func minutesStep(then func(c *flows.Ctx, in flows.Input) error) *flows.Step {
 	return &flows.Step{Name: "minutes", Ask: "team.visit.minutes", Help: "team.visit.minutes_help", Input: flows.InputChoice,
-		Free: true, Save: keyMinutes, Check: checkMinutes, Then: then,
+		Free: true, Save: keyMinutes, Parse: readMinutes, Check: checkMinutes, Then: then,
 		Choices: []flows.Choice{
 			{ID: "15", Label: "team.minutes.15"},
 			{ID: "30", Label: "team.minutes.30"},
@@ -102,34 +102,18 @@ func edit(step string) func(c *flows.Ctx) error {
 	}
 }
 
-// nextVisitStep returns the question after from. A report that began as
-// one line skips what it already says and the optional questions.
-func nextVisitStep(c *flows.Ctx, from string) string {
-	quick := c.Get(keyQuick) != ""
-	for i := slices.Index(visitOrder, from) + 1; i < len(visitOrder); i++ {
-		switch step := visitOrder[i]; step {
-		case "media", "note":
-			if !quick {
-				return step
-			}
-		case "summary":
-			return step
-		default:
-			if !quick || c.Get(step) == "" {
-				return step
-			}
-		}
-	}
-	return "summary"
+// quick reports whether the report began as one line: its optional
+// questions are skipped.
+func quick(c *flows.Ctx) bool { return c.Get(keyQuick) != "" }
+
+// quickHas skips a question that a one-line report already answered.
+func quickHas(key string) func(c *flows.Ctx) bool {
+	return func(c *flows.Ctx) bool { return quick(c) && c.Get(key) != "" }
 }
 
-// advance moves on from a step, or back to the summary when the person is
-// changing an answer from there.
-func advance(from string) func(c *flows.Ctx, in flows.Input) error {
-	return func(c *flows.Ctx, _ flows.Input) error {
-		c.Continue(nextVisitStep(c, from))
-		return nil
-	}
+func withSkip(st *flows.Step, skip func(c *flows.Ctx) bool) *flows.Step {
+	st.Skip = skip
+	return st
 }
 
 // beginVisit checks that the person is a member, picks their team and,
@@ -156,13 +140,7 @@ func (t *teamFlows) beginVisit(c *flows.Ctx) error {
 		}
 		c.Set(keyTeam, itoa(team))
 	}
-	if err := t.settleHamlet(c); err != nil {
-		return err
-	}
-	if c.Get(keyQuick) != "" {
-		c.Goto(nextVisitStep(c, ""))
-	}
-	return nil
+	return t.settleHamlet(c)
 }
 
 // teamFor returns the team a member reports for: their only team, or the
@@ -250,11 +228,7 @@ func (t *teamFlows) teamChoices(c *flows.Ctx) ([]flows.Choice, error) {
 
 func (t *teamFlows) chooseTeam(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyTeam, strings.TrimPrefix(in.Choice.ID, "t"))
-	if err := t.settleHamlet(c); err != nil {
-		return err
-	}
-	c.Continue(nextVisitStep(c, "team"))
-	return nil
+	return t.settleHamlet(c)
 }
 
 // recentChoices suggests the households the member visited last.
@@ -291,25 +265,24 @@ func checkHousehold(_ *flows.Ctx, in *flows.Input) string {
 func (t *teamFlows) chooseHousehold(c *flows.Ctx, in flows.Input) error {
 	if in.Choice != nil {
 		c.Set(keyHousehold, in.Choice.Title)
-		c.Continue(nextVisitStep(c, "household"))
 		return nil
 	}
 	if r, _ := ParseReport(in.Text); r.Household != "" && (len(r.Areas) > 0 || r.People > 0 || r.Minutes > 0) {
-		prefill(c, r)
-		c.Set(keyQuick, "1")
-		if err := t.settleHamlet(c); err != nil {
-			return err
+		for k, v := range reportData(r) {
+			c.Set(k, v)
 		}
+		return t.settleHamlet(c)
 	}
-	c.Continue(nextVisitStep(c, "household"))
 	return nil
 }
 
-// prefill puts what a one-line report says into the session.
-func prefill(c *flows.Ctx, r Report) {
+// reportData is what a one-line report says, as the visit flow's session
+// data; it marks the report as begun in one line (keyQuick).
+func reportData(r Report) map[string]string {
+	data := map[string]string{keyQuick: "1"}
 	set := func(key, value string) {
 		if value != "" {
-			c.Set(key, value)
+			data[key] = value
 		}
 	}
 	set(keyHousehold, r.Household)
@@ -322,6 +295,7 @@ func prefill(c *flows.Ctx, r Report) {
 	}
 	set(keyNote, r.Note)
 	set(keyHamlet, r.Hamlet)
+	return data
 }
 
 // selectedAreas returns the areas chosen so far.
@@ -342,8 +316,7 @@ func areaChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	var out []flows.Choice
 	if len(chosen) > 0 {
 		out = append(out, flows.Choice{ID: "xong", Label: "team.btn.done",
-			Words: []string{"xong", "xong roi", "du roi", "het", "vay thoi", "done", "finish", "that s all"},
-			Run:   func(c *flows.Ctx) error { return advance("areas")(c, flows.Input{}) }})
+			Words: []string{"xong", "xong roi", "du roi", "het", "vay thoi", "done", "finish", "that s all"}})
 	}
 	for _, a := range cnsbot.Areas {
 		if slices.Contains(chosen, a) {
@@ -352,6 +325,17 @@ func areaChoices(c *flows.Ctx) ([]flows.Choice, error) {
 		out = append(out, flows.Choice{ID: a, Label: "team.area." + a, Words: areaPhrases[a], Run: addArea(a)})
 	}
 	return out, nil
+}
+
+// readAreas reads a typed list of areas ("1 3", "vneid, dvc") and adds
+// it to those chosen.
+func readAreas(c *flows.Ctx, text string) (string, bool) {
+	areas, ok := ParseAreas(text)
+	if !ok {
+		return "", false
+	}
+	c.Set(keyAreas, strings.Join(sortAreas(append(selectedAreas(c), areas...)), ","))
+	return "", true
 }
 
 func addArea(area string) func(c *flows.Ctx) error {
@@ -408,6 +392,16 @@ func checkPeople(_ *flows.Ctx, in *flows.Input) string {
 	return ""
 }
 
+// readMinutes reads a typed duration ("2" is two hours, "45p", "1 tiếng
+// rưỡi").
+func readMinutes(_ *flows.Ctx, text string) (string, bool) {
+	m, ok := ParseDuration(text)
+	if !ok {
+		return "", false
+	}
+	return strconv.Itoa(m), true
+}
+
 func checkMinutes(_ *flows.Ctx, in *flows.Input) string {
 	if in.Choice != nil {
 		return ""
@@ -428,8 +422,7 @@ func mediaChoices(c *flows.Ctx) ([]flows.Choice, error) {
 		label = "team.btn.next"
 	}
 	return []flows.Choice{{ID: "tiep", Label: label,
-		Words: append([]string{"tiep", "tiep tuc", "xong", "next", "continue", "done"}, skipWords...),
-		Run:   func(c *flows.Ctx) error { return advance("media")(c, flows.Input{}) }}}, nil
+		Words: append([]string{"tiep", "tiep tuc", "xong", "next", "continue", "done"}, skipWords...)}}, nil
 }
 
 func mediaVars(c *flows.Ctx) map[string]any {
@@ -448,11 +441,11 @@ func attachedText(c *flows.Ctx) string {
 	return strings.Join(parts, ", ")
 }
 
+// chooseNote keeps no note when the member skipped it.
 func chooseNote(c *flows.Ctx, in flows.Input) error {
 	if in.Choice != nil {
 		c.Set(keyNote, "")
 	}
-	c.Continue("summary")
 	return nil
 }
 
@@ -565,17 +558,6 @@ func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
 		// "báo cáo quý 3" is the quarter's report (flows/reports).
 		return false, nil
 	}
-	var r Report
-	if args != "" {
-		r, _ = ParseReport(args)
-		// In the middle of another answer, only a line that clearly is a
-		// report ("báo cáo sau" typed as a note is not) starts one.
-		if t.typing(c) && len(r.Missing()) > 2 {
-			return false, nil
-		}
-	} else if t.typing(c) {
-		return false, nil
-	}
 	_, ok, err := whoami(c)
 	if err != nil {
 		return false, err
@@ -591,89 +573,29 @@ func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
 		t.notMember(c)
 		return true, nil
 	}
-	data := map[string]string{}
+	var data map[string]string
 	if args != "" {
-		if missing := r.Missing(); len(missing) > 0 {
+		r, _ := ParseReport(args)
+		if len(r.Missing()) > 0 {
 			// Say what was read, so the questions that follow make sense.
 			c.Reply(c.T("team.visit.understood", map[string]any{"report": t.reportText(c, r)}))
 		}
-		data[keyQuick] = "1"
-		if r.Household != "" {
-			data[keyHousehold] = r.Household
-		}
-		if len(r.Areas) > 0 {
-			data[keyAreas] = strings.Join(r.Areas, ",")
-		}
-		if r.People > 0 {
-			data[keyPeople] = strconv.Itoa(r.People)
-		}
-		if r.Minutes > 0 {
-			data[keyMinutes] = strconv.Itoa(r.Minutes)
-		}
-		if r.Note != "" {
-			data[keyNote] = r.Note
-		}
-		if r.Hamlet != "" {
-			data[keyHamlet] = r.Hamlet
-		}
+		data = reportData(r)
 	}
 	c.Start(FlowVisit, "", data)
 	return true, nil
 }
 
-// stepInput reads typed answers in the steps whose buttons are numbered
-// differently from what members type: a list of areas ("1 3", "vneid,
-// dvc") and a duration ("2" is two hours, not the second button).
-func (t *teamFlows) stepInput(c *flows.Ctx, text string) (bool, error) {
-	text = strings.TrimSpace(text)
-	if text == "" || strings.HasPrefix(text, "#") {
-		return false, nil
+// reportLine matches a one-line report clear enough to start one even
+// while another question is being answered: it says at least the
+// household and most of the rest.
+func reportLine(text string) (string, bool) {
+	args, ok := matchReport(text)
+	if !ok || strings.TrimSpace(args) == "" {
+		return "", false
 	}
-	switch {
-	case c.FlowName() == FlowVisit && c.StepName() == "areas":
-		areas, ok := ParseAreas(text)
-		if !ok {
-			return false, nil
-		}
-		c.Set(keyAreas, strings.Join(sortAreas(append(selectedAreas(c), areas...)), ","))
-		c.Continue(nextVisitStep(c, "areas"))
-		return true, nil
-	case (c.FlowName() == FlowVisit || c.FlowName() == FlowClose) && c.StepName() == "minutes":
-		m, ok := ParseDuration(text)
-		if !ok {
-			return false, nil
-		}
-		c.Set(keyMinutes, strconv.Itoa(m))
-		if c.FlowName() == FlowClose {
-			return true, t.finishClose(c)
-		}
-		c.Continue(nextVisitStep(c, "minutes"))
-		return true, nil
-	}
-	return false, nil
+	r, _ := ParseReport(args)
+	return args, len(r.Missing()) <= 2
 }
 
-// typing reports whether the person is answering a question that takes
-// free text, where a typed word belongs to the answer rather than to a
-// command.
-func (t *teamFlows) typing(c *flows.Ctx) bool {
-	text := strings.TrimSpace(c.Event.Text)
-	if strings.HasPrefix(text, "#") || c.FlowName() == "" {
-		return false
-	}
-	f := t.engine.Flow(c.FlowName())
-	if f == nil {
-		return false
-	}
-	st := f.Step(c.StepName())
-	if st == nil {
-		return false
-	}
-	switch st.Input {
-	case flows.InputText, flows.InputAny, flows.InputPhone, flows.InputNumber:
-		return true
-	case flows.InputChoice:
-		return st.Free
-	}
-	return false
-}
+var matchReport = flows.Prefix(reportWords...)
