@@ -17,7 +17,7 @@ func visitLike() *flows.Flow {
 	return &flows.Flow{Name: "form", Title: "t.form", Steps: []*flows.Step{
 		{Name: "who", Ask: "t.ask.who", Input: flows.InputText, Save: "who"},
 		{Name: "what", Ask: "t.ask.what", Input: flows.InputChoice, Save: "what",
-			Skip: func(c *flows.Ctx) bool { return c.Get("what") != "" },
+			Skip:    func(c *flows.Ctx) bool { return c.Get("what") != "" },
 			Choices: []flows.Choice{{ID: "a", Label: "t.what.a"}, {ID: "b", Label: "t.what.b"}}},
 		{Name: "hours", Ask: "t.ask.hours", Input: flows.InputChoice, Save: "hours",
 			// "2" typed is two hours, not the second button.
@@ -126,7 +126,7 @@ func TestCheckSeesStepTexts(t *testing.T) {
 	e := flows.NewEngine(flowstest.NewSessions(), texts, flows.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	e.Register(&flows.Flow{Name: "g", Steps: []*flows.Step{
 		{Name: "s1", Ask: "resident.guide.step", Input: flows.InputChoice,
-			Texts: map[string]string{"text": "resident.vneid.install.99"},
+			Texts:   map[string]string{"text": "resident.vneid.install.99"},
 			Choices: []flows.Choice{{ID: "ok", Label: "resident.btn.next"}}},
 	}})
 	err := e.Check()
