@@ -72,6 +72,30 @@ var resumePhrases = map[string][]string{
 	cmdRestart:  {cmdRestart, "lam lai", "bat dau lai", "lam lai tu dau", "tu dau", "start over", "restart", "again"},
 }
 
+// Small talk: greetings and thanks, answered warmly and never counted as
+// not understood. Matched after the step's answers, so "ok" or "xong rồi"
+// still answer a question whose choices say so.
+const (
+	talkGreet  = "greet"
+	talkThanks = "thanks"
+)
+
+var smallTalkPhrases = map[string][]string{
+	talkGreet: {"chao", "chao ban", "chao em", "chao anh", "chao chi", "chao co", "chao chu", "chao bac", "chao ad",
+		"xin chao", "alo", "a lo", "hello", "helo", "chao buoi sang", "chao buoi chieu", "good morning",
+		"good afternoon", "co ai khong", "co ai o do khong", "ad oi", "admin oi"},
+	talkThanks: {"cam on", "cam on ban", "cam on em", "cam on nha", "cam on nhieu", "cam on nhe", "ok cam on",
+		"cam on ad", "da cam on", "thank", "thanks", "thank you", "thanks you", "tks", "thx", "hay qua", "tot qua"},
+}
+
+// smallTalkExact are short words that are small talk only as the whole
+// message: "u" and "da" occur in place names ("U Minh") and sentences.
+var smallTalkExact = map[string]string{
+	"hi": talkGreet, "hey": talkGreet, "ok": talkThanks, "oke": talkThanks, "okay": talkThanks, "okie": talkThanks,
+	"ok nha": talkThanks, "vang": talkThanks, "vang a": talkThanks, "da": talkThanks, "da vang": talkThanks,
+	"da a": talkThanks, "u": talkThanks, "uh": talkThanks, "uhm": talkThanks, "duoc roi": talkThanks,
+}
+
 var sharePhrases = map[string][]string{
 	cmdShare: {cmdShare, "chia se", "gui so", "chia se so", "gui so zalo", "share", "share phone", "share my number", "dung so zalo"},
 }
@@ -80,6 +104,7 @@ var (
 	exactGlobals  = buildExact(globalPhrases, exactOnly)
 	resumeMatcher = vn.NewMatcher(resumePhrases)
 	shareMatcher  = vn.NewMatcher(sharePhrases)
+	smallTalk     = vn.NewMatcher(smallTalkPhrases)
 )
 
 func buildExact(phrases map[string][]string, extra map[string]string) map[string]string {

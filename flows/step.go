@@ -98,7 +98,12 @@ func (e *Engine) onText(c *Ctx) error {
 			return err
 		}
 	}
-	// 8. Not understood.
+	// 8. Small talk: a greeting or thanks gets a warm answer, not "not
+	// understood" (someone new gets the welcome below instead).
+	if !c.isNew && !in.Payload && e.smallTalk(c, f, in) {
+		return nil
+	}
+	// 9. Not understood.
 	if c.isNew && f.Name == menuFlow {
 		// A first message that means nothing yet: the welcome and the menu
 		// are the answer, not a complaint.
@@ -107,6 +112,30 @@ func (e *Engine) onText(c *Ctx) error {
 	}
 	e.miss(c, "")
 	return nil
+}
+
+// smallTalk answers a greeting or thanks that is the whole message, or
+// most of it: at the menu with the menu, in a flow with the question again.
+// It does not count as a miss.
+func (e *Engine) smallTalk(c *Ctx, f *Flow, in *Input) bool {
+	id, ok := smallTalkExact[in.Folded]
+	if !ok {
+		id, ok = smallTalk.Match(in.Text)
+		ok = ok && len(strings.Fields(in.Folded)) <= 6
+	}
+	if !ok {
+		return false
+	}
+	lead := c.T("flows.talk."+id, nil)
+	switch {
+	case f.Name != menuFlow:
+		e.reask(c, lead)
+	case id == talkGreet:
+		e.showMenu(c, joinText(lead, c.T("flows.menu.title", nil)))
+	default:
+		c.Reply(lead, c.Button("common.menu", cmdMenu))
+	}
+	return true
 }
 
 // onSubmit handles a request_user_info answer.

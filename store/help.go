@@ -234,6 +234,20 @@ func (db *DB) OpenHelpRequestFor(ctx context.Context, residentUserID string) (cn
 	return r, nil
 }
 
+// UnratedHelpRequestFor returns the resident's latest request closed since
+// since and not yet rated: a bare "5" typed after the closing notice rates
+// it.
+func (db *DB) UnratedHelpRequestFor(ctx context.Context, residentUserID string, since time.Time) (cnsbot.HelpRequest, error) {
+	var r cnsbot.HelpRequest
+	q := db.WithContext(ctx).
+		Where("resident_user_id = ? AND status = ? AND rating = 0 AND closed_at >= ?", residentUserID, cnsbot.HelpClosed, since.UTC()).
+		Order("closed_at DESC")
+	if err := takeOne(q, &r, "unrated help request"); err != nil {
+		return cnsbot.HelpRequest{}, err
+	}
+	return r, nil
+}
+
 // AddHelpAttachment stores a photo or location sent for a help request.
 func (db *DB) AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) error {
 	tx := db.WithContext(ctx)

@@ -157,6 +157,16 @@ func TestDomainHelpRequestLifecycle(t *testing.T) {
 		if _, err := db.OpenHelpRequestFor(ctx, "res-1"); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("OpenHelpRequestFor after close: got %v, want ENOTFOUND", err)
 		}
+		hourAgo := time.Now().Add(-time.Hour)
+		if got, err := db.UnratedHelpRequestFor(ctx, "res-1", hourAgo); err != nil || got.ID != r.ID {
+			t.Errorf("UnratedHelpRequestFor a request just closed: got %+v, %v", got, err)
+		}
+		if _, err := db.UnratedHelpRequestFor(ctx, "res-1", time.Now().Add(time.Hour)); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			t.Errorf("UnratedHelpRequestFor closed before since: got %v, want ENOTFOUND", err)
+		}
+		if _, err := db.UnratedHelpRequestFor(ctx, "res-other", hourAgo); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			t.Errorf("UnratedHelpRequestFor someone else: got %v, want ENOTFOUND", err)
+		}
 		for _, bad := range []int{0, 6} {
 			if err := db.RateHelpRequest(ctx, r.Code, "res-1", bad); cnsbot.ErrorCode(err) != cnsbot.EINVALID {
 				t.Errorf("rating %d: got %v, want EINVALID", bad, err)
@@ -170,6 +180,9 @@ func TestDomainHelpRequestLifecycle(t *testing.T) {
 		}
 		if got, _ := db.HelpRequestByCode(ctx, r.Code); got.Rating != 5 {
 			t.Errorf("rating: got %d, want 5", got.Rating)
+		}
+		if _, err := db.UnratedHelpRequestFor(ctx, "res-1", hourAgo); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			t.Errorf("UnratedHelpRequestFor a rated request: got %v, want ENOTFOUND", err)
 		}
 		if err := db.RateHelpRequest(ctx, "HTZZZZ", "res-1", 5); r.Code != "HTZZZZ" && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("rating a missing request: got %v, want ENOTFOUND", err)

@@ -291,6 +291,21 @@ func (d *HelpDesk) OpenHelpRequestFor(_ context.Context, residentUserID string) 
 	return cnsbot.HelpRequest{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "open help request")
 }
 
+// UnratedHelpRequestFor returns the resident's latest request closed since
+// since and not rated.
+func (d *HelpDesk) UnratedHelpRequestFor(_ context.Context, residentUserID string, since time.Time) (cnsbot.HelpRequest, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := len(d.Requests) - 1; i >= 0; i-- {
+		r := d.Requests[i]
+		if r.ResidentUserID == residentUserID && r.Status == cnsbot.HelpClosed && r.Rating == 0 &&
+			r.ClosedAt != nil && !r.ClosedAt.Before(since) {
+			return r, nil
+		}
+	}
+	return cnsbot.HelpRequest{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "unrated help request")
+}
+
 // AddHelpAttachment keeps a photo or location of a request.
 func (d *HelpDesk) AddHelpAttachment(_ context.Context, a *cnsbot.HelpAttachment) error {
 	d.mu.Lock()
@@ -327,6 +342,15 @@ func (d *HelpDesk) SetStatus(code, status string) {
 	defer d.mu.Unlock()
 	if i, err := d.find(code); err == nil {
 		d.Requests[i].Status = status
+	}
+}
+
+// CloseAt marks a request closed at a time (what "xong" does).
+func (d *HelpDesk) CloseAt(code string, at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i, err := d.find(code); err == nil {
+		d.Requests[i].Status, d.Requests[i].ClosedAt = cnsbot.HelpClosed, &at
 	}
 }
 

@@ -34,6 +34,7 @@ type HelpDesk interface {
 	CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) error
 	ResidentHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error)
 	OpenHelpRequestFor(ctx context.Context, residentUserID string) (cnsbot.HelpRequest, error)
+	UnratedHelpRequestFor(ctx context.Context, residentUserID string, since time.Time) (cnsbot.HelpRequest, error)
 	AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) error
 	RateHelpRequest(ctx context.Context, code, residentUserID string, rating int) error
 	CancelHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error)
@@ -125,6 +126,7 @@ func Register(e *flows.Engine, deps Deps) error {
 			"home visit", "come to my house", "team member", "someone to come"}})
 	e.Command(flows.Command{Name: "resident-status", Match: flows.Prefix(statusWords...), Run: r.statusCommand})
 	e.Command(flows.Command{Name: "resident-rate", Match: flows.Prefix(rateWords...), Run: r.rateCommand})
+	e.Command(flows.Command{Name: "resident-bare-rating", Match: bareRating, Run: r.bareRatingCommand})
 	e.Command(flows.Command{Name: "resident-cancel", Match: flows.Prefix(cancelWords...), Run: r.cancelCommand})
 	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)

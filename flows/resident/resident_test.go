@@ -286,6 +286,28 @@ var journeys = []journey{
 		},
 	},
 	{
+		// What people really write: greetings and thanks get a warm
+		// answer, at the menu and in the middle of a guide, and never
+		// count as not understood; a place name is not "ừ".
+		name: "small_talk",
+		vi:   []string{"!follow", "chào em", "alo", "#vneid", "#install", "cảm ơn nha", "#tiep", "xin chao", "menu", "ok cam on", "ok", "u minh"},
+		en:   []string{"!follow", "English", "hello", "#vneid", "#install", "thanks", "#tiep", "hi", "menu", "ok thanks", "ok", "u minh"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			misses := 0
+			for _, m := range f.sessions.Outbox() {
+				if strings.Contains(m.Text, f.texts.T(lang, "flows.miss.first", nil)) {
+					misses++
+				}
+			}
+			if misses != 1 {
+				t.Errorf("%d answers said not understood, want 1 (only for “u minh”)", misses)
+			}
+			if len(f.handoffs.Records) != 0 {
+				t.Errorf("small talk led to handoffs %+v", f.handoffs.Records)
+			}
+		},
+	},
+	{
 		name: "resume_unfinished_request",
 		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
 		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},

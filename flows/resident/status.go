@@ -2,11 +2,14 @@ package resident
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // cmdStatus is the payload id of "show my request".
@@ -187,6 +190,54 @@ func (r *residents) rateCommand(c *flows.Ctx, args string) (bool, error) {
 		return false, fmt.Errorf("rate help request: %w", err)
 	}
 	c.Reply(c.T("resident.rate.request_thanks", map[string]any{"code": code}))
+	return true, nil
+}
+
+// RateWithin is how long after a request is closed a bare number ("5")
+// typed at the menu rates it rather than picks a menu item.
+const RateWithin = 7 * 24 * time.Hour
+
+// bareRating matches a rating typed alone: "5", "5 sao", "4*", "năm sao".
+func bareRating(text string) (string, bool) {
+	w := vn.Words(strings.ReplaceAll(text, "*", " "))
+	if len(w) == 2 && (w[1] == "sao" || w[1] == "diem" || w[1] == "stars" || w[1] == "star") {
+		w = w[:1]
+	}
+	if len(w) != 1 {
+		return "", false
+	}
+	if i := slices.Index(ratingWords, w[0]); i >= 0 {
+		return strconv.Itoa(i + 1), true
+	}
+	if n, err := strconv.Atoi(w[0]); err == nil && n >= 1 && n <= 5 {
+		return w[0], true
+	}
+	return "", false
+}
+
+// bareRatingCommand rates the resident's request closed lately with a
+// number typed at the menu after the closing notice asked for one. With no
+// such request the number picks a menu item as usual.
+func (r *residents) bareRatingCommand(c *flows.Ctx, args string) (bool, error) {
+	if c.FlowName() != "" || c.Event.IsGroup() {
+		return false, nil
+	}
+	if _, _, onRoster, err := c.Person(); err != nil || onRoster {
+		// Members and officers use numbers for their own menus.
+		return false, err
+	}
+	req, err := r.deps.HelpDesk.UnratedHelpRequestFor(c.Context(), c.UserID(), c.Now().Add(-RateWithin))
+	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("unrated help request: %w", err)
+	}
+	rating, _ := strconv.Atoi(args)
+	if err := r.deps.HelpDesk.RateHelpRequest(c.Context(), req.Code, c.UserID(), rating); err != nil {
+		return false, fmt.Errorf("rate help request: %w", err)
+	}
+	c.Reply(c.T("resident.rate.request_thanks", map[string]any{"code": req.Code}), c.Button("common.menu", "menu"))
 	return true, nil
 }
 
