@@ -134,3 +134,37 @@ func TestCheckSeesStepTexts(t *testing.T) {
 		t.Errorf("Check() = %v, want the missing step text named", err)
 	}
 }
+
+func TestHuyCancelsUnlessANameIsAsked(t *testing.T) {
+	e, s, clock := dispatchFixture(t)
+	c := &flowstest.Chat{TB: t, Handler: e, Sessions: s, Clock: clock, UserID: "u4"}
+	c.Say("menu")
+	// The form's first question takes free text but not a name: "huy"
+	// without its tone mark cancels, as "hủy" does.
+	c.Say("#form")
+	c.Say("huy")
+	if s := c.Session(); s.Flow != "" {
+		t.Fatalf("“huy” at a free-text question: in %s/%s, want cancelled", s.Flow, s.Step)
+	}
+	// The order form asks a name: "Huy" is asked about; confirmed, it is
+	// the name; another answer is read as usual; "hủy" still cancels.
+	c.Say("#order")
+	if out := flowstest.Texts(c.Say("Huy")); !strings.Contains(out, "“Huy” phải không") {
+		t.Fatalf("“Huy” at a name question: %q, want it asked about", out)
+	}
+	c.Say("#tenla")
+	if s := c.Session(); s.Step != "phone" || s.Data["name"] != "Huy" {
+		t.Fatalf("confirmed name: at %s with name %q, want phone with Huy", s.Step, s.Data["name"])
+	}
+	c.Say("quay lại")
+	c.Say("Huy")
+	c.Say("Nguyễn Văn Huy")
+	if s := c.Session(); s.Step != "phone" || s.Data["name"] != "Nguyễn Văn Huy" {
+		t.Fatalf("a full name after the question: at %s with name %q", s.Step, s.Data["name"])
+	}
+	c.Say("quay lại")
+	c.Say("hủy")
+	if s := c.Session(); s.Flow != "" {
+		t.Errorf("“hủy” with its tone mark at a name question: in %s/%s, want cancelled", s.Flow, s.Step)
+	}
+}

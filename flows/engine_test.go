@@ -29,7 +29,7 @@ func orderFlow() *flows.Flow {
 		Name: "order", Title: "t.order", Resumable: true,
 		Entries: []flows.Entry{{Phrases: []string{"dat hang", "order"}}},
 		Steps: []*flows.Step{
-			{Name: "name", Ask: "t.ask.name", Help: "t.help.name", Input: flows.InputText, Save: "name", Next: "phone"},
+			{Name: "name", Ask: "t.ask.name", Help: "t.help.name", Input: flows.InputText, PersonName: true, Save: "name", Next: "phone"},
 			{Name: "phone", Ask: "t.ask.phone", Input: flows.InputPhone, Save: "phone", Next: "count"},
 			{Name: "count", Ask: "t.ask.count", Input: flows.InputNumber, Min: 1, Max: 9, Save: "count", Next: "size"},
 			{Name: "size", Ask: "t.ask.size", Input: flows.InputChoice, Save: "size", Next: "ok", Choices: []flows.Choice{
@@ -117,7 +117,9 @@ func TestConversation(t *testing.T) {
 		}},
 		{"typed without diacritics and typos", []turn{
 			{say: "dat hang", flow: "order", step: "name"},
-			{say: "Huy", want: []string{"t.ask.phone"}, step: "phone", data: map[string]string{"name": "Huy"}},
+			// "Huy" is a name and, folded, the cancel word: asked, not obeyed.
+			{say: "Huy", want: []string{"“Huy” phải không"}, step: "name"},
+			{say: "dung", want: []string{"t.ask.phone"}, step: "phone", data: map[string]string{"name": "Huy"}},
 			{say: "84912345678", step: "count"},
 			{say: "3", step: "size"},
 			{say: "larg", step: "ok", data: map[string]string{"size": "lon"}},

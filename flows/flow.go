@@ -114,6 +114,9 @@ type Step struct {
 	// Free makes a choice step also accept typed text that matches no
 	// choice; the text itself is then the answer.
 	Free bool
+	// PersonName says the answer is a person's name: a name that is also a
+	// command word ("Huy" for hủy, "Vi") is confirmed, not obeyed.
+	PersonName bool
 	// Min and Max bound an InputNumber answer; Max 0 means no upper bound.
 	Min, Max int
 	// MaxLen bounds an InputText answer in characters; 0 means 500.

@@ -20,6 +20,7 @@ const (
 	cmdContinue   = "tieptuc"
 	cmdRestart    = "lamlai"
 	cmdShare      = "chiase"
+	cmdItsMyName  = "tenla"
 )
 
 // Payloads of the global commands, for flows that put them on buttons.
@@ -37,6 +38,7 @@ const (
 	keyPage   = "_page"   // the page of a long button list being shown
 	keyResume = "_resume" // "continue or start over?" was asked
 	keyReturn = "_return" // after this answer go back to this step (editing from a summary)
+	keyName   = "_name"   // a name that is also a command word, waiting to be confirmed
 )
 
 // globalPhrases are the typed forms of the global commands, matched folded
@@ -88,6 +90,10 @@ var smallTalkPhrases = map[string][]string{
 		"cam on ad", "da cam on", "thank", "thanks", "thank you", "thanks you", "tks", "thx", "hay qua", "tot qua"},
 }
 
+// yesWords confirm a question asked in passing ("is Huy your name?").
+var yesWords = map[string]bool{"dung": true, "dung roi": true, "phai": true, "phai roi": true, "dung vay": true,
+	"vang": true, "da": true, "co": true, "ok": true, "yes": true, "right": true, "that s right": true}
+
 // smallTalkExact are short words that are small talk only as the whole
 // message: "u" and "da" occur in place names ("U Minh") and sentences.
 var smallTalkExact = map[string]string{
@@ -121,15 +127,17 @@ func buildExact(phrases map[string][]string, extra map[string]string) map[string
 }
 
 // exactGlobal returns the global command that the whole input is, if any.
-// In a step that expects free text, names that double as commands need the
-// button payload (or, for hủy, its tone mark).
-func exactGlobal(in *Input, freeText bool) (string, bool) {
+// In a step that expects free text, names that double as commands ("Vi",
+// "En") need the button payload; hủy cancels there too, but typed without
+// its tone mark at a step that asks for a name it may be the name "Huy"
+// (see Step.PersonName), which the engine then asks about.
+func exactGlobal(in *Input, freeText, askingName bool) (string, bool) {
 	id, ok := exactGlobals[in.Folded]
 	if !ok {
 		return "", false
 	}
 	if freeText && nameLike[in.Folded] && !in.Payload {
-		if id != cmdCancel || isASCII(in.Text) {
+		if id != cmdCancel || askingName && isASCII(in.Text) {
 			return "", false
 		}
 	}

@@ -50,8 +50,9 @@ func (e *Engine) onText(c *Ctx) error {
 	free := freeText(st)
 
 	// 1. Exits: the global words.
-	if id, ok := exactGlobal(in, free); ok {
+	if id, ok := exactGlobal(in, free, st.PersonName); ok {
 		c.Set(keyResume, "")
+		c.Set(keyName, "")
 		return e.global(c, id)
 	}
 	// 2. The answer to "continue or start over?".
@@ -63,6 +64,12 @@ func (e *Engine) onText(c *Ctx) error {
 				return nil
 			}
 			return e.restart(c, f)
+		}
+	}
+	// A name that is also a command word, confirmed or not.
+	if st.PersonName {
+		if handled, err := e.confirmName(c, f, st, in); handled || err != nil {
+			return err
 		}
 	}
 	// 3. The step's own reading of typed text.
@@ -112,6 +119,28 @@ func (e *Engine) onText(c *Ctx) error {
 	}
 	e.miss(c, "")
 	return nil
+}
+
+// confirmName asks "is Huy your name?" when the answer to a name question
+// is also a command word, and takes the name once confirmed ("#tenla",
+// "đúng"). Anything else is read as usual.
+func (e *Engine) confirmName(c *Ctx, f *Flow, st *Step, in *Input) (bool, error) {
+	if pending := c.Get(keyName); pending != "" {
+		c.Set(keyName, "")
+		if in.Folded == cmdItsMyName || yesWords[in.Folded] {
+			named := &Input{Text: pending, Folded: vn.Fold(pending)}
+			return true, e.accept(c, f, st, named, pending)
+		}
+		return false, nil
+	}
+	if in.Payload || !nameLike[in.Folded] {
+		return false, nil
+	}
+	c.Set(keyName, in.Text)
+	c.Reply(c.T("flows.name.confirm", map[string]any{"name": in.Text}),
+		c.Button("flows.btn.its_my_name", cmdItsMyName),
+		c.Button("common.cancel", cmdCancel))
+	return true, nil
 }
 
 // smallTalk answers a greeting or thanks that is the whole message, or

@@ -54,7 +54,7 @@ func (r *residents) comeFlow() *flows.Flow {
 				}},
 			r.consentStep(),
 			{Name: "name", Ask: "resident.come.name", Help: "resident.come.name_help", Input: flows.InputText,
-				MaxLen: 100, Save: keyName, Check: checkName},
+				MaxLen: 100, PersonName: true, Save: keyName, Check: checkName},
 			{Name: "phone", Ask: "resident.come.phone", Help: "resident.come.phone_help", Input: flows.InputPhone,
 				Save: keyPhone, Then: namefromForm},
 			{Name: "commune", Ask: "resident.come.commune", Help: "resident.come.place_help", Input: flows.InputChoice,

@@ -56,7 +56,7 @@ func (t *teamFlows) enrolFlow() *flows.Flow {
 			{Name: "hamlet", Ask: "team.enrol.hamlet", Help: "team.enrol.place_help", Input: flows.InputChoice,
 				Options: t.hamletChoices, Save: keyHamletID, Then: chooseHamlet},
 			{Name: "fullname", Ask: "team.enrol.fullname", Help: "team.enrol.fullname_help", Input: flows.InputChoice,
-				Free: true, MaxLen: 100, Options: formName, Save: keyName, Check: checkName, Then: t.addPending},
+				Free: true, PersonName: true, MaxLen: 100, Options: formName, Save: keyName, Check: checkName, Then: t.addPending},
 		},
 	}
 }
