@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // A roster entry gets a Zalo id only on proof: the phone Zalo itself sent
@@ -108,7 +109,7 @@ func (db *DB) CreateEnrolCode(ctx context.Context, personID int64, by string, tt
 		if err != nil {
 			return "", time.Time{}, err
 		}
-		row := EnrolCode{PersonID: personID, CodeHash: TokenHash(code), CreatedBy: clipName(by, 200), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		row := EnrolCode{PersonID: personID, CodeHash: TokenHash(code), CreatedBy: vn.Clip(by, 200), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 		var n int64
 		if err := tx.Model(&EnrolCode{}).Where("code_hash = ?", row.CodeHash).Count(&n).Error; err != nil {
 			return "", time.Time{}, fmt.Errorf("create enrol code: %w", err)
@@ -142,14 +143,6 @@ func newEnrolCode() (string, error) {
 			return code, nil
 		}
 	}
-}
-
-func clipName(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // RedeemEnrolCode links the code's person to the Zalo user and uses the
@@ -297,7 +290,7 @@ func (db *DB) RequestLink(ctx context.Context, personID int64, zaloUserID, name 
 		if err := tx.Where("person_id = ? OR zalo_user_id = ?", personID, zaloUserID).Delete(&LinkRequest{}).Error; err != nil {
 			return fmt.Errorf("drop old link requests: %w", err)
 		}
-		row := LinkRequest{PersonID: personID, ZaloUserID: zaloUserID, Name: clipName(name, 200), CreatedAt: time.Now().UTC()}
+		row := LinkRequest{PersonID: personID, ZaloUserID: zaloUserID, Name: vn.Clip(name, 200), CreatedAt: time.Now().UTC()}
 		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("create link request: %w", err)
 		}

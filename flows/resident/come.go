@@ -8,6 +8,7 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Session Data keys of the request for a team member.
@@ -62,7 +63,7 @@ func (r *residents) comeFlow() *flows.Flow {
 			{Name: "hamlet", Ask: "resident.come.hamlet", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Options: r.hamletChoices, Save: keyHamlet, Then: chooseHamlet},
 			{Name: "problem", Ask: "resident.come.problem", Help: "resident.come.problem_help", Input: flows.InputChoice,
-				Free: true, MaxLen: 500, Options: problemChoices, Save: keyProblem, Then: chooseProblem},
+				Free: true, MaxLen: maxProblemLen, Options: problemChoices, Save: keyProblem, Then: chooseProblem},
 			{Name: "time", Ask: "resident.come.time", Help: "resident.come.time_help", Input: flows.InputChoice,
 				Free: true, MaxLen: 200, Choices: timeChoices, Save: keyTime, Then: chooseTime},
 			{Name: "confirm", Ask: "resident.come.summary", Help: "resident.come.confirm_help", Input: flows.InputChoice,
@@ -177,6 +178,9 @@ var problemTopics = []flows.Choice{
 
 const choiceKeep = "giu"
 
+// maxProblemLen bounds the problem as stored, details included.
+const maxProblemLen = 500
+
 func problemChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if c.Get(keyProblemHint) != "" {
 		return []flows.Choice{{ID: choiceKeep, Label: "resident.btn.keep", Words: []string{"giu nguyen", "dung roi", "dung", "keep", "yes", "ok"}}}, nil
@@ -186,6 +190,11 @@ func problemChoices(c *flows.Ctx) ([]flows.Choice, error) {
 
 func chooseProblem(c *flows.Ctx, in flows.Input) error {
 	switch {
+	case in.Choice == nil && c.Get(keyProblemHint) != "":
+		// Typed after "gõ thêm cho rõ": the details add to the guide the
+		// person was stuck in, so the team sees both.
+		c.Set(keyProblem, vn.Clip(c.Get(keyProblemHint)+" — "+in.Text, maxProblemLen))
+		c.Set(keyProblemLabel, "")
 	case in.Choice == nil:
 		c.Set(keyProblemLabel, "")
 		if c.Get(keyTopic) == "" {

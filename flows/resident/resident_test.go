@@ -213,6 +213,28 @@ var journeys = []journey{
 		},
 	},
 	{
+		// Details typed after "gõ thêm cho rõ" add to the guide's name.
+		name: "stuck_come_details",
+		vi: []string{
+			"#vneid", "#install", "#tiep", "#chuaduoc", "#dennha", "#dongy", "Nguyễn Thị Lan", "0912 345 678",
+			"tan thanh", "tan hoa", "đến bước nhập số căn cước thì báo lỗi", "#sang", "#gui",
+		},
+		en: []string{
+			"English", "#vneid", "#install", "#tiep", "#chuaduoc", "#dennha", "#dongy", "Nguyen Thi Lan", "0912 345 678",
+			"tan thanh", "tan hoa", "it fails when I enter my ID number", "#sang", "#gui",
+		},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if len(f.desk.Requests) != 1 {
+				t.Fatalf("requests %v, want one", f.desk.Requests)
+			}
+			title := f.texts.T(lang, "resident.vneid.install.title", nil)
+			detail := map[string]string{"vi": "đến bước nhập số căn cước thì báo lỗi", "en": "it fails when I enter my ID number"}[lang]
+			if got, want := f.desk.Requests[0].Problem, title+" — "+detail; got != want {
+				t.Errorf("problem %q, want %q: the guide and the details", got, want)
+			}
+		},
+	},
+	{
 		name: "come_shared_phone",
 		vi: []string{
 			"!follow", "#dennha", "#dongy", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",

@@ -154,7 +154,7 @@ func (t *teamFlows) afterPhone(c *flows.Ctx, in flows.Input) error {
 		return t.typedPhone(c)
 	}
 	if in.Info.Name != "" {
-		c.Set(keyFormName, clip(strings.TrimSpace(in.Info.Name), 100))
+		c.Set(keyFormName, vn.Clip(strings.TrimSpace(in.Info.Name), 100))
 	}
 	c.Set(keyProof, in.Phone)
 	p, _, err := t.deps.Roster.PersonByPhone(c.Context(), in.Phone)

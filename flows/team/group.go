@@ -404,7 +404,7 @@ func (t *teamFlows) groupReport(c *flows.Ctx, team cnsbot.Team, args string) err
 			return err
 		}
 		if !same {
-			r.Household = clip(r.Household+" ("+r.Hamlet+")", maxHouseholdLen)
+			r.Household = vn.Clip(r.Household+" ("+r.Hamlet+")", maxHouseholdLen)
 		}
 	}
 	if !complete {

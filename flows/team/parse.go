@@ -93,12 +93,12 @@ func ParseReport(line string) (r Report, ok bool) {
 			continue
 		}
 		if r.Household == "" {
-			r.Household = clip(s, maxHouseholdLen)
+			r.Household = vn.Clip(s, maxHouseholdLen)
 			continue
 		}
 		notes = append(notes, s)
 	}
-	r.Note = clip(strings.Join(notes, "; "), maxNoteLen)
+	r.Note = vn.Clip(strings.Join(notes, "; "), maxNoteLen)
 	r.Areas = sortAreas(r.Areas)
 	return r, len(r.Missing()) == 0
 }
@@ -170,7 +170,7 @@ func (r *Report) take(seg string) string {
 				break
 			}
 		}
-		r.Hamlet = clip(text(0, split), maxHamletLen)
+		r.Hamlet = vn.Clip(text(0, split), maxHamletLen)
 		if split == len(toks) {
 			return ""
 		}
@@ -242,13 +242,6 @@ func wordSet(words ...string) map[string]bool {
 		m[w] = true
 	}
 	return m
-}
-
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // areaPhrases are the folded ways members name each area. Longer phrases

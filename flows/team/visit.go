@@ -205,7 +205,7 @@ func (t *teamFlows) settleHamlet(c *flows.Ctx) error {
 		return err
 	}
 	if h := c.Get(keyHousehold); !same && h != "" {
-		c.Set(keyHousehold, clip(h+" ("+hamlet+")", maxHouseholdLen))
+		c.Set(keyHousehold, vn.Clip(h+" ("+hamlet+")", maxHouseholdLen))
 	}
 	return nil
 }
