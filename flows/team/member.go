@@ -290,7 +290,8 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 	if !found {
 		return true, nil
 	}
-	if !(req.Status == cnsbot.HelpTaken && heldBy(req, m.person.ID)) {
+	already := req.Status == cnsbot.HelpTaken && heldBy(req, m.person.ID)
+	if !already {
 		req, err = t.deps.HelpDesk.TakeHelpRequest(ctx, code, m.person.ID)
 		switch cnsbot.ErrorCode(err) {
 		case "":
@@ -323,6 +324,11 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 	}
 	if !c.Event.IsGroup() {
 		c.Reply(text, buttons...)
+		if !already {
+			if err := t.tellGroup(c, req, "team.group.taken_private", m.person.FullName); err != nil {
+				return false, err
+			}
+		}
 		return true, nil
 	}
 	// The resident's name and phone are not for the whole group.
@@ -330,6 +336,30 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 		Buttons: buttons, Ref: req.Code, Lang: lang})
 	c.Reply(c.T("team.group.taken", map[string]any{"member": m.person.FullName, "code": req.Code}))
 	return true, nil
+}
+
+// tellGroup tells the group of the request's team, where the request was
+// posted, that it was taken or closed (in private), so that nobody else
+// sets out for it. The message's id makes it go once.
+func (t *teamFlows) tellGroup(c *flows.Ctx, req cnsbot.HelpRequest, id, member string) error {
+	if req.TeamID == nil {
+		return nil
+	}
+	team, err := t.deps.Teams.Team(c.Context(), *req.TeamID)
+	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("team of request: %w", err)
+	}
+	if team.GroupID == "" || team.GroupID == c.Event.GroupID {
+		return nil
+	}
+	_, what, _ := strings.Cut(id, "team.group.")
+	c.Send(cnsbot.Outgoing{ID: "help:" + req.Code + ":group-" + what, To: cnsbot.Recipient{GroupID: team.GroupID},
+		Kind: cnsbot.MsgText, Purpose: "notify", Ref: req.Code, Lang: "vi",
+		Text: t.deps.Texts.T("vi", id, map[string]any{"member": member, "code": req.Code})})
+	return nil
 }
 
 func heldBy(r cnsbot.HelpRequest, personID int64) bool {
@@ -471,6 +501,9 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 		return fmt.Errorf("close help request: %w", err)
 	}
 	c.Send(t.deps.Residents.Closed(ctx, req))
+	if err := t.tellGroup(c, req, "team.group.closed", m.person.FullName); err != nil {
+		return err
+	}
 	if len(m.teams) == 0 {
 		// An officer: the request is done, and no member's week or
 		// team's visits change.

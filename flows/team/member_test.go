@@ -186,3 +186,28 @@ func (s *failingSessions) Commit(ctx context.Context, sess cnsbot.Session, out [
 	}
 	return s.Sessions.Commit(ctx, sess, out)
 }
+
+// TestGroupToldWhenTakenOrClosedInPrivate: a request posted in the team's
+// group and then taken or closed in a private chat is reported to the
+// group, once each, so that nobody else sets out for it.
+func TestGroupToldWhenTakenOrClosedInPrivate(t *testing.T) {
+	f := newFixture(t, options{})
+	tm := f.team(t, "An Xuyên", "Ấp 1")
+	if err := f.db.LinkGroup(f.ctx, tm.ID, "G-AP1"); err != nil {
+		t.Fatal(err)
+	}
+	r := f.helpRequest(t, "r-1", "An Xuyên", "Ấp 1", "Cài VNeID cho mẹ")
+	c := f.chat(t, zMai)
+	for _, say := range []string{"nhận " + r.Code, "nhận " + r.Code, "xong " + r.Code, "#lamduoc", "45p", "xong " + r.Code} {
+		c.Say(say)
+	}
+	var told []string
+	for _, m := range f.sessions.Outbox() {
+		if m.To.GroupID == "G-AP1" {
+			told = append(told, m.ID+" "+m.Text)
+		}
+	}
+	if len(told) != 2 || !strings.Contains(told[0], "đã nhận yêu cầu "+r.Code) || !strings.Contains(told[1], "Yêu cầu "+r.Code+" đã xong") {
+		t.Errorf("group told %q, want one take and one close", told)
+	}
+}
