@@ -361,8 +361,11 @@ type inFlight struct {
 
 type inFlightKey struct{}
 
-// Commit stores s with Version+1 and UpdatedAt now, and queues out for
-// delivery, atomically. It returns an ECONFLICT *cnsbot.Error when the
+// Commit stores s with Version+1, and queues out for delivery,
+// atomically. UpdatedAt is kept as the caller stamped it, by the engine's
+// clock, which the engine compares it with ("back after a while?"): a demo
+// clock moved forward must not find every session hours old. Unset, it is
+// now. It returns an ECONFLICT *cnsbot.Error when the
 // stored session is no longer at s.Version (someone committed since Load).
 // The messages go to s's partition, whatever their recipients, so that
 // the messages of one conversation leave in order: replies on its outbox,
@@ -374,7 +377,10 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	p := q.partition(s.Key)
 	expected := s.Version
 	s.Version++
-	s.UpdatedAt = time.Now().UTC()
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = time.Now()
+	}
+	s.UpdatedAt = s.UpdatedAt.UTC()
 	body, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
