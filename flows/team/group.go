@@ -397,7 +397,15 @@ func (t *teamFlows) groupReport(c *flows.Ctx, team cnsbot.Team, args string) err
 	if err != nil || !ok {
 		return err
 	}
-	r, complete := ParseReport(args)
+	hamlets, err := t.communeHamlets(c, team.ID)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(hamlets))
+	for _, u := range hamlets {
+		names = append(names, u.Name)
+	}
+	r, complete := ParseReport(args, names...)
 	if r.Hamlet != "" && r.Household != "" {
 		same, err := t.teamInHamlet(c, team.ID, r.Hamlet)
 		if err != nil {

@@ -97,6 +97,25 @@ var journeys = []journey{
 		},
 	},
 	{
+		// A hamlet named without "ấp" is the hamlet, not the household; a
+		// hamlet the commune does not have is asked about, not guessed.
+		name: "visit_hamlet_named",
+		user: zMai,
+		vi: []string{"bc tan dan, nha ba Hai Loan, vneid, 2 nguoi, 30p", "#luu",
+			"bc ấp 9, nhà ông Tư, vneid, 1 người, 20p", "ấp 1", "#luu"},
+		en: []string{"English", "bc tan dan, nha ba Hai Loan, vneid, 2 nguoi, 30p", "save",
+			"bc ấp 9, nhà ông Tư, vneid, 1 người, 20p", "ấp 1", "save"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			var got []string
+			for _, v := range f.visits(t, f.person(t, "0987654321").ID) {
+				got = append(got, v.Household)
+			}
+			if want := []string{"nha ba Hai Loan (Ấp Tân Dân)", "nhà ông Tư"}; !slices.Equal(got, want) {
+				t.Errorf("visits %q, want %q", got, want)
+			}
+		},
+	},
+	{
 		name: "visit_two_teams",
 		user: zNgoc,
 		vi: []string{"bc ấp 2, nhà ông Ba, y tế, 1 người, 20p", "#luu",
@@ -111,7 +130,7 @@ var journeys = []journey{
 			for _, v := range f.visits(t, f.person(t, "0388112344").ID) {
 				got = append(got, fmt.Sprintf("%s@%d", v.Household, v.TeamID))
 			}
-			want := []string{fmt.Sprintf("nhà ông Ba@%d", a2), fmt.Sprintf("nhà ông Sáu@%d", a1), fmt.Sprintf("nhà bà Chín (ấp Tân Dân)@%d", a2)}
+			want := []string{fmt.Sprintf("nhà ông Ba@%d", a2), fmt.Sprintf("nhà ông Sáu@%d", a1), fmt.Sprintf("nhà bà Chín (Ấp Tân Dân)@%d", a2)}
 			if !slices.Equal(got, want) {
 				t.Errorf("visits %q, want %q", got, want)
 			}

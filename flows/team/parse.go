@@ -78,12 +78,25 @@ const (
 // ok reports whether every required field was read (see Missing); a report
 // that is not ok still carries what was understood. A bare number is read
 // as the people when below 10 and as minutes from 10 up.
-func ParseReport(line string) (r Report, ok bool) {
+//
+// hamlets are the names of the hamlets the member may mean; a part that
+// begins with one of them, with or without "ấp" ("cây trâm, nhà bà Hai
+// Loan"), names the hamlet rather than the household.
+func ParseReport(line string, hamlets ...string) (r Report, ok bool) {
 	line = norm.NFC.String(line)
 	line = decimalComma.ReplaceAllString(line, "$1.$2")
+	known := make(map[string]bool, len(hamlets))
+	for _, h := range hamlets {
+		if b := bareHamlet(h); b != "" {
+			known[b] = true
+		}
+	}
 	var rest []string
 	for _, seg := range segmentSep.Split(line, -1) {
-		if left := r.take(strings.TrimSpace(seg)); left != "" {
+		if len(rest) > 0 {
+			known = nil // only the first part may begin with a bare hamlet name
+		}
+		if left := r.take(strings.TrimSpace(seg), known); left != "" {
 			rest = append(rest, left)
 		}
 	}
@@ -136,7 +149,7 @@ func tokenize(s string) []token {
 
 // take reads one part of a report into r and returns what it could not
 // place, as typed.
-func (r *Report) take(seg string) string {
+func (r *Report) take(seg string, known map[string]bool) string {
 	if seg == "" {
 		return ""
 	}
@@ -175,6 +188,22 @@ func (r *Report) take(seg string) string {
 			return ""
 		}
 		return text(split, len(toks))
+	}
+	if r.Hamlet == "" && len(known) > 0 {
+		// "cây trâm nhà bà Hai Loan": a known hamlet's name, without
+		// "ấp", up to the household's first marker or the part's end.
+		for split := 1; split <= len(toks); split++ {
+			if split < len(toks) && !householdMarkers[firstWord(toks[split].folded)] {
+				continue
+			}
+			if known[bareHamlet(text(0, split))] {
+				r.Hamlet = vn.Clip(text(0, split), maxHamletLen)
+				if split == len(toks) {
+					return ""
+				}
+				return text(split, len(toks))
+			}
+		}
 	}
 	return text(0, len(toks))
 }

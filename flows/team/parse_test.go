@@ -198,3 +198,25 @@ func FuzzParseReport(f *testing.F) {
 		}
 	})
 }
+
+// TestParseReportKnownHamlets: a hamlet's name without "ấp" is a hamlet
+// when the member's commune has it, not the household.
+func TestParseReportKnownHamlets(t *testing.T) {
+	hamlets := []string{"Ấp Cây Trâm", "Ấp Tân Hòa", "Khóm 3"}
+	for _, tt := range []struct {
+		line, hamlet, household string
+	}{
+		{"cay tram, nha ba Hai Loan, vneid, 2 nguoi, 30p", "cay tram", "nha ba Hai Loan"},
+		{"Cây Trâm nhà bà Hai Loan, vneid, 2 người, 30p", "Cây Trâm", "nhà bà Hai Loan"},
+		{"khóm 3, nhà ông Năm, vneid, 1, 20p", "khóm 3", "nhà ông Năm"},
+		// Not a known hamlet: the household, as before.
+		{"Cây Dừa, vneid, 2 người, 30p", "", "Cây Dừa"},
+		// A known name later in the line is not the hamlet.
+		{"nhà ông Năm, tan hoa, vneid, 2 người, 30p", "", "nhà ông Năm"},
+	} {
+		r, _ := team.ParseReport(tt.line, hamlets...)
+		if r.Hamlet != tt.hamlet || r.Household != tt.household {
+			t.Errorf("ParseReport(%q): hamlet %q household %q, want %q and %q", tt.line, r.Hamlet, r.Household, tt.hamlet, tt.household)
+		}
+	}
+}

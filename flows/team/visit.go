@@ -24,6 +24,9 @@ const (
 	keyLng       = "lng"
 	keyNote      = "note"
 	keyHamlet    = "hamlet" // the hamlet a one-line report named
+	// keyHamletAsk is a hamlet the report named that the commune does not
+	// have: the member is asked which one they meant.
+	keyHamletAsk = "hamlet_ask"
 	// keyQuick marks a report that began as one line: only what it lacks
 	// is asked, and the optional photo and note are skipped.
 	keyQuick = "quick"
@@ -48,6 +51,11 @@ func (t *teamFlows) visitFlow() *flows.Flow {
 			{Name: "household", Ask: "team.visit.household", Help: "team.visit.household_help", Input: flows.InputChoice,
 				Free: true, MaxLen: maxHouseholdLen, Options: t.recentChoices, Save: keyHousehold, Check: checkHousehold,
 				Skip: quickHas(keyHousehold), Then: t.chooseHousehold},
+			// Asked only when the report named a hamlet the commune does
+			// not have ("ấp 3"): unsure, the bot asks rather than guess.
+			{Name: "hamlet", Ask: "team.visit.hamlet", Help: "team.visit.hamlet_help", Input: flows.InputChoice,
+				Options: t.visitHamlets, Skip: func(c *flows.Ctx) bool { return c.Get(keyHamletAsk) == "" },
+				Then: t.chooseVisitHamlet},
 			{Name: "areas", Ask: "team.visit.areas", Help: "team.visit.areas_help", Input: flows.InputChoice,
 				Options: areaChoices, Vars: areaVars, Parse: readAreas, Skip: quickHas(keyAreas)},
 			{Name: "people", Ask: "team.visit.people", Help: "team.visit.people_help", Input: flows.InputChoice,
@@ -190,9 +198,10 @@ func bareHamlet(name string) string {
 	return strings.Join(w, " ")
 }
 
-// settleHamlet keeps a hamlet that the one-line report named but that is
-// not the team's own with the household ("nhà ông Năm (ấp 3)"), so the
-// information is not lost.
+// settleHamlet places a hamlet that a one-line report named. The team's
+// own needs nothing; another hamlet of the commune is kept with the
+// household ("nhà ông Năm (Ấp Cây Trâm)") so the information is not lost;
+// a name the commune does not have is asked about (the "hamlet" step).
 func (t *teamFlows) settleHamlet(c *flows.Ctx) error {
 	hamlet := c.Get(keyHamlet)
 	id, ok := id64(c.Get(keyTeam))
@@ -201,11 +210,84 @@ func (t *teamFlows) settleHamlet(c *flows.Ctx) error {
 	}
 	c.Set(keyHamlet, "")
 	same, err := t.teamInHamlet(c, id, hamlet)
+	if err != nil || same {
+		return err
+	}
+	hamlets, err := t.communeHamlets(c, id)
 	if err != nil {
 		return err
 	}
-	if h := c.Get(keyHousehold); !same && h != "" {
-		c.Set(keyHousehold, vn.Clip(h+" ("+hamlet+")", maxHouseholdLen))
+	for _, u := range hamlets {
+		if bareHamlet(u.Name) == bareHamlet(hamlet) {
+			if h := c.Get(keyHousehold); h != "" {
+				c.Set(keyHousehold, vn.Clip(h+" ("+u.Name+")", maxHouseholdLen))
+			}
+			return nil
+		}
+	}
+	c.Set(keyHamletAsk, hamlet)
+	return nil
+}
+
+// communeHamlets returns the hamlets of the commune a team works in.
+func (t *teamFlows) communeHamlets(c *flows.Ctx, teamID int64) ([]cnsbot.Unit, error) {
+	team, err := t.deps.Teams.Team(c.Context(), teamID)
+	if err != nil {
+		return nil, fmt.Errorf("team: %w", err)
+	}
+	h, err := t.deps.Places.Unit(c.Context(), team.HamletID)
+	if cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND || err == nil && h.ParentID == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hamlet of team: %w", err)
+	}
+	hamlets, err := t.deps.Places.Hamlets(c.Context(), *h.ParentID)
+	if err != nil {
+		return nil, fmt.Errorf("hamlets of commune: %w", err)
+	}
+	return hamlets, nil
+}
+
+// hamletNames are the names of the hamlets of the communes a member's
+// teams work in, which a one-line report may name without "ấp".
+func (t *teamFlows) hamletNames(c *flows.Ctx, m member) ([]string, error) {
+	var names []string
+	for _, id := range m.teams {
+		hamlets, err := t.communeHamlets(c, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range hamlets {
+			if !slices.Contains(names, u.Name) {
+				names = append(names, u.Name)
+			}
+		}
+	}
+	return names, nil
+}
+
+// visitHamlets offers the hamlets of the team's commune.
+func (t *teamFlows) visitHamlets(c *flows.Ctx) ([]flows.Choice, error) {
+	id, _ := id64(c.Get(keyTeam))
+	hamlets, err := t.communeHamlets(c, id)
+	if err != nil {
+		return nil, err
+	}
+	return flows.PlaceChoices(hamlets), nil
+}
+
+// chooseVisitHamlet keeps the hamlet the member meant with the household,
+// unless it is the team's own.
+func (t *teamFlows) chooseVisitHamlet(c *flows.Ctx, in flows.Input) error {
+	c.Set(keyHamletAsk, "")
+	id, _ := id64(c.Get(keyTeam))
+	same, err := t.teamInHamlet(c, id, in.Choice.Title)
+	if err != nil || same {
+		return err
+	}
+	if h := c.Get(keyHousehold); h != "" {
+		c.Set(keyHousehold, vn.Clip(h+" ("+in.Choice.Title+")", maxHouseholdLen))
 	}
 	return nil
 }
@@ -267,7 +349,15 @@ func (t *teamFlows) chooseHousehold(c *flows.Ctx, in flows.Input) error {
 		c.Set(keyHousehold, in.Choice.Title)
 		return nil
 	}
-	if r, _ := ParseReport(in.Text); r.Household != "" && (len(r.Areas) > 0 || r.People > 0 || r.Minutes > 0) {
+	m, _, err := whoami(c)
+	if err != nil {
+		return err
+	}
+	hamlets, err := t.hamletNames(c, m)
+	if err != nil {
+		return err
+	}
+	if r, _ := ParseReport(in.Text, hamlets...); r.Household != "" && (len(r.Areas) > 0 || r.People > 0 || r.Minutes > 0) {
 		for k, v := range reportData(r) {
 			c.Set(k, v)
 		}
@@ -558,7 +648,7 @@ func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
 		// "báo cáo quý 3" is the quarter's report (flows/reports).
 		return false, nil
 	}
-	_, ok, err := whoami(c)
+	m, ok, err := whoami(c)
 	if err != nil {
 		return false, err
 	}
@@ -575,7 +665,11 @@ func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
 	}
 	var data map[string]string
 	if args != "" {
-		r, _ := ParseReport(args)
+		hamlets, err := t.hamletNames(c, m)
+		if err != nil {
+			return false, err
+		}
+		r, _ := ParseReport(args, hamlets...)
 		if len(r.Missing()) > 0 {
 			// Say what was read, so the questions that follow make sense.
 			c.Reply(c.T("team.visit.understood", map[string]any{"report": t.reportText(c, r)}))
