@@ -343,17 +343,15 @@ func (t *teamFlows) codeStep(c *flows.Ctx, in flows.Input) error {
 // account: that account is told, once.
 func (t *teamFlows) redeem(c *flows.Ctx, code string) error {
 	ctx := c.Context()
-	if a := t.deps.Attempts; a != nil {
-		ok, err := a.Allow(ctx, c.UserID())
-		if err != nil {
-			return fmt.Errorf("enrol code attempts: %w", err)
-		}
-		if !ok {
-			t.deps.log().WarnContext(ctx, "enrol code attempts exceeded")
-			c.Reply(c.T("team.enrol.code_slow", nil), c.Button("common.menu", "menu"))
-			c.Stay()
-			return nil
-		}
+	ok, err := t.deps.Attempts.Allow(ctx, c.UserID())
+	if err != nil {
+		return fmt.Errorf("enrol code attempts: %w", err)
+	}
+	if !ok {
+		t.deps.log().WarnContext(ctx, "enrol code attempts exceeded")
+		c.Reply(c.T("team.enrol.code_slow", nil), c.Button("common.menu", "menu"))
+		c.Stay()
+		return nil
 	}
 	p, roles, previous, err := t.deps.Roster.RedeemEnrolCode(ctx, code, c.UserID())
 	switch cnsbot.ErrorCode(err) {

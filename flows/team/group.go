@@ -505,42 +505,29 @@ func (t *teamFlows) groupWeek(c *flows.Ctx, team cnsbot.Team) error {
 		names[p.ID] = p.FullName
 	}
 	type tally struct {
-		id                    int64
-		reports, days, minute int
+		id              int64
+		reports, minute int
 	}
 	var rows []tally
 	totalReports, totalMinutes := 0, 0
 	households := map[string]bool{}
-	if t.deps.Week != nil {
-		visits, err := t.deps.Week.TeamVisits(ctx, team.ID, start, start.AddDate(0, 0, 7))
-		if err != nil {
-			return fmt.Errorf("team visits: %w", err)
+	visits, err := t.deps.Week.TeamVisits(ctx, team.ID, start, start.AddDate(0, 0, 7))
+	if err != nil {
+		return fmt.Errorf("team visits: %w", err)
+	}
+	by := map[int64]*tally{}
+	for _, v := range visits {
+		if by[v.PersonID] == nil {
+			by[v.PersonID] = &tally{id: v.PersonID}
 		}
-		by := map[int64]*tally{}
-		for _, v := range visits {
-			if by[v.PersonID] == nil {
-				by[v.PersonID] = &tally{id: v.PersonID}
-			}
-			by[v.PersonID].reports++
-			by[v.PersonID].minute += v.Minutes
-			households[v.HouseholdKey] = true
-			totalReports++
-			totalMinutes += v.Minutes
-		}
-		for _, tl := range by {
-			rows = append(rows, *tl)
-		}
-	} else {
-		for _, p := range members {
-			days, minutes, err := t.deps.Visits.MemberWeek(ctx, p.ID, start)
-			if err != nil {
-				return fmt.Errorf("member week: %w", err)
-			}
-			if days > 0 {
-				rows = append(rows, tally{id: p.ID, days: days, minute: minutes})
-				totalMinutes += minutes
-			}
-		}
+		by[v.PersonID].reports++
+		by[v.PersonID].minute += v.Minutes
+		households[v.HouseholdKey] = true
+		totalReports++
+		totalMinutes += v.Minutes
+	}
+	for _, tl := range by {
+		rows = append(rows, *tl)
 	}
 	if len(rows) == 0 {
 		c.Reply(c.T("team.group.week_none", map[string]any{"from": dateText(c.Lang(), start)}))
@@ -554,22 +541,14 @@ func (t *teamFlows) groupWeek(c *flows.Ctx, team cnsbot.Team) error {
 	})
 	lang := c.Lang()
 	var lines []string
-	if t.deps.Week != nil {
-		lines = append(lines, c.T("team.group.week_head", map[string]any{"from": dateText(c.Lang(), start), "reports": totalReports,
-			"households": len(households), "hours": hoursText(lang, totalMinutes)}))
-	} else {
-		lines = append(lines, c.T("team.group.week_head_hours", map[string]any{"from": dateText(c.Lang(), start), "hours": hoursText(lang, totalMinutes)}))
-	}
+	lines = append(lines, c.T("team.group.week_head", map[string]any{"from": dateText(c.Lang(), start), "reports": totalReports,
+		"households": len(households), "hours": hoursText(lang, totalMinutes)}))
 	for _, r := range rows {
 		name := names[r.id]
 		if name == "" {
 			name = c.T("team.help.someone", nil)
 		}
-		if t.deps.Week != nil {
-			lines = append(lines, c.T("team.group.week_member", map[string]any{"name": name, "reports": r.reports, "hours": hoursText(lang, r.minute)}))
-		} else {
-			lines = append(lines, c.T("team.group.week_member_days", map[string]any{"name": name, "days": r.days, "hours": hoursText(lang, r.minute)}))
-		}
+		lines = append(lines, c.T("team.group.week_member", map[string]any{"name": name, "reports": r.reports, "hours": hoursText(lang, r.minute)}))
 	}
 	c.Reply(strings.Join(lines, "\n"))
 	return nil

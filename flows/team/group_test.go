@@ -88,7 +88,7 @@ type groupStep struct {
 }
 
 func TestGroupCommands(t *testing.T) {
-	f := newFixture(t, options{withWeek: true})
+	f := newFixture(t, options{})
 	g := f.group(t, "G1")
 	a1 := f.team(t, "An Xuyên", "Ấp 1")
 	var req cnsbot.HelpRequest
@@ -173,24 +173,6 @@ func TestGroupCommands(t *testing.T) {
 	}
 	if r, _ := f.db.HelpRequestByCode(f.ctx, req.Code); r.Status != cnsbot.HelpTaken {
 		t.Errorf("request %s is %s, want taken", req.Code, r.Status)
-	}
-}
-
-// Without the optional week listing, "#tuan" shows each member's days and
-// hours from MemberWeek.
-func TestGroupWeekWithoutListing(t *testing.T) {
-	f := newFixture(t, options{})
-	g := f.group(t, "G1")
-	if err := f.db.LinkGroup(f.ctx, f.team(t, "An Xuyên", "Ấp 1").ID, "G1"); err != nil {
-		t.Fatal(err)
-	}
-	g.Say(zMai, "#bc nhà ông Năm, vneid, 2 người, 45p")
-	g.Say(zMai, "#ok")
-	got := flowstest.Texts(g.Say(zHung, "#tuan"))
-	for _, want := range []string{"cả tổ đi 0,8 giờ", "• Trần Thị Mai: 1 ngày, 0,8 giờ"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("#tuan: got %q, want %q in it", got, want)
-		}
 	}
 }
 

@@ -228,9 +228,6 @@ func helper(c *flows.Ctx) (member, bool, error) {
 // through: it guards against guessing, and a Redis outage stops the chat
 // anyway.
 func (t *teamFlows) lookupAllowed(c *flows.Ctx) bool {
-	if t.deps.Lookups == nil {
-		return true
-	}
 	ok, err := t.deps.Lookups.AllowLookup(c.Context(), c.UserID())
 	if err != nil {
 		t.deps.log().WarnContext(c.Context(), "lookup limit", "err", err)

@@ -31,12 +31,14 @@ const (
 //
 // A member gets one nudge per inactive stretch: the message's ID is
 // "nudge:<person>:<week the stretch began>", the same however often
-// Nudges runs. With deps.Once set, each nudge is also claimed there
-// before it is returned, so a later run (on any replica) leaves it out;
-// the claim is taken before the caller pushes, so a push that fails loses
-// that nudge rather than sending it twice. Without deps.Once every run
-// returns the same messages and the caller must skip IDs it has sent.
+// Nudges runs. Each nudge is also claimed in deps.Once before it is
+// returned, so a later run (on any replica) leaves it out; the claim is
+// taken before the caller pushes, so a push that fails loses that nudge
+// rather than sending it twice.
 func Nudges(ctx context.Context, deps Deps, now time.Time) ([]cnsbot.Outgoing, error) {
+	if deps.Once == nil || deps.Visits == nil {
+		return nil, fmt.Errorf("nudges: Once and Visits are required")
+	}
 	local := now.In(deps.loc())
 	if h := local.Hour(); h < nudgeFromHour || h >= nudgeToHour {
 		return nil, nil
@@ -55,14 +57,12 @@ func Nudges(ctx context.Context, deps Deps, now time.Time) ([]cnsbot.Outgoing, e
 	stretch := make(map[int64]string, len(ids))
 	for _, id := range ids {
 		week := isoWeek(last[id].In(deps.loc()))
-		if deps.Once != nil {
-			_, ok, err := deps.Once.TryLock(ctx, "nudge:"+itoa(id)+":"+week, nudgeClaimTTL)
-			if err != nil {
-				return nil, fmt.Errorf("claim nudge: %w", err)
-			}
-			if !ok {
-				continue
-			}
+		_, ok, err := deps.Once.TryLock(ctx, "nudge:"+itoa(id)+":"+week, nudgeClaimTTL)
+		if err != nil {
+			return nil, fmt.Errorf("claim nudge: %w", err)
+		}
+		if !ok {
+			continue
 		}
 		stretch[id] = week
 	}

@@ -124,14 +124,13 @@ type Deps struct {
 	// Names are more names that address the bot in a group, besides
 	// "cnsbot" and "bot" (the OA's name, say).
 	Names []string
-	// Week is optional; see WeekVisits.
+	// Week lists a team's visits for the group's "tuần này".
 	Week WeekVisits
-	// Once is optional; see Nudges.
+	// Once claims each nudge, so that replicas send it once (see Nudges).
 	Once Claimer
-	// Lookups is optional: without it, lookups by code are not limited.
+	// Lookups limits one person's lookups of help requests by code.
 	Lookups LookupLimiter
-	// Attempts limits how often one Zalo user may try an enrol code; nil
-	// means no limit (tests only).
+	// Attempts limits how often one Zalo user may try an enrol code.
 	Attempts Attempts
 	// DoubtSharedPhone treats the phone Zalo's share form sends like a
 	// typed one: it then proves nothing, and leaders and officers enrol
@@ -174,8 +173,9 @@ const (
 // engine must have a Directory (Options.Directory) for roles to be seen.
 func Register(e *flows.Engine, deps Deps) error {
 	if deps.Roster == nil || deps.Teams == nil || deps.Places == nil || deps.Visits == nil ||
-		deps.HelpDesk == nil || deps.Texts == nil || deps.Residents == nil {
-		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk, Texts and Residents are required")
+		deps.HelpDesk == nil || deps.Texts == nil || deps.Residents == nil || deps.Week == nil ||
+		deps.Lookups == nil || deps.Attempts == nil {
+		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk, Texts, Residents, Week, Lookups and Attempts are required")
 	}
 	t := &teamFlows{deps: deps, names: botNames(deps.Names)}
 	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow()} {

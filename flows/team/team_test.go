@@ -18,6 +18,7 @@ import (
 	"github.com/camau-cns/cnsbot/flows/team"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // The compile-time proof that the store is what the team flows need.
@@ -72,7 +73,6 @@ type fixture struct {
 
 type options struct {
 	databaseURL string
-	withWeek    bool
 	teamOnly    bool
 	lookups     team.LookupLimiter
 }
@@ -120,12 +120,12 @@ func newFixture(t *testing.T, opts options) *fixture {
 		chats: map[string]*flowstest.Chat{}, vars: map[string]string{}}
 	fx.engine = flows.NewEngine(fx.sessions, texts, flows.Options{Now: fx.clock.Now, Log: log, Handoffs: db, Directory: db,
 		InfoImageURL: "https://example.invalid/form.png"})
-	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts,
+	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts, Week: db,
+		Lookups: &flowstest.Lookups{}, Attempts: store.NewAttempts(storetest.MiniRedis(t), "t:", "enrol-code", 5, 10*time.Minute),
 		Residents: resident.NewNotices(texts, fx.sessions, log), Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
-	if opts.withWeek {
-		fx.deps.Week = db
+	if opts.lookups != nil {
+		fx.deps.Lookups = opts.lookups
 	}
-	fx.deps.Lookups = opts.lookups
 	if err := team.Register(fx.engine, fx.deps); err != nil {
 		t.Fatal(err)
 	}
