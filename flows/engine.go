@@ -38,10 +38,9 @@
 // choice's Next, the step's Next, or else the next step of Steps that Skip
 // does not pass over. The last step, and End, end the flow at the menu.
 //
-// Other events: forms (user_submit_info) answer a step whose input is a
-// phone or a form, photos and locations a step that takes anything; when
-// the step does not, and for follows, the handlers added with OnEvent run
-// in order until one handles the event. OnIncoming hooks run before any of
+// Other events: a form (user_submit_info) answers a phone step; otherwise,
+// and for photos, locations and follows, the handlers added with OnEvent
+// run in order until one handles the event. OnIncoming hooks run before any of
 // this for every event a person sends. Group events go to OnGroup handlers
 // only, which decide whether the bot is addressed.
 package flows

@@ -22,13 +22,9 @@ const (
 	InputNumber
 	// InputYesNo expects yes or no; the answer is saved as "yes" or "no".
 	InputYesNo
-	// InputSubmit expects only a user_submit_info event.
-	InputSubmit
-	// InputAny accepts anything: text, media or a form.
-	InputAny
 )
 
-var inputKindNames = [...]string{"choice", "text", "phone", "number", "yes/no", "submit_info", "any"}
+var inputKindNames = [...]string{"choice", "text", "phone", "number", "yes/no"}
 
 func (k InputKind) String() string {
 	if int(k) < len(inputKindNames) {

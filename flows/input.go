@@ -25,8 +25,6 @@ type Input struct {
 	Number int
 	// Info is the form a user_submit_info event carried.
 	Info *cnsbot.UserInfo
-	// Attachments are the media of a media event.
-	Attachments []cnsbot.Attachment
 }
 
 func newInput(text string) *Input {

@@ -34,7 +34,7 @@ func (e *Engine) current(c *Ctx) (*Flow, *Step) {
 
 func freeText(st *Step) bool {
 	switch st.Input {
-	case InputText, InputPhone, InputNumber, InputAny:
+	case InputText, InputPhone, InputNumber:
 		return true
 	case InputChoice:
 		return st.Free
@@ -171,19 +171,17 @@ func (e *Engine) smallTalk(c *Ctx, f *Flow, in *Input) bool {
 func (e *Engine) onSubmit(c *Ctx) error {
 	f, st := e.current(c)
 	info := c.Event.Info
-	if info != nil && (st.Input == InputPhone || st.Input == InputSubmit || st.Input == InputAny) {
-		in := &Input{Info: info}
-		if info.Phone != "" {
-			phone, err := vn.ParsePhone(info.Phone)
-			if err != nil && st.Input == InputPhone {
-				e.problem(c, phoneProblem(err))
-				return nil
-			}
-			in.Phone = phone
-		} else if st.Input == InputPhone {
+	if info != nil && st.Input == InputPhone {
+		if info.Phone == "" {
 			e.problem(c, "flows.phone.missing")
 			return nil
 		}
+		phone, err := vn.ParsePhone(info.Phone)
+		if err != nil {
+			e.problem(c, phoneProblem(err))
+			return nil
+		}
+		in := &Input{Info: info, Phone: phone}
 		return e.accept(c, f, st, in, in.Phone)
 	}
 	if handled, err := e.runHandlers(c, cnsbot.KindSubmit); handled || err != nil {
@@ -195,11 +193,6 @@ func (e *Engine) onSubmit(c *Ctx) error {
 
 // onMedia handles photos, locations, stickers and other attachments.
 func (e *Engine) onMedia(c *Ctx) error {
-	f, st := e.current(c)
-	if st.Input == InputAny {
-		in := &Input{Text: c.Event.Text, Attachments: c.Event.Attachments}
-		return e.accept(c, f, st, in, "")
-	}
 	if handled, err := e.runHandlers(c, cnsbot.KindMedia); handled || err != nil {
 		return err
 	}
@@ -316,7 +309,7 @@ func (e *Engine) answer(c *Ctx, f *Flow, st *Step, in *Input) (bool, error) {
 			return true, e.accept(c, f, st, in, in.Text)
 		}
 		return false, nil
-	case InputText, InputAny:
+	case InputText:
 		if in.Text == "" || in.Payload {
 			return false, nil
 		}
