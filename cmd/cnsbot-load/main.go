@@ -5,7 +5,9 @@
 //
 // Both targets reply through an in-process fake Zalo (bot/zalotest) that
 // records when each user got each message. The tool sends signed
-// user_send_text events at a set concurrency, re-sends a fraction of them
+// user_send_text events at a set concurrency, each user writing a message
+// drawn from a corpus of real-looking first messages (testdata, or -texts;
+// -text for one text), re-sends a fraction of them
 // (same body and msg_id) to test de-duplication, waits for the answers,
 // and prints acknowledged and answered events per second, latency
 // percentiles, lost and duplicated answers, and the service's peak memory.
