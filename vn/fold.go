@@ -345,19 +345,28 @@ var (
 	initials = []string{"ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
 		"b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", ""}
 	finals = []string{"ng", "nh", "ch", "c", "m", "n", "p", "t", ""}
-	// nuclei maps a folded vowel group to what may follow it. The rare
-	// "oo" of loanwords (xoong, boong) is left out: far more often it is
-	// the Telex for ô ("khoong" for không), so "xoong" folds to "xong".
-	nuclei = map[string]nucleusKind{
-		"a": anyFinal, "e": anyFinal, "i": anyFinal, "o": anyFinal, "u": anyFinal, "y": anyFinal,
-		"oa": anyFinal, "oe": anyFinal, "ua": anyFinal, "ue": anyFinal, "uo": anyFinal, "uy": anyFinal,
-		"ie": needsFinal, "ye": needsFinal, "uye": needsFinal,
-		"ai": noFinal, "ao": noFinal, "au": noFinal, "ay": noFinal, "eo": noFinal, "eu": noFinal,
-		"ia": noFinal, "iu": noFinal, "oi": noFinal, "ui": noFinal, "uu": noFinal,
-		"ieu": noFinal, "yeu": noFinal, "oai": noFinal, "oay": noFinal, "oao": noFinal, "oeo": noFinal,
-		"uay": noFinal, "uoi": noFinal, "uou": noFinal, "uya": noFinal, "uyu": noFinal,
-	}
 )
+
+// nucleus returns what may follow a folded vowel group, and false when b is
+// not one. The rare "oo" of loanwords (xoong, boong) is left out: far more
+// often it is the Telex for ô ("khoong" for không), so "xoong" folds to
+// "xong". A switch rather than a map: Fold runs this for many words of
+// every message, and the switch needs no hashing.
+func nucleus(b []byte) (nucleusKind, bool) {
+	switch string(b) {
+	case "a", "e", "i", "o", "u", "y",
+		"oa", "oe", "ua", "ue", "uo", "uy":
+		return anyFinal, true
+	case "ie", "ye", "uye":
+		return needsFinal, true
+	case "ai", "ao", "au", "ay", "eo", "eu",
+		"ia", "iu", "oi", "ui", "uu",
+		"ieu", "yeu", "oai", "oay", "oao", "oeo",
+		"uay", "uoi", "uou", "uya", "uyu":
+		return noFinal, true
+	}
+	return 0, false
+}
 
 type nucleusKind uint8
 
@@ -375,11 +384,14 @@ func isSyllable(word []byte) bool {
 			continue
 		}
 		rest := word[len(ini):]
+		if len(rest) == 0 || len(rest) > 5 {
+			continue // a nucleus is 1 to 3 letters, a final at most 2
+		}
 		for _, fin := range finals {
 			if len(fin) >= len(rest) || !hasSuffix(rest, fin) {
 				continue
 			}
-			kind, ok := nuclei[string(rest[:len(rest)-len(fin)])]
+			kind, ok := nucleus(rest[:len(rest)-len(fin)])
 			if !ok {
 				continue
 			}
