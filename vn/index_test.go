@@ -253,3 +253,26 @@ func BenchmarkNewMatcherIndexed(b *testing.B) {
 		NewMatcher(intents).Match("xyzw qwerty")
 	}
 }
+
+// Matchers are shared by every partition's worker: the first near match
+// builds the index while others match (run with -race).
+func TestMatcherConcurrentFirstUse(t *testing.T) {
+	m, ref := NewMatcher(realIntents(t)["entries"]), newRefMatcher(realIntents(t)["entries"])
+	inputs := []string{"caidat vneid", "quen mat khau", "dang nhapp camau g", "vn eid", "xin chao"}
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 50 {
+				in := inputs[(g+i)%len(inputs)]
+				if got, want := m.MatchAll(in), ref.MatchAll(in); !slices.Equal(got, want) {
+					t.Errorf("MatchAll(%q) = %q; reference %q", in, got, want)
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}

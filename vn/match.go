@@ -136,11 +136,9 @@ type phrase struct {
 	id    string
 	text  string
 	words []string
-	// wordTerms are the terms of words; joinedTerm is the term of the
-	// words run together ("cai dat" → "caidat"), -1 for one word.
-	wordTerms  []int32
-	joinedTerm int32
-	size       int // runes in text
+	// wordTerms are the terms of words (see indexTypos).
+	wordTerms []int32
+	size      int // runes in text
 }
 
 // term is a phrase word or a phrase's words run together, and where it
@@ -216,9 +214,9 @@ func (m *Matcher) indexTypos() {
 		for j, w := range p.words {
 			p.wordTerms = append(p.wordTerms, addTerm(w, termRef{phrase: int32(i), slot: int32(j)}))
 		}
-		p.joinedTerm = -1
 		if len(p.words) > 1 {
-			p.joinedTerm = addTerm(strings.Join(p.words, ""), termRef{phrase: int32(i), slot: joinedSlot})
+			// "caidat" typed for "cai dat".
+			addTerm(strings.Join(p.words, ""), termRef{phrase: int32(i), slot: joinedSlot})
 		} else {
 			n := utf8.RuneCountInString(p.words[0])
 			m.singleMin, m.singleMax = min(m.singleMin, n), max(m.singleMax, n)
