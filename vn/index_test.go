@@ -55,7 +55,7 @@ func typos(intents map[string][]string, rng *rand.Rand) []string {
 			if len(f) == 0 {
 				continue
 			}
-			for range 6 {
+			for range 3 {
 				r := slices.Clone(f)
 				i := rng.IntN(len(r))
 				switch rng.IntN(6) {
@@ -104,13 +104,15 @@ func TestMatcherSameAsReference(t *testing.T) {
 			inputs = append(inputs, typos(other, rng)[:40]...)
 		}
 		for _, in := range inputs {
-			gotID, gotOK := m.Match(in)
-			wantID, wantOK := ref.Match(in)
-			if gotID != wantID || gotOK != wantOK {
-				t.Errorf("%s: Match(%q) = %q, %v; reference %q, %v", name, in, gotID, gotOK, wantID, wantOK)
-			}
-			if got, want := m.MatchAll(in), ref.MatchAll(in); !slices.Equal(got, want) {
+			// The reference's Match is the first of its MatchAll, so one
+			// call of the slow reference checks both.
+			want := ref.MatchAll(in)
+			if got := m.MatchAll(in); !slices.Equal(got, want) {
 				t.Errorf("%s: MatchAll(%q) = %q; reference %q", name, in, got, want)
+			}
+			gotID, gotOK := m.Match(in)
+			if gotOK != (len(want) > 0) || gotOK && gotID != want[0] {
+				t.Errorf("%s: Match(%q) = %q, %v; reference's best %q", name, in, gotID, gotOK, want)
 			}
 		}
 	}
