@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -29,9 +30,16 @@ import (
 //
 // Fold is idempotent: Fold(Fold(s)) == Fold(s).
 func Fold(s string) string {
-	if s == "" {
-		return ""
+	if s == "" || isFolded(s) {
+		// Commands, choice ids and phrases are folded already, and the
+		// engine folds them again on every message: no copy for those.
+		return s
 	}
+	return fold(s)
+}
+
+// fold is Fold without the shortcut for folded input.
+func fold(s string) string {
 	f := folder{buf: make([]byte, 0, len(s))}
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -58,7 +66,58 @@ func Fold(s string) string {
 			f.rune(r)
 		}
 	}
-	return string(fixWords(f.buf))
+	b := fixWords(f.buf)
+	if len(b) == 0 {
+		return ""
+	}
+	// b is not written again, so the string can share its memory: one
+	// allocation per Fold rather than two.
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// isFolded reports, cheaply and without allocating, whether s is certainly
+// its own folded form: lower-case ASCII letters and digits in words
+// separated by single spaces, and no word that a Telex repair could
+// change. It may say false for a folded s; Fold then does the full work.
+func isFolded(s string) bool {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != ' ' {
+			c := s[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+				return false
+			}
+			continue
+		}
+		// A word ends at i: empty words mean a space at an end or two
+		// in a row.
+		if i == start {
+			return false
+		}
+		w := s[start:i]
+		if strings.Contains(w, "dd") || hasTelexKeysString(w) {
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}
+
+// hasTelexKeysString is hasTelexKeys for a string of lower-case ASCII.
+func hasTelexKeysString(word string) bool {
+	if isToneKey(word[len(word)-1]) {
+		return true
+	}
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c == 'w' {
+			return true
+		}
+		if i > 0 && (c == 'a' || c == 'e' || c == 'o') && word[i-1] == c {
+			return true
+		}
+	}
+	return false
 }
 
 // The precomposed Hangul syllables, which the normalizer decomposes by
@@ -128,7 +187,20 @@ func lowerBase(r rune) rune {
 
 // Words returns the words of the folded form of s.
 func Words(s string) []string {
-	return strings.Fields(Fold(s))
+	f := Fold(s)
+	if f == "" {
+		return []string{}
+	}
+	// Fold leaves single spaces between words and none at the ends.
+	words := make([]string, 0, strings.Count(f, " ")+1)
+	for {
+		i := strings.IndexByte(f, ' ')
+		if i < 0 {
+			return append(words, f)
+		}
+		words = append(words, f[:i])
+		f = f[i+1:]
+	}
 }
 
 func isASCII(s string) bool {
@@ -273,19 +345,28 @@ var (
 	initials = []string{"ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
 		"b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", ""}
 	finals = []string{"ng", "nh", "ch", "c", "m", "n", "p", "t", ""}
-	// nuclei maps a folded vowel group to what may follow it. The rare
-	// "oo" of loanwords (xoong, boong) is left out: far more often it is
-	// the Telex for ô ("khoong" for không), so "xoong" folds to "xong".
-	nuclei = map[string]nucleusKind{
-		"a": anyFinal, "e": anyFinal, "i": anyFinal, "o": anyFinal, "u": anyFinal, "y": anyFinal,
-		"oa": anyFinal, "oe": anyFinal, "ua": anyFinal, "ue": anyFinal, "uo": anyFinal, "uy": anyFinal,
-		"ie": needsFinal, "ye": needsFinal, "uye": needsFinal,
-		"ai": noFinal, "ao": noFinal, "au": noFinal, "ay": noFinal, "eo": noFinal, "eu": noFinal,
-		"ia": noFinal, "iu": noFinal, "oi": noFinal, "ui": noFinal, "uu": noFinal,
-		"ieu": noFinal, "yeu": noFinal, "oai": noFinal, "oay": noFinal, "oao": noFinal, "oeo": noFinal,
-		"uay": noFinal, "uoi": noFinal, "uou": noFinal, "uya": noFinal, "uyu": noFinal,
-	}
 )
+
+// nucleus returns what may follow a folded vowel group, and false when b is
+// not one. The rare "oo" of loanwords (xoong, boong) is left out: far more
+// often it is the Telex for ô ("khoong" for không), so "xoong" folds to
+// "xong". A switch rather than a map: Fold runs this for many words of
+// every message, and the switch needs no hashing.
+func nucleus(b []byte) (nucleusKind, bool) {
+	switch string(b) {
+	case "a", "e", "i", "o", "u", "y",
+		"oa", "oe", "ua", "ue", "uo", "uy":
+		return anyFinal, true
+	case "ie", "ye", "uye":
+		return needsFinal, true
+	case "ai", "ao", "au", "ay", "eo", "eu",
+		"ia", "iu", "oi", "ui", "uu",
+		"ieu", "yeu", "oai", "oay", "oao", "oeo",
+		"uay", "uoi", "uou", "uya", "uyu":
+		return noFinal, true
+	}
+	return 0, false
+}
 
 type nucleusKind uint8
 
@@ -303,11 +384,14 @@ func isSyllable(word []byte) bool {
 			continue
 		}
 		rest := word[len(ini):]
+		if len(rest) == 0 || len(rest) > 5 {
+			continue // a nucleus is 1 to 3 letters, a final at most 2
+		}
 		for _, fin := range finals {
 			if len(fin) >= len(rest) || !hasSuffix(rest, fin) {
 				continue
 			}
-			kind, ok := nuclei[string(rest[:len(rest)-len(fin)])]
+			kind, ok := nucleus(rest[:len(rest)-len(fin)])
 			if !ok {
 				continue
 			}

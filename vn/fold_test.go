@@ -183,3 +183,57 @@ func TestFoldEveryRune(t *testing.T) {
 		checkFolded(t, s, Fold(s))
 	}
 }
+
+// isFolded lets Fold return its input as it is: it must never say so of
+// a text that folding would change.
+func TestIsFoldedOnlyWhenFolded(t *testing.T) {
+	inputs := []string{"", "a", "cai dat", "cai  dat", " cai", "cai ", "ddi", "caif", "vieetj", "yes", "sms",
+		"vneid", "khoong", "xoong", "new", "0912345678", "bc ap 3", "Cai", "cai-dat", "huy bo", "dd", "d"}
+	for _, s := range corpus(t) {
+		inputs = append(inputs, s, strings.ToLower(s), fold(s))
+	}
+	for _, s := range inputs {
+		if isFolded(s) && fold(s) != s {
+			t.Errorf("isFolded(%q), but it folds to %q", s, fold(s))
+		}
+	}
+	for _, s := range []string{"cai dat", "bc ap 3", "0912345678", "huy bo"} {
+		if !isFolded(s) {
+			t.Errorf("isFolded(%q) = false, want the shortcut", s)
+		}
+	}
+}
+
+func FuzzIsFolded(f *testing.F) {
+	for _, s := range []string{"cai dat", "caif", "dd", "khoong", "a  b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if isFolded(s) && fold(s) != s {
+			t.Errorf("isFolded(%q), but it folds to %q", s, fold(s))
+		}
+	})
+}
+
+// BenchmarkFoldFolded is folding what is folded already: choice ids and
+// phrases, which the engine folds on every message.
+func BenchmarkFoldFolded(b *testing.B) {
+	inputs := []string{"0", "yes", "dong y", "khong phai", "bao cao tham ho"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range inputs {
+			Fold(s)
+		}
+	}
+}
+
+// BenchmarkFoldCorpus folds the load test's first messages, one per op.
+func BenchmarkFoldCorpus(b *testing.B) {
+	texts := corpus(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		Fold(texts[i%len(texts)])
+		i++
+	}
+}

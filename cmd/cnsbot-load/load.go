@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +28,8 @@ type loadConfig struct {
 	Senders   int           // concurrent senders
 	Users     int           // distinct users; events of one user go in sequence
 	Redeliver float64       // fraction of events sent a second time
-	Text      string        // message text of every event
+	Texts     []string      // what users write: each user one, drawn at random
+	TextsName string        // where Texts came from, for the report
 	Duration  time.Duration // cap on the send phase
 	Drain     time.Duration // how long to wait for answers after sending
 	Settle    time.Duration // extra wait after the last expected answer, for duplicates
@@ -50,8 +53,13 @@ func (c loadConfig) validate() error {
 		return fmt.Errorf("-users must be between 1 and -n")
 	case c.Redeliver < 0 || c.Redeliver > 1:
 		return fmt.Errorf("-redeliver must be between 0 and 1")
-	case c.Text == "":
-		return fmt.Errorf("-text must not be empty")
+	case len(c.Texts) == 0:
+		return fmt.Errorf("no text to send")
+	}
+	for _, t := range c.Texts {
+		if strings.TrimSpace(t) == "" {
+			return fmt.Errorf("a text to send is blank")
+		}
 	}
 	return nil
 }
@@ -77,9 +85,13 @@ type Result struct {
 	Observed bool `json:"observed"`
 	// MessagesFirst and MessagesAgain are how many messages one event
 	// produces for a new user and for a user who wrote before, as the
-	// warm-up found.
-	MessagesFirst  int     `json:"messages_first"`
-	MessagesAgain  int     `json:"messages_again"`
+	// warm-up found, averaged over the users' texts; MessagesAgain is 0
+	// when every event came from a new user (not measured then).
+	MessagesFirst float64 `json:"messages_first"`
+	MessagesAgain float64 `json:"messages_again"`
+	// SilentTexts counts texts left out because the warm-up got no answer
+	// to them, so that their answers could not be counted.
+	SilentTexts    int     `json:"silent_texts,omitempty"`
 	Answered       int     `json:"answered"`
 	AnswerSeconds  float64 `json:"answer_seconds"`
 	AnsweredPerSec float64 `json:"answered_per_sec"`
@@ -146,13 +158,19 @@ type event struct {
 // driver sends one run's events to one webhook URL and reads the answers
 // off a recorder.
 type driver struct {
-	cfg    loadConfig
-	url    string
-	rec    *recorder
-	hc     *http.Client
-	runID  string
-	users  []string // user ids by index
-	warmID string
+	cfg   loadConfig
+	url   string
+	rec   *recorder
+	hc    *http.Client
+	runID string
+	users []string // user ids by index
+	// userText is the index in cfg.Texts of what each user writes.
+	userText []int
+	// warmIDs are the warm-up's users, one per text.
+	warmIDs []string
+	// counts are the messages one event of each text produces, as the
+	// warm-up found.
+	counts []msgCount
 	events []event
 	// byUser lists each user's event indexes in sending order.
 	byUser [][]int
@@ -175,11 +193,18 @@ func newDriver(cfg loadConfig, url string, rec *recorder) (*driver, error) {
 	// Zalo user ids are 18-19 digit decimal strings; each run draws its own
 	// range so that runs against one Redis never share a user.
 	base := uint64(7_000_000_000_000_000_000) + rng.Uint64N(1_000_000_000_000_000_000)
-	d.warmID = strconv.FormatUint(base, 10)
-	d.users = make([]string, cfg.Users)
-	for i := range d.users {
-		d.users[i] = strconv.FormatUint(base+1+uint64(i), 10)
+	d.warmIDs = make([]string, len(cfg.Texts))
+	for t := range d.warmIDs {
+		d.warmIDs[t] = strconv.FormatUint(base+uint64(t), 10)
 	}
+	base += uint64(len(cfg.Texts))
+	d.users = make([]string, cfg.Users)
+	d.userText = make([]int, cfg.Users)
+	for i := range d.users {
+		d.users[i] = strconv.FormatUint(base+uint64(i), 10)
+		d.userText[i] = rng.IntN(len(cfg.Texts))
+	}
+	d.counts = make([]msgCount, len(cfg.Texts))
 	d.events = make([]event, cfg.Events)
 	d.byUser = make([][]int, cfg.Users)
 	for i := range d.events {
@@ -199,9 +224,9 @@ func (d *driver) msgID(i int) string { return d.runID + fmt.Sprintf("%08x", i) }
 
 // sign builds and signs the body of a text event from user, stamped now;
 // sig is the signature header's value.
-func (d *driver) sign(user, msgID string) (body []byte, sig string) {
+func (d *driver) sign(user, msgID, text string) (body []byte, sig string) {
 	oa := zaloevent.OA{AppID: d.cfg.AppID, OAID: zalotest.DefaultOAID, SecretKey: d.cfg.SecretKey}
-	return oa.Sign(oa.Text(user, msgID, d.cfg.Text, time.Now()))
+	return oa.Sign(oa.Text(user, msgID, text, time.Now()))
 }
 
 // post sends one signed body. A request that got no answer has status 0.
@@ -222,29 +247,124 @@ func (d *driver) post(ctx context.Context, body []byte, sig string) (status int,
 
 func ok2xx(status int) bool { return status >= 200 && status < 300 }
 
-// warmUp sends two events from a user outside the measured set and counts
-// the messages each produced: the first event of a new user and a later
-// one may be answered differently (a welcome before the menu). It returns
-// zeros when nothing reached the fake.
-func (d *driver) warmUp(ctx context.Context) (first, again int, err error) {
-	counts := [2]int{}
-	for round := range counts {
-		before := d.rec.count(d.warmID)
-		body, sig := d.sign(d.warmID, d.runID+"warm"+strconv.Itoa(round))
+// msgCount is how many messages one event of a text produces for a new
+// user and for a user who wrote the same text before.
+type msgCount struct{ first, again int }
+
+// warmUps is how many texts the warm-up tries at once: enough to get
+// through a corpus of hundreds in seconds, few enough that each answer
+// comes well within the quiet time.
+const warmUps = 32
+
+// warmUp sends each text in use from a user outside the measured set and
+// counts the messages it produced into d.counts: texts are answered
+// differently, and the first event of a new user differently from a later
+// one (a welcome before the menu). When users write more than once, each
+// warm-up user sends its text a second time. It returns false when nothing
+// reached the fake.
+func (d *driver) warmUp(ctx context.Context) (observed bool, err error) {
+	rounds := 1
+	if d.cfg.Users < d.cfg.Events {
+		rounds = 2
+	}
+	inUse := make([]bool, len(d.cfg.Texts))
+	for _, t := range d.userText {
+		inUse[t] = true
+	}
+	jobs := make(chan int, len(inUse))
+	for t, ok := range inUse {
+		if ok {
+			jobs <- t
+		}
+	}
+	close(jobs)
+	errs := make([]error, len(inUse))
+	var wg sync.WaitGroup
+	for range min(warmUps, len(inUse)) {
+		wg.Go(func() {
+			for t := range jobs {
+				errs[t] = d.warmText(ctx, t, rounds)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return false, err
+	}
+	for t, c := range d.counts {
+		if inUse[t] && c.first > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// warmText counts the messages text t produces (see warmUp).
+func (d *driver) warmText(ctx context.Context, t, rounds int) error {
+	user, counts := d.warmIDs[t], [2]int{}
+	for round := range rounds {
+		before := d.rec.count(user)
+		body, sig := d.sign(user, d.runID+"warm"+strconv.Itoa(t)+"."+strconv.Itoa(round), d.cfg.Texts[t])
 		status, _ := d.post(ctx, body, sig)
 		if !ok2xx(status) {
-			return 0, 0, fmt.Errorf("warm-up event answered with status %d, want 2xx (signature, app id or readiness?)", status)
+			return fmt.Errorf("warm-up event answered with status %d, want 2xx (signature, app id or readiness?)", status)
 		}
-		n, err := d.waitQuiet(ctx, d.warmID, before)
-		if err != nil {
-			return 0, 0, err
-		}
-		if n == 0 {
-			return 0, 0, nil
+		n, err := d.waitQuiet(ctx, user, before)
+		if err != nil || n == 0 {
+			break
 		}
 		counts[round] = n
 	}
-	return counts[0], counts[1], nil
+	d.counts[t] = msgCount{first: counts[0], again: counts[1]}
+	return ctx.Err()
+}
+
+// dropSilent gives the users of a text that produced no message (or, when
+// users write more than once, no message the second time) another text,
+// since their answers could not be told apart; it returns how many texts
+// were dropped, or an error when no text is left.
+func (d *driver) dropSilent() (int, error) {
+	inUse := make([]bool, len(d.cfg.Texts))
+	for _, t := range d.userText {
+		inUse[t] = true
+	}
+	var ok []int
+	silent := 0
+	for t, c := range d.counts {
+		switch {
+		case !inUse[t]:
+		case c.first > 0 && (c.again > 0 || d.cfg.Users == d.cfg.Events):
+			ok = append(ok, t)
+		default:
+			silent++
+		}
+	}
+	if len(ok) == 0 {
+		return silent, errors.New("a second event of one user produced no message, so replies cannot be told apart; use -users = -n")
+	}
+	for u, t := range d.userText {
+		if c := d.counts[t]; c.first == 0 || (c.again == 0 && d.cfg.Users < d.cfg.Events) {
+			d.userText[u] = ok[u%len(ok)]
+		}
+	}
+	return silent, nil
+}
+
+// expect returns how many messages k events of user u produce in total.
+func (d *driver) expect(u, k int) int {
+	c := d.counts[d.userText[u]]
+	return need(k, c.first, c.again)
+}
+
+// meanCounts returns the mean messages per event over the users, for the
+// report.
+func (d *driver) meanCounts() (first, again float64) {
+	for _, t := range d.userText {
+		first += float64(d.counts[t].first)
+		again += float64(d.counts[t].again)
+	}
+	n := float64(len(d.userText))
+	return first / n, again / n
 }
 
 // waitQuiet waits for user's message count to rise above before and then
@@ -315,7 +435,7 @@ func (d *driver) send(ctx context.Context) (results []sendResult, elapsed time.D
 
 func (d *driver) sendOne(ctx context.Context, i int, r *sendResult) {
 	ev := &d.events[i]
-	ev.body, ev.sig = d.sign(d.users[ev.user], ev.msgID)
+	ev.body, ev.sig = d.sign(d.users[ev.user], ev.msgID, d.cfg.Texts[d.userText[ev.user]])
 	ev.sentAt = time.Now()
 	copies := 1
 	if ev.resend {
@@ -348,7 +468,7 @@ func need(k, first, again int) int {
 // drain waits until every user received the messages its acknowledged
 // events should produce, or until cfg.Drain passes; then it waits
 // cfg.Settle more so that late duplicates are seen.
-func (d *driver) drain(ctx context.Context, first, again int) {
+func (d *driver) drain(ctx context.Context) {
 	pending := make([]int, 0, len(d.byUser))
 	want := make([]int, len(d.byUser))
 	for u, idx := range d.byUser {
@@ -358,7 +478,7 @@ func (d *driver) drain(ctx context.Context, first, again int) {
 				k++
 			}
 		}
-		want[u] = need(k, first, again)
+		want[u] = d.expect(u, k)
 		if want[u] > 0 {
 			pending = append(pending, u)
 		}
@@ -377,21 +497,31 @@ func (d *driver) drain(ctx context.Context, first, again int) {
 // requireAnswers makes a silent warm-up an error (the target's replies are
 // expected at the fake); otherwise only acknowledgements are measured.
 func (d *driver) run(ctx context.Context, name string, requireAnswers bool, progress io.Writer) (Result, error) {
-	first, again, err := d.warmUp(ctx)
+	observed, err := d.warmUp(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: warm-up: %w", name, err)
 	}
-	observed := first > 0
+	silent := 0
 	switch {
 	case !observed && requireAnswers:
 		return Result{}, fmt.Errorf("%s: warm-up: no reply reached the fake zalo within 10 s", name)
 	case !observed:
 		fmt.Fprintf(progress, "%s: warning: no reply reached the fake zalo; measuring acknowledgements only\n", name)
-	case again == 0 && d.cfg.Users < d.cfg.Events:
-		return Result{}, fmt.Errorf("%s: warm-up: a second event of one user produced no message, so replies cannot be told apart; use -users = -n", name)
+	default:
+		if silent, err = d.dropSilent(); err != nil {
+			return Result{}, fmt.Errorf("%s: warm-up: %w", name, err)
+		}
+		if silent > 0 {
+			fmt.Fprintf(progress, "%s: warning: %d text(s) got no answer in the warm-up; their users write another text\n", name, silent)
+		}
 	}
-	fmt.Fprintf(progress, "%s: warm-up done (%d message(s) for a new user's event, %d for a later one); sending %d events with %d senders\n",
-		name, first, again, d.cfg.Events, d.cfg.Senders)
+	first, again := d.meanCounts()
+	later := ""
+	if again > 0 {
+		later = ", " + mean(again) + " for a later one"
+	}
+	fmt.Fprintf(progress, "%s: warm-up done (%s message(s) for a new user's event%s); sending %d events with %d senders\n",
+		name, mean(first), later, d.cfg.Events, d.cfg.Senders)
 	start := time.Now()
 	sends, elapsed := d.send(ctx)
 	if err := ctx.Err(); err != nil {
@@ -399,18 +529,20 @@ func (d *driver) run(ctx context.Context, name string, requireAnswers bool, prog
 	}
 	if observed {
 		fmt.Fprintf(progress, "%s: sent in %.1fs; waiting for answers\n", name, elapsed.Seconds())
-		d.drain(ctx, first, again)
+		d.drain(ctx)
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
 	}
-	r := d.tally(name, start, sends, elapsed, first, again, observed)
+	r := d.tally(name, start, sends, elapsed, observed)
+	r.SilentTexts = silent
 	return r, nil
 }
 
 // tally turns what was sent and what the fake received into a Result.
-func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed time.Duration, first, again int, observed bool) Result {
-	r := Result{Target: name, Non2xx: map[string]int{}, Observed: observed, MessagesFirst: first, MessagesAgain: again}
+func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed time.Duration, observed bool) Result {
+	r := Result{Target: name, Non2xx: map[string]int{}, Observed: observed}
+	r.MessagesFirst, r.MessagesAgain = d.meanCounts()
 	var acks []time.Duration
 	for _, s := range sends {
 		acks = append(acks, s.latencies...)
@@ -440,8 +572,10 @@ func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed
 		return r
 	}
 
-	known := make(map[string]bool, len(d.users)+1)
-	known[d.warmID] = true
+	known := make(map[string]bool, len(d.users)+len(d.warmIDs))
+	for _, id := range d.warmIDs {
+		known[id] = true
+	}
 	var replies []time.Duration
 	var lastAnswer time.Time
 	for u, idx := range d.byUser {
@@ -458,7 +592,7 @@ func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed
 			}
 			// Events of one user are answered in order, so the j-th
 			// acknowledged event's first message is at a known position.
-			at := need(k, first, again)
+			at := d.expect(u, k)
 			k++
 			if at >= len(times) {
 				r.Lost++
@@ -473,7 +607,7 @@ func (d *driver) tally(name string, start time.Time, sends []sendResult, elapsed
 		// An event that got no 2xx may still have been processed (a
 		// time-out after the enqueue), so only messages beyond what every
 		// sent event could produce are duplicates.
-		if extra := len(times) - need(sent, first, again); extra > 0 {
+		if extra := len(times) - d.expect(u, sent); extra > 0 {
 			r.DuplicateUsers++
 			r.DuplicateMessages += extra
 		}

@@ -5,7 +5,9 @@
 //
 // Both targets reply through an in-process fake Zalo (bot/zalotest) that
 // records when each user got each message. The tool sends signed
-// user_send_text events at a set concurrency, re-sends a fraction of them
+// user_send_text events at a set concurrency, each user writing a message
+// drawn from a corpus of real-looking first messages (testdata, or -texts;
+// -text for one text), re-sends a fraction of them
 // (same body and msg_id) to test de-duplication, waits for the answers,
 // and prints acknowledged and answered events per second, latency
 // percentiles, lost and duplicated answers, and the service's peak memory.
@@ -91,7 +93,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.load.Senders, "c", 16, "concurrent senders")
 	fs.IntVar(&o.load.Users, "users", 0, "distinct users (0 = n: every event from a new user); one user's events are sent in sequence")
 	fs.Float64Var(&o.load.Redeliver, "redeliver", 0.05, "fraction of events sent twice (same body and msg_id)")
-	fs.StringVar(&o.load.Text, "text", "menu", "text of every event")
+	var text, textsFile string
+	fs.StringVar(&text, "text", "", "text of every event (instead of the corpus)")
+	fs.StringVar(&textsFile, "texts", "", "corpus file, one message a line, each user writing one drawn at random (default: the embedded "+defaultCorpusName+")")
 	fs.DurationVar(&o.load.Duration, "duration", 5*time.Minute, "cap on each target's send phase")
 	fs.DurationVar(&o.load.Drain, "drain", 30*time.Second, "how long to wait for answers after sending")
 	fs.DurationVar(&o.load.Settle, "settle", time.Second, "extra wait after the last expected answer, to catch duplicates")
@@ -144,9 +148,26 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if !rateSet {
 			o.sendRate = 50
 		}
-		o.priority.Text = o.load.Text
+		o.priority.Text = text
+		if text == "" {
+			o.priority.Text = "menu"
+		}
 	default:
 		return o, fmt.Errorf(`-scenario must be "priority" or empty, got %q`, o.scenario)
+	}
+	switch {
+	case text != "" && textsFile != "":
+		return o, errors.New("-text and -texts: give one or the other")
+	case text != "":
+		o.load.Texts, o.load.TextsName = []string{text}, strconv.Quote(text)
+	case textsFile != "":
+		texts, err := readCorpus(textsFile)
+		if err != nil {
+			return o, fmt.Errorf("-texts: %w", err)
+		}
+		o.load.Texts, o.load.TextsName = texts, textsFile
+	default:
+		o.load.Texts, o.load.TextsName = parseCorpus(defaultCorpus), defaultCorpusName
 	}
 	if o.load.Users == 0 {
 		o.load.Users = o.load.Events
@@ -235,15 +256,18 @@ type Report struct {
 }
 
 type reportConfig struct {
-	Events     int     `json:"events"`
-	Senders    int     `json:"senders"`
-	Users      int     `json:"users"`
-	Redeliver  float64 `json:"redeliver"`
-	Text       string  `json:"text"`
-	Partitions int     `json:"partitions"`
-	Database   string  `json:"database"`
-	Target     string  `json:"target,omitempty"`
-	Started    string  `json:"started"`
+	Events    int     `json:"events"`
+	Senders   int     `json:"senders"`
+	Users     int     `json:"users"`
+	Redeliver float64 `json:"redeliver"`
+	// Text is the one text of every event, quoted, or the corpus file the
+	// texts were drawn from; Texts is how many distinct texts there were.
+	Text       string `json:"text"`
+	Texts      int    `json:"texts"`
+	Partitions int    `json:"partitions"`
+	Database   string `json:"database"`
+	Target     string `json:"target,omitempty"`
+	Started    string `json:"started"`
 }
 
 // measure runs the targets one after the other (never together: they would
@@ -251,7 +275,7 @@ type reportConfig struct {
 func measure(ctx context.Context, o options, progress io.Writer) (*Report, error) {
 	rep := &Report{Config: reportConfig{
 		Events: o.load.Events, Senders: o.load.Senders, Users: o.load.Users, Redeliver: o.load.Redeliver,
-		Text: o.load.Text, Partitions: o.partitions, Database: dbKind(o.db), Target: o.target,
+		Text: o.load.TextsName, Texts: len(o.load.Texts), Partitions: o.partitions, Database: dbKind(o.db), Target: o.target,
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}, Failures: []string{}}
 

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,8 +14,12 @@ import (
 // printTable writes the report for a person: one column per target.
 func printTable(w io.Writer, rep *Report) {
 	c := rep.Config
-	fmt.Fprintf(w, "\ncnsbot-load: %d events, %d senders, %d users, redeliver %.2f, text %q, %d partitions, database %s\n\n",
-		c.Events, c.Senders, c.Users, c.Redeliver, c.Text, c.Partitions, c.Database)
+	texts := "text " + c.Text
+	if c.Texts > 1 {
+		texts = fmt.Sprintf("texts %s (%d)", c.Text, c.Texts)
+	}
+	fmt.Fprintf(w, "\ncnsbot-load: %d events, %d senders, %d users, redeliver %.2f, %s, %d partitions, database %s\n\n",
+		c.Events, c.Senders, c.Users, c.Redeliver, texts, c.Partitions, c.Database)
 	var rs []*Result
 	for _, r := range []*Result{rep.Floor, rep.Cnsbot} {
 		if r != nil {
@@ -52,7 +58,11 @@ func printTable(w io.Writer, rep *Report) {
 	row("acknowledged/s", func(r *Result) string { return fmt.Sprintf("%.0f", r.AckPerSec) })
 	row("ack p50 / p99 / max", func(r *Result) string { return latency(r.AckLatency) })
 	row("messages per event (new / again)", observed(func(r *Result) string {
-		return fmt.Sprintf("%d / %d", r.MessagesFirst, r.MessagesAgain)
+		again := "-" // not measured: every event came from a new user
+		if r.MessagesAgain > 0 {
+			again = mean(r.MessagesAgain)
+		}
+		return fmt.Sprintf("%s / %s", mean(r.MessagesFirst), again)
 	}))
 	row("answered", observed(func(r *Result) string { return fmt.Sprint(r.Answered) }))
 	row("answered/s", observed(func(r *Result) string { return fmt.Sprintf("%.0f", r.AnsweredPerSec) }))
@@ -148,3 +158,7 @@ func round(d time.Duration) string {
 		return d.Round(10 * time.Microsecond).String()
 	}
 }
+
+// mean prints a mean number of messages: "1" for one text, "2.37" for a
+// corpus.
+func mean(x float64) string { return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64) }
