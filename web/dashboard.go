@@ -635,7 +635,7 @@ func (d *Dashboard) deadlines(ctx context.Context, p principal, communeID int64,
 		}
 		dv := deadlineView{Key: dl.Key(), Quarter: dl.Quarter, From: dl.From, To: dl.To, Before: dl.Before,
 			LastDay: dl.LastDay(), Passed: !now.Before(dl.Before)}
-		dv.DaysLeft = int(dl.Before.Sub(now).Hours() / 24)
+		dv.DaysLeft = dl.DaysLeft(now)
 		submitted := map[string]time.Time{}
 		for _, s := range subs {
 			submitted[s.ReporterKey()] = s.SubmittedAt
@@ -681,7 +681,7 @@ func (d *Dashboard) deadlines(ctx context.Context, p principal, communeID int64,
 		}
 		for _, rec := range recs {
 			who, ok := persons[rec.PersonID]
-			if !ok || !slices.Contains(problemStates, rec.State) {
+			if !ok || !slices.Contains(problemStates, rec.State) || rec.Reason == calendar.ReasonSuperseded {
 				continue
 			}
 			dv.Problems = append(dv.Problems, problemView{Person: who.Name, Reporter: who.ReporterName, Offset: rec.Offset,
@@ -867,6 +867,9 @@ type calendarData struct {
 	Schedule                           string
 	Deadlines                          []deadlineView
 	Undelivered                        []store.Undelivered
+	// Problems counts the reminders above that did not reach their
+	// person, so that the page never says every message arrived below them.
+	Problems int
 }
 
 func (d *Dashboard) calendarPage(c *gin.Context) {
@@ -893,9 +896,12 @@ func (d *Dashboard) calendarPage(c *gin.Context) {
 		d.fail(c, err)
 		return
 	}
-	data.Schedule = sv.Schedule.Name
+	data.Schedule = scheduleText(d.cfg.Texts, lang, sv.Schedule.Name)
 	if data.Deadlines, err = d.deadlines(ctx, p, communeID, q); err == nil {
 		data.Undelivered, err = d.undelivered(ctx, p, communeID, 30)
+	}
+	for _, dv := range data.Deadlines {
+		data.Problems += len(dv.Problems)
 	}
 	if err != nil {
 		d.fail(c, err)

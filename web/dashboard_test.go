@@ -74,8 +74,9 @@ func newFixture(t testing.TB) *fixture {
 		}
 		return report.WriteXLSX(w, r, texts, lang)
 	}
+	f := &fixture{db: db, now: now}
 	d, err := NewDashboard(DashboardConfig{Store: db, Texts: texts, Location: loc, AdminToken: testAdminToken,
-		Export: export, Now: func() time.Time { return now }})
+		Export: export, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func newFixture(t testing.TB) *fixture {
 	d.Register(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	f := &fixture{db: db, d: d, srv: srv, now: now}
+	f.d, f.srv = d, srv
 	f.tanThanh, _ = db.FindUnit(ctx, cnsbot.UnitCommune, nil, "Tân Thành")
 	f.anXuyen, _ = db.FindUnit(ctx, cnsbot.UnitCommune, nil, "An Xuyên")
 	officer, _, err := db.PersonByPhone(ctx, "+84900009001")
