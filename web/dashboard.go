@@ -387,6 +387,15 @@ func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) 
 		out.Communes = append(out.Communes, cb)
 	}
 	out.Province.finish()
+	// An officer of some communes sees their figures under their names,
+	// not under the province's: the total is theirs, not Cà Mau's.
+	if !p.all() {
+		names := make([]string, len(out.Communes))
+		for i, c := range out.Communes {
+			names[i] = c.Name
+		}
+		out.Province.Name = strings.Join(names, ", ")
+	}
 	return out, nil
 }
 
@@ -501,6 +510,21 @@ type helpList struct {
 	Stale  int        `json:"stale"`
 }
 
+// Active is the requests someone still has to answer: open or taken.
+func (l helpList) Active() []helpItem {
+	return slices.DeleteFunc(slices.Clone(l.Items), func(it helpItem) bool { return it.finished() })
+}
+
+// Finished is the requests closed or cancelled, which the pages list
+// apart, below the ones still waiting.
+func (l helpList) Finished() []helpItem {
+	return slices.DeleteFunc(slices.Clone(l.Items), func(it helpItem) bool { return !it.finished() })
+}
+
+func (it helpItem) finished() bool {
+	return it.Status == cnsbot.HelpClosed || it.Status == cnsbot.HelpCancelled
+}
+
 func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, statuses []string, limit int) (helpList, error) {
 	scopes, err := p.scopes(communeID)
 	if err != nil {
@@ -514,7 +538,10 @@ func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, 
 			return helpList{}, err
 		}
 		for _, r := range rows {
-			it := helpItem{HelpRow: r, Phone: vn.MaskPhone(r.Phone)}
+			// Names as names are written, whatever the resident typed,
+			// and the number as Vietnamese write it, its middle hidden.
+			it := helpItem{HelpRow: r, Phone: vn.ShowPhone(r.Phone)}
+			it.Name = vn.NameCase(r.Name)
 			end := now
 			if r.ClosedAt != nil {
 				end = *r.ClosedAt

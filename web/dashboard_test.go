@@ -386,7 +386,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/admin?lang=en", admin, []string{"Demo data", "Households guided", "Over 48 hours", "Sign out"}, []string{"Đăng xuất"}},
 		{"/admin", officer, []string{"Xã Tân Thành", "Võ Minh Tâm"}, []string{"Phường An Xuyên"}},
 		{"/admin/communes/" + tt, admin, []string{"Ấp Cây Trâm", "Ấp Tân Hòa", "Ấp Bà Điều", "Lê Văn Hùng", `id="export-xlsx"`}, []string{"Khóm 1"}},
-		{"/admin/help", admin, []string{`class="st-open stale"`, "HTDM2A", "HTDM2C", "HTDM2D", "Đã hủy", "8491****101"}, []string{"+84912000101", "0912 000 101"}},
+		{"/admin/help", admin, []string{`class="st-open stale"`, "HTDM2A", "HTDM2C", "HTDM2D", "Đã hủy", "0912 ••• 101"}, []string{"+84912000101", "0912 000 101"}},
 		{"/admin/calendar?quarter=2026Q3", admin, []string{"Tổ → Xã", "Trễ hạn", "Đã nộp", "Tổ CNSCĐ Ấp Bà Điều"}, nil},
 		{"/admin/calendar", admin, []string{"Quý 4/2026", "16/12/2026", "Võ Văn Lợi", "nhắc trước 7 ngày",
 			"chưa liên kết Zalo và tổ chưa có nhóm Zalo", "Huỳnh Văn Tài", "quá 7 ngày người nhận chưa nhắn cho OA", "Zalo -230"}, nil},

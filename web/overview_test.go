@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/camau-cns/cnsbot"
+)
+
+// section returns the HTML from the first match of start to the next
+// match of end after it, or "" when start is not on the page.
+func section(body, start, end string) string {
+	i := strings.Index(body, start)
+	if i < 0 {
+		return ""
+	}
+	rest := body[i:]
+	if j := strings.Index(rest[len(start):], end); j >= 0 {
+		return rest[:len(start)+j]
+	}
+	return rest
+}
+
+// TestOfficerOverviewNamesCommune: a commune officer's overview puts the
+// commune's name, not the province's, above the commune's figures.
+func TestOfficerOverviewNamesCommune(t *testing.T) {
+	f := newFixture(t)
+	province, err := f.db.ProvinceName(context.Background())
+	if err != nil || province == "" {
+		t.Fatalf("province name %q, %v", province, err)
+	}
+	head := regexp.MustCompile(`<div class="province">\s*<div class="pname"><b>([^<]*)</b>`)
+	for _, c := range []struct {
+		who  string
+		a    auth0
+		want string
+	}{
+		{"officer", auth0{cookie: f.login(t, f.officer, nil)}, "Xã Tân Thành"},
+		{"admin", auth0{cookie: f.login(t, testAdminToken, nil)}, province},
+	} {
+		_, b := f.do(t, "GET", "/admin", c.a, "")
+		m := head.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s: no figures' heading on the overview", c.who)
+		}
+		if got := string(m[1]); got != c.want {
+			t.Errorf("%s: the overview's figures are headed %q, want %q", c.who, got, c.want)
+		}
+	}
+}
+
+// TestHelpListAsPeopleRead: residents' names as names are written, their
+// numbers as Vietnamese write them with the middle hidden, and finished
+// requests in their own list below the ones still waiting.
+func TestHelpListAsPeopleRead(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hamlet, err := f.db.FindUnit(ctx, cnsbot.UnitHamlet, &f.tanThanh.ID, "Cây Trâm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed := cnsbot.HelpRequest{ResidentUserID: "8190000000000000999", Name: "  TRẦN văn   tám ", Phone: "+84987654321",
+		HamletID: hamlet.ID, Topic: cnsbot.AreaCaMauG, Problem: "Muốn gửi phản ánh", CreatedAt: f.now, UpdatedAt: f.now}
+	if err := f.db.CreateHelpRequest(ctx, &typed); err != nil {
+		t.Fatal(err)
+	}
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	for _, path := range []string{"/admin/help", "/admin/communes/" + itoa(f.tanThanh.ID)} {
+		_, b := f.do(t, "GET", path, admin, "")
+		body := string(b)
+		for _, w := range []string{"Trần Văn Tám", "0987 ••• 321", "Nguyễn Văn Tư", "0912 ••• 101"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: want %q", path, w)
+			}
+		}
+		for _, w := range []string{"TRẦN văn", "+84987654321", "8498****321", "0987654321"} {
+			if strings.Contains(body, w) {
+				t.Errorf("%s: %q must not show", path, w)
+			}
+		}
+		// Waiting requests in the first table, finished ones (HTDM2D,
+		// closed) only in the second.
+		waiting := section(body, `<table class="list help">`, `</table>`)
+		done := section(body, `<table class="list help done">`, `</table>`)
+		if !strings.Contains(waiting, "HTDM2A") || strings.Contains(waiting, "HTDM2D") {
+			t.Errorf("%s: the waiting requests' table must hold HTDM2A and not the closed HTDM2D", path)
+		}
+		if !strings.Contains(done, "HTDM2D") || strings.Contains(done, "HTDM2A") {
+			t.Errorf("%s: the finished requests' table must hold HTDM2D and not the open HTDM2A", path)
+		}
+		if !strings.Contains(body, "Đã xong hoặc đã hủy") {
+			t.Errorf("%s: want the finished requests' heading", path)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
