@@ -50,8 +50,17 @@ type Store interface {
 
 // Exporter writes the quarterly report of quarter ("2025Q3") for one
 // commune (by name) or, when commune is empty, the whole province, in
-// format "xlsx" or "csv" with headers in lang.
+// format ExportXLSX, ExportCSV or ExportCSVVietnamese with headers in lang.
 type Exporter func(ctx context.Context, w io.Writer, quarter, commune, format, lang string) error
+
+// The formats an Exporter writes. ExportCSV separates with ',' and
+// writes decimal points; ExportCSVVietnamese separates with ';' and writes
+// decimal commas, for Excel with Vietnamese regional settings.
+const (
+	ExportXLSX          = "xlsx"
+	ExportCSV           = "csv"
+	ExportCSVVietnamese = "csv-vn"
+)
 
 // DashboardConfig configures the dashboard. Store, Texts and Location are
 // required.
@@ -399,13 +408,20 @@ func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) 
 	return out, nil
 }
 
-// indicators are the quarter's figures of the last quarters, one row per
-// measure, for a commune or the province.
+// indicators are the quarter's figures of the last quarters, newest
+// first (what an officer looks for, and what a phone shows before any
+// scrolling), one row per measure, for a commune or the province.
 type indicators struct {
-	Quarters []string       `json:"quarters"`
-	Labels   []string       `json:"-"`
-	Rows     []indicatorRow `json:"rows"`
+	Quarters []string `json:"quarters"`
+	Labels   []string `json:"-"`
+	// NoData marks the quarters without a single visit report: their
+	// zeros mean "nothing reported", and the page shows "—".
+	NoData []bool         `json:"no_data"`
+	Rows   []indicatorRow `json:"rows"`
 }
+
+// Empty reports whether quarter i has no data.
+func (in indicators) Empty(i int) bool { return i < len(in.NoData) && in.NoData[i] }
 
 type indicatorRow struct {
 	Key    string `json:"key"`
@@ -433,7 +449,7 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 	now := d.cfg.Now().In(d.cfg.Location)
 	var quarters []string
 	start, _, _ := calendar.QuarterBounds(calendar.Quarter(now), d.cfg.Location)
-	for i := indicatorQuarters - 1; i >= 0; i-- {
+	for i := range indicatorQuarters {
 		quarters = append(quarters, calendar.Quarter(start.AddDate(0, -3*i, 0)))
 	}
 	figs := make([]calendar.Figures, len(quarters))
@@ -447,8 +463,9 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 		}
 	}
 	out := indicators{Quarters: quarters}
-	for _, q := range quarters {
+	for i, q := range quarters {
 		out.Labels = append(out.Labels, d.quarterLabel(lang, q))
+		out.NoData = append(out.NoData, figs[i].Visits == 0 && figs[i].GuidedInQuarter == 0)
 	}
 	row := func(key, label string, v func(calendar.Figures) int) {
 		r := indicatorRow{Key: key, Label: label}
@@ -977,10 +994,33 @@ func (d *Dashboard) export(c *gin.Context) {
 		failWith(err)
 		return
 	}
+	lang := pageLang(c, d.cfg.Texts)
 	format := c.DefaultQuery("format", "xlsx")
 	if format != "xlsx" && format != "csv" {
 		failWith(cnsbot.Errorf(cnsbot.EINVALID, "format must be xlsx or csv"))
 		return
+	}
+	written := format
+	if format == "csv" {
+		// sep=semicolon (with decimal commas) or sep=comma; a Vietnamese
+		// reader gets the semicolons by default, which their Excel opens
+		// in columns.
+		sep := c.Query("sep")
+		if sep == "" {
+			sep = "comma"
+			if lang == "vi" {
+				sep = "semicolon"
+			}
+		}
+		switch sep {
+		case "comma":
+			written = ExportCSV
+		case "semicolon":
+			written = ExportCSVVietnamese
+		default:
+			failWith(cnsbot.Errorf(cnsbot.EINVALID, "sep must be comma or semicolon"))
+			return
+		}
 	}
 	communeID, err := communeParam(c, "commune")
 	if err != nil {
@@ -1007,9 +1047,8 @@ func (d *Dashboard) export(c *gin.Context) {
 		}
 		commune = u.Name
 	}
-	lang := pageLang(c, d.cfg.Texts)
 	var buf bytes.Buffer
-	if err := d.cfg.Export(ctx, &buf, q, commune, format, lang); err != nil {
+	if err := d.cfg.Export(ctx, &buf, q, commune, written, lang); err != nil {
 		failWith(err)
 		return
 	}

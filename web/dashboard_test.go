@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,8 +70,11 @@ func newFixture(t testing.TB) *fixture {
 		if err != nil {
 			return err
 		}
-		if format == "csv" {
+		switch format {
+		case ExportCSV:
 			return report.WriteCSV(w, r, texts, lang)
+		case ExportCSVVietnamese:
+			return report.WriteCSVVietnamese(w, r, texts, lang)
 		}
 		return report.WriteXLSX(w, r, texts, lang)
 	}
@@ -618,10 +622,12 @@ func TestAdminAPI(t *testing.T) {
 		}
 	}
 
-	// Indicators: four quarters, the last one this quarter.
+	// Indicators: four quarters, newest first; the demo has reports in
+	// the last two only, and the two before are marked as without data.
 	_, b = f.do(t, "GET", "/admin/api/indicators?lang=en", admin, "")
 	ind := decode[indicators](t, b)
-	if len(ind.Quarters) != 4 || ind.Quarters[3] != "2026Q4" || ind.Rows[0].Key != "guided" || ind.Rows[0].Values[2]+ind.Rows[0].Values[3] == 0 {
+	if len(ind.Quarters) != 4 || ind.Quarters[0] != "2026Q4" || ind.Quarters[3] != "2026Q1" || ind.Rows[0].Key != "guided" ||
+		ind.Rows[0].Values[0]+ind.Rows[0].Values[1] == 0 || !slices.Equal(ind.NoData, []bool{false, false, true, true}) {
 		t.Errorf("indicators: got %+v", ind)
 	}
 	// Visits.

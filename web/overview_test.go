@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"context"
 	"regexp"
 	"strconv"
@@ -98,3 +99,56 @@ func TestHelpListAsPeopleRead(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestIndicatorsNewestFirst: the indicators' table starts with this
+// quarter and marks the quarters without reports with "—", not 0.
+func TestIndicatorsNewestFirst(t *testing.T) {
+	f := newFixture(t)
+	_, b := f.do(t, "GET", "/admin", auth0{cookie: f.login(t, testAdminToken, nil)}, "")
+	table := section(string(b), `<table class="ind">`, `</table>`)
+	q4, q3, q1 := strings.Index(table, "Quý 4/2026"), strings.Index(table, "Quý 3/2026"), strings.Index(table, "Quý 1/2026")
+	if q4 < 0 || q3 < 0 || q1 < 0 || !(q4 < q3 && q3 < q1) {
+		t.Errorf("indicators: want Quý 4/2026, Quý 3/2026 … Quý 1/2026 in that order; positions %d %d %d", q4, q3, q1)
+	}
+	// 14 measures × the two quarters before the demo's first reports.
+	if n := strings.Count(table, `<td class="nodata">`); n != 2*14 || !strings.Contains(table, ">—</span>") {
+		t.Errorf("indicators: %d cells marked without data, want 28 showing —", n)
+	}
+}
+
+// TestExportCSVForVietnameseExcel: the dashboard's CSV is, for a
+// Vietnamese reader, separated by ';' with decimal commas (Excel set to
+// Vietnamese opens it in columns); sep=comma, or an English reader, gets
+// the comma-separated file.
+func TestExportCSVForVietnameseExcel(t *testing.T) {
+	f := newFixture(t)
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	header := func(path string) string {
+		t.Helper()
+		resp, b := f.do(t, "GET", path, admin, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", path, resp.StatusCode)
+		}
+		line, _, _ := strings.Cut(strings.TrimPrefix(string(b), "\ufeff"), "\n")
+		return line
+	}
+	for path, sep := range map[string]string{
+		"/admin/export?format=csv&quarter=2026Q4":                       ";",
+		"/admin/export?format=csv&quarter=2026Q4&sep=comma":             ",",
+		"/admin/export?format=csv&quarter=2026Q4&lang=en":               ",",
+		"/admin/export?format=csv&quarter=2026Q4&lang=en&sep=semicolon": ";",
+	} {
+		cr := csv.NewReader(strings.NewReader(header(path)))
+		cr.Comma = rune(sep[0])
+		if rec, err := cr.Read(); err != nil || len(rec) != 25 {
+			t.Errorf("%s: the header read with %q has %d fields (%v), want 25", path, sep, len(rec), err)
+		}
+	}
+	_, b := f.do(t, "GET", "/admin/export?format=csv&quarter=2026Q4", admin, "")
+	if !regexp.MustCompile(`;\d+,\d;`).Match(b) || regexp.MustCompile(`;\d+\.\d;`).Match(b) {
+		t.Errorf("the Vietnamese CSV: want decimal commas and no decimal points:\n%s", b)
+	}
+	if resp, _ := f.do(t, "GET", "/admin/export?format=csv&sep=tab", admin, ""); resp.StatusCode != 400 {
+		t.Errorf("sep=tab: status %d, want 400", resp.StatusCode)
+	}
+}

@@ -47,9 +47,11 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	write := map[string]func(io.Writer, *report.Report, report.Texts, string) error{
 		"xlsx": report.WriteXLSX,
 		"csv":  report.WriteCSV,
+		// csv-vn: ';' and decimal commas, for Excel set to Vietnamese.
+		"csv-vn": report.WriteCSVVietnamese,
 	}[*format]
 	if write == nil {
-		return fmt.Errorf("report: --format %q: want xlsx or csv", *format)
+		return fmt.Errorf("report: --format %q: want xlsx, csv or csv-vn", *format)
 	}
 	if *lang != "vi" && *lang != "en" {
 		return fmt.Errorf("report: --lang %q: want vi or en", *lang)
