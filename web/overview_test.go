@@ -1,8 +1,8 @@
 package web
 
 import (
-	"encoding/csv"
 	"context"
+	"encoding/csv"
 	"regexp"
 	"strconv"
 	"strings"
