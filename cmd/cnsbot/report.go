@@ -27,7 +27,7 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	fs.SetOutput(stdout)
 	quarter := fs.String("quarter", "", "the quarter, like 2025Q3 (required)")
 	commune := fs.String("commune", "", "only this commune or ward (its name; case and diacritics do not matter)")
-	format := fs.String("format", "xlsx", "xlsx (laid out for printing) or csv (UTF-8, for other programs)")
+	format := fs.String("format", "xlsx", "xlsx (laid out for printing), csv (UTF-8, for other programs) or csv-vn (semicolons and decimal commas, for Excel set to Vietnamese)")
 	out := fs.String("out", "", "write to this file instead of stdout")
 	lang := fs.String("lang", locales.Default, "language of the headers: vi or en")
 	if err := fs.Parse(args); err != nil {
