@@ -59,3 +59,21 @@ func QuarterLabel(texts Texts, lang, q string) string {
 	}
 	return texts.T(lang, "calendar.quarter", map[string]any{"N": n, "Year": year})
 }
+
+// PluralTexts renders a message that depends on a count (*locales.Bundle
+// has it).
+type PluralTexts interface {
+	Texts
+	TN(lang, id string, count int, data map[string]any) string
+}
+
+// DaysLeftText says how long is left before a deadline, the same words in
+// the chat and on the dashboard: "Còn 3 ngày", and on the last day "Hôm
+// nay là hạn chót" (never "còn 1 ngày", which reads as "tomorrow"). It
+// starts with a capital, for a title or a line of its own.
+func DaysLeftText(texts PluralTexts, lang string, days int) string {
+	if days <= 1 {
+		return texts.T(lang, "calendar.last_day", nil)
+	}
+	return texts.TN(lang, "calendar.days_left", days, nil)
+}

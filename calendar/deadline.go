@@ -3,6 +3,7 @@ package calendar
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,19 @@ func (d Deadline) Key() string { return d.Quarter + ":" + string(d.From) + ":" +
 // LastDay is the last local day on which the report is on time (the 15th
 // for "before the 16th").
 func (d Deadline) LastDay() time.Time { return d.Before.AddDate(0, 0, -1) }
+
+// DaysLeft counts the local days from now's day to the deadline, today
+// included: 1 on the last day, 0 or less once it has passed. The chat's
+// reminders and the dashboard both count with it, so that they never
+// disagree about the same deadline at the same moment.
+func (d Deadline) DaysLeft(now time.Time) int {
+	loc := d.Before.Location()
+	n := now.In(loc)
+	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
+	// Whole days between two local midnights; rounding absorbs a DST
+	// shift where the zone has one.
+	return int(math.Round(d.Before.Sub(today).Hours() / 24))
+}
 
 // deadlineJSON is the published form: `cnsbot deadlines --json` prints it
 // and scripts read it, so its shape is a contract.

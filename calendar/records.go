@@ -67,6 +67,16 @@ const (
 	StateDroppedLate   = "dropped_late"
 )
 
+// Reasons a reminder is recorded as dropped. They are stored, and the
+// dashboard words them in the reader's language; ReasonSuperseded is no
+// failure at all (the person got the later reminder instead), so the
+// dashboard does not list it among the problems.
+const (
+	ReasonSuperseded     = "superseded by a later reminder"
+	ReasonDeadlinePassed = "the deadline passed before it was sent"
+	ReasonOverduePassed  = "the overdue notice window passed"
+)
+
 // ReminderRecord is the stored state of one reminder.
 type ReminderRecord struct {
 	DeadlineKey string    `json:"deadline"`

@@ -39,14 +39,14 @@ func formulaStart(b byte) bool {
 }
 
 // negativeNumber reports whether s is a minus sign and a decimal number
-// with digits on both sides of any point ("-3", "-1.5"), as the report
-// writes them.
+// with digits on both sides of any point or decimal comma ("-3", "-1.5",
+// "-1,5"), as the report writes them.
 func negativeNumber(s string) bool {
 	if len(s) < 2 || s[0] != '-' {
 		return false
 	}
 	digits := s[1:]
-	if i := strings.IndexByte(digits, '.'); i >= 0 {
+	if i := strings.IndexAny(digits, ".,"); i >= 0 {
 		if i == 0 || i == len(digits)-1 {
 			return false
 		}
@@ -55,16 +55,48 @@ func negativeNumber(s string) bool {
 	return strings.Trim(digits, "0123456789") == ""
 }
 
-// WriteCSV writes the report's table as CSV, in UTF-8 with a byte order
+// CSVFormat is how a CSV file separates its cells and writes decimals.
+type CSVFormat struct {
+	// Comma separates the cells: ',' or ';'.
+	Comma rune
+	// DecimalComma writes "2,5" rather than "2.5".
+	DecimalComma bool
+}
+
+// The two CSV formats. CSVPlain is for programs and spreadsheets set to
+// English. CSVVietnamese is for Excel on a computer with Vietnamese
+// regional settings, whose list separator is ';' and decimal mark ','
+// (a comma-separated file opens there as one column, and "2.5" as a
+// date or text); the dashboard gives it to Vietnamese readers.
+var (
+	CSVPlain      = CSVFormat{Comma: ','}
+	CSVVietnamese = CSVFormat{Comma: ';', DecimalComma: true}
+)
+
+// WriteCSV writes the report's table as CSVPlain; see WriteCSVAs.
+func WriteCSV(w io.Writer, r *Report, texts Texts, lang string) error {
+	return WriteCSVAs(w, r, texts, lang, CSVPlain)
+}
+
+// WriteCSVVietnamese writes the report's table as CSVVietnamese.
+func WriteCSVVietnamese(w io.Writer, r *Report, texts Texts, lang string) error {
+	return WriteCSVAs(w, r, texts, lang, CSVVietnamese)
+}
+
+// WriteCSVAs writes the report's table as CSV, in UTF-8 with a byte order
 // mark: one header row (each people column names its area), the rows,
 // each commune's subtotal and the total. Shares are percentages and hours
-// have one decimal, with a point as the decimal mark. The title block and
+// have one decimal, with the format's decimal mark. The title block and
 // signatures are the XLSX's: CSV is for other programs.
-func WriteCSV(w io.Writer, r *Report, texts Texts, lang string) error {
+func WriteCSVAs(w io.Writer, r *Report, texts Texts, lang string, format CSVFormat) error {
+	if format.Comma != ',' && format.Comma != ';' {
+		return fmt.Errorf("write csv: separator %q: want ',' or ';'", format.Comma)
+	}
 	if _, err := io.WriteString(w, bom); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	cw := csv.NewWriter(w)
+	cw.Comma = format.Comma
 	cols := numCols()
 	header := make([]string, 0, textCols+len(cols))
 	for _, id := range textHeaders {
@@ -92,7 +124,11 @@ func WriteCSV(w io.Writer, r *Report, texts Texts, lang string) error {
 				out = append(out, "")
 				continue
 			}
-			out = append(out, plain(c, v))
+			s := plain(c, v)
+			if format.DecimalComma {
+				s = strings.Replace(s, ".", ",", 1)
+			}
+			out = append(out, s)
 		}
 		return out
 	}

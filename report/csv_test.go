@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/csv"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,5 +69,67 @@ func TestWriteCSV(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteCSVVietnamese: the Vietnamese-Excel CSV separates cells with
+// ';' and writes decimal commas, so that Excel with Vietnamese regional
+// settings opens it in columns and reads "1,3" as a number; it holds the
+// same table as the plain CSV.
+func TestWriteCSVVietnamese(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range built(t, "") {
+		t.Run(name, func(t *testing.T) {
+			var plain, vn bytes.Buffer
+			if err := report.WriteCSV(&plain, r, texts, "vi"); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.WriteCSVVietnamese(&vn, r, texts, "vi"); err != nil {
+				t.Fatal(err)
+			}
+			read := func(b []byte, comma rune) [][]string {
+				body, ok := bytes.CutPrefix(b, []byte("\xef\xbb\xbf"))
+				if !ok {
+					t.Fatal("no UTF-8 byte order mark")
+				}
+				cr := csv.NewReader(bytes.NewReader(body))
+				cr.Comma = comma
+				recs, err := cr.ReadAll()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return recs
+			}
+			want, got := read(plain.Bytes(), ','), read(vn.Bytes(), ';')
+			if len(got) != len(want) {
+				t.Fatalf("%d records, want %d", len(got), len(want))
+			}
+			first := strings.SplitN(strings.TrimPrefix(vn.String(), "\ufeff"), "\n", 2)[0]
+			if n := strings.Count(first, ";"); n != 24 {
+				t.Errorf("the header has %d semicolons, want 24 (25 columns)", n)
+			}
+			decimals := 0
+			for i := range want {
+				for j := range want[i] {
+					w := want[i][j]
+					if i > 0 && j >= 4 && strings.Contains(w, ".") {
+						w = strings.Replace(w, ".", ",", 1)
+						decimals++
+					}
+					if got[i][j] != w {
+						t.Errorf("record %d field %d: got %q, want %q", i, j, got[i][j], w)
+					}
+				}
+			}
+			if decimals == 0 || strings.Contains(vn.String(), "1.3") {
+				t.Errorf("want decimal commas (1,3), found %d decimals", decimals)
+			}
+		})
+	}
+	if err := report.WriteCSVAs(io.Discard, &report.Report{}, texts, "vi", report.CSVFormat{Comma: '\t'}); err == nil {
+		t.Error("a tab separator: want an error")
 	}
 }

@@ -8,14 +8,16 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// The layout of the sheet: the title block, two header rows (the people
-// columns grouped under one heading), then the table from firstDataRow.
+// The layout of both sheets: the unit block (three rows, the unit on the
+// left, the national motto and the place and date on the right), the
+// title, period and date made, two header rows (a group of columns under
+// one heading), then the table from firstDataRow.
 const (
-	rowNation    = 1
-	rowMotto     = 2
-	rowTitle     = 4
-	rowPeriod    = 5
-	rowUnit      = 6
+	rowUnit1     = 1
+	rowUnit2     = 2
+	rowNumber    = 3
+	rowTitle     = 5
+	rowPeriod    = 6
 	rowMade      = 7
 	rowHeader    = 9
 	rowSubheader = 10
@@ -23,11 +25,29 @@ const (
 )
 
 // signatureRows is how far below the table the printed page goes: a blank
-// row, the date line, the titles, the notes, and room to sign and stamp.
-const signatureRows = 9
+// row, the titles, the notes, and room to sign and stamp.
+const signatureRows = 8
 
 // Printing: A4 is paper size 9 in the OOXML numbering.
 const paperA4 = 9
+
+// Type sizes in points. A signed report is read on paper: nothing is
+// smaller than 9 pt as printed, so the table is 10 pt on a page that is
+// not shrunk (the indicators by area go to a second sheet rather than
+// squeezing 25 columns onto one page).
+const (
+	sizeTable = 10
+	sizeBlock = 12
+	sizeTitle = 14
+	// minPrinted is the smallest type a printed page may have; the widths
+	// below keep each sheet within one A4 landscape page's width at 100%.
+	minPrinted = 9
+)
+
+// bodyFont is the typeface of every cell and of the page footer:
+// Vietnamese official documents are set in Times New Roman (Decree
+// 30/2020).
+const bodyFont = "Times New Roman"
 
 // Fills of the header, the commune subtotals and the total: greys that
 // print well in black and white.
@@ -38,21 +58,52 @@ const (
 )
 
 // WriteXLSX writes the report as an XLSX workbook laid out for printing
-// and signing: the unit and the national motto at the top, the title,
-// period and date made, the table with its header row repeated on every
-// page (A4 landscape, fitted to the page's width), commune subtotals and
-// the total in bold, and the signature block. Texts come in lang ("vi" or
-// "en").
+// and signing, as Vietnamese official reports are: the issuing unit, the
+// document number line and the national motto with the place and date at
+// the top, the title, period and date made, the table with its header
+// rows repeated on every page (A4 landscape, at full size), commune
+// subtotals and the total in bold, and the signature block. The first
+// sheet has households, members, visits and help requests; the second,
+// an appendix, the people guided in each area. Texts come in lang ("vi"
+// or "en").
 func WriteXLSX(w io.Writer, r *Report, texts Texts, lang string) error {
-	x, err := newSheet(r, texts, lang)
-	if err != nil {
+	f := excelize.NewFile()
+	defer f.Close()
+	all := numCols()
+	var main, areas []numCol
+	for _, c := range all {
+		if c.area != "" {
+			areas = append(areas, c)
+		} else {
+			main = append(main, c)
+		}
+	}
+	sheets := []*sheet{
+		{name: texts.T(lang, "reports.xlsx.sheet", nil), cols: main, title: "reports.xlsx.title", signed: true},
+		{name: texts.T(lang, "reports.xlsx.sheet_areas", nil), cols: areas, title: "reports.xlsx.title_areas",
+			group: "reports.xlsx.people_group"},
+	}
+	for i, x := range sheets {
+		x.f, x.r, x.texts, x.lang, x.styles = f, r, texts, lang, map[string]int{}
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", x.name); err != nil {
+				return fmt.Errorf("write xlsx: %w", err)
+			}
+		} else if _, err := f.NewSheet(x.name); err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
+		}
+		if err := x.write(); err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
+		}
+	}
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title:    texts.T(lang, "reports.xlsx.doc_title", map[string]any{"Quarter": sheets[0].quarterLabel()}),
+		Creator:  "cnsbot",
+		Language: lang,
+	}); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
-	defer x.f.Close()
-	if err := x.write(); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	if err := x.f.Write(w); err != nil {
+	if err := f.Write(w); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
 	return nil
@@ -68,7 +119,7 @@ const (
 	levelTotal
 )
 
-// sheet writes one report into one workbook.
+// sheet writes one table of the report into one sheet of the workbook.
 type sheet struct {
 	f     *excelize.File
 	name  string
@@ -76,7 +127,12 @@ type sheet struct {
 	texts Texts
 	lang  string
 	cols  []numCol
-	last  string // the table's last column, "Y"
+	// title is the sheet's title's message id; group, when set, heads
+	// every column of cols on the first header row; signed sheets end
+	// with the signature block.
+	title, group string
+	signed       bool
+	last         string // the table's last column, "O"
 	// styles of the table cells: [level][kind], kind textCell for names.
 	cells  [3][4]int
 	styles map[string]int
@@ -84,26 +140,6 @@ type sheet struct {
 
 // textCell is the style slot of the naming cells, next to the numKinds.
 const textCell = 3
-
-func newSheet(r *Report, texts Texts, lang string) (*sheet, error) {
-	x := &sheet{f: excelize.NewFile(), r: r, texts: texts, lang: lang, cols: numCols(), styles: map[string]int{}}
-	x.name = x.t("reports.xlsx.sheet", nil)
-	if err := x.f.SetSheetName("Sheet1", x.name); err != nil {
-		x.f.Close()
-		return nil, err
-	}
-	last, err := excelize.ColumnNumberToName(textCols + len(x.cols))
-	if err != nil {
-		x.f.Close()
-		return nil, err
-	}
-	x.last = last
-	if err := x.makeStyles(); err != nil {
-		x.f.Close()
-		return nil, err
-	}
-	return x, nil
-}
 
 func (x *sheet) t(id string, data map[string]any) string { return x.texts.T(x.lang, id, data) }
 
@@ -113,18 +149,21 @@ func (x *sheet) makeStyles() error {
 		{Type: "top", Color: "808080", Style: 1}, {Type: "bottom", Color: "808080", Style: 1},
 	}
 	font := func(bold, italic bool, size float64) *excelize.Font {
-		return &excelize.Font{Family: "Times New Roman", Size: size, Bold: bold, Italic: italic}
+		return &excelize.Font{Family: bodyFont, Size: size, Bold: bold, Italic: italic}
 	}
 	center := &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}
 	named := map[string]*excelize.Style{
-		"unit":   {Font: font(true, false, 12), Alignment: center},
-		"nation": {Font: font(true, false, 12), Alignment: center},
-		"motto":  {Font: &excelize.Font{Family: "Times New Roman", Size: 13, Bold: true, Underline: "single"}, Alignment: center},
-		"title":  {Font: font(true, false, 14), Alignment: center},
-		"center": {Font: font(false, false, 12), Alignment: center},
-		"italic": {Font: font(false, true, 12), Alignment: center},
-		"sign":   {Font: font(true, false, 12), Alignment: center},
-		"header": {Font: font(true, false, 11), Alignment: center, Border: border,
+		"agency": {Font: font(false, false, sizeBlock), Alignment: center},
+		// The issuing unit, underlined as the short rule under it is drawn.
+		"unit":   {Font: &excelize.Font{Family: bodyFont, Size: sizeBlock, Bold: true, Underline: "single"}, Alignment: center},
+		"nation": {Font: font(true, false, sizeBlock), Alignment: center},
+		"motto":  {Font: &excelize.Font{Family: bodyFont, Size: sizeBlock + 1, Bold: true, Underline: "single"}, Alignment: center},
+		"number": {Font: font(false, false, sizeBlock+1), Alignment: center},
+		"title":  {Font: font(true, false, sizeTitle), Alignment: center},
+		"center": {Font: font(false, false, sizeBlock), Alignment: center},
+		"italic": {Font: font(false, true, sizeBlock), Alignment: center},
+		"sign":   {Font: font(true, false, sizeBlock), Alignment: center},
+		"header": {Font: font(true, false, sizeTable), Alignment: center, Border: border,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{fillHeader}}},
 	}
 	for name, st := range named {
@@ -139,7 +178,7 @@ func (x *sheet) makeStyles() error {
 	fills := [3]string{levelSubtotal: fillSubtotal, levelTotal: fillTotal}
 	for lv := levelRow; lv <= levelTotal; lv++ {
 		for k := range 4 {
-			st := &excelize.Style{Font: font(lv != levelRow, false, 11), Border: border,
+			st := &excelize.Style{Font: font(lv != levelRow, false, sizeTable), Border: border,
 				Alignment: &excelize.Alignment{Vertical: "center", WrapText: k == textCell}, CustomNumFmt: formats[k]}
 			if fills[lv] != "" {
 				st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{fills[lv]}}
@@ -176,6 +215,14 @@ func (x *sheet) text(row, c1, c2 int, value, style string) error {
 
 func (x *sheet) write() error {
 	ncols := textCols + len(x.cols)
+	last, err := excelize.ColumnNumberToName(ncols)
+	if err != nil {
+		return err
+	}
+	x.last = last
+	if err := x.makeStyles(); err != nil {
+		return err
+	}
 	if err := x.titleBlock(ncols); err != nil {
 		return err
 	}
@@ -201,52 +248,110 @@ func (x *sheet) write() error {
 		return err
 	}
 	lastRow := row
-	if err := x.signatures(lastRow+2, ncols); err != nil {
-		return err
+	if x.signed {
+		if err := x.signatures(lastRow+2, ncols); err != nil {
+			return err
+		}
+		lastRow += signatureRows
 	}
 	return x.pageSetup(lastRow)
 }
 
+// issuer returns the unit block's lines as official documents have them
+// (Decree 30/2020): the superior body above the issuing one, in capitals.
+// A commune's report is its People's Committee's ("UBND XÃ TÂN LỘC"); the
+// province's is the Department of Science and Technology's, under the
+// provincial People's Committee. The abbreviation goes in the number line.
+func (x *sheet) issuer() (superior, unit, abbr string) {
+	if x.r.Commune != "" {
+		return "", strings.ToUpper(x.t("reports.xlsx.commune_unit", map[string]any{"Commune": x.r.Commune})),
+			x.t("reports.xlsx.commune_abbr", nil)
+	}
+	if x.r.Unit != "" {
+		superior = strings.ToUpper(x.t("reports.xlsx.province_unit", map[string]any{"Province": provinceName(x.r.Unit)}))
+	}
+	return superior, strings.ToUpper(x.t("reports.xlsx.department", nil)), x.t("reports.xlsx.department_abbr", nil)
+}
+
+// provinceName strips "Tỉnh " from a province's name, which the unit
+// block's template writes itself.
+func provinceName(s string) string {
+	for _, p := range []string{"Tỉnh ", "tỉnh ", "TỈNH "} {
+		if rest, ok := strings.CutPrefix(s, p); ok {
+			return rest
+		}
+	}
+	return s
+}
+
+// place is the place name of the date line: the commune for a commune's
+// report, the province for the province's (Decree 30/2020).
+func (x *sheet) place() string {
+	if x.r.Commune != "" {
+		return x.r.Commune
+	}
+	return provinceName(unitName(x.texts, x.lang, x.r))
+}
+
 func (x *sheet) titleBlock(ncols int) error {
 	r := x.r
-	// The unit on the left, the national motto on the right, as on every
-	// Vietnamese official document; the left block spans the naming
-	// columns, the right one the last third of the table.
-	right := ncols - ncols/3 + 1
+	// The unit on the left over the naming columns, the national motto and
+	// the date on the right over the last columns.
+	right := ncols - 5
 	period := x.t("reports.xlsx.period", map[string]any{
 		"N": quarterNumber(r.Quarter), "Year": r.Start.Year(),
 		"From": r.Start.Format(dateLayout), "To": r.End.AddDate(0, 0, -1).Format(dateLayout),
 	})
-	lines := []struct {
+	superior, unit, abbr := x.issuer()
+	unitRow := rowUnit2
+	if superior == "" {
+		unitRow = rowUnit1
+	}
+	type line struct {
 		row, c1, c2  int
 		value, style string
-	}{
-		{rowNation, 1, textCols, strings.ToUpper(unitName(x.texts, x.lang, r)), "unit"},
+	}
+	lines := []line{
+		{unitRow, 1, textCols, unit, "unit"},
 		{rowNation, right, ncols, x.t("reports.xlsx.nation", nil), "nation"},
 		{rowMotto, right, ncols, x.t("reports.xlsx.motto", nil), "motto"},
-		{rowTitle, 1, ncols, x.t("reports.xlsx.title", nil), "title"},
+		{rowTitle, 1, ncols, x.t(x.title, nil), "title"},
 		{rowPeriod, 1, ncols, period, "italic"},
-		{rowUnit, 1, ncols, x.t("reports.xlsx.unit", map[string]any{"Unit": unitName(x.texts, x.lang, r)}), "center"},
 		{rowMade, 1, ncols, x.t("reports.xlsx.made", map[string]any{"Date": r.Made.Format(dateLayout)}), "italic"},
+	}
+	if superior != "" {
+		lines = append(lines, line{rowUnit1, 1, textCols, superior, "agency"})
+	}
+	if x.signed {
+		// The number and the day are the clerk's to fill in when the report
+		// is signed and sent; the year is known.
+		lines = append(lines,
+			line{rowNumber, 1, textCols, x.t("reports.xlsx.number", map[string]any{"Abbr": abbr}), "number"},
+			line{rowNumber, right, ncols, x.t("reports.xlsx.date_line", map[string]any{"Place": x.place(), "Year": r.Made.Year()}), "italic"})
 	}
 	for _, l := range lines {
 		if err := x.text(l.row, l.c1, l.c2, l.value, l.style); err != nil {
 			return err
 		}
 	}
-	if err := x.f.SetRowHeight(x.name, rowTitle, 24); err != nil {
-		return err
+	for row, h := range map[int]float64{rowUnit1: 17, rowUnit2: 17, rowNumber: 20, rowTitle: 22} {
+		if err := x.f.SetRowHeight(x.name, row, h); err != nil {
+			return err
+		}
 	}
-	return x.f.SetDocProps(&excelize.DocProperties{
-		Title:    x.t("reports.xlsx.doc_title", map[string]any{"Quarter": x.quarterLabel()}),
-		Creator:  "cnsbot",
-		Language: x.lang,
-	})
+	return nil
 }
 
+// The unit block shares its rows with the motto: the nation on the first
+// row, the motto on the second.
+const (
+	rowNation = rowUnit1
+	rowMotto  = rowUnit2
+)
+
 // headers writes the two header rows: each column's header spans both,
-// except the people columns, whose group heading spans them on the first
-// row above each area's name.
+// except a group's columns, whose heading spans them on the first row
+// above each column's name.
 func (x *sheet) headers() error {
 	col := 1
 	vertical := func(id string) error {
@@ -265,41 +370,52 @@ func (x *sheet) headers() error {
 		}
 		col++
 	}
-	groupStart := 0
+	groupStart := col
 	for _, c := range x.cols {
-		if c.area == "" {
+		if x.group == "" {
 			if err := vertical(c.header); err != nil {
 				return err
 			}
 			col++
 			continue
 		}
-		if groupStart == 0 {
-			groupStart = col
+		name := x.t(c.header, nil)
+		if c.area != "" {
+			name = x.t("calendar.area."+c.area, nil)
 		}
-		if err := x.text(rowSubheader, col, col, x.t("calendar.area."+c.area, nil), "header"); err != nil {
-			return err
-		}
-		if err := x.text(rowHeader, groupStart, col, x.t("reports.xlsx.people_group", nil), "header"); err != nil {
+		if err := x.text(rowSubheader, col, col, name, "header"); err != nil {
 			return err
 		}
 		col++
 	}
-	if err := x.f.SetRowHeight(x.name, rowHeader, 30); err != nil {
+	if x.group != "" {
+		if err := x.text(rowHeader, groupStart, col-1, x.t(x.group, nil), "header"); err != nil {
+			return err
+		}
+	}
+	if err := x.f.SetRowHeight(x.name, rowHeader, 28); err != nil {
 		return err
 	}
-	if err := x.f.SetRowHeight(x.name, rowSubheader, 48); err != nil {
+	if err := x.f.SetRowHeight(x.name, rowSubheader, 54); err != nil {
 		return err
 	}
 	firstFigure, err := excelize.ColumnNumberToName(textCols + 1)
 	if err != nil {
 		return err
 	}
+	// At 100% the naming columns and the figures fill an A4 landscape
+	// page's width between 1 cm margins (LibreOffice prints a width unit
+	// as about 7 pt): 11 figures of 6.4 units on the first sheet, 10 of 7
+	// on the appendix, with their headers wrapped.
+	figure := 6.4
+	if x.group != "" {
+		figure = 7
+	}
 	widths := []struct {
 		from, to string
 		width    float64
 	}{
-		{"A", "A", 5}, {"B", "B", 18}, {"C", "C", 16}, {"D", "D", 22}, {firstFigure, x.last, 10.5},
+		{"A", "A", 4}, {"B", "B", 12}, {"C", "C", 10}, {"D", "D", 13}, {firstFigure, x.last, figure},
 	}
 	for _, w := range widths {
 		if err := x.f.SetColWidth(x.name, w.from, w.to, w.width); err != nil {
@@ -348,29 +464,18 @@ func (x *sheet) tableRow(row int, lv level, label [textCols]string, f Figures) e
 	return nil
 }
 
-// signatures writes the date line and the two signatures under the table:
-// who made the report on the left, the head of the unit on the right.
+// signatures writes the two signatures under the table: who made the
+// report on the left, the head of the unit on the right.
 func (x *sheet) signatures(row, ncols int) error {
-	made := x.r.Made
-	month := fmt.Sprint(int(made.Month()))
-	if made.Month() < 3 {
-		// Vietnamese official dates write January and February with a
-		// leading zero (Decree 30/2020), so that nothing can be added.
-		month = fmt.Sprintf("%02d", int(made.Month()))
-	}
-	right := ncols - ncols/3 + 1
-	dateLine := x.t("reports.xlsx.date_line", map[string]any{
-		"Place": unitName(x.texts, x.lang, x.r), "Day": fmt.Sprintf("%02d", made.Day()), "Month": month, "Year": made.Year(),
-	})
+	right := ncols - 5
 	lines := []struct {
 		row, c1, c2  int
 		value, style string
 	}{
-		{row, right, ncols, dateLine, "italic"},
-		{row + 1, colCommune + 1, textCols + 2, x.t("reports.xlsx.preparer", nil), "sign"},
-		{row + 1, right, ncols, x.t("reports.xlsx.head", nil), "sign"},
-		{row + 2, colCommune + 1, textCols + 2, x.t("reports.xlsx.preparer_note", nil), "italic"},
-		{row + 2, right, ncols, x.t("reports.xlsx.head_note", nil), "italic"},
+		{row, colCommune + 1, textCols, x.t("reports.xlsx.preparer", nil), "sign"},
+		{row, right, ncols, x.t("reports.xlsx.head", nil), "sign"},
+		{row + 1, colCommune + 1, textCols, x.t("reports.xlsx.preparer_note", nil), "italic"},
+		{row + 1, right, ncols, x.t("reports.xlsx.head_note", nil), "italic"},
 	}
 	for _, l := range lines {
 		if err := x.text(l.row, l.c1, l.c2, l.value, l.style); err != nil {
@@ -380,10 +485,13 @@ func (x *sheet) signatures(row, ncols int) error {
 	return nil
 }
 
-// pageSetup makes the sheet print on A4 landscape, as wide as one page,
-// with the header rows on every page and page numbers in the footer, and
-// freezes the naming columns and the header rows on screen.
+// pageSetup makes the sheet print on A4 landscape, one page wide at
+// (nearly) full size, with the header rows on every page
+// and page numbers in the footer in the body's typeface, and freezes the
+// naming columns and the header rows on screen.
 func (x *sheet) pageSetup(lastRow int) error {
+	// One page wide: the widths above fit at full size, so fitting only
+	// guards against a printer's wider margins, by a few percent.
 	size, orientation, wide, tall := paperA4, "landscape", 1, 0
 	if err := x.f.SetPageLayout(x.name, &excelize.PageLayoutOptions{
 		Size: &size, Orientation: &orientation, FitToWidth: &wide, FitToHeight: &tall,
@@ -400,7 +508,8 @@ func (x *sheet) pageSetup(lastRow int) error {
 	}); err != nil {
 		return err
 	}
-	if err := x.f.SetHeaderFooter(x.name, &excelize.HeaderFooterOptions{OddFooter: "&C" + x.t("reports.xlsx.page", nil)}); err != nil {
+	footer := fmt.Sprintf(`&C&"%s,Regular"&%d%s`, bodyFont, sizeTable, x.t("reports.xlsx.page", nil))
+	if err := x.f.SetHeaderFooter(x.name, &excelize.HeaderFooterOptions{OddFooter: footer}); err != nil {
 		return err
 	}
 	quoted := "'" + strings.ReplaceAll(x.name, "'", "''") + "'"
@@ -408,7 +517,7 @@ func (x *sheet) pageSetup(lastRow int) error {
 		{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("%s!$%d:$%d", quoted, rowHeader, rowSubheader), Scope: x.name},
 		// The print area runs past the signature block's notes, leaving room
 		// on the page to sign.
-		{Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("%s!$A$1:$%s$%d", quoted, x.last, lastRow+signatureRows), Scope: x.name},
+		{Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("%s!$A$1:$%s$%d", quoted, x.last, lastRow), Scope: x.name},
 	} {
 		if err := x.f.SetDefinedName(&dn); err != nil {
 			return err

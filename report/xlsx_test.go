@@ -11,12 +11,13 @@ import (
 	"github.com/camau-cns/cnsbot/report"
 )
 
-// The seed's report, written and read back cell by cell. The table's
-// columns: A–D name the row, E–I households and shares, J–S the ten
-// areas, T–Y members, hours, visits and help requests. Rows 9–10 are the
-// header, 11 on the table: Phường 5's two teams and subtotal (11–13),
-// Tân Lộc's three rows and subtotal (14–17), Xã Trống's subtotal (18),
-// the total (19).
+// The seed's report, written and read back cell by cell. The first
+// sheet's columns: A–D name the row, E–I households and shares, J–O
+// members, hours, visits and help requests; the appendix's: A–D, then the
+// ten areas E–N. Rows 1–3 are the unit block, 5–7 the title, period and
+// date made, 9–10 the header, 11 on the table: Phường 5's two teams and
+// subtotal (11–13), Tân Lộc's three rows and subtotal (14–17), Xã
+// Trống's subtotal (18), the total (19), then the signatures (21–22).
 func TestWriteXLSX(t *testing.T) {
 	texts, err := locales.New()
 	if err != nil {
@@ -27,74 +28,100 @@ func TestWriteXLSX(t *testing.T) {
 			tests := []struct {
 				lang  string
 				cells map[string]string // formatted as Excel shows them
+				areas map[string]string // the appendix's
 				raw   map[string]string // the stored values
 			}{
 				{"vi", map[string]string{
-					"A1": "CÀ MAU", "R1": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "R2": "Độc lập - Tự do - Hạnh phúc",
-					"A4":  "BÁO CÁO KẾT QUẢ HOẠT ĐỘNG CỦA TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG",
-					"A5":  "Quý 3 năm 2025 (từ ngày 01/07/2025 đến ngày 30/09/2025)",
-					"A6":  "Đơn vị: Cà Mau",
-					"A7":  "Ngày lập: 05/10/2025",
-					"A9":  "STT",
-					"B9":  "Xã, phường",
-					"D9":  "Tổ CNSCĐ",
-					"E9":  "Số hộ",
-					"H9":  "Tỷ lệ hộ lũy kế (%)",
-					"I9":  "So với chỉ tiêu 80% (%)",
-					"J9":  "Số người được hướng dẫn theo lĩnh vực",
-					"J10": "Cài VNeID", "S10": "Khác",
-					"T9": "Số thành viên", "Y9": "Yêu cầu hỗ trợ đã giải quyết",
+					"A1": "UBND TỈNH CÀ MAU", "A2": "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "A3": "Số:        /BC-SKHCN",
+					"J1": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "J2": "Độc lập - Tự do - Hạnh phúc",
+					"J3": "Cà Mau, ngày      tháng      năm 2025",
+					"A5": "BÁO CÁO KẾT QUẢ HOẠT ĐỘNG CỦA TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG",
+					"A6": "Quý 3 năm 2025 (từ ngày 01/07/2025 đến ngày 30/09/2025)",
+					"A7": "Ngày lập: 05/10/2025",
+					"A9": "STT",
+					"B9": "Xã, phường",
+					"D9": "Tổ CNSCĐ",
+					"E9": "Số hộ",
+					"H9": "Tỷ lệ hộ lũy kế (%)",
+					"I9": "So với chỉ tiêu 80% (%)",
+					"J9": "Số thành viên", "O9": "Yêu cầu hỗ trợ đã giải quyết",
 					// A team's row.
 					"A14": "3", "B14": "Xã Tân Lộc", "C14": "Ấp 1", "D14": "Tổ Ấp 1",
 					"E14": "200", "F14": "2", "G14": "2", "H14": "1.0%",
-					"J14": "3", "L14": "3", "M14": "2", "O14": "1", "T14": "2", "U14": "2", "V14": "2.5", "W14": "3",
-					"X14": "1", "Y14": "2",
+					"J14": "2", "K14": "2", "L14": "2.5", "M14": "3", "N14": "1", "O14": "2",
 					// A hamlet without a team: no share of unknown households.
-					"C16": "Ấp 10", "D16": "(chưa có tổ)", "E16": "80", "X16": "1",
+					"C16": "Ấp 10", "D16": "(chưa có tổ)", "E16": "80", "N16": "1",
 					// Subtotals and the total.
-					"B13": "Cộng Phường 5", "E13": "100", "P13": "4", "Q13": "1", "S13": "4",
-					"B17": "Cộng Xã Tân Lộc", "E17": "430", "X17": "3", "Y17": "2",
+					"B13": "Cộng Phường 5", "E13": "100",
+					"B17": "Cộng Xã Tân Lộc", "E17": "430", "N17": "3", "O17": "2",
 					"B18": "Cộng Xã Trống", "E18": "0", "H18": "",
-					"B19": "TỔNG CỘNG", "E19": "530", "G19": "4", "H19": "0.8%", "T19": "6", "W19": "5", "X19": "4",
+					"B19": "TỔNG CỘNG", "E19": "530", "G19": "4", "H19": "0.8%", "J19": "6", "M19": "5", "N19": "4",
 					// The signature block.
-					"R21": "Cà Mau, ngày 05 tháng 10 năm 2025",
-					"B22": "NGƯỜI LẬP BIỂU", "R22": "THỦ TRƯỞNG ĐƠN VỊ",
-					"B23": "(Ký, ghi rõ họ tên)", "R23": "(Ký tên, đóng dấu)",
+					"B21": "NGƯỜI LẬP BIỂU", "J21": "THỦ TRƯỞNG ĐƠN VỊ",
+					"B22": "(Ký, ghi rõ họ tên)", "J22": "(Ký tên, đóng dấu)",
 				}, map[string]string{
-					"H14": "0.01", "I14": "0.0125", "V14": "2.5", "H16": "0", "H18": "", "V19": "3.83333333333333",
+					"A1": "UBND TỈNH CÀ MAU", "A2": "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "A3": "",
+					"A5": "PHỤ LỤC: SỐ NGƯỜI ĐƯỢC HƯỚNG DẪN THEO LĨNH VỰC",
+					"E9": "Số người được hướng dẫn theo lĩnh vực", "E10": "Cài VNeID", "N10": "Khác",
+					"B14": "Xã Tân Lộc", "E14": "3", "G14": "3", "H14": "2", "J14": "1",
+					"B13": "Cộng Phường 5", "K13": "4", "L13": "1", "N13": "4",
+					"B19": "TỔNG CỘNG", "B21": "",
+				}, map[string]string{
+					"H14": "0.01", "I14": "0.0125", "L14": "2.5", "H16": "0", "H18": "", "L19": "3.83333333333333",
 				}},
 				{"en", map[string]string{
-					"R1": "SOCIALIST REPUBLIC OF VIET NAM",
-					"A5": "Quarter 3 of 2025 (from 01/07/2025 to 30/09/2025)",
-					"A9": "No.", "E9": "Households", "J9": "People guided, by area", "J10": "VNeID install",
+					"A2": "DEPARTMENT OF SCIENCE AND TECHNOLOGY", "J1": "SOCIALIST REPUBLIC OF VIET NAM",
+					"A6": "Quarter 3 of 2025 (from 01/07/2025 to 30/09/2025)",
+					"A9": "No.", "E9": "Households",
 					"D16": "(no team yet)", "B17": "Total Xã Tân Lộc", "B19": "GRAND TOTAL",
-					"R21": "Cà Mau, 05/10/2025", "B22": "PREPARED BY", "R22": "HEAD OF UNIT",
-				}, nil},
+					"J3": "Cà Mau, ……/……/2025", "B21": "PREPARED BY", "J21": "HEAD OF UNIT",
+				}, map[string]string{"E9": "People guided, by area", "E10": "VNeID install"}, nil},
 			}
 			for _, tt := range tests {
 				t.Run(tt.lang, func(t *testing.T) {
-					f, sheet := readXLSX(t, r, texts, tt.lang)
-					for at, want := range tt.cells {
-						if got, err := f.GetCellValue(sheet, at); err != nil || got != want {
-							t.Errorf("%s: got %q (%v), want %q", at, got, err, want)
+					f, sheets := readXLSX(t, r, texts, tt.lang)
+					for i, cells := range []map[string]string{tt.cells, tt.areas} {
+						for at, want := range cells {
+							if got, err := f.GetCellValue(sheets[i], at); err != nil || got != want {
+								t.Errorf("%s!%s: got %q (%v), want %q", sheets[i], at, got, err, want)
+							}
 						}
+						noMessageIDs(t, f, sheets[i])
 					}
 					for at, want := range tt.raw {
-						if got, err := f.GetCellValue(sheet, at, excelize.Options{RawCellValue: true}); err != nil || got != want {
+						if got, err := f.GetCellValue(sheets[0], at, excelize.Options{RawCellValue: true}); err != nil || got != want {
 							t.Errorf("%s raw: got %q (%v), want %q", at, got, err, want)
 						}
 					}
-					noMessageIDs(t, f, sheet)
 				})
 			}
-			f, sheet := readXLSX(t, r, texts, "vi")
-			checkStyles(t, f, sheet)
-			checkLayout(t, f, sheet)
+			f, sheets := readXLSX(t, r, texts, "vi")
+			checkStyles(t, f, sheets[0])
+			checkLayout(t, f, sheets)
 		})
 	}
 }
 
-func readXLSX(t *testing.T, r *report.Report, texts *locales.Bundle, lang string) (*excelize.File, string) {
+// A commune's report is its People's Committee's, dated at the commune.
+func TestWriteXLSXCommune(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range built(t, "Tân Lộc") {
+		t.Run(name, func(t *testing.T) {
+			f, sheets := readXLSX(t, r, texts, "vi")
+			for at, want := range map[string]string{"A1": "UBND XÃ TÂN LỘC", "A2": "", "A3": "Số:        /BC-UBND",
+				"J3": "Xã Tân Lộc, ngày      tháng      năm 2025"} {
+				if got, _ := f.GetCellValue(sheets[0], at); got != want {
+					t.Errorf("%s: got %q, want %q", at, got, want)
+				}
+			}
+		})
+	}
+}
+
+func readXLSX(t *testing.T, r *report.Report, texts *locales.Bundle, lang string) (*excelize.File, []string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := report.WriteXLSX(&buf, r, texts, lang); err != nil {
@@ -106,10 +133,10 @@ func readXLSX(t *testing.T, r *report.Report, texts *locales.Bundle, lang string
 	}
 	t.Cleanup(func() { _ = f.Close() })
 	sheets := f.GetSheetList()
-	if len(sheets) != 1 {
-		t.Fatalf("sheets %v, want one", sheets)
+	if len(sheets) != 2 {
+		t.Fatalf("sheets %v, want the report and its appendix", sheets)
 	}
-	return f, sheets[0]
+	return f, sheets
 }
 
 // noMessageIDs fails when a cell shows a message id: a text missing from
@@ -163,17 +190,17 @@ func checkStyles(t *testing.T, f *excelize.File, sheet string) {
 		numFmt string
 	}{
 		{"A9", true, "D9E1F2", ""},
-		{"J10", true, "D9E1F2", ""},
+		{"O9", true, "D9E1F2", ""},
 		{"B14", false, "", ""},
 		{"E14", false, "", "#,##0"},
 		{"H14", false, "", "0.0%"},
 		{"I14", false, "", "0.0%"},
-		{"V14", false, "", "#,##0.0"},
+		{"L14", false, "", "#,##0.0"},
 		{"B13", true, "F2F2F2", ""},
 		{"H13", true, "F2F2F2", "0.0%"},
 		{"B19", true, "D9D9D9", ""},
 		{"E19", true, "D9D9D9", "#,##0"},
-		{"A4", true, "", ""},
+		{"A5", true, "", ""},
 	}
 	for _, tt := range tests {
 		s := style(tt.at)
@@ -184,52 +211,83 @@ func checkStyles(t *testing.T, f *excelize.File, sheet string) {
 	}
 }
 
-func checkLayout(t *testing.T, f *excelize.File, sheet string) {
+func checkLayout(t *testing.T, f *excelize.File, sheets []string) {
 	t.Helper()
-	panes, err := f.GetPanes(sheet)
-	if err != nil || !panes.Freeze || panes.XSplit != 4 || panes.YSplit != 10 || panes.TopLeftCell != "E11" {
-		t.Errorf("panes %+v (%v), want frozen at E11", panes, err)
-	}
-	pl, err := f.GetPageLayout(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pl.Size == nil || *pl.Size != 9 || pl.Orientation == nil || *pl.Orientation != "landscape" ||
-		pl.FitToWidth == nil || *pl.FitToWidth != 1 || pl.FitToHeight == nil || *pl.FitToHeight != 0 {
-		t.Errorf("page layout %+v, want A4 landscape, one page wide", pl)
-	}
-	props, err := f.GetSheetProps(sheet)
-	if err != nil || props.FitToPage == nil || !*props.FitToPage {
-		t.Errorf("sheet props %+v (%v), want fit to page", props, err)
-	}
 	names := map[string]string{}
 	for _, dn := range f.GetDefinedName() {
-		names[dn.Name] = dn.RefersTo
+		names[dn.Scope+" "+dn.Name] = dn.RefersTo
 	}
-	if got := names["_xlnm.Print_Titles"]; got != "'Báo cáo'!$9:$10" {
-		t.Errorf("print titles %q, want the header rows", got)
-	}
-	if got := names["_xlnm.Print_Area"]; got != "'Báo cáo'!$A$1:$Y$28" {
-		t.Errorf("print area %q", got)
-	}
-	merged, err := f.GetMergeCells(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var refs []string
-	for _, m := range merged {
-		refs = append(refs, m.GetStartAxis()+":"+m.GetEndAxis())
-	}
-	for _, want := range []string{"A4:Y4", "J9:S9", "A9:A10", "E9:E10", "Y9:Y10", "B13:D13", "B19:D19", "R1:Y1"} {
-		if !strings.Contains(strings.Join(refs, " "), want) {
-			t.Errorf("merged cells %v lack %s", refs, want)
+	for i, want := range []struct {
+		last, area string
+		merged     []string
+	}{
+		{"O", "$A$1:$O$27", []string{"A5:O5", "A9:A10", "E9:E10", "O9:O10", "B13:D13", "B19:D19", "J1:O1", "A2:D2", "B21:D21"}},
+		{"N", "$A$1:$N$19", []string{"A5:N5", "E9:N9", "A9:A10", "B19:D19", "I1:N1"}},
+	} {
+		sheet := sheets[i]
+		panes, err := f.GetPanes(sheet)
+		if err != nil || !panes.Freeze || panes.XSplit != 4 || panes.YSplit != 10 || panes.TopLeftCell != "E11" {
+			t.Errorf("%s: panes %+v (%v), want frozen at E11", sheet, panes, err)
+		}
+		pl, err := f.GetPageLayout(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Size == nil || *pl.Size != 9 || pl.Orientation == nil || *pl.Orientation != "landscape" ||
+			pl.FitToWidth == nil || *pl.FitToWidth != 1 || pl.FitToHeight == nil || *pl.FitToHeight != 0 {
+			t.Errorf("%s: page layout %+v, want A4 landscape, one page wide", sheet, pl)
+		}
+		quoted := "'" + sheet + "'!"
+		if got := names[sheet+" _xlnm.Print_Titles"]; got != quoted+"$9:$10" {
+			t.Errorf("%s: print titles %q, want the header rows", sheet, got)
+		}
+		if got := names[sheet+" _xlnm.Print_Area"]; got != quoted+want.area {
+			t.Errorf("%s: print area %q, want %s", sheet, got, want.area)
+		}
+		merged, err := f.GetMergeCells(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refs []string
+		for _, m := range merged {
+			refs = append(refs, m.GetStartAxis()+":"+m.GetEndAxis())
+		}
+		for _, m := range want.merged {
+			if !strings.Contains(" "+strings.Join(refs, " ")+" ", " "+m+" ") {
+				t.Errorf("%s: merged cells %v lack %s", sheet, refs, m)
+			}
+		}
+		// No type under 9 pt anywhere, and one typeface.
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range len(rows) + 3 {
+			for c := 1; c <= 15; c++ {
+				at, _ := excelize.CoordinatesToCellName(c, r+1)
+				id, err := f.GetCellStyle(sheet, at)
+				if err != nil || id == 0 {
+					continue
+				}
+				st, err := f.GetStyle(id)
+				if err != nil || st.Font == nil {
+					continue
+				}
+				if st.Font.Size < 9 || st.Font.Family != "Times New Roman" {
+					t.Errorf("%s!%s: font %s %v pt, want Times New Roman, at least 9 pt", sheet, at, st.Font.Family, st.Font.Size)
+				}
+			}
+		}
+		hf, err := f.GetHeaderFooter(sheet)
+		if err != nil || !strings.Contains(hf.OddFooter, `&"Times New Roman,Regular"&10`) {
+			t.Errorf("%s: footer %+v (%v), want it in the body's typeface and size", sheet, hf, err)
 		}
 	}
-	if w, err := f.GetColWidth(sheet, "D"); err != nil || w != 22 {
-		t.Errorf("column D width %v (%v), want 22", w, err)
+	if w, err := f.GetColWidth(sheets[0], "D"); err != nil || w != 13 {
+		t.Errorf("column D width %v (%v), want 13", w, err)
 	}
-	props2, err := f.GetDocProps()
-	if err != nil || props2.Title != "Báo cáo Tổ CNSCĐ quý 3/2025" || props2.Creator != "cnsbot" {
-		t.Errorf("doc props %+v (%v)", props2, err)
+	props, err := f.GetDocProps()
+	if err != nil || props.Title != "Báo cáo Tổ CNSCĐ quý 3/2025" || props.Creator != "cnsbot" {
+		t.Errorf("doc props %+v (%v)", props, err)
 	}
 }

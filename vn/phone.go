@@ -281,3 +281,15 @@ func RedactPhones(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// ShowPhone writes a mobile number for people to read, the way Vietnamese
+// write it, with its middle hidden: "+84912345678" becomes "0912 ••• 678".
+// The dashboard shows residents' numbers so; the logs keep MaskPhone's
+// form, which the log checks look for. Text that is not a mobile number
+// keeps only its last three digits.
+func ShowPhone(e164 string) string {
+	if p, err := ParsePhone(e164); err == nil {
+		return "0" + p[3:6] + " ••• " + p[9:]
+	}
+	return maskDigits(e164)
+}

@@ -50,8 +50,17 @@ type Store interface {
 
 // Exporter writes the quarterly report of quarter ("2025Q3") for one
 // commune (by name) or, when commune is empty, the whole province, in
-// format "xlsx" or "csv" with headers in lang.
+// format ExportXLSX, ExportCSV or ExportCSVVietnamese with headers in lang.
 type Exporter func(ctx context.Context, w io.Writer, quarter, commune, format, lang string) error
+
+// The formats an Exporter writes. ExportCSV separates with ',' and
+// writes decimal points; ExportCSVVietnamese separates with ';' and writes
+// decimal commas, for Excel with Vietnamese regional settings.
+const (
+	ExportXLSX          = "xlsx"
+	ExportCSV           = "csv"
+	ExportCSVVietnamese = "csv-vn"
+)
 
 // DashboardConfig configures the dashboard. Store, Texts and Location are
 // required.
@@ -387,16 +396,32 @@ func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) 
 		out.Communes = append(out.Communes, cb)
 	}
 	out.Province.finish()
+	// An officer of some communes sees their figures under their names,
+	// not under the province's: the total is theirs, not Cà Mau's.
+	if !p.all() {
+		names := make([]string, len(out.Communes))
+		for i, c := range out.Communes {
+			names[i] = c.Name
+		}
+		out.Province.Name = strings.Join(names, ", ")
+	}
 	return out, nil
 }
 
-// indicators are the quarter's figures of the last quarters, one row per
-// measure, for a commune or the province.
+// indicators are the quarter's figures of the last quarters, newest
+// first (what an officer looks for, and what a phone shows before any
+// scrolling), one row per measure, for a commune or the province.
 type indicators struct {
-	Quarters []string       `json:"quarters"`
-	Labels   []string       `json:"-"`
-	Rows     []indicatorRow `json:"rows"`
+	Quarters []string `json:"quarters"`
+	Labels   []string `json:"-"`
+	// NoData marks the quarters without a single visit report: their
+	// zeros mean "nothing reported", and the page shows "—".
+	NoData []bool         `json:"no_data"`
+	Rows   []indicatorRow `json:"rows"`
 }
+
+// Empty reports whether quarter i has no data.
+func (in indicators) Empty(i int) bool { return i < len(in.NoData) && in.NoData[i] }
 
 type indicatorRow struct {
 	Key    string `json:"key"`
@@ -424,7 +449,7 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 	now := d.cfg.Now().In(d.cfg.Location)
 	var quarters []string
 	start, _, _ := calendar.QuarterBounds(calendar.Quarter(now), d.cfg.Location)
-	for i := indicatorQuarters - 1; i >= 0; i-- {
+	for i := range indicatorQuarters {
 		quarters = append(quarters, calendar.Quarter(start.AddDate(0, -3*i, 0)))
 	}
 	figs := make([]calendar.Figures, len(quarters))
@@ -438,8 +463,9 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 		}
 	}
 	out := indicators{Quarters: quarters}
-	for _, q := range quarters {
+	for i, q := range quarters {
 		out.Labels = append(out.Labels, d.quarterLabel(lang, q))
+		out.NoData = append(out.NoData, figs[i].Visits == 0 && figs[i].GuidedInQuarter == 0)
 	}
 	row := func(key, label string, v func(calendar.Figures) int) {
 		r := indicatorRow{Key: key, Label: label}
@@ -501,6 +527,21 @@ type helpList struct {
 	Stale  int        `json:"stale"`
 }
 
+// Active is the requests someone still has to answer: open or taken.
+func (l helpList) Active() []helpItem {
+	return slices.DeleteFunc(slices.Clone(l.Items), func(it helpItem) bool { return it.finished() })
+}
+
+// Finished is the requests closed or cancelled, which the pages list
+// apart, below the ones still waiting.
+func (l helpList) Finished() []helpItem {
+	return slices.DeleteFunc(slices.Clone(l.Items), func(it helpItem) bool { return !it.finished() })
+}
+
+func (it helpItem) finished() bool {
+	return it.Status == cnsbot.HelpClosed || it.Status == cnsbot.HelpCancelled
+}
+
 func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, statuses []string, limit int) (helpList, error) {
 	scopes, err := p.scopes(communeID)
 	if err != nil {
@@ -514,7 +555,10 @@ func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, 
 			return helpList{}, err
 		}
 		for _, r := range rows {
-			it := helpItem{HelpRow: r, Phone: vn.MaskPhone(r.Phone)}
+			// Names as names are written, whatever the resident typed,
+			// and the number as Vietnamese write it, its middle hidden.
+			it := helpItem{HelpRow: r, Phone: vn.ShowPhone(r.Phone)}
+			it.Name = vn.NameCase(r.Name)
 			end := now
 			if r.ClosedAt != nil {
 				end = *r.ClosedAt
@@ -635,7 +679,7 @@ func (d *Dashboard) deadlines(ctx context.Context, p principal, communeID int64,
 		}
 		dv := deadlineView{Key: dl.Key(), Quarter: dl.Quarter, From: dl.From, To: dl.To, Before: dl.Before,
 			LastDay: dl.LastDay(), Passed: !now.Before(dl.Before)}
-		dv.DaysLeft = int(dl.Before.Sub(now).Hours() / 24)
+		dv.DaysLeft = dl.DaysLeft(now)
 		submitted := map[string]time.Time{}
 		for _, s := range subs {
 			submitted[s.ReporterKey()] = s.SubmittedAt
@@ -681,7 +725,7 @@ func (d *Dashboard) deadlines(ctx context.Context, p principal, communeID int64,
 		}
 		for _, rec := range recs {
 			who, ok := persons[rec.PersonID]
-			if !ok || !slices.Contains(problemStates, rec.State) {
+			if !ok || !slices.Contains(problemStates, rec.State) || rec.Reason == calendar.ReasonSuperseded {
 				continue
 			}
 			dv.Problems = append(dv.Problems, problemView{Person: who.Name, Reporter: who.ReporterName, Offset: rec.Offset,
@@ -867,6 +911,9 @@ type calendarData struct {
 	Schedule                           string
 	Deadlines                          []deadlineView
 	Undelivered                        []store.Undelivered
+	// Problems counts the reminders above that did not reach their
+	// person, so that the page never says every message arrived below them.
+	Problems int
 }
 
 func (d *Dashboard) calendarPage(c *gin.Context) {
@@ -893,9 +940,12 @@ func (d *Dashboard) calendarPage(c *gin.Context) {
 		d.fail(c, err)
 		return
 	}
-	data.Schedule = sv.Schedule.Name
+	data.Schedule = scheduleText(d.cfg.Texts, lang, sv.Schedule.Name)
 	if data.Deadlines, err = d.deadlines(ctx, p, communeID, q); err == nil {
 		data.Undelivered, err = d.undelivered(ctx, p, communeID, 30)
+	}
+	for _, dv := range data.Deadlines {
+		data.Problems += len(dv.Problems)
 	}
 	if err != nil {
 		d.fail(c, err)
@@ -944,10 +994,33 @@ func (d *Dashboard) export(c *gin.Context) {
 		failWith(err)
 		return
 	}
+	lang := pageLang(c, d.cfg.Texts)
 	format := c.DefaultQuery("format", "xlsx")
 	if format != "xlsx" && format != "csv" {
 		failWith(cnsbot.Errorf(cnsbot.EINVALID, "format must be xlsx or csv"))
 		return
+	}
+	written := format
+	if format == "csv" {
+		// sep=semicolon (with decimal commas) or sep=comma; a Vietnamese
+		// reader gets the semicolons by default, which their Excel opens
+		// in columns.
+		sep := c.Query("sep")
+		if sep == "" {
+			sep = "comma"
+			if lang == "vi" {
+				sep = "semicolon"
+			}
+		}
+		switch sep {
+		case "comma":
+			written = ExportCSV
+		case "semicolon":
+			written = ExportCSVVietnamese
+		default:
+			failWith(cnsbot.Errorf(cnsbot.EINVALID, "sep must be comma or semicolon"))
+			return
+		}
 	}
 	communeID, err := communeParam(c, "commune")
 	if err != nil {
@@ -974,9 +1047,8 @@ func (d *Dashboard) export(c *gin.Context) {
 		}
 		commune = u.Name
 	}
-	lang := pageLang(c, d.cfg.Texts)
 	var buf bytes.Buffer
-	if err := d.cfg.Export(ctx, &buf, q, commune, format, lang); err != nil {
+	if err := d.cfg.Export(ctx, &buf, q, commune, written, lang); err != nil {
 		failWith(err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,13 +70,17 @@ func newFixture(t testing.TB) *fixture {
 		if err != nil {
 			return err
 		}
-		if format == "csv" {
+		switch format {
+		case ExportCSV:
 			return report.WriteCSV(w, r, texts, lang)
+		case ExportCSVVietnamese:
+			return report.WriteCSVVietnamese(w, r, texts, lang)
 		}
 		return report.WriteXLSX(w, r, texts, lang)
 	}
+	f := &fixture{db: db, now: now}
 	d, err := NewDashboard(DashboardConfig{Store: db, Texts: texts, Location: loc, AdminToken: testAdminToken,
-		Export: export, Now: func() time.Time { return now }})
+		Export: export, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +90,7 @@ func newFixture(t testing.TB) *fixture {
 	d.Register(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	f := &fixture{db: db, d: d, srv: srv, now: now}
+	f.d, f.srv = d, srv
 	f.tanThanh, _ = db.FindUnit(ctx, cnsbot.UnitCommune, nil, "Tân Thành")
 	f.anXuyen, _ = db.FindUnit(ctx, cnsbot.UnitCommune, nil, "An Xuyên")
 	officer, _, err := db.PersonByPhone(ctx, "+84900009001")
@@ -385,7 +390,7 @@ func TestDashboardPages(t *testing.T) {
 		{"/admin?lang=en", admin, []string{"Demo data", "Households guided", "Over 48 hours", "Sign out"}, []string{"Đăng xuất"}},
 		{"/admin", officer, []string{"Xã Tân Thành", "Võ Minh Tâm"}, []string{"Phường An Xuyên"}},
 		{"/admin/communes/" + tt, admin, []string{"Ấp Cây Trâm", "Ấp Tân Hòa", "Ấp Bà Điều", "Lê Văn Hùng", `id="export-xlsx"`}, []string{"Khóm 1"}},
-		{"/admin/help", admin, []string{`class="st-open stale"`, "HTDM2A", "HTDM2C", "HTDM2D", "Đã hủy", "8491****101"}, []string{"+84912000101", "0912 000 101"}},
+		{"/admin/help", admin, []string{`class="st-open stale"`, "HTDM2A", "HTDM2C", "HTDM2D", "Đã hủy", "0912 ••• 101"}, []string{"+84912000101", "0912 000 101"}},
 		{"/admin/calendar?quarter=2026Q3", admin, []string{"Tổ → Xã", "Trễ hạn", "Đã nộp", "Tổ CNSCĐ Ấp Bà Điều"}, nil},
 		{"/admin/calendar", admin, []string{"Quý 4/2026", "16/12/2026", "Võ Văn Lợi", "nhắc trước 7 ngày",
 			"chưa liên kết Zalo và tổ chưa có nhóm Zalo", "Huỳnh Văn Tài", "quá 7 ngày người nhận chưa nhắn cho OA", "Zalo -230"}, nil},
@@ -617,10 +622,12 @@ func TestAdminAPI(t *testing.T) {
 		}
 	}
 
-	// Indicators: four quarters, the last one this quarter.
+	// Indicators: four quarters, newest first; the demo has reports in
+	// the last two only, and the two before are marked as without data.
 	_, b = f.do(t, "GET", "/admin/api/indicators?lang=en", admin, "")
 	ind := decode[indicators](t, b)
-	if len(ind.Quarters) != 4 || ind.Quarters[3] != "2026Q4" || ind.Rows[0].Key != "guided" || ind.Rows[0].Values[2]+ind.Rows[0].Values[3] == 0 {
+	if len(ind.Quarters) != 4 || ind.Quarters[0] != "2026Q4" || ind.Quarters[3] != "2026Q1" || ind.Rows[0].Key != "guided" ||
+		ind.Rows[0].Values[0]+ind.Rows[0].Values[1] == 0 || !slices.Equal(ind.NoData, []bool{false, false, true, true}) {
 		t.Errorf("indicators: got %+v", ind)
 	}
 	// Visits.

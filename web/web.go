@@ -136,8 +136,10 @@ func funcs(texts Texts, loc *time.Location) template.FuncMap {
 		"tn": func(lang, id string, n int, kv ...any) string {
 			return texts.TN(lang, id, n, dict(kv))
 		},
-		"pct": func(lang string, v float64) string { return number(lang, v) + "%" },
-		"num": func(lang string, v float64) string { return number(lang, v) },
+		// daysleft is calendar's wording, the same as the chat's reminders.
+		"daysleft": func(lang string, n int) string { return calendar.DaysLeftText(texts, lang, n) },
+		"pct":      func(lang string, v float64) string { return number(lang, v) + "%" },
+		"num":      func(lang string, v float64) string { return number(lang, v) },
 		// bar is a bar's width in percent, at most 100.
 		"bar":  func(v float64) string { return strconv.FormatFloat(math.Min(100, math.Max(0, v)), 'f', 1, 64) },
 		"date": func(t time.Time) string { return t.In(loc).Format("02/01/2006") },
@@ -182,6 +184,8 @@ func funcs(texts Texts, loc *time.Location) template.FuncMap {
 		"quarter": func(lang, q string) string { return quarterLabel(texts, lang, q) },
 		// reason explains why a message did not reach its person.
 		"reason": func(lang, r string) string { return reasonText(texts, lang, r) },
+		// recipient names a recipient the roster does not know.
+		"recipient": func(lang, r string) string { return recipientText(texts, lang, r) },
 		// offset names a reminder: "7 days before", "overdue notice", ….
 		"offset": func(lang, o string) string {
 			if n, err := strconv.Atoi(o); err == nil {
@@ -200,6 +204,8 @@ func funcs(texts Texts, loc *time.Location) template.FuncMap {
 // The sender records slugs instead ("outside_window"), found as
 // web.reason.<slug>; anything else shows as recorded.
 var reminderReasons = map[string]string{
+	calendar.ReasonDeadlinePassed:                        "web.reason.deadline_passed",
+	calendar.ReasonOverduePassed:                         "web.reason.overdue_passed",
 	"no Zalo account linked: posted to the team's group": "web.reason.no_zalo_group",
 	"no Zalo account linked and no team group":           "web.reason.no_zalo",
 }
@@ -212,7 +218,28 @@ func reasonText(texts Texts, lang, r string) string {
 	if s := texts.T(lang, id, nil); s != id {
 		return s
 	}
-	return r
+	// A sentence no message words (an older version's, or a new sender's)
+	// is internal English: the reader gets a plain "other reason" in
+	// their language, and the log keeps the detail.
+	return texts.T(lang, "web.reason.unknown", nil)
+}
+
+// recipientText names a message's recipient that the roster does not
+// know, rather than showing a raw Zalo id ("u:8100…", "g:…").
+func recipientText(texts Texts, lang, r string) string {
+	if strings.HasPrefix(r, "g:") {
+		return texts.T(lang, "web.delivery.unknown_group", nil)
+	}
+	return texts.T(lang, "web.delivery.unknown_person", nil)
+}
+
+// scheduleText names a reporting schedule: the presets in words, an
+// administrator's own schedule by the name they gave it.
+func scheduleText(texts Texts, lang, name string) string {
+	if s := texts.T(lang, "web.schedule."+name, nil); s != "web.schedule."+name {
+		return s
+	}
+	return name
 }
 
 // quarterLabel renders a quarter ("2026Q4") in words: "Quý 4/2026".

@@ -48,7 +48,8 @@ func (p *pass) reminderMessage(d calendar.Deadline, du *duty, offset string) (cn
 	lang := who.Lang
 	data := p.common(lang, d)
 	data["Reporter"] = reporterNames(du.reporters)
-	title := p.r.texts.TN(lang, "calendar.reminder.title", daysLeft(d, p.now), data)
+	data["Left"] = calendar.DaysLeftText(p.r.texts, lang, d.DaysLeft(p.now))
+	title := p.r.texts.T(lang, "calendar.reminder.title", data)
 	body := []string{p.r.texts.T(lang, "calendar.reminder.due", data)}
 	figs, err := p.figures(lang, d, du.reporters)
 	if err != nil {

@@ -316,9 +316,9 @@ func (p *pass) deadline(d calendar.Deadline) error {
 					return p.reminderMessage(d, du, rm.Offset)
 				})
 			case before:
-				p.drop(d, du.person, rm.Offset, have, "superseded by a later reminder")
+				p.drop(d, du.person, rm.Offset, have, calendar.ReasonSuperseded)
 			default:
-				p.drop(d, du.person, rm.Offset, have, "the deadline passed before it was sent")
+				p.drop(d, du.person, rm.Offset, have, calendar.ReasonDeadlinePassed)
 			}
 		}
 		switch {
@@ -327,7 +327,7 @@ func (p *pass) deadline(d calendar.Deadline) error {
 				return p.overdueMessage(d, du)
 			})
 		case overdueGone:
-			p.drop(d, du.person, calendar.OffsetOverdue, have, "the overdue notice window passed")
+			p.drop(d, du.person, calendar.OffsetOverdue, have, calendar.ReasonOverduePassed)
 		}
 	}
 	if (overdueOpen || overdueGone) && len(late) > 0 {
@@ -384,7 +384,7 @@ func (p *pass) escalate(d calendar.Deadline, late []calendar.Responsible, have m
 	for _, id := range order {
 		w := watches[id]
 		if gone {
-			p.drop(d, w.up, calendar.OffsetEscalate, have, "the overdue notice window passed")
+			p.drop(d, w.up, calendar.OffsetEscalate, have, calendar.ReasonOverduePassed)
 			continue
 		}
 		p.send(d, w.up, calendar.OffsetEscalate, have, func() (cnsbot.Outgoing, error) {
@@ -513,14 +513,6 @@ func (r *Reminders) Submit(ctx context.Context, deadlineKey string, personID int
 		return nil, cnsbot.Errorf(cnsbot.EUNAUTHORIZED, "person %d does not report at level %s", personID, d.From)
 	}
 	return names, nil
-}
-
-// daysLeft counts the days from now's day to the deadline's: 1 on the last
-// day.
-func daysLeft(d calendar.Deadline, now time.Time) int {
-	n := now.In(d.Before.Location())
-	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, d.Before.Location())
-	return int(math.Round(d.Before.Sub(today).Hours() / 24))
 }
 
 // quarterLabel renders "2025Q3" in words.

@@ -88,6 +88,7 @@ func TestQuarter(t *testing.T) {
 func TestMessages(t *testing.T) {
 	e := newEnv(t, openStore(t, "", t.TempDir()))
 	e.run("2025-09-09 08:00", "2025-09-09 08:00", time.Hour)
+	e.run("2025-09-15 08:00", "2025-09-15 08:00", time.Hour)
 	e.run("2025-09-16 08:00", "2025-09-16 08:00", time.Hour)
 	e.run("2025-09-21 08:00", "2025-09-21 08:00", time.Hour)
 	byID := map[string]cnsbot.Outgoing{}
@@ -97,6 +98,7 @@ func TestMessages(t *testing.T) {
 	w := e.w
 	for name, msgID := range map[string]string{
 		"reminder_7_team.json":         id(teamKey, w.a, "7"),
+		"reminder_1_team.json":         id(teamKey, w.a, "1"), // the last day
 		"overdue_team_group.json":      id(teamKey, w.b, "overdue"),
 		"escalate_commune.json":        id(teamKey, w.o, "escalate"),
 		"escalate_province_en.json":    id(communeKey, w.p, "escalate"),

@@ -27,7 +27,7 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	fs.SetOutput(stdout)
 	quarter := fs.String("quarter", "", "the quarter, like 2025Q3 (required)")
 	commune := fs.String("commune", "", "only this commune or ward (its name; case and diacritics do not matter)")
-	format := fs.String("format", "xlsx", "xlsx (laid out for printing) or csv (UTF-8, for other programs)")
+	format := fs.String("format", "xlsx", "xlsx (laid out for printing), csv (UTF-8, for other programs) or csv-vn (semicolons and decimal commas, for Excel set to Vietnamese)")
 	out := fs.String("out", "", "write to this file instead of stdout")
 	lang := fs.String("lang", locales.Default, "language of the headers: vi or en")
 	if err := fs.Parse(args); err != nil {
@@ -47,9 +47,11 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	write := map[string]func(io.Writer, *report.Report, report.Texts, string) error{
 		"xlsx": report.WriteXLSX,
 		"csv":  report.WriteCSV,
+		// csv-vn: ';' and decimal commas, for Excel set to Vietnamese.
+		"csv-vn": report.WriteCSVVietnamese,
 	}[*format]
 	if write == nil {
-		return fmt.Errorf("report: --format %q: want xlsx or csv", *format)
+		return fmt.Errorf("report: --format %q: want xlsx, csv or csv-vn", *format)
 	}
 	if *lang != "vi" && *lang != "en" {
 		return fmt.Errorf("report: --lang %q: want vi or en", *lang)

@@ -92,7 +92,7 @@ func TestReportXLSXFile(t *testing.T) {
 	}
 	defer f.Close()
 	sheet := f.GetSheetList()[0]
-	for at, want := range map[string]string{"A1": "XÃ TÂN LỘC", "A6": "Đơn vị: Xã Tân Lộc", "D11": "Tổ Ấp 1", "E11": "120", "V11": "1.5"} {
+	for at, want := range map[string]string{"A1": "UBND XÃ TÂN LỘC", "A3": "Số:        /BC-UBND", "D11": "Tổ Ấp 1", "E11": "120", "L11": "1.5"} {
 		if got, _ := f.GetCellValue(sheet, at); got != want {
 			t.Errorf("%s: got %q, want %q", at, got, want)
 		}

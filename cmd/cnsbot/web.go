@@ -386,8 +386,11 @@ func exporter(db *store.DB, texts report.Texts) web.Exporter {
 		if err != nil {
 			return err
 		}
-		if format == "csv" {
+		switch format {
+		case web.ExportCSV:
 			return report.WriteCSV(w, r, texts, lang)
+		case web.ExportCSVVietnamese:
+			return report.WriteCSVVietnamese(w, r, texts, lang)
 		}
 		return report.WriteXLSX(w, r, texts, lang)
 	}
