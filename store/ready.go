@@ -67,7 +67,7 @@ func (p *WriteProbe) Check(ctx context.Context) error {
 		return p.err
 	}
 	now := time.Now().UTC()
-	err := p.db.WithContext(ctx).Table(heartbeatTable).Clauses(clause.OnConflict{
+	err := p.db.orm.WithContext(ctx).Table(heartbeatTable).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "name"}},
 		DoUpdates: clause.Assignments(map[string]any{"at": now}),
 	}).Create(map[string]any{"name": "readyz", "at": now}).Error

@@ -32,7 +32,7 @@ func TestWriteProbeSQLiteReadOnly(t *testing.T) {
 		}
 	}
 
-	if err := db.Exec("PRAGMA query_only = 1").Error; err != nil {
+	if err := db.ORM().Exec("PRAGMA query_only = 1").Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Ping(ctx); err != nil {
@@ -46,7 +46,7 @@ func TestWriteProbeSQLiteReadOnly(t *testing.T) {
 		t.Errorf("cached probe: %v, want the last answer (nil) within the interval", err)
 	}
 
-	if err := db.Exec("PRAGMA query_only = 0").Error; err != nil {
+	if err := db.ORM().Exec("PRAGMA query_only = 0").Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := probe.Check(ctx); err != nil {

@@ -122,7 +122,7 @@ func (db *DB) refreshRoster(ctx context.Context, full bool) error {
 		return nil
 	}
 	var linked []string
-	err = db.WithContext(ctx).Table("people").Where("zalo_user_id IS NOT NULL AND zalo_user_id <> ''").
+	err = db.orm.WithContext(ctx).Table("people").Where("zalo_user_id IS NOT NULL AND zalo_user_id <> ''").
 		Pluck("zalo_user_id", &linked).Error
 	if err != nil {
 		return fmt.Errorf("load linked zalo ids: %w", err)
@@ -142,7 +142,7 @@ func (db *DB) refreshRoster(ctx context.Context, full bool) error {
 func (db *DB) rosterStamp(ctx context.Context) (string, error) {
 	q := `SELECT CAST(COUNT(zalo_user_id) AS TEXT) || ' ' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM people`
 	var stamp string
-	if err := db.WithContext(ctx).Raw(q).Scan(&stamp).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Raw(q).Scan(&stamp).Error; err != nil {
 		return "", fmt.Errorf("roster stamp: %w", err)
 	}
 	return stamp, nil

@@ -145,7 +145,7 @@ func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.P
 	r := reminder.New(db, push, texts, reminder.Options{Location: vietnam, Log: log})
 	opts := reminder.RiverOptions{Log: log, Now: now, Retention: retention(cfg.PrivacyConfig, db, sessions)}
 	if db.Dialect() != store.DialectPostgres {
-		sqlDB, err := db.DB.DB()
+		sqlDB, err := db.SQL()
 		if err != nil {
 			return fmt.Errorf("reminders: %w", err)
 		}
