@@ -37,7 +37,7 @@ type DB struct {
 	orm     *gorm.DB
 	dialect string
 	log     *slog.Logger
-	zalo    *zaloIndex
+	zalo    zaloIndex
 	// sealer encrypts the OA token pair at rest (see SetTokenKey).
 	sealer *tokenSealer
 }
@@ -100,7 +100,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{orm: gdb, dialect: dialect, log: log, zalo: &zaloIndex{}}
+	db := &DB{orm: gdb, dialect: dialect, log: log}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)

@@ -49,11 +49,9 @@ type WriteProbe struct {
 	err     error
 }
 
-// NewWriteProbe returns a probe of db that writes at most once per every.
+// NewWriteProbe returns a probe of db that writes at most once per every,
+// logging failed writes to log.
 func NewWriteProbe(db *DB, every time.Duration, log *slog.Logger) *WriteProbe {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	return &WriteProbe{db: db, every: every, log: log}
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ func TestWriteProbeSQLiteReadOnly(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	probe := store.NewWriteProbe(db, 0, nil)
-	cached := store.NewWriteProbe(db, time.Hour, nil)
+	probe := store.NewWriteProbe(db, 0, slog.New(slog.DiscardHandler))
+	cached := store.NewWriteProbe(db, time.Hour, slog.New(slog.DiscardHandler))
 	for _, p := range []*store.WriteProbe{probe, cached} {
 		if err := p.Check(ctx); err != nil {
 			t.Fatalf("writable store: %v", err)
@@ -72,7 +73,7 @@ func TestWriteProbePostgresDown(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	probe := store.NewWriteProbe(db, 0, nil)
+	probe := store.NewWriteProbe(db, 0, slog.New(slog.DiscardHandler))
 	if err := probe.Check(ctx); err != nil {
 		t.Fatalf("Postgres up: %v", err)
 	}

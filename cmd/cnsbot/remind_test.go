@@ -109,7 +109,7 @@ func TestRemindQueues(t *testing.T) {
 	if _, err := runRemind(t, cfg, "--now", "2025-09-09T08:05:00+07:00"); err != nil {
 		t.Fatal(err)
 	}
-	rdb, closeRedis, err := store.ConnectRedis(context.Background(), cfg.RedisURL, nil)
+	rdb, closeRedis, err := store.ConnectRedis(context.Background(), cfg.RedisURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
