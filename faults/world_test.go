@@ -45,19 +45,19 @@ func seedLeaders(t *testing.T, dbURL string, n int, first uint64) []string {
 		}
 	}
 	commune := cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Tân Lộc", Folded: "xa tan loc"}
-	must("commune", db.Create(&commune).Error)
+	must("commune", store.Insert(context.Background(), db, &commune))
 	hamlets := make([]cnsbot.Unit, n)
 	for i := range hamlets {
 		name := fmt.Sprintf("Ấp %d", i+1)
 		hamlets[i] = cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: name, Folded: fmt.Sprintf("ap %d", i+1),
 			ParentID: &commune.ID, Households: 100 + i%50}
 	}
-	must("hamlets", db.CreateInBatches(hamlets, 500).Error)
+	must("hamlets", store.Insert(context.Background(), db, ptrs(hamlets)...))
 	teams := make([]cnsbot.Team, n)
 	for i := range teams {
 		teams[i] = cnsbot.Team{HamletID: hamlets[i].ID, Name: fmt.Sprintf("Tổ Ấp %d", i+1), Code: fmt.Sprintf("F%05d", i+1)}
 	}
-	must("teams", db.CreateInBatches(teams, 500).Error)
+	must("teams", store.Insert(context.Background(), db, ptrs(teams)...))
 	ids := make([]string, n)
 	people := make([]cnsbot.Person, n)
 	for i := range people {
@@ -65,13 +65,13 @@ func seedLeaders(t *testing.T, dbURL string, n int, first uint64) []string {
 		people[i] = cnsbot.Person{FullName: fmt.Sprintf("Tổ trưởng %d", i+1),
 			Phone: fmt.Sprintf("+8491%07d", i), ZaloUserID: &ids[i]}
 	}
-	must("people", db.CreateInBatches(people, 500).Error)
+	must("people", store.Insert(context.Background(), db, ptrs(people)...))
 	roles := make([]cnsbot.Role, n)
 	for i := range roles {
 		roles[i] = cnsbot.Role{PersonID: people[i].ID, Role: cnsbot.RoleLeader, UnitID: hamlets[i].ID,
 			TeamID: &teams[i].ID, Approved: true}
 	}
-	must("roles", db.CreateInBatches(roles, 500).Error)
+	must("roles", store.Insert(context.Background(), db, ptrs(roles)...))
 	return ids
 }
 
@@ -123,17 +123,9 @@ func tallyReminders(t *testing.T, rec *loadgen.Recorder, gen *loadgen.Generator,
 		t.Fatalf("open database: %v", err)
 	}
 	defer db.Close()
-	var held []struct {
-		Recipient string
-		N         int
-	}
-	if err := db.WithContext(ctx).Model(&store.Delivery{}).Select("recipient, count(*) AS n").
-		Where("purpose = ? AND state = ?", "reminder", store.StateHeld).Group("recipient").Scan(&held).Error; err != nil {
+	heldBy, err := heldReminders(ctx, db)
+	if err != nil {
 		t.Fatalf("count held reminders: %v", err)
-	}
-	heldBy := map[string]int{}
-	for _, h := range held {
-		heldBy[h.Recipient] = h.N
 	}
 	tally := reminderTally{Leaders: len(leaders), MessagesPerReminder: map[int]int{}}
 	for _, id := range leaders {
@@ -188,4 +180,39 @@ func waitReminders(rec *loadgen.Recorder, leaders []string, timeout time.Duratio
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// ptrs points at each row of rows, for store.Insert.
+func ptrs[T any](rows []T) []*T {
+	out := make([]*T, len(rows))
+	for i := range rows {
+		out[i] = &rows[i]
+	}
+	return out
+}
+
+// heldReminders counts the reminders held for the morning, by recipient.
+func heldReminders(ctx context.Context, db *store.DB) (map[string]int, error) {
+	sqlDB, err := db.SQL()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sqlDB.QueryContext(ctx, "SELECT recipient, count(*) FROM deliveries WHERE purpose = $1 AND state = $2 GROUP BY recipient",
+		"reminder", store.StateHeld)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	heldBy := map[string]int{}
+	for rows.Next() {
+		var (
+			recipient string
+			n         int
+		)
+		if err := rows.Scan(&recipient, &n); err != nil {
+			return nil, err
+		}
+		heldBy[recipient] = n
+	}
+	return heldBy, rows.Err()
 }

@@ -70,18 +70,12 @@ func seed(t *testing.T, db *store.DB) {
 		}
 		return v
 	}
-	create := func(v any) {
-		t.Helper()
-		if err := db.Create(v).Error; err != nil {
-			t.Fatalf("seed %T: %v", v, err)
-		}
-	}
 	unit := func(kind, name string, parent *cnsbot.Unit, households int) *cnsbot.Unit {
 		u := &cnsbot.Unit{Kind: kind, Name: name, Folded: vn.Fold(name), Households: households}
 		if parent != nil {
 			u.ParentID = &parent.ID
 		}
-		create(u)
+		create(t, db, u)
 		return u
 	}
 	province := unit(cnsbot.UnitProvince, "Cà Mau", nil, 0)
@@ -95,7 +89,7 @@ func seed(t *testing.T, db *store.DB) {
 
 	team := func(h *cnsbot.Unit, name, code string) *cnsbot.Team {
 		tm := &cnsbot.Team{HamletID: h.ID, Name: name, Code: code}
-		create(tm)
+		create(t, db, tm)
 		return tm
 	}
 	k1a := team(k1, "Tổ Khóm 1A", "P5K1A")
@@ -107,8 +101,8 @@ func seed(t *testing.T, db *store.DB) {
 	person := func(name string, tm *cnsbot.Team, role string, approved bool) *cnsbot.Person {
 		phone++
 		p := &cnsbot.Person{FullName: name, Phone: fmt.Sprintf("+8491234%04d", phone)}
-		create(p)
-		create(&cnsbot.Role{PersonID: p.ID, Role: role, UnitID: tm.HamletID, TeamID: &tm.ID, Approved: approved})
+		create(t, db, p)
+		create(t, db, &cnsbot.Role{PersonID: p.ID, Role: role, UnitID: tm.HamletID, TeamID: &tm.ID, Approved: approved})
 		return p
 	}
 	a := person("Nguyễn Văn An", t1, cnsbot.RoleLeader, true)
@@ -157,7 +151,7 @@ func seed(t *testing.T, db *store.DB) {
 		h.ResidentUserID = fmt.Sprintf("r%d", i)
 		h.SourceEvent = fmt.Sprintf("seed-help-%d", i)
 		h.CreatedAt = h.CreatedAt.UTC()
-		create(&h)
+		create(t, db, &h)
 	}
 }
 
@@ -311,5 +305,13 @@ func TestBuildErrors(t *testing.T) {
 		if got := cnsbot.ErrorCode(err); got != tt.code {
 			t.Errorf("Build(%q, %q): got %v (%s), want %s", tt.quarter, tt.commune, err, got, tt.code)
 		}
+	}
+}
+
+// create inserts one seeded row, failing the test if it cannot.
+func create[T store.Row](t testing.TB, db *store.DB, row *T) {
+	t.Helper()
+	if err := store.Insert(context.Background(), db, row); err != nil {
+		t.Fatalf("seed %T: %v", row, err)
 	}
 }

@@ -135,7 +135,7 @@ func (db *DB) IssueOfficerToken(ctx context.Context, personID int64, ttl time.Du
 	if ttl < time.Hour || ttl > MaxOfficerTokenTTL {
 		return IssuedToken{}, cnsbot.Errorf(cnsbot.EINVALID, "a token lasts from 1 to %d days", int(MaxOfficerTokenTTL/(24*time.Hour)))
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	o, err := officerScope(tx, personID)
 	if err != nil {
 		return IssuedToken{}, err
@@ -180,7 +180,7 @@ type OfficerTokenRow struct {
 // the newest.
 func (db *DB) OfficerTokens(ctx context.Context, now time.Time) ([]OfficerTokenRow, error) {
 	var rows []OfficerTokenRow
-	err := db.WithContext(ctx).Raw(`SELECT t.id, t.person_id, COALESCE(p.full_name, '') AS name, t.created_at, t.expires_at, t.revoked_at
+	err := db.orm.WithContext(ctx).Raw(`SELECT t.id, t.person_id, COALESCE(p.full_name, '') AS name, t.created_at, t.expires_at, t.revoked_at
 		FROM officer_tokens t LEFT JOIN people p ON p.id = t.person_id ORDER BY t.id DESC`).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list officer tokens: %w", err)
@@ -217,7 +217,7 @@ type OfficerCandidate struct {
 // province officer or administrator role, by name.
 func (db *DB) OfficerCandidates(ctx context.Context) ([]OfficerCandidate, error) {
 	var rows []OfficerCandidate
-	err := db.WithContext(ctx).Raw(`SELECT p.id AS person_id, p.full_name AS name, r.role, COALESCE(u.name, '') AS unit
+	err := db.orm.WithContext(ctx).Raw(`SELECT p.id AS person_id, p.full_name AS name, r.role, COALESCE(u.name, '') AS unit
 		FROM roles r JOIN people p ON p.id = r.person_id LEFT JOIN units u ON u.id = r.unit_id
 		WHERE r.approved = ? AND r.role IN ? ORDER BY p.full_name, p.id, r.id`,
 		true, []string{cnsbot.RoleCommuneOfficer, cnsbot.RoleProvinceOfficer, cnsbot.RoleAdmin}).Scan(&rows).Error
@@ -243,10 +243,10 @@ func (db *DB) CreateSession(ctx context.Context, admin bool, tokenID int64, expi
 	secret := base64.RawURLEncoding.EncodeToString(b)
 	row := DashboardSession{SecretHash: TokenHash(secret), Admin: admin, TokenID: tokenID,
 		CreatedAt: time.Now().UTC(), ExpiresAt: expires.UTC()}
-	if err := db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Create(&row).Error; err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
-	err := db.WithContext(ctx).Where("expires_at < ?", time.Now().UTC().Add(-sessionsKept)).Delete(&DashboardSession{}).Error
+	err := db.orm.WithContext(ctx).Where("expires_at < ?", time.Now().UTC().Add(-sessionsKept)).Delete(&DashboardSession{}).Error
 	if err != nil {
 		return "", fmt.Errorf("remove old sessions: %w", err)
 	}
@@ -257,7 +257,7 @@ func (db *DB) CreateSession(ctx context.Context, admin bool, tokenID int64, expi
 // EUNAUTHORIZED error when it is unknown, ended or expired.
 func (db *DB) SessionBySecret(ctx context.Context, secret string, now time.Time) (DashboardSession, error) {
 	var rows []DashboardSession
-	err := db.WithContext(ctx).Where("secret_hash = ? AND ended_at IS NULL AND expires_at > ?", TokenHash(secret), now.UTC()).
+	err := db.orm.WithContext(ctx).Where("secret_hash = ? AND ended_at IS NULL AND expires_at > ?", TokenHash(secret), now.UTC()).
 		Limit(1).Find(&rows).Error
 	if err != nil {
 		return DashboardSession{}, fmt.Errorf("find session: %w", err)
@@ -270,7 +270,7 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, now time.Time)
 
 // EndSession signs one browser out.
 func (db *DB) EndSession(ctx context.Context, secret string) error {
-	err := db.WithContext(ctx).Model(&DashboardSession{}).Where("secret_hash = ? AND ended_at IS NULL", TokenHash(secret)).
+	err := db.orm.WithContext(ctx).Model(&DashboardSession{}).Where("secret_hash = ? AND ended_at IS NULL", TokenHash(secret)).
 		Update("ended_at", time.Now().UTC()).Error
 	if err != nil {
 		return fmt.Errorf("end session: %w", err)
@@ -281,7 +281,7 @@ func (db *DB) EndSession(ctx context.Context, secret string) error {
 // EndAllSessions signs every browser out, the administrator's included,
 // and returns how many sessions it ended.
 func (db *DB) EndAllSessions(ctx context.Context) (int64, error) {
-	res := db.WithContext(ctx).Model(&DashboardSession{}).Where("ended_at IS NULL").Update("ended_at", time.Now().UTC())
+	res := db.orm.WithContext(ctx).Model(&DashboardSession{}).Where("ended_at IS NULL").Update("ended_at", time.Now().UTC())
 	if res.Error != nil {
 		return 0, fmt.Errorf("end all sessions: %w", res.Error)
 	}
@@ -295,7 +295,7 @@ func (db *DB) RecordAccess(ctx context.Context, e AccessEntry) (int64, error) {
 	}
 	e.At = e.At.UTC()
 	e.ID = 0
-	if err := db.WithContext(ctx).Create(&e).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Create(&e).Error; err != nil {
 		return 0, fmt.Errorf("record access: %w", err)
 	}
 	return e.ID, nil
@@ -303,7 +303,7 @@ func (db *DB) RecordAccess(ctx context.Context, e AccessEntry) (int64, error) {
 
 // SetAccessStatus records how a logged request ended.
 func (db *DB) SetAccessStatus(ctx context.Context, id int64, status int) error {
-	if err := db.WithContext(ctx).Model(&AccessEntry{}).Where("id = ?", id).Update("status", status).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Model(&AccessEntry{}).Where("id = ?", id).Update("status", status).Error; err != nil {
 		return fmt.Errorf("record access status: %w", err)
 	}
 	return nil
@@ -330,7 +330,7 @@ func (db *DB) AccessLog(ctx context.Context, beforeID int64, limit int) ([]Acces
 	q += ` ORDER BY a.id DESC LIMIT ?`
 	args = append(args, limit)
 	var rows []AccessRow
-	if err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read access log: %w", err)
 	}
 	return rows, nil

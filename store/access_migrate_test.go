@@ -37,7 +37,7 @@ func TestAccessMigrationKeepsOldTokensUsable(t *testing.T) {
 				t.Fatal(err)
 			}
 			old := "cno_issued-before-expiry"
-			if err := db.Exec(`INSERT INTO officer_tokens (person_id, token_hash, created_at) VALUES (?, ?, ?)`,
+			if err := db.orm.Exec(`INSERT INTO officer_tokens (person_id, token_hash, created_at) VALUES (?, ?, ?)`,
 				int64(1), TokenHash(old), time.Now().UTC().AddDate(-1, 0, 0)).Error; err != nil {
 				t.Fatal(err)
 			}

@@ -35,7 +35,7 @@ func TestOfficerTokensExpireAndRevoke(t *testing.T) {
 				t.Fatalf("fresh token: got %+v, %v", o, err)
 			}
 			// Past its expiry it is refused both ways, at once.
-			if err := db.Table("officer_tokens").Where("id = ?", tok.ID).Update("expires_at", time.Now().UTC().Add(-time.Second)).Error; err != nil {
+			if err := db.ORM().Table("officer_tokens").Where("id = ?", tok.ID).Update("expires_at", time.Now().UTC().Add(-time.Second)).Error; err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.OfficerByToken(ctx, tok.Token); cnsbot.ErrorCode(err) != cnsbot.EUNAUTHORIZED {

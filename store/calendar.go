@@ -149,7 +149,7 @@ func (db *DB) Schedule(ctx context.Context) (calendar.Schedule, error) {
 // author.
 func (db *DB) StoredSchedule(ctx context.Context) (ScheduleVersion, error) {
 	var rows []CalendarSchedule
-	if err := db.WithContext(ctx).Order("version DESC").Limit(1).Find(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Order("version DESC").Limit(1).Find(&rows).Error; err != nil {
 		return ScheduleVersion{}, fmt.Errorf("load schedule: %w", err)
 	}
 	if len(rows) == 0 {
@@ -174,7 +174,7 @@ func (db *DB) SaveSchedule(ctx context.Context, s calendar.Schedule, by string) 
 	if err != nil {
 		return fmt.Errorf("save schedule: %w", err)
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var last []int
 		if err := tx.Model(&CalendarSchedule{}).Order("version DESC").Limit(1).Pluck("version", &last).Error; err != nil {
 			return fmt.Errorf("save schedule: %w", err)
@@ -205,7 +205,7 @@ func (db *DB) MarkSubmitted(ctx context.Context, deadlineKey string, personID in
 	now := time.Now().UTC()
 	row := ReportSubmission{DeadlineKey: deadlineKey, UnitID: unitID, TeamID: teamKey(teamID),
 		PersonID: personID, SubmittedAt: at.UTC(), CreatedAt: now}
-	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("mark submitted: %w", err)
 	}
 	return nil
@@ -214,7 +214,7 @@ func (db *DB) MarkSubmitted(ctx context.Context, deadlineKey string, personID in
 // Submitted reports whether the reporter submitted its report for the deadline.
 func (db *DB) Submitted(ctx context.Context, deadlineKey string, teamID *int64, unitID int64) (bool, error) {
 	var n int64
-	err := db.WithContext(ctx).Model(&ReportSubmission{}).
+	err := db.orm.WithContext(ctx).Model(&ReportSubmission{}).
 		Where("deadline_key = ? AND unit_id = ? AND team_id = ?", deadlineKey, unitID, teamKey(teamID)).
 		Count(&n).Error
 	if err != nil {
@@ -226,7 +226,7 @@ func (db *DB) Submitted(ctx context.Context, deadlineKey string, teamID *int64, 
 // Submissions returns every submission for the deadline.
 func (db *DB) Submissions(ctx context.Context, deadlineKey string) ([]calendar.Submission, error) {
 	var rows []ReportSubmission
-	if err := db.WithContext(ctx).Where("deadline_key = ?", deadlineKey).Order("id").Find(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Where("deadline_key = ?", deadlineKey).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
 	out := make([]calendar.Submission, 0, len(rows))
@@ -256,7 +256,7 @@ func (db *DB) ClaimReminder(ctx context.Context, deadlineKey string, personID in
 	row := ReminderDelivery{DeadlineKey: deadlineKey, PersonID: personID, Offset: offset,
 		MessageID: calendar.ReminderID(deadlineKey, personID, offset), State: calendar.StatePlanned,
 		CreatedAt: now, UpdatedAt: now}
-	res := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	res := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 	if res.Error != nil {
 		return false, fmt.Errorf("claim reminder: %w", res.Error)
 	}
@@ -269,7 +269,7 @@ func (db *DB) ClaimReminder(ctx context.Context, deadlineKey string, personID in
 // been taken over by someone else since, or its message reached the
 // delivery log (so it was queued after all).
 func (db *DB) RetakeReminder(ctx context.Context, deadlineKey string, personID int64, offset string, staleBefore time.Time) (bool, error) {
-	res := db.WithContext(ctx).Model(&ReminderDelivery{}).
+	res := db.orm.WithContext(ctx).Model(&ReminderDelivery{}).
 		Where("deadline_key = ? AND person_id = ? AND offset_label = ? AND state = ? AND updated_at < ?",
 			deadlineKey, personID, offset, calendar.StatePlanned, staleBefore.UTC()).
 		Where("NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = reminder_deliveries.message_id)").
@@ -282,7 +282,7 @@ func (db *DB) RetakeReminder(ctx context.Context, deadlineKey string, personID i
 
 // SetReminderState records the state of a claimed reminder and why.
 func (db *DB) SetReminderState(ctx context.Context, deadlineKey string, personID int64, offset, state, reason string) error {
-	res := db.WithContext(ctx).Model(&ReminderDelivery{}).
+	res := db.orm.WithContext(ctx).Model(&ReminderDelivery{}).
 		Where("deadline_key = ? AND person_id = ? AND offset_label = ?", deadlineKey, personID, offset).
 		Updates(map[string]any{"state": state, "reason": reason, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
@@ -298,7 +298,7 @@ func (db *DB) SetReminderState(ctx context.Context, deadlineKey string, personID
 // see who could not be reached, and the scheduler what is already done.
 func (db *DB) Reminders(ctx context.Context, deadlineKey string) ([]calendar.ReminderRecord, error) {
 	var rows []ReminderDelivery
-	if err := db.WithContext(ctx).Where("deadline_key = ?", deadlineKey).Order("id").Find(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Where("deadline_key = ?", deadlineKey).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list reminders: %w", err)
 	}
 	out := make([]calendar.ReminderRecord, 0, len(rows))
@@ -315,7 +315,7 @@ func (db *DB) Reminders(ctx context.Context, deadlineKey string) ([]calendar.Rem
 // outcome yet: its reminder stays queued until the morning's attempt.
 func (db *DB) SyncReminderStates(ctx context.Context) (int, error) {
 	final := []string{StateSent, StateFallback, StateUndeliverable}
-	res := db.WithContext(ctx).Exec(`UPDATE reminder_deliveries SET
+	res := db.orm.WithContext(ctx).Exec(`UPDATE reminder_deliveries SET
 		state = (SELECT d.state FROM deliveries d WHERE d.message_id = reminder_deliveries.message_id),
 		reason = (SELECT d.reason FROM deliveries d WHERE d.message_id = reminder_deliveries.message_id),
 		updated_at = ?
@@ -360,7 +360,7 @@ func (db *DB) ResponsibleFor(ctx context.Context, level calendar.Level) ([]calen
 		GroupID      string
 	}
 	var rows []row
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var err error
 	if level == calendar.LevelTeam {
 		err = tx.Raw(`SELECT p.id AS person_id, p.full_name AS name, p.zalo_user_id, COALESCE(p.lang, '') AS lang,
@@ -404,7 +404,7 @@ func (db *DB) QuarterFigures(ctx context.Context, teamID int64, q string, loc *t
 // UnitFigures compiles the figures of every team under a unit (a hamlet,
 // a commune, a district or the province) for quarter q.
 func (db *DB) UnitFigures(ctx context.Context, unitID int64, q string, loc *time.Location) (calendar.Figures, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var units []cnsbot.Unit
 	if err := tx.Select("id", "parent_id").Find(&units).Error; err != nil {
 		return calendar.Figures{}, fmt.Errorf("unit figures: %w", err)
@@ -439,7 +439,7 @@ func (db *DB) figures(ctx context.Context, teamIDs []int64, q string, loc *time.
 	}
 	// Times are compared in UTC: SQLite keeps them as text.
 	from, to := start.UTC(), end.UTC()
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	count := func(dst *int, query string, args ...any) error {
 		var n int64
 		if err := tx.Raw(query, args...).Scan(&n).Error; err != nil {

@@ -242,7 +242,7 @@ func seedCalendar(t *testing.T, db *store.DB) calendarSeed {
 	var s calendarSeed
 	create := func(v any) {
 		t.Helper()
-		if err := db.Create(v).Error; err != nil {
+		if err := db.ORM().Create(v).Error; err != nil {
 			t.Fatalf("seed %T: %v", v, err)
 		}
 	}

@@ -103,7 +103,7 @@ func (db *DB) OfficerByTokenID(ctx context.Context, id int64) (Officer, error) {
 }
 
 func (db *DB) officerWhere(ctx context.Context, query string, arg any) (Officer, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var rows []OfficerToken
 	err := tx.Where(query, arg).Where("revoked_at IS NULL AND expires_at > ?", time.Now().UTC()).Limit(1).Find(&rows).Error
 	if err != nil {
@@ -126,7 +126,7 @@ func (db *DB) officerWhere(ctx context.Context, query string, arg any) (Officer,
 // RevokeOfficerToken makes a token unusable at once and ends the
 // dashboard sessions it opened.
 func (db *DB) RevokeOfficerToken(ctx context.Context, id int64) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := time.Now().UTC()
 		res := tx.Model(&OfficerToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
 		if res.Error != nil {
@@ -203,7 +203,7 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 		Teams      int
 		Guided     int
 	}
-	if err := db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("hamlet progress: %w", err)
 	}
 	out := make([]UnitProgress, 0, len(rows))
@@ -224,7 +224,7 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 // units have none (communes at the top).
 func (db *DB) ProvinceName(ctx context.Context) (string, error) {
 	var names []string
-	err := db.WithContext(ctx).Model(&cnsbot.Unit{}).Where("kind = ?", cnsbot.UnitProvince).Order("id").Limit(1).Pluck("name", &names).Error
+	err := db.orm.WithContext(ctx).Model(&cnsbot.Unit{}).Where("kind = ?", cnsbot.UnitProvince).Order("id").Limit(1).Pluck("name", &names).Error
 	if err != nil {
 		return "", fmt.Errorf("province name: %w", err)
 	}
@@ -252,7 +252,7 @@ func teamsOfCommune(tx *gorm.DB, communeID int64) ([]int64, error) {
 // CommuneFigures compiles the quarter's figures of every team of a
 // commune, or of the whole province when communeID is 0.
 func (db *DB) CommuneFigures(ctx context.Context, communeID int64, q string, loc *time.Location) (calendar.Figures, error) {
-	ids, err := teamsOfCommune(db.WithContext(ctx), communeID)
+	ids, err := teamsOfCommune(db.orm.WithContext(ctx), communeID)
 	if err != nil {
 		return calendar.Figures{}, err
 	}
@@ -283,7 +283,7 @@ func (db *DB) HelpRequests(ctx context.Context, f HelpFilter) ([]HelpRow, error)
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	q := tx.Order("created_at DESC, id DESC").Limit(f.Limit)
 	if f.CommuneID != 0 {
 		q = q.Where("commune_id = ?", f.CommuneID)
@@ -339,7 +339,7 @@ func (db *DB) RecentVisits(ctx context.Context, communeID int64, limit int) ([]V
 	if limit <= 0 {
 		limit = 50
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	q := tx.Order("visited_at DESC, id DESC").Limit(limit)
 	if communeID != 0 {
 		hamlets := tx.Model(&cnsbot.Unit{}).Select("id").Where("kind = ? AND parent_id = ?", cnsbot.UnitHamlet, communeID)
@@ -390,7 +390,7 @@ func (db *DB) UndeliveredMessages(ctx context.Context, communeID int64, limit in
 	if limit <= 0 {
 		limit = 100
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var rows []Delivery
 	// Read more than asked when filtering: the commune is known only after
 	// the recipients are resolved.

@@ -41,7 +41,7 @@ func demoDialects(t *testing.T) map[string]func(t *testing.T) (*store.DB, time.T
 func count(t *testing.T, db *store.DB, table, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
-	q := db.Table(table)
+	q := db.ORM().Table(table)
 	if where != "" {
 		q = q.Where(where, args...)
 	}

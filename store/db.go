@@ -18,6 +18,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/camau-cns/cnsbot"
 )
 
 // Dialects reported by DB.Dialect.
@@ -29,13 +31,13 @@ const (
 // SQLiteFile is the name of the embedded database file inside the data directory.
 const SQLiteFile = "cnsbot.db"
 
-// DB is the relational store. It embeds the GORM handle so that later
-// packages can add repositories without wrapping every method.
+// DB is the relational store. Its GORM handle stays inside this package:
+// callers see typed methods and the root package's error codes only.
 type DB struct {
-	*gorm.DB
+	orm     *gorm.DB
 	dialect string
 	log     *slog.Logger
-	zalo    *zaloIndex
+	zalo    zaloIndex
 	// sealer encrypts the OA token pair at rest (see SetTokenKey).
 	sealer *tokenSealer
 }
@@ -102,7 +104,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	db := &DB{DB: gdb, dialect: dialect, log: log, zalo: &zaloIndex{}}
+	db := &DB{orm: gdb, dialect: dialect, log: log}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -163,7 +165,7 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
-	sqlDB, err := db.DB.DB()
+	sqlDB, err := db.SQL()
 	if err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
@@ -175,11 +177,25 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the connection pool.
 func (db *DB) Close() error {
-	sqlDB, err := db.DB.DB()
+	sqlDB, err := db.SQL()
 	if err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return sqlDB.Close()
+}
+
+// takeOne loads the first row of q into dst. It is the one place where
+// GORM's ErrRecordNotFound turns into the root vocabulary: a missing row
+// becomes an ENOTFOUND error naming what was looked for.
+func takeOne(q *gorm.DB, dst any, format string, args ...any) error {
+	err := q.Take(dst).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return cnsbot.Errorf(cnsbot.ENOTFOUND, format, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("load "+format+": %w", append(args, err)...)
+	}
+	return nil
 }
 
 // gormLogger sends GORM's messages to slog without ever including the

@@ -49,7 +49,7 @@ func TestMigrate(t *testing.T) {
 			}
 			if name == "sqlite" {
 				var mode string
-				if err := db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil || mode != "wal" {
+				if err := db.ORM().Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil || mode != "wal" {
 					t.Errorf("got journal mode %q, %v; want wal", mode, err)
 				}
 			}
@@ -58,7 +58,7 @@ func TestMigrate(t *testing.T) {
 				t.Fatalf("second migrate: %v", err)
 			}
 			var ids []string
-			if err := db.Table("schema_migrations").Order("id").Pluck("id", &ids).Error; err != nil {
+			if err := db.ORM().Table("schema_migrations").Order("id").Pluck("id", &ids).Error; err != nil {
 				t.Fatal(err)
 			}
 			if want := store.MigrationIDs(); !reflect.DeepEqual(ids, want) {
@@ -66,21 +66,21 @@ func TestMigrate(t *testing.T) {
 			}
 			// The live models match what the migrations created.
 			for _, model := range []any{&store.OAToken{}, &store.Delivery{}, &store.DeadEvent{}} {
-				stmt := &gorm.Statement{DB: db.DB}
+				stmt := &gorm.Statement{DB: db.ORM()}
 				if err := stmt.Parse(model); err != nil {
 					t.Fatal(err)
 				}
-				if !db.Migrator().HasTable(model) {
+				if !db.ORM().Migrator().HasTable(model) {
 					t.Errorf("table %s missing", stmt.Schema.Table)
 					continue
 				}
 				for _, f := range stmt.Schema.Fields {
-					if f.DBName != "" && !db.Migrator().HasColumn(model, f.DBName) {
+					if f.DBName != "" && !db.ORM().Migrator().HasColumn(model, f.DBName) {
 						t.Errorf("column %s.%s missing", stmt.Schema.Table, f.DBName)
 					}
 				}
 				for _, idx := range stmt.Schema.ParseIndexes() {
-					if !db.Migrator().HasIndex(model, idx.Name) {
+					if !db.ORM().Migrator().HasIndex(model, idx.Name) {
 						t.Errorf("index %s missing", idx.Name)
 					}
 				}
@@ -172,7 +172,7 @@ func TestMigrateProcesses(t *testing.T) {
 			}
 			db := openDB(t, url, dir)
 			var n int64
-			if err := db.Table("schema_migrations").Count(&n).Error; err != nil {
+			if err := db.ORM().Table("schema_migrations").Count(&n).Error; err != nil {
 				t.Fatal(err)
 			}
 			if want := int64(len(store.MigrationIDs())); n != want {
@@ -232,7 +232,7 @@ func TestTokenRoundTrip(t *testing.T) {
 				}
 			}
 			var n int64
-			db.Model(&store.OAToken{}).Count(&n)
+			db.ORM().Model(&store.OAToken{}).Count(&n)
 			if n != 1 {
 				t.Errorf("got %d token rows, want 1", n)
 			}
@@ -264,7 +264,7 @@ func TestDeliveries(t *testing.T) {
 				}
 			}
 			var n int64
-			db.Model(&store.Delivery{}).Where("message_id = ?", "m1").Count(&n)
+			db.ORM().Model(&store.Delivery{}).Where("message_id = ?", "m1").Count(&n)
 			if d := state("m1"); n != 1 || d.State != store.StateSent || d.ZaloMessageID != "zm1" || d.Payload != "" || d.Recipient != "u:42" {
 				t.Errorf("got %d rows, %+v; want 1 sent row without payload", n, d)
 			}

@@ -13,7 +13,7 @@ func (db *DB) RecordDeadEvent(ctx context.Context, key string, payload []byte, c
 		msg = cause.Error()
 	}
 	row := DeadEvent{EventKey: key, Payload: string(payload), Error: msg}
-	if err := db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("record dead event: %w", err)
 	}
 	return nil
@@ -22,7 +22,7 @@ func (db *DB) RecordDeadEvent(ctx context.Context, key string, payload []byte, c
 // DeadEvents returns the most recent dead events, newest first.
 func (db *DB) DeadEvents(ctx context.Context, limit int) ([]DeadEvent, error) {
 	var rows []DeadEvent
-	if err := db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list dead events: %w", err)
 	}
 	return rows, nil

@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -67,7 +65,7 @@ func (db *DB) Held(ctx context.Context, m cnsbot.Outgoing, until time.Time, reas
 // oldest first.
 func (db *DB) DueHeld(ctx context.Context, now time.Time, limit int) ([]cnsbot.Outgoing, error) {
 	var rows []Delivery
-	err := db.WithContext(ctx).
+	err := db.orm.WithContext(ctx).
 		Where("state = ? AND not_before <= ?", StateHeld, now.UTC()).
 		Order("not_before, id").
 		Limit(limit).
@@ -91,7 +89,7 @@ func (db *DB) DueHeld(ctx context.Context, now time.Time, limit int) ([]cnsbot.O
 // outbox, so that DueHeld does not return it again. A message that is not
 // held is left as it is.
 func (db *DB) MarkReleased(ctx context.Context, id string) error {
-	err := db.WithContext(ctx).Model(&Delivery{}).
+	err := db.orm.WithContext(ctx).Model(&Delivery{}).
 		Where("message_id = ? AND state = ?", id, StateHeld).
 		Updates(map[string]any{"state": StateReleased, "updated_at": time.Now().UTC()}).Error
 	if err != nil {
@@ -104,12 +102,8 @@ func (db *DB) MarkReleased(ctx context.Context, id string) error {
 // *cnsbot.Error.
 func (db *DB) FindDelivery(ctx context.Context, id string) (Delivery, error) {
 	var d Delivery
-	err := db.WithContext(ctx).Where("message_id = ?", id).Take(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Delivery{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no delivery for message %s", id)
-	}
-	if err != nil {
-		return Delivery{}, fmt.Errorf("find delivery: %w", err)
+	if err := takeOne(db.orm.WithContext(ctx).Where("message_id = ?", id), &d, "delivery of message %s", id); err != nil {
+		return Delivery{}, err
 	}
 	return d, nil
 }
@@ -144,7 +138,7 @@ func (db *DB) recordDelivery(ctx context.Context, d Delivery) error {
 	if d.MessageID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "message without id")
 	}
-	return db.WithContext(ctx).Clauses(clause.OnConflict{
+	return db.orm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "message_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{
 			"recipient", "purpose", "ref", "state", "zalo_code", "reason",

@@ -136,7 +136,7 @@ var demoAreas = []string{"vneid,dvc", "vneid", "ttkdtm", "camaug,dvc", "tmdt,ttk
 
 // HasDemo reports whether the demo dataset is in the database.
 func (db *DB) HasDemo(ctx context.Context) (bool, error) {
-	return hasDemo(db.WithContext(ctx))
+	return hasDemo(db.orm.WithContext(ctx))
 }
 
 func hasDemo(tx *gorm.DB) (bool, error) {
@@ -179,7 +179,7 @@ type DemoState struct {
 
 // DemoState reads the demo mark and counts what is not the demo dataset's.
 func (db *DB) DemoState(ctx context.Context) (DemoState, error) {
-	return demoState(db.WithContext(ctx))
+	return demoState(db.orm.WithContext(ctx))
 }
 
 func demoState(tx *gorm.DB) (DemoState, error) {
@@ -268,7 +268,7 @@ func demoMigrations() []*gormigrate.Migration {
 // marks the database as a demo one (DemoState.Marked), the only kind the
 // simulator runs on when asked for with SIMULATOR=true.
 func (db *DB) SeedDemo(ctx context.Context, now time.Time) error {
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if ok, err := hasDemo(tx); ok || err != nil {
 			return err
 		}

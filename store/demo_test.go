@@ -35,24 +35,24 @@ func TestDemoMark(t *testing.T) {
 			// Someone who joins a demo team through the simulator stays on
 			// the demo's side.
 			var team cnsbot.Team
-			if err := db.Where("demo = ?", true).First(&team).Error; err != nil {
+			if err := db.ORM().Where("demo = ?", true).First(&team).Error; err != nil {
 				t.Fatal(err)
 			}
 			visitor := cnsbot.Person{FullName: "Khách Thử", Phone: "+84912345678", Lang: "vi"}
-			if err := db.Create(&visitor).Error; err != nil {
+			if err := db.ORM().Create(&visitor).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Create(&cnsbot.Role{PersonID: visitor.ID, Role: cnsbot.RoleMember, UnitID: team.HamletID, TeamID: &team.ID}).Error; err != nil {
+			if err := db.ORM().Create(&cnsbot.Role{PersonID: visitor.ID, Role: cnsbot.RoleMember, UnitID: team.HamletID, TeamID: &team.ID}).Error; err != nil {
 				t.Fatal(err)
 			}
 			if st, err = db.DemoState(ctx); err != nil || st.RealPeople != 0 {
 				t.Fatalf("after a visitor joined a demo team: got %+v, %v; want no real people", st, err)
 			}
 			// A real roster row is real, and stays counted.
-			if err := db.Create(&cnsbot.Person{FullName: "Người Thật", Phone: "+84913000001", Lang: "vi"}).Error; err != nil {
+			if err := db.ORM().Create(&cnsbot.Person{FullName: "Người Thật", Phone: "+84913000001", Lang: "vi"}).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Create(&cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Thật", Folded: "xa that"}).Error; err != nil {
+			if err := db.ORM().Create(&cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Thật", Folded: "xa that"}).Error; err != nil {
 				t.Fatal(err)
 			}
 			if st, err = db.DemoState(ctx); err != nil || st.RealPeople != 1 || st.RealUnits != 1 || !st.Marked {
@@ -61,7 +61,7 @@ func TestDemoMark(t *testing.T) {
 		})
 		t.Run(name+"/real first", func(t *testing.T) {
 			db := open(t)
-			if err := db.Create(&cnsbot.Unit{Kind: cnsbot.UnitProvince, Name: "Cà Mau Thật", Folded: "ca mau that"}).Error; err != nil {
+			if err := db.ORM().Create(&cnsbot.Unit{Kind: cnsbot.UnitProvince, Name: "Cà Mau Thật", Folded: "ca mau that"}).Error; err != nil {
 				t.Fatal(err)
 			}
 			if err := db.SeedDemo(ctx, now); err != nil {
@@ -105,7 +105,7 @@ func TestDemoMarkOfAnEarlierEmbeddedDemo(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.real {
-				if err := db.Create(&cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Thật", Folded: "xa that"}).Error; err != nil {
+				if err := db.ORM().Create(&cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Thật", Folded: "xa that"}).Error; err != nil {
 					t.Fatal(err)
 				}
 			}

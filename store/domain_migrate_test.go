@@ -67,13 +67,13 @@ func TestDomainMigrations(t *testing.T) {
 		}
 		for _, table := range []string{"units", "teams", "people", "roles", "help_requests",
 			"help_attachments", "visits", "households", "handoffs"} {
-			if !db.Migrator().HasTable(table) {
+			if !db.orm.Migrator().HasTable(table) {
 				t.Errorf("table %s missing", table)
 			}
 		}
 		// The live types agree with the frozen ones: AutoMigrate has
 		// nothing to add and does not fail on the hand-made indexes.
-		if err := db.AutoMigrate(&cnsbot.Unit{}, &cnsbot.Team{}, &cnsbot.Person{}, &cnsbot.Role{},
+		if err := db.orm.AutoMigrate(&cnsbot.Unit{}, &cnsbot.Team{}, &cnsbot.Person{}, &cnsbot.Role{},
 			&cnsbot.HelpRequest{}, &cnsbot.HelpAttachment{}, &cnsbot.Visit{}, &Household{}, &Handoff{}); err != nil {
 			t.Fatalf("AutoMigrate over the migrated schema: %v", err)
 		}
@@ -81,27 +81,27 @@ func TestDomainMigrations(t *testing.T) {
 		// An officer's role has no team; it must still be unique.
 		now := time.Now().UTC()
 		role := cnsbot.Role{PersonID: 1, Role: cnsbot.RoleCommuneOfficer, UnitID: 7, Approved: true, CreatedAt: now}
-		if err := db.Create(&role).Error; err != nil {
+		if err := db.orm.Create(&role).Error; err != nil {
 			t.Fatalf("create role: %v", err)
 		}
 		role.ID = 0
-		if err := db.Create(&role).Error; err == nil {
+		if err := db.orm.Create(&role).Error; err == nil {
 			t.Errorf("second identical officer role was stored, want a unique violation")
 		}
 		// Requests without a source event do not collide with each other.
 		for i, code := range []string{"HTAAAA", "HTAAAB"} {
 			r := cnsbot.HelpRequest{Code: code, ResidentUserID: "u1", Status: cnsbot.HelpOpen}
-			if err := db.Create(&r).Error; err != nil {
+			if err := db.orm.Create(&r).Error; err != nil {
 				t.Fatalf("request %d without source event: %v", i, err)
 			}
 		}
 		// Units are unique by folded name under one parent.
 		u := cnsbot.Unit{Kind: cnsbot.UnitProvince, Name: "Cà Mau", Folded: "ca mau"}
-		if err := db.Create(&u).Error; err != nil {
+		if err := db.orm.Create(&u).Error; err != nil {
 			t.Fatalf("create unit: %v", err)
 		}
 		u.ID = 0
-		if err := db.Create(&u).Error; err == nil {
+		if err := db.orm.Create(&u).Error; err == nil {
 			t.Errorf("second province with the same folded name was stored, want a unique violation")
 		}
 	})

@@ -98,7 +98,7 @@ func (db *DB) CreateEnrolCode(ctx context.Context, personID int64, by string, tt
 	if ttl <= 0 {
 		ttl = DefaultEnrolCodeTTL
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var p cnsbot.Person
 	if err := takeOne(tx.Where("id = ?", personID), &p, "person %d", personID); err != nil {
 		return "", time.Time{}, err
@@ -166,7 +166,7 @@ func (db *DB) RedeemEnrolCode(ctx context.Context, code, zaloUserID string) (cns
 		Roles    []cnsbot.Role
 		Previous string
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := time.Now().UTC()
 		var row EnrolCode
 		err := takeOne(tx.Where("code_hash = ? AND used_at IS NULL AND expires_at > ?", TokenHash(code), now), &row,
@@ -236,7 +236,7 @@ func releasePending(tx *gorm.DB, zaloUserID string, personID int64) error {
 // is reported as 0. Officers may make enrol codes only for people wholly
 // within their communes.
 func (db *DB) PersonCommunes(ctx context.Context, personID int64) ([]int64, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var p cnsbot.Person
 	if err := takeOne(tx.Where("id = ?", personID), &p, "person %d", personID); err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (db *DB) RequestLink(ctx context.Context, personID int64, zaloUserID, name 
 	if zaloUserID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := plainMember(tx, personID); err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func plainMember(tx *gorm.DB, personID int64) (cnsbot.Person, error) {
 // and ECONFLICT as for RequestLink, checked again now.
 func (db *DB) ApproveLink(ctx context.Context, personID, teamID int64) (string, error) {
 	var zalo string
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var req LinkRequest
 		err := takeOne(tx.Where("person_id = ? AND created_at > ?", personID, time.Now().UTC().Add(-linkRequestTTL)), &req,
 			"link request of person %d", personID)

@@ -29,7 +29,7 @@ func TestEnrolCodes(t *testing.T) {
 			t.Errorf("expires in %v, want an hour", d)
 		}
 		var stored []EnrolCode
-		db.Find(&stored)
+		db.orm.Find(&stored)
 		if len(stored) != 1 || stored[0].CodeHash == code || strings.Contains(stored[0].CodeHash, code) {
 			t.Fatalf("stored codes: got %+v, want one holding only the hash", stored)
 		}
@@ -65,7 +65,7 @@ func TestEnrolCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		db.Model(&EnrolCode{}).Where("code_hash = ?", TokenHash(old)).Update("expires_at", time.Now().UTC().Add(-time.Minute))
+		db.orm.Model(&EnrolCode{}).Where("code_hash = ?", TokenHash(old)).Update("expires_at", time.Now().UTC().Add(-time.Minute))
 		if _, _, _, err := db.RedeemEnrolCode(ctx, old, "z-mai-2"); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("expired code: got %v, want ENOTFOUND", err)
 		}

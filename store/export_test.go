@@ -46,3 +46,7 @@ func (q *Queue) Partition(route string) int { return q.partition(route) }
 // InboxKey and OutboxKey expose the stream keys of partition p.
 func (q *Queue) InboxKey(p int) string  { return q.parts[p].inbox }
 func (q *Queue) OutboxKey(p int) string { return q.parts[p].outbox }
+
+// ORM is the GORM handle, for this package's own tests that inspect or
+// shape rows directly; no other package can reach it.
+func (db *DB) ORM() *gorm.DB { return db.orm }

@@ -77,7 +77,7 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) erro
 	if r.ResidentUserID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "help request without resident")
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	if found, err := helpBySource(tx, r); found || err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func helpBySource(tx *gorm.DB, r *cnsbot.HelpRequest) (bool, error) {
 // officers' dashboard and tools; chat goes through HelpRequestFor or
 // ResidentHelpRequest, which apply who may see what.
 func (db *DB) HelpRequestByCode(ctx context.Context, code string) (cnsbot.HelpRequest, error) {
-	return helpByCode(db.WithContext(ctx), code)
+	return helpByCode(db.orm.WithContext(ctx), code)
 }
 
 func helpByCode(tx *gorm.DB, code string) (cnsbot.HelpRequest, error) {
@@ -186,7 +186,7 @@ func servedBy(personID int64) func(*gorm.DB) *gorm.DB {
 // error, exactly as a code that does not exist, so that trying codes tells
 // nothing.
 func (db *DB) HelpRequestFor(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error) {
-	return helpFor(db.WithContext(ctx), code, personID)
+	return helpFor(db.orm.WithContext(ctx), code, personID)
 }
 
 func helpFor(tx *gorm.DB, code string, personID int64) (cnsbot.HelpRequest, error) {
@@ -205,7 +205,7 @@ func helpFor(tx *gorm.DB, code string, personID int64) (cnsbot.HelpRequest, erro
 // resident made it; anyone else's code is an ENOTFOUND error, as a code
 // that does not exist.
 func (db *DB) ResidentHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
-	return residentHelp(db.WithContext(ctx), code, residentUserID)
+	return residentHelp(db.orm.WithContext(ctx), code, residentUserID)
 }
 
 func residentHelp(tx *gorm.DB, code, residentUserID string) (cnsbot.HelpRequest, error) {
@@ -225,7 +225,7 @@ func residentHelp(tx *gorm.DB, code, residentUserID string) (cnsbot.HelpRequest,
 // closed or cancelled (open or taken).
 func (db *DB) OpenHelpRequestFor(ctx context.Context, residentUserID string) (cnsbot.HelpRequest, error) {
 	var r cnsbot.HelpRequest
-	q := db.WithContext(ctx).
+	q := db.orm.WithContext(ctx).
 		Where("resident_user_id = ? AND status IN ?", residentUserID, []string{cnsbot.HelpOpen, cnsbot.HelpTaken}).
 		Order("id DESC")
 	if err := takeOne(q, &r, "open help request"); err != nil {
@@ -250,7 +250,7 @@ func (db *DB) UnratedHelpRequestFor(ctx context.Context, residentUserID string, 
 
 // AddHelpAttachment stores a photo or location sent for a help request.
 func (db *DB) AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) error {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var n int64
 	if err := tx.Model(&cnsbot.HelpRequest{}).Where("id = ?", a.RequestID).Count(&n).Error; err != nil {
 		return fmt.Errorf("find help request: %w", err)
@@ -275,7 +275,7 @@ func (db *DB) AddHelpAttachment(ctx context.Context, a *cnsbot.HelpAttachment) e
 // an ECONFLICT error; the request is returned with it so the caller can
 // say who has it.
 func (db *DB) TakeHelpRequest(ctx context.Context, code string, personID int64) (cnsbot.HelpRequest, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	now := time.Now().UTC()
 	// The status condition makes the update the arbiter: of two members
 	// taking the same request at once, exactly one changes the row.
@@ -301,7 +301,7 @@ func (db *DB) TakeHelpRequest(ctx context.Context, code string, personID int64) 
 // they may not serve is ENOTFOUND. Closing again by the same person
 // succeeds again without changes; anything else is an ECONFLICT error.
 func (db *DB) CloseHelpRequest(ctx context.Context, code string, personID int64, outcome string) (cnsbot.HelpRequest, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	now := time.Now().UTC()
 	res := tx.Model(&cnsbot.HelpRequest{}).Scopes(servedBy(personID)).
 		Where("code = ? AND (status = ? OR (status = ? AND taken_by = ?))",
@@ -332,7 +332,7 @@ func (db *DB) CloseHelpRequest(ctx context.Context, code string, personID int64,
 // so an event handled twice gives the same answer. Someone else's code is
 // ENOTFOUND; a closed request is an ECONFLICT error, returned with it.
 func (db *DB) CancelHelpRequest(ctx context.Context, code, residentUserID string) (cnsbot.HelpRequest, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	now := time.Now().UTC()
 	res := tx.Model(&cnsbot.HelpRequest{}).
 		Where("code = ? AND resident_user_id = ? AND status IN ?", NormalizeHelpCode(code), residentUserID,
@@ -358,7 +358,7 @@ func (db *DB) HelpTaker(ctx context.Context, r cnsbot.HelpRequest) (cnsbot.Perso
 	if r.TakenBy == nil {
 		return p, cnsbot.Errorf(cnsbot.ENOTFOUND, "help request %s has no taker", r.Code)
 	}
-	if err := takeOne(db.WithContext(ctx).Where("id = ?", *r.TakenBy), &p, "person %d", *r.TakenBy); err != nil {
+	if err := takeOne(db.orm.WithContext(ctx).Where("id = ?", *r.TakenBy), &p, "person %d", *r.TakenBy); err != nil {
 		return cnsbot.Person{}, err
 	}
 	return p, nil
@@ -375,7 +375,7 @@ func (db *DB) RateHelpRequest(ctx context.Context, code, residentUserID string, 
 	if rating < 1 || rating > 5 {
 		return cnsbot.Errorf(cnsbot.EINVALID, "rating %d is not between 1 and 5", rating)
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	res := tx.Model(&cnsbot.HelpRequest{}).
 		Where("code = ? AND resident_user_id = ? AND status = ?", NormalizeHelpCode(code), residentUserID, cnsbot.HelpClosed).
 		Updates(map[string]any{"rating": rating, "updated_at": time.Now().UTC()})
@@ -396,7 +396,7 @@ func (db *DB) RateHelpRequest(ctx context.Context, code, residentUserID string, 
 // and that personID may serve (see servedBySQL), oldest first.
 func (db *DB) OpenHelpRequests(ctx context.Context, hamletID, personID int64) ([]cnsbot.HelpRequest, error) {
 	var rs []cnsbot.HelpRequest
-	err := db.WithContext(ctx).Scopes(servedBy(personID)).
+	err := db.orm.WithContext(ctx).Scopes(servedBy(personID)).
 		Where("hamlet_id = ? AND status = ?", hamletID, cnsbot.HelpOpen).
 		Order("created_at, id").Find(&rs).Error
 	if err != nil {
@@ -410,7 +410,7 @@ func (db *DB) OpenHelpRequests(ctx context.Context, hamletID, personID int64) ([
 // cancelled requests are not open, so they are never escalated.
 func (db *DB) UnclaimedBefore(ctx context.Context, t time.Time) ([]cnsbot.HelpRequest, error) {
 	var rs []cnsbot.HelpRequest
-	err := db.WithContext(ctx).
+	err := db.orm.WithContext(ctx).
 		Where("status = ? AND escalated_at IS NULL AND created_at < ?", cnsbot.HelpOpen, t.UTC()).
 		Order("created_at, id").Find(&rs).Error
 	if err != nil {
@@ -422,7 +422,7 @@ func (db *DB) UnclaimedBefore(ctx context.Context, t time.Time) ([]cnsbot.HelpRe
 // MarkEscalated records when a request was escalated to the commune. A
 // request escalated before keeps its first time.
 func (db *DB) MarkEscalated(ctx context.Context, id int64, at time.Time) error {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	res := tx.Model(&cnsbot.HelpRequest{}).Where("id = ? AND escalated_at IS NULL", id).
 		Updates(map[string]any{"escalated_at": at.UTC(), "updated_at": time.Now().UTC()})
 	if res.Error != nil {
@@ -448,7 +448,7 @@ func (db *DB) RecordHandoff(ctx context.Context, userID, reason, sourceEvent str
 		return cnsbot.Errorf(cnsbot.EINVALID, "handoff without user")
 	}
 	h := Handoff{UserID: userID, Reason: reason, SourceEvent: sourceEvent, CreatedAt: time.Now().UTC()}
-	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&h).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&h).Error; err != nil {
 		return fmt.Errorf("record handoff: %w", err)
 	}
 	return nil

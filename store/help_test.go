@@ -91,7 +91,7 @@ func TestDomainHelpRequestLifecycle(t *testing.T) {
 			t.Errorf("second create: got %+v, want request %d %s", again, r.ID, r.Code)
 		}
 		var n int64
-		db.Model(&cnsbot.HelpRequest{}).Count(&n)
+		db.orm.Model(&cnsbot.HelpRequest{}).Count(&n)
 		if n != 1 {
 			t.Errorf("got %d requests, want 1", n)
 		}
@@ -320,7 +320,7 @@ func TestDomainHandoff(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n int64
-		db.Model(&Handoff{}).Count(&n)
+		db.orm.Model(&Handoff{}).Count(&n)
 		if n != 3 {
 			t.Errorf("got %d handoffs, want 3 (one per event, each without event)", n)
 		}
@@ -440,7 +440,7 @@ func TestDomainHelpLegacyCode(t *testing.T) {
 		hung := personNamed(t, db, "0912345678")
 		old := cnsbot.HelpRequest{Code: "HTK7QM", ResidentUserID: "res-old", HamletID: team.HamletID, TeamID: &team.ID,
 			Status: cnsbot.HelpOpen, CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
-		if err := db.Create(&old).Error; err != nil {
+		if err := db.orm.Create(&old).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got, err := db.ResidentHelpRequest(ctx, "htk7qm", "res-old"); err != nil || got.ID != old.ID {

@@ -227,7 +227,7 @@ func (db *DB) ImportUnits(ctx context.Context, r io.Reader, filename string) (Im
 		return rep, importFailed(&rep, nil)
 	}
 
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		im := newUnitImporter(tx)
 		for _, u := range parsed {
 			province, _, err := im.ensure(cnsbot.UnitProvince, nil, u.province, 0)
@@ -459,7 +459,7 @@ func (db *DB) ImportRoster(ctx context.Context, r io.Reader, filename string) (I
 	}
 	rep.Rows = len(rows)
 
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		im := &rosterImporter{tx: tx, places: map[string]placeResult{}, teams: map[int64][]cnsbot.Team{},
 			phones: map[string]rosterPerson{}, zalos: map[string]string{}, roles: map[string]int{}}
 		for _, rec := range rows {

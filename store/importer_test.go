@@ -194,7 +194,7 @@ func countRows(t *testing.T, db *DB) map[string]int64 {
 	out := map[string]int64{}
 	for _, table := range []string{"units", "teams", "people", "roles"} {
 		var n int64
-		if err := db.Table(table).Count(&n).Error; err != nil {
+		if err := db.orm.Table(table).Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
 		out[table] = n
@@ -400,7 +400,7 @@ func TestImportUnitsBroken(t *testing.T) {
 func rosterOf(t *testing.T, db *DB) []string {
 	t.Helper()
 	var people []cnsbot.Person
-	if err := db.Order("id").Find(&people).Error; err != nil {
+	if err := db.orm.Order("id").Find(&people).Error; err != nil {
 		t.Fatal(err)
 	}
 	var out []string

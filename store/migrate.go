@@ -45,7 +45,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) migrate(ctx context.Context, list []*gormigrate.Migration) error {
 	start := time.Now()
 	var applied []string
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockMigrations(tx, db.dialect); err != nil {
 			return err
 		}

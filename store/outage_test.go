@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -168,7 +169,7 @@ func TestWebhookAnswersWithinBudgetDuringRedisOutage(t *testing.T) {
 			real, prefix := storetest.Redis(t)
 			proxy := newRedisProxy(t, real.Options().Addr)
 			ctx := context.Background()
-			rdb, closeRedis, err := store.ConnectRedis(ctx, "redis://"+proxy.addr+"/0", nil)
+			rdb, closeRedis, err := store.ConnectRedis(ctx, "redis://"+proxy.addr+"/0", slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

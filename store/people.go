@@ -41,7 +41,7 @@ func (db *DB) PersonByPhone(ctx context.Context, phone string) (cnsbot.Person, [
 
 func (db *DB) personWhere(ctx context.Context, query string, arg any) (cnsbot.Person, []cnsbot.Role, error) {
 	var p cnsbot.Person
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	if err := takeOne(tx.Where(query, arg), &p, "person"); err != nil {
 		return cnsbot.Person{}, nil, err
 	}
@@ -60,7 +60,7 @@ func (db *DB) LinkZalo(ctx context.Context, personID int64, zaloUserID string) e
 	if zaloUserID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty zalo user id")
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := checkZaloFree(tx, zaloUserID, personID); err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (db *DB) CommuneOfficers(ctx context.Context, communeID int64) ([]cnsbot.Pe
 }
 
 func (db *DB) peopleWithRole(ctx context.Context, where string, id int64, roles ...string) ([]cnsbot.Person, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	holders := tx.Model(&cnsbot.Role{}).Select("person_id").
 		Where(where, id).Where("role IN ? AND approved = ?", roles, true)
 	var people []cnsbot.Person
@@ -160,7 +160,7 @@ func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int6
 	if name == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty name")
 	}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var team cnsbot.Team
 		if err := takeOne(tx.Where("id = ?", teamID), &team, "team %d", teamID); err != nil {
 			return err
@@ -195,7 +195,7 @@ func (db *DB) AddPendingMember(ctx context.Context, p cnsbot.Person, teamID int6
 
 // ApproveMember approves a person's pending member role in a team.
 func (db *DB) ApproveMember(ctx context.Context, personID, teamID int64) error {
-	res := db.WithContext(ctx).Model(&cnsbot.Role{}).
+	res := db.orm.WithContext(ctx).Model(&cnsbot.Role{}).
 		Where("person_id = ? AND team_id = ? AND role = ?", personID, teamID, cnsbot.RoleMember).
 		Update("approved", true)
 	if res.Error != nil {
@@ -243,7 +243,7 @@ func ensureRole(tx *gorm.DB, r cnsbot.Role) (created, changed bool, err error) {
 // SetPersonLang stores the language ("vi" or "en") of the person whose
 // Zalo id this is; nobody on the roster with that id is not an error.
 func (db *DB) SetPersonLang(ctx context.Context, zaloUserID, lang string) error {
-	err := db.WithContext(ctx).Model(&cnsbot.Person{}).
+	err := db.orm.WithContext(ctx).Model(&cnsbot.Person{}).
 		Where("zalo_user_id = ?", zaloUserID).
 		Update("lang", lang).Error
 	if err != nil {

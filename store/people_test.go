@@ -161,7 +161,7 @@ func TestSetPersonLang(t *testing.T) {
 		ctx := context.Background()
 		zid := "5630211893524187712"
 		p := cnsbot.Person{FullName: "Nguyễn Văn Hùng", Phone: "+84912345678", ZaloUserID: &zid}
-		if err := db.Create(&p).Error; err != nil {
+		if err := db.orm.Create(&p).Error; err != nil {
 			t.Fatal(err)
 		}
 		if err := db.SetPersonLang(ctx, zid, "en"); err != nil {

@@ -120,7 +120,7 @@ func (db *DB) RecordConsent(ctx context.Context, userID, version string, at time
 		return cnsbot.Errorf(cnsbot.EINVALID, "consent without user or version")
 	}
 	row := Consent{ZaloUserID: userID, Version: version, AgreedAt: at.UTC()}
-	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("record consent: %w", err)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (db *DB) RecordConsent(ctx context.Context, userID, version string, at time
 // HasConsent reports whether userID agreed to version of the notice.
 func (db *DB) HasConsent(ctx context.Context, userID, version string) (bool, error) {
 	var n int64
-	if err := db.WithContext(ctx).Model(&Consent{}).Where("zalo_user_id = ? AND version = ?", userID, version).Count(&n).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Model(&Consent{}).Where("zalo_user_id = ? AND version = ?", userID, version).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("find consent: %w", err)
 	}
 	return n > 0, nil
@@ -138,7 +138,7 @@ func (db *DB) HasConsent(ctx context.Context, userID, version string) (bool, err
 // ConsentOf returns userID's consent to version, or an ENOTFOUND error.
 func (db *DB) ConsentOf(ctx context.Context, userID, version string) (Consent, error) {
 	var c Consent
-	err := takeOne(db.WithContext(ctx).Where("zalo_user_id = ? AND version = ?", userID, version), &c, "consent")
+	err := takeOne(db.orm.WithContext(ctx).Where("zalo_user_id = ? AND version = ?", userID, version), &c, "consent")
 	return c, err
 }
 
@@ -162,7 +162,7 @@ func (db *DB) EraseUser(ctx context.Context, userID string, at time.Time) (Erasu
 		return Erasure{}, cnsbot.Errorf(cnsbot.EINVALID, "erase without a user")
 	}
 	e := Erasure{Reason: ReasonAsked, CreatedAt: at.UTC()}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&cnsbot.HelpRequest{}).
 			Where("resident_user_id = ? AND status IN ?", userID, []string{cnsbot.HelpOpen, cnsbot.HelpTaken}).
 			Updates(map[string]any{"status": cnsbot.HelpCancelled, "cancelled_at": at.UTC(), "updated_at": at.UTC()}).Error; err != nil {
@@ -252,7 +252,7 @@ func (db *DB) ForgetClosedRequests(ctx context.Context, before, at time.Time) (i
 	e := Erasure{Reason: ReasonRequestsExpired, CreatedAt: at.UTC()}
 	for {
 		var ids []int64
-		err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			// A request is due from its closing or cancelling time; one
 			// cancelled before those were recorded, from its last change.
 			if err := tx.Model(&cnsbot.HelpRequest{}).
@@ -277,7 +277,7 @@ func (db *DB) ForgetClosedRequests(ctx context.Context, before, at time.Time) (i
 // before (the event as Zalo sent it: who wrote and what). The key and the
 // error stay, to show that something failed.
 func (db *DB) ClearDeadEvents(ctx context.Context, before, at time.Time) (int64, error) {
-	res := db.WithContext(ctx).Model(&DeadEvent{}).Where("created_at < ? AND payload <> ''", before.UTC()).Update("payload", "")
+	res := db.orm.WithContext(ctx).Model(&DeadEvent{}).Where("created_at < ? AND payload <> ''", before.UTC()).Update("payload", "")
 	if res.Error != nil {
 		return 0, fmt.Errorf("clear dead events: %w", res.Error)
 	}
@@ -290,7 +290,7 @@ func (db *DB) ClearDeadEvents(ctx context.Context, before, at time.Time) (int64,
 // holds names and places nobody will read. Held messages keep theirs until
 // they are released.
 func (db *DB) ClearDeliveryPayloads(ctx context.Context, before, at time.Time) (int64, error) {
-	res := db.WithContext(ctx).Model(&Delivery{}).
+	res := db.orm.WithContext(ctx).Model(&Delivery{}).
 		Where("created_at < ? AND payload <> '' AND state <> ?", before.UTC(), StateHeld).Update("payload", "")
 	if res.Error != nil {
 		return 0, fmt.Errorf("clear delivery payloads: %w", res.Error)
@@ -303,7 +303,7 @@ func (db *DB) recordErasure(ctx context.Context, e Erasure) error {
 	if e.Requests+e.Attachments+e.Visits+e.Deliveries+e.Handoffs+e.DeadEvents+e.Sessions == 0 {
 		return nil
 	}
-	if err := db.WithContext(ctx).Create(&e).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Create(&e).Error; err != nil {
 		return fmt.Errorf("record erasure: %w", err)
 	}
 	return nil
@@ -315,7 +315,7 @@ func (db *DB) RecordUnfollow(ctx context.Context, userID string, at time.Time) e
 		return cnsbot.Errorf(cnsbot.EINVALID, "unfollow without a user")
 	}
 	row := Unfollow{ZaloUserID: userID, UnfollowedAt: at.UTC()}
-	err := db.WithContext(ctx).Clauses(clause.OnConflict{
+	err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "zalo_user_id"}},
 		DoUpdates: clause.Assignments(map[string]any{"unfollowed_at": at.UTC(), "session_cleared_at": nil}),
 	}).Create(&row).Error
@@ -327,7 +327,7 @@ func (db *DB) RecordUnfollow(ctx context.Context, userID string, at time.Time) e
 
 // ClearUnfollow forgets that userID unfollowed: they followed again.
 func (db *DB) ClearUnfollow(ctx context.Context, userID string) error {
-	if err := db.WithContext(ctx).Where("zalo_user_id = ?", userID).Delete(&Unfollow{}).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Where("zalo_user_id = ?", userID).Delete(&Unfollow{}).Error; err != nil {
 		return fmt.Errorf("clear unfollow: %w", err)
 	}
 	return nil
@@ -337,7 +337,7 @@ func (db *DB) ClearUnfollow(ctx context.Context, userID string) error {
 // session has not been deleted since.
 func (db *DB) UnfollowedSessions(ctx context.Context, limit int) ([]string, error) {
 	var ids []string
-	if err := db.WithContext(ctx).Model(&Unfollow{}).Where("session_cleared_at IS NULL").
+	if err := db.orm.WithContext(ctx).Model(&Unfollow{}).Where("session_cleared_at IS NULL").
 		Order("unfollowed_at").Limit(limit).Pluck("zalo_user_id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("unfollowed sessions: %w", err)
 	}
@@ -350,7 +350,7 @@ func (db *DB) MarkSessionsCleared(ctx context.Context, userIDs []string, at time
 	if len(userIDs) == 0 {
 		return nil
 	}
-	res := db.WithContext(ctx).Model(&Unfollow{}).Where("zalo_user_id IN ? AND session_cleared_at IS NULL", userIDs).
+	res := db.orm.WithContext(ctx).Model(&Unfollow{}).Where("zalo_user_id IN ? AND session_cleared_at IS NULL", userIDs).
 		Update("session_cleared_at", at.UTC())
 	if res.Error != nil {
 		return fmt.Errorf("mark sessions cleared: %w", res.Error)
@@ -361,7 +361,7 @@ func (db *DB) MarkSessionsCleared(ctx context.Context, userIDs []string, at time
 // Erasures returns the most recent erasures, newest first.
 func (db *DB) Erasures(ctx context.Context, limit int) ([]Erasure, error) {
 	var rows []Erasure
-	if err := db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list erasures: %w", err)
 	}
 	return rows, nil

@@ -17,14 +17,14 @@ import (
 func privacyPlaces(t *testing.T, db *store.DB) (hamlet cnsbot.Unit) {
 	t.Helper()
 	commune := cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Tân Lộc", Folded: "xa tan loc"}
-	if err := db.Create(&commune).Error; err != nil {
+	if err := db.ORM().Create(&commune).Error; err != nil {
 		t.Fatal(err)
 	}
 	hamlet = cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 1", Folded: "ap 1", ParentID: &commune.ID, Households: 100}
-	if err := db.Create(&hamlet).Error; err != nil {
+	if err := db.ORM().Create(&hamlet).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Create(&cnsbot.Team{HamletID: hamlet.ID, Name: "Tổ Ấp 1", Code: "TL1"}).Error; err != nil {
+	if err := db.ORM().Create(&cnsbot.Team{HamletID: hamlet.ID, Name: "Tổ Ấp 1", Code: "TL1"}).Error; err != nil {
 		t.Fatal(err)
 	}
 	return hamlet
@@ -53,11 +53,11 @@ func TestEraseUser(t *testing.T) {
 				return r
 			}
 			closed, open, other := mk("lan", "e1"), mk("lan", "e2"), mk("ba", "e3")
-			db.Model(&cnsbot.HelpRequest{}).Where("id = ?", closed.ID).Updates(map[string]any{"status": cnsbot.HelpClosed, "outcome": "đã cài xong"})
+			db.ORM().Model(&cnsbot.HelpRequest{}).Where("id = ?", closed.ID).Updates(map[string]any{"status": cnsbot.HelpClosed, "outcome": "đã cài xong"})
 			for i, r := range []cnsbot.HelpRequest{closed, other} {
 				v := cnsbot.Visit{PersonID: 1, TeamID: 1, HamletID: hamlet.ID, Household: "Nguyễn Thị Lan", HouseholdKey: "nguyen thi lan",
 					Note: "nhà gần chợ", HelpCode: r.Code, Latitude: 9.1, VisitedAt: at, SourceEvent: "v" + string(rune('0'+i))}
-				if err := db.Create(&v).Error; err != nil {
+				if err := db.ORM().Create(&v).Error; err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -82,7 +82,7 @@ func TestEraseUser(t *testing.T) {
 				t.Errorf("erasure %+v, want 2 requests, 2 attachments, 1 visit, 1 delivery, 1 handoff", e)
 			}
 			var reqs []cnsbot.HelpRequest
-			db.Order("id").Find(&reqs)
+			db.ORM().Order("id").Find(&reqs)
 			if len(reqs) != 3 {
 				t.Fatalf("%d requests, want 3: the rows stay for the counts", len(reqs))
 			}
@@ -110,7 +110,7 @@ func TestEraseUser(t *testing.T) {
 				t.Errorf("other's attachments: %d, want 1", n)
 			}
 			var visits []cnsbot.Visit
-			db.Order("id").Find(&visits)
+			db.ORM().Order("id").Find(&visits)
 			if v := visits[0]; v.Household != closed.Code || v.Note != "" || v.Latitude != 0 || strings.Contains(v.HouseholdKey, "nguyen") {
 				t.Errorf("visit of the erased request %+v, want it named by the code only", v)
 			}
@@ -220,7 +220,7 @@ func tokenKey(t *testing.T) []byte {
 func rawToken(t *testing.T, db *store.DB) (access, refresh string) {
 	t.Helper()
 	var row store.OAToken
-	if err := db.Raw("SELECT access, refresh FROM oa_tokens WHERE id = 1").Scan(&row).Error; err != nil {
+	if err := db.ORM().Raw("SELECT access, refresh FROM oa_tokens WHERE id = 1").Scan(&row).Error; err != nil {
 		t.Fatal(err)
 	}
 	return row.Access, row.Refresh

@@ -56,7 +56,7 @@ func (db *DB) RateGuide(ctx context.Context, _, guide string, rating int, source
 		return cnsbot.Errorf(cnsbot.EINVALID, "rating %d of guide %q", rating, guide)
 	}
 	row := GuideRating{Guide: guide, Rating: rating, SourceEvent: sourceEvent, CreatedAt: time.Now().UTC()}
-	if err := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("rate guide: %w", err)
 	}
 	return nil
@@ -73,7 +73,7 @@ type GuideScore struct {
 // most rated first.
 func (db *DB) GuideScores(ctx context.Context) ([]GuideScore, error) {
 	var out []GuideScore
-	err := db.WithContext(ctx).Table("guide_ratings").
+	err := db.orm.WithContext(ctx).Table("guide_ratings").
 		Select("guide, COUNT(*) AS count, AVG(rating) AS average").
 		Group("guide").Order("count DESC, guide").Scan(&out).Error
 	if err != nil {

@@ -49,11 +49,9 @@ type WriteProbe struct {
 	err     error
 }
 
-// NewWriteProbe returns a probe of db that writes at most once per every.
+// NewWriteProbe returns a probe of db that writes at most once per every,
+// logging failed writes to log.
 func NewWriteProbe(db *DB, every time.Duration, log *slog.Logger) *WriteProbe {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	return &WriteProbe{db: db, every: every, log: log}
 }
 
@@ -67,7 +65,7 @@ func (p *WriteProbe) Check(ctx context.Context) error {
 		return p.err
 	}
 	now := time.Now().UTC()
-	err := p.db.WithContext(ctx).Table(heartbeatTable).Clauses(clause.OnConflict{
+	err := p.db.orm.WithContext(ctx).Table(heartbeatTable).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "name"}},
 		DoUpdates: clause.Assignments(map[string]any{"at": now}),
 	}).Create(map[string]any{"name": "readyz", "at": now}).Error

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"testing"
 	"time"
@@ -24,15 +25,15 @@ func TestWriteProbeSQLiteReadOnly(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	probe := store.NewWriteProbe(db, 0, nil)
-	cached := store.NewWriteProbe(db, time.Hour, nil)
+	probe := store.NewWriteProbe(db, 0, slog.New(slog.DiscardHandler))
+	cached := store.NewWriteProbe(db, time.Hour, slog.New(slog.DiscardHandler))
 	for _, p := range []*store.WriteProbe{probe, cached} {
 		if err := p.Check(ctx); err != nil {
 			t.Fatalf("writable store: %v", err)
 		}
 	}
 
-	if err := db.Exec("PRAGMA query_only = 1").Error; err != nil {
+	if err := db.ORM().Exec("PRAGMA query_only = 1").Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Ping(ctx); err != nil {
@@ -46,7 +47,7 @@ func TestWriteProbeSQLiteReadOnly(t *testing.T) {
 		t.Errorf("cached probe: %v, want the last answer (nil) within the interval", err)
 	}
 
-	if err := db.Exec("PRAGMA query_only = 0").Error; err != nil {
+	if err := db.ORM().Exec("PRAGMA query_only = 0").Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := probe.Check(ctx); err != nil {
@@ -72,7 +73,7 @@ func TestWriteProbePostgresDown(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	probe := store.NewWriteProbe(db, 0, nil)
+	probe := store.NewWriteProbe(db, 0, slog.New(slog.DiscardHandler))
 	if err := probe.Check(ctx); err != nil {
 		t.Fatalf("Postgres up: %v", err)
 	}

@@ -20,9 +20,6 @@ import (
 // stops, which is logged. The returned function closes the client (and the
 // in-process server).
 func ConnectRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func() error, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if url == "" {
 		return startMiniRedis(log)
 	}

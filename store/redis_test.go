@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // keys expire in real time.
 func TestConnectRedisEmbedded(t *testing.T) {
 	ctx := context.Background()
-	rdb, closeFn, err := store.ConnectRedis(ctx, "", nil)
+	rdb, closeFn, err := store.ConnectRedis(ctx, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestConnectRedisEmbedded(t *testing.T) {
 func TestConnectRedisURL(t *testing.T) {
 	ctx := context.Background()
 	rdb, _ := storetest.Redis(t) // skips (or fails in CI) without a server
-	rdb2, closeFn, err := store.ConnectRedis(ctx, "redis://"+rdb.Options().Addr+"/0", nil)
+	rdb2, closeFn, err := store.ConnectRedis(ctx, "redis://"+rdb.Options().Addr+"/0", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestConnectRedisURL(t *testing.T) {
 	if err := rdb2.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := store.ConnectRedis(ctx, "http://nope", nil); err == nil {
+	if _, _, err := store.ConnectRedis(ctx, "http://nope", slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("got nil error for an http URL, want one")
 	}
 }

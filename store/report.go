@@ -19,7 +19,7 @@ const reportBatch = 1000
 // were created: the rows of the quarterly report.
 func (db *DB) ReportTeams(ctx context.Context) ([]cnsbot.Team, error) {
 	var teams []cnsbot.Team
-	if err := db.WithContext(ctx).Order("hamlet_id, id").Find(&teams).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Order("hamlet_id, id").Find(&teams).Error; err != nil {
 		return nil, fmt.Errorf("report teams: %w", err)
 	}
 	return teams, nil
@@ -50,7 +50,7 @@ func (db *DB) ReportFigures(ctx context.Context, teamIDs []int64, q string, loc 
 // reportFigures adds the figures of a batch of teams to out. Times are
 // compared in UTC: SQLite keeps them as text.
 func (db *DB) reportFigures(ctx context.Context, teamIDs []int64, from, to time.Time, out map[int64]calendar.Figures) error {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	type count struct {
 		TeamID int64
 		N      int64
@@ -128,7 +128,7 @@ func (db *DB) reportFigures(ctx context.Context, teamIDs []int64, from, to time.
 func (db *DB) ReportHelpRequests(ctx context.Context, from, to time.Time) ([]cnsbot.HelpRequest, error) {
 	var rs []cnsbot.HelpRequest
 	f, t := from.UTC(), to.UTC()
-	err := db.WithContext(ctx).
+	err := db.orm.WithContext(ctx).
 		Select("id", "code", "commune_id", "hamlet_id", "team_id", "status", "created_at", "closed_at").
 		Where("(created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?)", f, t, f, t).
 		Order("id").Find(&rs).Error

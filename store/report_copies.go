@@ -66,7 +66,7 @@ func (db *DB) PendingCopies(ctx context.Context, userID string, limit int) ([]cn
 	}
 	now := time.Now().UTC()
 	var rows []Delivery
-	err := db.WithContext(ctx).
+	err := db.orm.WithContext(ctx).
 		Select("message_id", "payload").
 		Where("recipient = ? AND state IN ? AND purpose IN ? AND zalo_code IN ? AND created_at >= ? AND payload <> ''",
 			cnsbot.Recipient{UserID: userID}.String(), []string{StateUndeliverable, StateFallback},
@@ -107,7 +107,7 @@ func (db *DB) markCopy(ctx context.Context, id, state, reason string) error {
 	if id == "" || strings.HasPrefix(id, CopyPrefix) {
 		return cnsbot.Errorf(cnsbot.EINVALID, "no private copy of message %q", id)
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var orig Delivery
 	if err := takeOne(tx.Select("recipient", "purpose", "ref").Where("message_id = ?", id), &orig, "delivery of message %s", id); err != nil {
 		return err

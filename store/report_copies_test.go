@@ -34,7 +34,7 @@ func refuse(t *testing.T, db *store.DB, r refusal) {
 		t.Fatal(err)
 	}
 	at := time.Now().UTC().Add(-r.age)
-	if err := db.Model(&store.Delivery{}).Where("message_id = ?", r.id).
+	if err := db.ORM().Model(&store.Delivery{}).Where("message_id = ?", r.id).
 		Updates(map[string]any{"created_at": at, "updated_at": at}).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestPendingCopies(t *testing.T) {
 				t.Errorf("n-3 just queued: got %s", got)
 			}
 			past := time.Now().UTC().Add(-11 * time.Minute)
-			if err := db.Model(&store.Delivery{}).Where("message_id = ?", "copy:n-3").Update("updated_at", past).Error; err != nil {
+			if err := db.ORM().Model(&store.Delivery{}).Where("message_id = ?", "copy:n-3").Update("updated_at", past).Error; err != nil {
 				t.Fatal(err)
 			}
 			if got := pendingIDs(t, db, "u1", 10); got != "[n-3 n-2]" {
@@ -167,7 +167,7 @@ func TestReportMigration(t *testing.T) {
 			if err := db.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if !db.Migrator().HasIndex(&store.Delivery{}, "idx_deliveries_recipient_state") {
+			if !db.ORM().Migrator().HasIndex(&store.Delivery{}, "idx_deliveries_recipient_state") {
 				t.Error("index idx_deliveries_recipient_state is missing")
 			}
 		})

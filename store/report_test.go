@@ -18,7 +18,7 @@ func reportWorld(t *testing.T, db *store.DB, loc *time.Location) []int64 {
 	ctx := context.Background()
 	create := func(v any) {
 		t.Helper()
-		if err := db.Create(v).Error; err != nil {
+		if err := db.ORM().Create(v).Error; err != nil {
 			t.Fatalf("seed %T: %v", v, err)
 		}
 	}
@@ -131,7 +131,7 @@ func TestReportHelpRequests(t *testing.T) {
 					h.Status = cnsbot.HelpOpen
 				}
 				h.CreatedAt = h.CreatedAt.UTC()
-				if err := db.Create(&h).Error; err != nil {
+				if err := db.ORM().Create(&h).Error; err != nil {
 					t.Fatal(err)
 				}
 			}

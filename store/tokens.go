@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -97,12 +96,9 @@ func (s *tokenSealer) open(field, sealed string) (string, error) {
 // is an error wrapping ErrTokenKey.
 func (db *DB) LoadToken(ctx context.Context) (cnsbot.Token, error) {
 	var row OAToken
-	err := db.WithContext(ctx).Where("id = ?", tokenRowID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return cnsbot.Token{}, cnsbot.Errorf(cnsbot.ENOTFOUND, "no OA token stored")
-	}
+	err := takeOne(db.orm.WithContext(ctx).Where("id = ?", tokenRowID), &row, "stored OA token")
 	if err != nil {
-		return cnsbot.Token{}, fmt.Errorf("load token: %w", err)
+		return cnsbot.Token{}, err
 	}
 	t := cnsbot.Token{Access: row.Access, Refresh: row.Refresh, ExpiresAt: row.ExpiresAt, UpdatedAt: row.UpdatedAt}
 	sealed := strings.HasPrefix(row.Access, sealedPrefix) || strings.HasPrefix(row.Refresh, sealedPrefix)
@@ -138,7 +134,7 @@ func (db *DB) resealToken(ctx context.Context, row OAToken) {
 		db.log.Warn("token pair not encrypted yet", "err", err)
 		return
 	}
-	res := db.WithContext(ctx).Model(&OAToken{}).
+	res := db.orm.WithContext(ctx).Model(&OAToken{}).
 		Where("id = ? AND access = ? AND refresh = ?", tokenRowID, row.Access, row.Refresh).
 		Updates(map[string]any{"access": access, "refresh": refresh})
 	if res.Error != nil {
@@ -173,7 +169,7 @@ func (db *DB) SaveToken(ctx context.Context, t cnsbot.Token) error {
 			return fmt.Errorf("save token: %w", err)
 		}
 	}
-	err := db.WithContext(ctx).Clauses(clause.OnConflict{
+	err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"access", "refresh", "expires_at", "updated_at"}),
 	}).Create(&row).Error

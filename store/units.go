@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -19,7 +18,7 @@ import (
 // names in numeric order, so "Phường 2" comes before "Phường 10").
 func (db *DB) Communes(ctx context.Context) ([]cnsbot.Unit, error) {
 	var units []cnsbot.Unit
-	if err := db.WithContext(ctx).Where("kind = ?", cnsbot.UnitCommune).Find(&units).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Where("kind = ?", cnsbot.UnitCommune).Find(&units).Error; err != nil {
 		return nil, fmt.Errorf("list communes: %w", err)
 	}
 	sortUnits(units)
@@ -29,7 +28,7 @@ func (db *DB) Communes(ctx context.Context) ([]cnsbot.Unit, error) {
 // Hamlets returns the hamlets (ấp, khóm) of a commune, sorted by name.
 func (db *DB) Hamlets(ctx context.Context, communeID int64) ([]cnsbot.Unit, error) {
 	var units []cnsbot.Unit
-	err := db.WithContext(ctx).Where("kind = ? AND parent_id = ?", cnsbot.UnitHamlet, communeID).Find(&units).Error
+	err := db.orm.WithContext(ctx).Where("kind = ? AND parent_id = ?", cnsbot.UnitHamlet, communeID).Find(&units).Error
 	if err != nil {
 		return nil, fmt.Errorf("list hamlets: %w", err)
 	}
@@ -40,7 +39,7 @@ func (db *DB) Hamlets(ctx context.Context, communeID int64) ([]cnsbot.Unit, erro
 // Unit returns the unit with the given id.
 func (db *DB) Unit(ctx context.Context, id int64) (cnsbot.Unit, error) {
 	var u cnsbot.Unit
-	if err := takeOne(db.WithContext(ctx).Where("id = ?", id), &u, "unit %d", id); err != nil {
+	if err := takeOne(db.orm.WithContext(ctx).Where("id = ?", id), &u, "unit %d", id); err != nil {
 		return cnsbot.Unit{}, err
 	}
 	return u, nil
@@ -55,7 +54,7 @@ func (db *DB) Unit(ctx context.Context, id int64) (cnsbot.Unit, error) {
 // finds "Ấp 3", "Khóm 3" does not find "Ấp 3"). Several matches are an
 // ECONFLICT error, none an ENOTFOUND error.
 func (db *DB) FindUnit(ctx context.Context, kind string, parentID *int64, name string) (cnsbot.Unit, error) {
-	return findUnit(db.WithContext(ctx), kind, parentID, name)
+	return findUnit(db.orm.WithContext(ctx), kind, parentID, name)
 }
 
 func findUnit(tx *gorm.DB, kind string, parentID *int64, name string) (cnsbot.Unit, error) {
@@ -180,7 +179,7 @@ func (db *DB) TeamByCode(ctx context.Context, code string) (cnsbot.Team, error) 
 	if c == "" {
 		return t, cnsbot.Errorf(cnsbot.EINVALID, "empty team code")
 	}
-	if err := takeOne(db.WithContext(ctx).Where("code = ?", c), &t, "team %q", c); err != nil {
+	if err := takeOne(db.orm.WithContext(ctx).Where("code = ?", c), &t, "team %q", c); err != nil {
 		return cnsbot.Team{}, err
 	}
 	return t, nil
@@ -189,7 +188,7 @@ func (db *DB) TeamByCode(ctx context.Context, code string) (cnsbot.Team, error) 
 // TeamsOfHamlet returns the teams of a hamlet, the first created first.
 func (db *DB) TeamsOfHamlet(ctx context.Context, hamletID int64) ([]cnsbot.Team, error) {
 	var teams []cnsbot.Team
-	if err := db.WithContext(ctx).Where("hamlet_id = ?", hamletID).Order("id").Find(&teams).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Where("hamlet_id = ?", hamletID).Order("id").Find(&teams).Error; err != nil {
 		return nil, fmt.Errorf("list teams: %w", err)
 	}
 	return teams, nil
@@ -201,7 +200,7 @@ func (db *DB) TeamByGroup(ctx context.Context, groupID string) (cnsbot.Team, err
 	if groupID == "" {
 		return t, cnsbot.Errorf(cnsbot.EINVALID, "empty group id")
 	}
-	if err := takeOne(db.WithContext(ctx).Where("group_id = ?", groupID).Order("id"), &t, "team of group"); err != nil {
+	if err := takeOne(db.orm.WithContext(ctx).Where("group_id = ?", groupID).Order("id"), &t, "team of group"); err != nil {
 		return cnsbot.Team{}, err
 	}
 	return t, nil
@@ -210,7 +209,7 @@ func (db *DB) TeamByGroup(ctx context.Context, groupID string) (cnsbot.Team, err
 // Team returns the team with the given id.
 func (db *DB) Team(ctx context.Context, id int64) (cnsbot.Team, error) {
 	var t cnsbot.Team
-	if err := takeOne(db.WithContext(ctx).Where("id = ?", id), &t, "team %d", id); err != nil {
+	if err := takeOne(db.orm.WithContext(ctx).Where("id = ?", id), &t, "team %d", id); err != nil {
 		return cnsbot.Team{}, err
 	}
 	return t, nil
@@ -222,7 +221,7 @@ func (db *DB) LinkGroup(ctx context.Context, teamID int64, groupID string) error
 	if groupID == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty group id")
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&cnsbot.Team{}).Where("id = ?", teamID).Update("group_id", groupID)
 		if res.Error != nil {
 			return fmt.Errorf("link group: %w", res.Error)
@@ -274,17 +273,4 @@ func teamCode(provinceFolded, communeFolded, hamletFolded string, attempt int) s
 		n /= uint64(len(codeAlphabet))
 	}
 	return string(b)
-}
-
-// takeOne loads the first row of q into dst; a missing row becomes an
-// ENOTFOUND error naming what was looked for.
-func takeOne(q *gorm.DB, dst any, format string, args ...any) error {
-	err := q.Take(dst).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return cnsbot.Errorf(cnsbot.ENOTFOUND, format, args...)
-	}
-	if err != nil {
-		return fmt.Errorf("load "+format+": %w", append(args, err)...)
-	}
-	return nil
 }

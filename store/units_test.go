@@ -49,7 +49,7 @@ func TestDomainFindUnit(t *testing.T) {
 		// Two hamlets whose names differ only by their word are ambiguous
 		// without it, but each is found by its full name.
 		for _, n := range [][2]string{{"Khóm 5", "khom 5"}, {"Ấp 5", "ap 5"}} {
-			if err := db.Create(&cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: n[0], Folded: n[1], ParentID: &ax.ID}).Error; err != nil {
+			if err := db.orm.Create(&cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: n[0], Folded: n[1], ParentID: &ax.ID}).Error; err != nil {
 				t.Fatal(err)
 			}
 		}

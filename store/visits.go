@@ -69,7 +69,7 @@ func (db *DB) RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, e
 	if v.HouseholdKey == "" {
 		return false, cnsbot.Errorf(cnsbot.EINVALID, "visit without household")
 	}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if found, err := visitBySource(tx, v); found || err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (db *DB) RecentHouseholds(ctx context.Context, personID int64, n int) ([]st
 	if n <= 0 {
 		return nil, nil
 	}
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var keys []string
 	err := tx.Model(&cnsbot.Visit{}).Select("household_key").Where("person_id = ?", personID).
 		Group("household_key").Order("MAX(visited_at) DESC, MAX(id) DESC").Limit(n).Pluck("household_key", &keys).Error
@@ -198,7 +198,7 @@ func (db *DB) RecentHouseholds(ctx context.Context, personID int64, n int) ([]st
 func (db *DB) MemberWeek(ctx context.Context, personID int64, weekStart time.Time) (days int, minutes int, err error) {
 	end := weekStart.AddDate(0, 0, 7)
 	var visits []cnsbot.Visit
-	err = db.WithContext(ctx).Select("visited_at", "minutes").
+	err = db.orm.WithContext(ctx).Select("visited_at", "minutes").
 		Where("person_id = ? AND visited_at >= ? AND visited_at < ?", personID, weekStart.UTC(), end.UTC()).
 		Find(&visits).Error
 	if err != nil {
@@ -218,7 +218,7 @@ func (db *DB) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) 
 	var visits []cnsbot.Visit
 	// Visits are stored in UTC (see RecordVisit): the bounds must be too,
 	// or SQLite compares the texts of two offsets.
-	err := db.WithContext(ctx).
+	err := db.orm.WithContext(ctx).
 		Where("team_id = ? AND visited_at >= ? AND visited_at < ?", teamID, from.UTC(), to.UTC()).
 		Order("visited_at, id").Find(&visits).Error
 	if err != nil {
@@ -230,7 +230,7 @@ func (db *DB) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) 
 // TeamProgress returns how many distinct households the team has guided to
 // date and how many households its hamlet has.
 func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, households int, err error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	var team cnsbot.Team
 	if err := takeOne(tx.Where("id = ?", teamID), &team, "team %d", teamID); err != nil {
 		return 0, 0, err
@@ -251,7 +251,7 @@ func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, house
 // For someone who never reported, the last change of their record (usually
 // their enrolment) stands in, so that a new member is not nudged at once.
 func (db *DB) LastActivity(ctx context.Context) (map[int64]time.Time, error) {
-	tx := db.WithContext(ctx)
+	tx := db.orm.WithContext(ctx)
 	holders := tx.Model(&cnsbot.Role{}).Select("person_id").
 		Where("role IN ? AND approved = ?", []string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)
 	var people []cnsbot.Person

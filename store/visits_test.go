@@ -83,14 +83,14 @@ func TestDomainRecordVisit(t *testing.T) {
 			t.Errorf("repeat: got %v, %+v, %v", created, v, err)
 		}
 		var visits, households int64
-		db.Model(&cnsbot.Visit{}).Count(&visits)
-		db.Model(&Household{}).Count(&households)
+		db.orm.Model(&cnsbot.Visit{}).Count(&visits)
+		db.orm.Model(&Household{}).Count(&households)
 		if visits != 7 || households != 5 {
 			t.Errorf("got %d visits and %d households, want 7 and 5", visits, households)
 		}
 
 		var h Household
-		if err := db.Where("team_id = ? AND label = ?", s.team.ID, "Ông Năm").Take(&h).Error; err != nil {
+		if err := db.orm.Where("team_id = ? AND label = ?", s.team.ID, "Ông Năm").Take(&h).Error; err != nil {
 			t.Fatalf("household of ông Năm: %v", err)
 		}
 		wantFirst := time.Date(2026, 11, 21, 9, 0, 0, 0, s.loc)
@@ -218,7 +218,7 @@ func TestDomainVisitsConcurrent(t *testing.T) {
 		}
 		wg.Wait()
 		var h Household
-		if err := db.Where("team_id = ? AND label = ?", team.ID, "nhà ông Chín").Take(&h).Error; err != nil {
+		if err := db.orm.Where("team_id = ? AND label = ?", team.ID, "nhà ông Chín").Take(&h).Error; err != nil {
 			t.Fatal(err)
 		}
 		if h.Visits != n/2 {

@@ -43,9 +43,6 @@ const rosterReload = 5 * time.Minute
 // unlinked reports whether the index knows that nobody on the roster has
 // this Zalo id. It is false while the index is not loaded.
 func (x *zaloIndex) unlinked(zaloUserID string) bool {
-	if x == nil {
-		return false
-	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.ready {
@@ -57,7 +54,7 @@ func (x *zaloIndex) unlinked(zaloUserID string) bool {
 
 // add records a link this process just committed.
 func (x *zaloIndex) add(zaloUserID string) {
-	if x == nil || zaloUserID == "" {
+	if zaloUserID == "" {
 		return
 	}
 	x.mu.Lock()
@@ -71,9 +68,6 @@ func (x *zaloIndex) add(zaloUserID string) {
 // ctx ends (see zaloIndex). A failed check is retried at the next tick; the
 // index keeps its last content meanwhile.
 func (db *DB) WatchRoster(ctx context.Context, every time.Duration) {
-	if db.zalo == nil {
-		return
-	}
 	if every <= 0 {
 		every = RosterPoll
 	}
@@ -114,7 +108,7 @@ func (db *DB) refreshRoster(ctx context.Context, full bool) error {
 	if err != nil {
 		return err
 	}
-	x := db.zalo
+	x := &db.zalo
 	x.mu.RLock()
 	same := x.ready && x.stamp == stamp
 	x.mu.RUnlock()
@@ -122,7 +116,7 @@ func (db *DB) refreshRoster(ctx context.Context, full bool) error {
 		return nil
 	}
 	var linked []string
-	err = db.WithContext(ctx).Table("people").Where("zalo_user_id IS NOT NULL AND zalo_user_id <> ''").
+	err = db.orm.WithContext(ctx).Table("people").Where("zalo_user_id IS NOT NULL AND zalo_user_id <> ''").
 		Pluck("zalo_user_id", &linked).Error
 	if err != nil {
 		return fmt.Errorf("load linked zalo ids: %w", err)
@@ -142,7 +136,7 @@ func (db *DB) refreshRoster(ctx context.Context, full bool) error {
 func (db *DB) rosterStamp(ctx context.Context) (string, error) {
 	q := `SELECT CAST(COUNT(zalo_user_id) AS TEXT) || ' ' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM people`
 	var stamp string
-	if err := db.WithContext(ctx).Raw(q).Scan(&stamp).Error; err != nil {
+	if err := db.orm.WithContext(ctx).Raw(q).Scan(&stamp).Error; err != nil {
 		return "", fmt.Errorf("roster stamp: %w", err)
 	}
 	return stamp, nil

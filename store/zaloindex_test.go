@@ -41,7 +41,7 @@ func TestRosterIndex(t *testing.T) {
 				if zalo != "" {
 					p.ZaloUserID = &zalo
 				}
-				if err := db.WithContext(ctx).Create(&p).Error; err != nil {
+				if err := db.orm.WithContext(ctx).Create(&p).Error; err != nil {
 					t.Fatal(err)
 				}
 				return p
@@ -89,7 +89,7 @@ func TestRosterIndex(t *testing.T) {
 			eventually("link by another process", func() bool { return found("z-b") })
 
 			// Another process unlinks (GORM bumps updated_at): seen as well.
-			if err := other.WithContext(ctx).Model(&cnsbot.Person{}).Where("id = ?", b.ID).
+			if err := other.orm.WithContext(ctx).Model(&cnsbot.Person{}).Where("id = ?", b.ID).
 				Update("zalo_user_id", nil).Error; err != nil {
 				t.Fatal(err)
 			}

@@ -200,9 +200,7 @@ func TestRevokedOrExpiredTokenEndsOpenSession(t *testing.T) {
 	if resp, _ := f.do(t, "GET", "/admin/help", auth0{cookie: oc2}, ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("second officer session: status %d", resp.StatusCode)
 	}
-	if err := f.db.Table("officer_tokens").Where("id = ?", tok.ID).Update("expires_at", time.Now().UTC().Add(-time.Second)).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Exec(t, f.db, "UPDATE officer_tokens SET expires_at = $1 WHERE id = $2", time.Now().UTC().Add(-time.Second), tok.ID)
 	if resp, _ := f.do(t, "GET", "/admin/help", auth0{cookie: oc2}, ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("expired token's session: status %d, want 401", resp.StatusCode)
 	}

@@ -62,24 +62,18 @@ type world struct {
 func seedWorld(t *testing.T, db *store.DB) world {
 	t.Helper()
 	var w world
-	create := func(v any) {
-		t.Helper()
-		if err := db.Create(v).Error; err != nil {
-			t.Fatalf("seed %T: %v", v, err)
-		}
-	}
 	w.province = cnsbot.Unit{Kind: cnsbot.UnitProvince, Name: "Cà Mau", Folded: "ca mau"}
-	create(&w.province)
+	create(t, db, &w.province)
 	w.commune = cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Tân Lộc", Folded: "xa tan loc", ParentID: &w.province.ID}
-	create(&w.commune)
+	create(t, db, &w.commune)
 	w.hamlet1 = cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 1", Folded: "ap 1", ParentID: &w.commune.ID, Households: 200}
-	create(&w.hamlet1)
+	create(t, db, &w.hamlet1)
 	w.hamlet2 = cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 2", Folded: "ap 2", ParentID: &w.commune.ID, Households: 150}
-	create(&w.hamlet2)
+	create(t, db, &w.hamlet2)
 	w.team1 = cnsbot.Team{HamletID: w.hamlet1.ID, Name: "Tổ Ấp 1", Code: "TL1", GroupID: "g1"}
-	create(&w.team1)
+	create(t, db, &w.team1)
 	w.team2 = cnsbot.Team{HamletID: w.hamlet2.ID, Name: "Tổ Ấp 2", Code: "TL2", GroupID: "g2"}
-	create(&w.team2)
+	create(t, db, &w.team2)
 	zalo := func(id string) *string { return &id }
 	w.a = cnsbot.Person{FullName: "Nguyễn Văn An", Phone: "+84912345670", ZaloUserID: zalo("za")}
 	w.b = cnsbot.Person{FullName: "Trần Thị Bình", Phone: "+84912345671"}
@@ -87,7 +81,7 @@ func seedWorld(t *testing.T, db *store.DB) world {
 	w.o = cnsbot.Person{FullName: "Phạm Thị Dung", Phone: "+84912345673", ZaloUserID: zalo("zo")}
 	w.p = cnsbot.Person{FullName: "Võ Văn Em", Phone: "+84912345674", ZaloUserID: zalo("zp"), Lang: "en"}
 	for _, p := range []*cnsbot.Person{&w.a, &w.b, &w.member, &w.o, &w.p} {
-		create(p)
+		create(t, db, p)
 	}
 	for _, r := range []cnsbot.Role{
 		{PersonID: w.a.ID, Role: cnsbot.RoleLeader, UnitID: w.hamlet1.ID, TeamID: &w.team1.ID, Approved: true},
@@ -96,7 +90,7 @@ func seedWorld(t *testing.T, db *store.DB) world {
 		{PersonID: w.o.ID, Role: cnsbot.RoleCommuneOfficer, UnitID: w.commune.ID, Approved: true},
 		{PersonID: w.p.ID, Role: cnsbot.RoleProvinceOfficer, UnitID: w.province.ID, Approved: true},
 	} {
-		create(&r)
+		create(t, db, &r)
 	}
 	loc := vietnam(t)
 	for i, v := range []cnsbot.Visit{
@@ -218,4 +212,12 @@ func (e *env) states(key string) map[string]string {
 		out[fmt.Sprintf("%d/%s", r.PersonID, r.Offset)] = r.State
 	}
 	return out
+}
+
+// create inserts one seeded row, failing the test if it cannot.
+func create[T store.Row](t testing.TB, db *store.DB, row *T) {
+	t.Helper()
+	if err := store.Insert(context.Background(), db, row); err != nil {
+		t.Fatalf("seed %T: %v", row, err)
+	}
 }

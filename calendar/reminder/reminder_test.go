@@ -448,13 +448,9 @@ func TestTwoLeaders(t *testing.T) {
 	ctx := context.Background()
 	zalo := "zb2"
 	b2 := cnsbot.Person{FullName: "Hồ Văn Giàu", Phone: "+84912345679", ZaloUserID: &zalo}
-	if err := e.db.Create(&b2).Error; err != nil {
-		t.Fatal(err)
-	}
+	create(t, e.db, &b2)
 	role := cnsbot.Role{PersonID: b2.ID, Role: cnsbot.RoleLeader, UnitID: w.hamlet2.ID, TeamID: &w.team2.ID, Approved: true}
-	if err := e.db.Create(&role).Error; err != nil {
-		t.Fatal(err)
-	}
+	create(t, e.db, &role)
 	got := e.run("2025-09-09 08:00", "2025-09-09 08:00", time.Hour)
 	want := []string{
 		"09-09 08:00 " + id(teamKey, w.a, "7"),

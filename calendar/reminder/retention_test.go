@@ -2,6 +2,7 @@ package reminder_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -45,10 +46,8 @@ func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 		if err := db.CreateHelpRequest(ctx, &r); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Model(&cnsbot.HelpRequest{}).Where("id = ?", r.ID).Updates(map[string]any{
-			"status": status, "closed_at": closed, "cancelled_at": cancelled, "updated_at": created}).Error; err != nil {
-			t.Fatal(err)
-		}
+		storetest.Exec(t, db, "UPDATE help_requests SET status = $1, closed_at = $2, cancelled_at = $3, updated_at = $4 WHERE id = $5",
+			status, closed, cancelled, created, r.ID)
 		if err := db.AddHelpAttachment(ctx, &cnsbot.HelpAttachment{RequestID: r.ID, Type: "image", URL: "https://img/" + user}); err != nil {
 			t.Fatal(err)
 		}
@@ -64,8 +63,8 @@ func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 			t.Fatal(err)
 		}
 		var id int64
-		db.Raw("SELECT MAX(id) FROM dead_events").Scan(&id)
-		db.Exec("UPDATE dead_events SET created_at = ? WHERE id = ?", now.Add(-age).UTC(), id)
+		storetest.Scan(t, db, "SELECT MAX(id) FROM dead_events", nil, &id)
+		storetest.Exec(t, db, "UPDATE dead_events SET created_at = $1 WHERE id = $2", now.Add(-age).UTC(), id)
 		if i == 0 {
 			w.oldDead = id
 		} else {
@@ -83,7 +82,7 @@ func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 		if err != nil {
 			t.Fatal(err)
 		}
-		db.Exec("UPDATE deliveries SET created_at = ? WHERE message_id = ?", now.Add(-d.age).UTC(), d.id)
+		storetest.Exec(t, db, "UPDATE deliveries SET created_at = $1 WHERE message_id = $2", now.Add(-d.age).UTC(), d.id)
 	}
 	q, err := store.NewQueue(ctx, storetest.MiniRedis(t), store.QueueOptions{})
 	if err != nil {
@@ -101,26 +100,33 @@ func seedRetention(t *testing.T, db *store.DB, now time.Time) *retentionWorld {
 	return w
 }
 
-func (w *retentionWorld) request(t *testing.T, id int64) cnsbot.HelpRequest {
+func (w *retentionWorld) request(t *testing.T, seeded cnsbot.HelpRequest) cnsbot.HelpRequest {
 	t.Helper()
-	var r cnsbot.HelpRequest
-	if err := w.db.Where("id = ?", id).Take(&r).Error; err != nil {
+	r, err := w.db.HelpRequestByCode(context.Background(), seeded.Code)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func (w *retentionWorld) cleared(t *testing.T, id int64) bool {
-	r := w.request(t, id)
+func (w *retentionWorld) cleared(t *testing.T, seeded cnsbot.HelpRequest) bool {
+	r := w.request(t, seeded)
 	var n int64
-	w.db.Model(&cnsbot.HelpAttachment{}).Where("request_id = ?", id).Count(&n)
+	storetest.Scan(t, w.db, "SELECT COUNT(*) FROM help_attachments WHERE request_id = $1", []any{r.ID}, &n)
 	return r.Name == "" && r.Phone == "" && r.ResidentUserID == "" && r.Problem == "" && r.PreferredTime == "" && n == 0
 }
 
 func (w *retentionWorld) deadPayload(t *testing.T, id int64) string {
-	var p string
-	w.db.Raw("SELECT payload FROM dead_events WHERE id = ?", id).Scan(&p)
-	return p
+	return w.payload(t, "SELECT payload FROM dead_events WHERE id = $1", id)
+}
+
+// payload reads a payload column, which a retention pass may have emptied
+// or set to NULL.
+func (w *retentionWorld) payload(t *testing.T, query string, args ...any) string {
+	t.Helper()
+	var p sql.NullString
+	storetest.Scan(t, w.db, query, args, &p)
+	return p.String
 }
 
 func (w *retentionWorld) hasSession(t *testing.T, user string) bool {
@@ -136,16 +142,16 @@ func (w *retentionWorld) hasSession(t *testing.T, user string) bool {
 // request closed 11 months before and the dead event of 10 days due.
 func (w *retentionWorld) check(t *testing.T, later bool) {
 	t.Helper()
-	if !w.cleared(t, w.oldClosed.ID) || !w.cleared(t, w.oldCancelled.ID) {
+	if !w.cleared(t, w.oldClosed) || !w.cleared(t, w.oldCancelled) {
 		t.Error("requests closed or cancelled 13 months ago keep personal fields")
 	}
-	if got := w.cleared(t, w.recent.ID); got != later {
+	if got := w.cleared(t, w.recent); got != later {
 		t.Errorf("request closed 11 months before the seed cleared = %v, want %v", got, later)
 	}
-	if w.cleared(t, w.open.ID) {
+	if w.cleared(t, w.open) {
 		t.Error("an open request lost its personal fields")
 	}
-	if r := w.request(t, w.oldClosed.ID); r.Status != cnsbot.HelpClosed || r.HamletID == 0 || r.Topic != "vneid" {
+	if r := w.request(t, w.oldClosed); r.Status != cnsbot.HelpClosed || r.HamletID == 0 || r.Topic != "vneid" {
 		t.Errorf("cleared request %+v: status, place and topic must stay for the counts", r)
 	}
 	if p := w.deadPayload(t, w.oldDead); p != "" {
@@ -155,8 +161,7 @@ func (w *retentionWorld) check(t *testing.T, later bool) {
 		t.Errorf("dead event of 10 days before the seed has payload %q; want it cleared only later", p)
 	}
 	for _, d := range retentionDeliveries {
-		var p string
-		w.db.Raw("SELECT payload FROM deliveries WHERE message_id = ?", d.id).Scan(&p)
+		p := w.payload(t, "SELECT payload FROM deliveries WHERE message_id = $1", d.id)
 		want := d.state != store.StateHeld && (d.age > 30*24*time.Hour || later)
 		if (p == "") != want {
 			t.Errorf("delivery %s has payload %q; want it cleared: %v", d.id, p, want)
@@ -225,7 +230,7 @@ func TestRetentionOnRiver(t *testing.T) {
 			rem := reminder.New(db, &fakePusher{}, nil, reminder.Options{Location: vietnam(t)})
 			go func() {
 				if name == "sqlite" {
-					sqlDB, err := db.DB.DB()
+					sqlDB, err := db.SQL()
 					if err != nil {
 						done <- err
 						return
@@ -247,14 +252,13 @@ func TestRetentionOnRiver(t *testing.T) {
 					t.Errorf("river: %v", err)
 				}
 			}()
-			waitFor(t, func() bool { return w.cleared(t, w.oldClosed.ID) && !w.hasSession(t, "gone") })
+			waitFor(t, func() bool { return w.cleared(t, w.oldClosed) && !w.hasSession(t, "gone") })
 			time.Sleep(1500 * time.Millisecond) // another pass at the same time changes nothing
 			w.check(t, false)
 			clock.set(now.Add(62 * 24 * time.Hour))
 			waitFor(t, func() bool {
-				var p string
-				w.db.Raw("SELECT payload FROM deliveries WHERE message_id = 'd-new'").Scan(&p)
-				return w.cleared(t, w.recent.ID) && p == ""
+				p := w.payload(t, "SELECT payload FROM deliveries WHERE message_id = 'd-new'")
+				return w.cleared(t, w.recent) && p == ""
 			})
 			w.check(t, true)
 		})
@@ -281,7 +285,7 @@ func TestRetentionConfigurable(t *testing.T) {
 	if err != nil || rep.Requests != 3 || rep.DeadEvents != 2 {
 		t.Errorf("report %+v, %v; want 3 requests and 2 dead events", rep, err)
 	}
-	if !w.cleared(t, w.recent.ID) || w.cleared(t, w.open.ID) {
+	if !w.cleared(t, w.recent) || w.cleared(t, w.open) {
 		t.Error("with 300 days, the request closed 11 months ago is due and the open one is not")
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // On the embedded SQLite database River runs too: two processes share the
@@ -21,7 +22,7 @@ func TestRiverSQLite(t *testing.T) {
 	clock.set(e.at("2025-09-09 08:00"))
 	start := func() (stop func()) {
 		db := openStore(t, "", dir)
-		sqlDB, err := db.DB.DB()
+		sqlDB, err := db.SQL()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +73,7 @@ func TestMigrateRiverSQLite(t *testing.T) {
 				return
 			}
 			defer db.Close()
-			sqlDB, err := db.DB.DB()
+			sqlDB, err := db.SQL()
 			if err != nil {
 				errs <- err
 				return
@@ -87,7 +88,8 @@ func TestMigrateRiverSQLite(t *testing.T) {
 	}
 	db := openStore(t, "", dir)
 	var n int64
-	if err := db.Raw(`SELECT COUNT(*) FROM river_migration`).Scan(&n).Error; err != nil || n == 0 {
-		t.Errorf("river_migration has %d rows (%v), want River's versions", n, err)
+	storetest.Scan(t, db, `SELECT COUNT(*) FROM river_migration`, nil, &n)
+	if n == 0 {
+		t.Errorf("river_migration has %d rows, want River's versions", n)
 	}
 }

@@ -21,10 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 )
 
 // ProcessStats describes the service process over a run.
@@ -357,26 +355,22 @@ func scanGauge(r io.Reader, name string) (int, bool) {
 // pgSchema creates a fresh schema on the Postgres at base and returns a DSN
 // whose search_path is that schema, and a function that drops it.
 func pgSchema(ctx context.Context, base string) (dsn string, drop func() error, err error) {
-	db, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
+	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return "", nil, fmt.Errorf("postgres pool: %w", err)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "load_" + hex.EncodeToString(b[:])
-	if err := db.WithContext(ctx).Exec(`CREATE SCHEMA "` + schema + `"`).Error; err != nil {
-		sqlDB.Close()
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
+		_ = conn.Close(context.Background())
 		return "", nil, fmt.Errorf("create schema: %w", err)
 	}
 	drop = func() error {
-		defer sqlDB.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := db.WithContext(ctx).Exec(`DROP SCHEMA "` + schema + `" CASCADE`).Error; err != nil {
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
 			return fmt.Errorf("drop schema %s: %w", schema, err)
 		}
 		return nil

@@ -79,7 +79,7 @@ func chooseSchedule(ctx context.Context, cfg Config, log *slog.Logger, preset, f
 		}
 		return s, nil
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return calendar.Schedule{}, err
 	}
@@ -87,9 +87,9 @@ func chooseSchedule(ctx context.Context, cfg Config, log *slog.Logger, preset, f
 	return db.Schedule(ctx)
 }
 
-// openCalendarStore opens the database for the calendar commands,
+// openStore opens the database for serve and the operator commands,
 // migrating it first when configured to (as serve does).
-func openCalendarStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

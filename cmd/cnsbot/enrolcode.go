@@ -32,7 +32,7 @@ func enrolCodeCmd(ctx context.Context, args []string, stdout io.Writer, cfg Conf
 	if fs.NArg() != 1 || err != nil || id <= 0 {
 		return errors.New(texts.T(*lang, "cli.enrol_code.usage", nil))
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("enrol-code: %w", err)
 	}

@@ -24,7 +24,7 @@ func TestEnrolCodeCommand(t *testing.T) {
 			t.Fatalf("import %s: %v\n%s", kind, err, out.String())
 		}
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	}
 	defer f.Close()
 
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

@@ -52,7 +52,7 @@ func TestImportCommand(t *testing.T) {
 	if strings.Contains(out.String(), "0914") || strings.Contains(out.String(), "333 444") {
 		t.Errorf("the report repeats a phone number: %q", out.String())
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,18 +247,18 @@ func seedLogWorld(t *testing.T, db *store.DB) {
 		}
 	}
 	commune := cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Tân Lộc", Folded: "xa tan loc"}
-	must(db.Create(&commune).Error)
+	must(store.Insert(context.Background(), db, &commune))
 	hamlet := cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 1", Folded: "ap 1", ParentID: &commune.ID, Households: 120}
-	must(db.Create(&hamlet).Error)
+	must(store.Insert(context.Background(), db, &hamlet))
 	team := cnsbot.Team{HamletID: hamlet.ID, Name: "Tổ Ấp 1", Code: "TL1"}
-	must(db.Create(&team).Error)
+	must(store.Insert(context.Background(), db, &team))
 	leaderZalo, officerZalo := "z-leader", "z-officer"
 	leader := cnsbot.Person{FullName: "Trần Văn Bảy", Phone: "+84911000100", ZaloUserID: &leaderZalo}
-	must(db.Create(&leader).Error)
+	must(store.Insert(context.Background(), db, &leader))
 	officer := cnsbot.Person{FullName: "Phạm Thị Dung", Phone: "+84911000104", ZaloUserID: &officerZalo}
-	must(db.Create(&officer).Error)
-	must(db.Create(&cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}).Error)
-	must(db.Create(&cnsbot.Role{PersonID: officer.ID, Role: cnsbot.RoleCommuneOfficer, UnitID: commune.ID, Approved: true}).Error)
+	must(store.Insert(context.Background(), db, &officer))
+	must(store.Insert(context.Background(), db, &cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}))
+	must(store.Insert(context.Background(), db, &cnsbot.Role{PersonID: officer.ID, Role: cnsbot.RoleCommuneOfficer, UnitID: commune.ID, Approved: true}))
 	req := cnsbot.HelpRequest{ResidentUserID: "4400000000000000001", Name: "Lê Văn Tám", Phone: "+84987654321",
 		HamletID: hamlet.ID, Topic: "vneid", Problem: "Không đăng nhập được", PreferredTime: "Sáng",
 		SourceEvent: "seed-stale", CreatedAt: time.Now().Add(-72 * time.Hour)}

@@ -70,7 +70,7 @@ func officerTokenCmd(ctx context.Context, args []string, stdout io.Writer, cfg C
 	default:
 		return usage()
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("officer-token: %w", err)
 	}

@@ -78,8 +78,8 @@ func TestPrivacyEndToEnd(t *testing.T) {
 	if got := say("#xoa"); !strings.Contains(got, "đã xóa hết") {
 		t.Fatalf("delete done: %q", got)
 	}
-	var after cnsbot.HelpRequest
-	if err := db.Where("id = ?", req.ID).Take(&after).Error; err != nil {
+	after, err := db.HelpRequestByCode(ctx, req.Code)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if after.Name != "" || after.Phone != "" || after.ResidentUserID != "" || after.Status != cnsbot.HelpCancelled {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 func TestRetentionSettings(t *testing.T) {
@@ -88,7 +89,7 @@ func TestServeTokenKey(t *testing.T) {
 		t.Fatalf("with a key: %v", err)
 	}
 	var raw store.OAToken
-	db.Raw("SELECT access, refresh FROM oa_tokens").Scan(&raw)
+	storetest.Scan(t, db, "SELECT access, refresh FROM oa_tokens", nil, &raw.Access, &raw.Refresh)
 	if strings.Contains(raw.Access+raw.Refresh, "plain") {
 		t.Errorf("after a start with a key the row holds %q %q, want it encrypted", raw.Access, raw.Refresh)
 	}

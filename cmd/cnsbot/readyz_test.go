@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // A store that answers but cannot write is not ready: /readyz answers 503
@@ -18,9 +20,8 @@ func TestReadyzReportsStoreThatCannotWrite(t *testing.T) {
 	}
 
 	r = start(t, embeddedConfig(t), false)
-	if err := r.db.Exec("PRAGMA query_only = 1").Error; err != nil {
-		t.Fatal(err)
-	}
+	// The embedded database has one connection, so this reaches the server's.
+	storetest.Exec(t, r.db, "PRAGMA query_only = 1")
 	code, body := getReadyz(t, r.url)
 	if code != http.StatusServiceUnavailable || body["database"] != "cannot write" || body["redis"] != "ok" {
 		t.Errorf("read-only store: got %d %v, want 503 with database \"cannot write\"", code, body)

@@ -56,7 +56,7 @@ func remindCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	if err != nil {
 		return fmt.Errorf("remind: %w", err)
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("remind: %w", err)
 	}
@@ -134,27 +134,24 @@ func writeReport(w io.Writer, texts *locales.Bundle, lang string, rep reminder.R
 	}
 }
 
-// runReminders runs the reminder passes, and the retention passes that
-// delete personal data past its time (sessions through sessions), on River
-// until ctx ends: with a pgx pool on the same DATABASE_URL when the
-// database is Postgres, else on the embedded SQLite database's own pool
-// (River's SQLite driver needs SQLite 3.45 or later; the embedded driver
-// bundles 3.53).
-func runReminders(ctx context.Context, cfg Config, db *store.DB, push reminder.Pusher, sessions reminder.SessionDeleter, texts reminder.Texts, now func() time.Time, log *slog.Logger) error {
-	log = log.With("component", "reminders")
-	r := reminder.New(db, push, texts, reminder.Options{Location: vietnam, Log: log})
-	opts := reminder.RiverOptions{Log: log, Now: now, Retention: retention(cfg.PrivacyConfig, db, sessions)}
+// runReminders runs the reminder passes rem and the retention passes that
+// delete personal data past its time on River until ctx ends: with a pgx
+// pool on the same DATABASE_URL when the database is Postgres, else on the
+// embedded SQLite database's own pool (River's SQLite driver needs SQLite
+// 3.45 or later; the embedded driver bundles 3.53).
+func runReminders(ctx context.Context, cfg Config, db *store.DB, rem *reminder.Reminders, ret *reminder.Retention, now func() time.Time, log *slog.Logger) error {
+	opts := reminder.RiverOptions{Log: log.With("component", "reminders"), Now: now, Retention: ret}
 	if db.Dialect() != store.DialectPostgres {
-		sqlDB, err := db.DB.DB()
+		sqlDB, err := db.SQL()
 		if err != nil {
 			return fmt.Errorf("reminders: %w", err)
 		}
-		return reminder.RunRiverSQLite(ctx, sqlDB, r, opts)
+		return reminder.RunRiverSQLite(ctx, sqlDB, rem, opts)
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("reminders: connect: %w", err)
 	}
 	defer pool.Close()
-	return reminder.RunRiver(ctx, pool, r, opts)
+	return reminder.RunRiver(ctx, pool, rem, opts)
 }

@@ -25,15 +25,15 @@ func seedLeader(t *testing.T, db *store.DB) {
 			t.Fatal(err)
 		}
 	}
-	must(db.Create(&commune).Error)
+	must(store.Insert(context.Background(), db, &commune))
 	hamlet := cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 1", Folded: "ap 1", ParentID: &commune.ID, Households: 120}
-	must(db.Create(&hamlet).Error)
+	must(store.Insert(context.Background(), db, &hamlet))
 	team := cnsbot.Team{HamletID: hamlet.ID, Name: "Tổ Ấp 1", Code: "TL1", GroupID: "g1"}
-	must(db.Create(&team).Error)
+	must(store.Insert(context.Background(), db, &team))
 	zalo := "za"
 	leader := cnsbot.Person{FullName: "Nguyễn Văn An", Phone: "+84912345670", ZaloUserID: &zalo}
-	must(db.Create(&leader).Error)
-	must(db.Create(&cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}).Error)
+	must(store.Insert(context.Background(), db, &leader))
+	must(store.Insert(context.Background(), db, &cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}))
 }
 
 func runRemind(t *testing.T, cfg Config, args ...string) (string, error) {
@@ -109,7 +109,7 @@ func TestRemindQueues(t *testing.T) {
 	if _, err := runRemind(t, cfg, "--now", "2025-09-09T08:05:00+07:00"); err != nil {
 		t.Fatal(err)
 	}
-	rdb, closeRedis, err := store.ConnectRedis(context.Background(), cfg.RedisURL, nil)
+	rdb, closeRedis, err := store.ConnectRedis(context.Background(), cfg.RedisURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func reportCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	db, err := openCalendarStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

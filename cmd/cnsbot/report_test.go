@@ -24,14 +24,15 @@ func reportConfig(t *testing.T) Config {
 	db := calendarDB(t, cfg)
 	defer db.Close()
 	seedLeader(t, db)
-	var team cnsbot.Team
-	if err := db.Where("code = ?", "TL1").Take(&team).Error; err != nil {
+	team, err := db.TeamByCode(context.Background(), "TL1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	var leader cnsbot.Person
-	if err := db.Take(&leader).Error; err != nil {
-		t.Fatal(err)
+	leaders, err := db.TeamLeaders(context.Background(), team.ID)
+	if err != nil || len(leaders) != 1 {
+		t.Fatalf("leaders of TL1: %v, %v", leaders, err)
 	}
+	leader := leaders[0]
 	v := cnsbot.Visit{PersonID: leader.ID, TeamID: team.ID, Household: "nhà ông Năm", Areas: "vneid", People: 2, Minutes: 90,
 		VisitedAt: time.Date(2025, 8, 1, 9, 0, 0, 0, vietnam), SourceEvent: "rc-1"}
 	if _, err := db.RecordVisit(context.Background(), &v); err != nil {

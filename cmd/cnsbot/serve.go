@@ -41,152 +41,184 @@ func mustLoadLocation(name string) *time.Location {
 
 // server is the wired service: everything serve starts and stops.
 type server struct {
-	cfg      Config
-	log      *slog.Logger
-	db       *store.DB
-	rdb      redis.UniversalClient
-	queue    *store.Queue
-	tokens   *bot.Tokens
-	sender   *bot.Sender
-	engine   *flows.Engine
-	texts    *locales.Bundle
-	team     team.Deps
-	resident resident.Deps
+	cfg    Config
+	log    *slog.Logger
+	db     *store.DB
+	rdb    redis.UniversalClient
+	queue  *store.Queue
+	tokens *bot.Tokens
+	sender *bot.Sender
+	engine *flows.Engine
+	// reminders are the deadline reminder passes: River runs them, the
+	// report commands record submissions, the simulator runs one at will.
+	reminders *reminder.Reminders
+	retention *reminder.Retention
+	team      team.Deps
+	resident  resident.Deps
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
 	// metrics is /metrics with its token check; served on METRICS_ADDR.
 	metrics http.Handler
-	close   func()
+	closers []func()
 	// web is the simulator and the dashboard; its clock is now.
 	web *webApp
 	// jobs queues what the scheduled jobs send (webApp.Pusher).
 	jobs reminder.Pusher
 }
 
-// newServer connects to the database and Redis and wires the pipeline:
-// webhook → queue → engine → queue outbox → sender.
-func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, log: log}
-	var closers []func()
-	s.close = func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
+// close releases what newServer opened, the last first.
+func (s *server) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
-	fail := func(err error) (*server, error) { s.close(); return nil, err }
+}
 
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
-	if err != nil {
-		return fail(fmt.Errorf("open database: %w", err))
-	}
-	closers = append(closers, func() { db.Close() })
-	s.db = db
-	if cfg.Migrate {
-		if err := db.Migrate(ctx); err != nil {
-			return fail(fmt.Errorf("migrate: %w", err))
+// newServer wires the service, top to bottom. The database comes first
+// because what it holds decides whether the simulator runs, and the
+// simulator changes the configuration (a fake Zalo and its settings); the
+// rest is the pipeline webhook → queue → engine → queue outbox → sender,
+// the flows on the engine, and the scheduled jobs.
+func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, err error) {
+	s := &server{log: log}
+	defer func() {
+		if err != nil {
+			s.close()
 		}
+	}()
+	if s.db, err = openStore(ctx, cfg, log); err != nil {
+		return nil, err
 	}
-	if err := useTokenKey(ctx, cfg.PrivacyConfig, db, log); err != nil {
-		return fail(err)
+	s.closers = append(s.closers, func() { s.db.Close() })
+	if err := useTokenKey(ctx, cfg.PrivacyConfig, s.db, log); err != nil {
+		return nil, err
 	}
-	// The simulator (and so the whole configuration) depends on what the
-	// database holds: prepareWeb runs once it is open and migrated.
-	cfg, web, err := prepareWeb(ctx, cfg, db, log)
-	closers = append(closers, web.Close)
+	if err := seedDemo(ctx, cfg, s.db, log); err != nil {
+		return nil, err
+	}
+	cfg, s.web, err = startSimulator(ctx, cfg, s.db, log)
+	s.closers = append(s.closers, s.web.Close)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	s.cfg, s.now, s.web = cfg, web.Now, web
+	s.cfg, s.now = cfg, s.web.Now
 	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
-		return fail(fmt.Errorf("connect redis: %w", err))
+		return nil, fmt.Errorf("connect redis: %w", err)
 	}
-	closers = append(closers, func() { closeRedis() })
+	s.closers = append(s.closers, func() { closeRedis() })
 	s.rdb = rdb
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bm := bot.NewMetrics(reg)
-	qm := store.NewQueueMetrics(reg)
+	if s.queue, err = newQueue(ctx, cfg, rdb, s.db, store.NewQueueMetrics(reg), s.apology, log); err != nil {
+		return nil, err
+	}
+	s.jobs = s.web.Pusher(s.queue)
+	kept := store.NewKeptCopies(s.db, rdb, cfg.RedisPrefix)
+	s.tokens, s.sender = zaloSender(cfg, s.web.TokenStore(s.db), rdb, kept, s.now, log, bm)
 
+	texts, err := locales.New()
+	if err != nil {
+		return nil, fmt.Errorf("load locales: %w", err)
+	}
+	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
+		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
+		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
+	})
+	s.reminders = reminder.New(s.db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log.With("component", "reminders")})
+	s.retention = retention(cfg.PrivacyConfig, s.db, s.queue)
+	if err := s.registerFlows(texts, kept); err != nil {
+		return nil, err
+	}
+	if err := s.web.Attach(cfg, s.db, rdb, texts, s.reminders); err != nil {
+		return nil, err
+	}
+	if !cfg.webhookReady() {
+		log.Warn("ZALO_APP_ID or ZALO_OA_SECRET_KEY is not set: the webhook answers 503 until both are configured")
+	}
+	s.handler = s.routes(reg, bm)
+	return s, nil
+}
+
+// newQueue is the Redis queue of events and replies; events that fail for
+// good are recorded in the database and answered with apology.
+func newQueue(ctx context.Context, cfg Config, rdb redis.UniversalClient, db *store.DB, qm *store.QueueMetrics,
+	apology func(context.Context, []byte, error) (cnsbot.Outgoing, bool), log *slog.Logger) (*store.Queue, error) {
 	hostname, _ := os.Hostname()
-	s.queue, err = store.NewQueue(ctx, rdb, store.QueueOptions{
+	q, err := store.NewQueue(ctx, rdb, store.QueueOptions{
 		Prefix:     cfg.RedisPrefix,
 		Partitions: cfg.Partitions,
 		ReplicaID:  fmt.Sprintf("%s-%d", hostname, os.Getpid()),
 		Log:        log,
 		Metrics:    qm,
 		OnDead:     db.RecordDeadEvent,
-		// The engine exists before the queue runs.
-		Apology: func(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool) {
-			return s.engine.Apology(ctx, payload, cause)
-		},
+		Apology:    apology,
 	})
 	if err != nil {
-		return fail(fmt.Errorf("queue: %w", err))
+		return nil, fmt.Errorf("queue: %w", err)
 	}
-	s.jobs = web.Pusher(s.queue)
+	return q, nil
+}
 
+// apology is the engine's answer to an event given up as dead; the queue
+// asks for it only once it runs, after the engine exists.
+func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsbot.Outgoing, bool) {
+	return s.engine.Apology(ctx, payload, cause)
+}
+
+// zaloSender is the OA's token pair (refreshed under a lock shared by the
+// replicas) and the sender that delivers replies at the shared rate,
+// recording refusals in kept.
+func zaloSender(cfg Config, tokenStore bot.TokenStore, rdb redis.UniversalClient, kept *store.KeptCopies,
+	now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender) {
 	hc := bot.NewHTTPClient(10 * time.Second)
-	s.tokens = bot.NewTokens(bot.TokenConfig{
+	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
 		AppSecret: cfg.ZaloAppSecret,
 		OAuthBase: cfg.ZaloOAuthBase,
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
-	}, web.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
-	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
-	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
-	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
-		senderConfig(cfg, s.now), log, bm)
+	}, tokenStore, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
+	client := bot.NewClient(cfg.ZaloAPIBase, tokens, hc, bm)
+	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
+		senderConfig(cfg, now), log, bm)
+	return tokens, sender
+}
 
-	texts, err := locales.New()
-	if err != nil {
-		return fail(fmt.Errorf("load locales: %w", err))
-	}
-	s.texts = texts
-	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
-		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now, KindOf: bot.Kind,
-		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
-	})
+// registerFlows puts the flows on the engine in the order they are tried,
+// and checks that every text they use exists.
+func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) error {
+	cfg, db, log := s.cfg, s.db, s.log
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
-	rem := reminder.New(db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log})
 	if err := reports.Register(s.engine, reports.Deps{
-		Reminders: rem, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
+		Reminders: s.reminders, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
 	}); err != nil {
-		return fail(fmt.Errorf("register report commands: %w", err))
+		return fmt.Errorf("register report commands: %w", err)
 	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
 	// One Zalo user's lookups of help requests by code, counted in Redis
 	// across the team's and the residents' commands.
-	lookups := store.NewLookupLimiter(rdb, cfg.RedisPrefix, cfg.CodeLookupsPerMinute, cfg.CodeLookupsPerHour)
+	lookups := store.NewLookupLimiter(s.rdb, cfg.RedisPrefix, cfg.CodeLookupsPerMinute, cfg.CodeLookupsPerHour)
 	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db, Lookups: lookups,
 		Texts: texts, Residents: resident.NewNotices(texts, s.queue, log), Location: vietnam, Log: log,
-		Once: store.NewLocks(rdb, cfg.RedisPrefix),
+		Once: store.NewLocks(s.rdb, cfg.RedisPrefix),
 		// Five tries at an enrol code, then one every two minutes.
-		Attempts:         store.NewAttempts(rdb, cfg.RedisPrefix, "enrol-code", 5, 10*time.Minute),
+		Attempts:         store.NewAttempts(s.rdb, cfg.RedisPrefix, "enrol-code", 5, 10*time.Minute),
 		DoubtSharedPhone: cfg.EnrolDoubtSharedPhone}
 	if err := team.Register(s.engine, s.team); err != nil {
-		return fail(fmt.Errorf("register team flows: %w", err))
+		return fmt.Errorf("register team flows: %w", err)
 	}
 	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
 		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
 	if err := resident.Register(s.engine, s.resident); err != nil {
-		return fail(fmt.Errorf("register resident flows: %w", err))
+		return fmt.Errorf("register resident flows: %w", err)
 	}
 	if err := s.engine.Check(); err != nil {
-		return fail(fmt.Errorf("check flows: %w", err))
+		return fmt.Errorf("check flows: %w", err)
 	}
-	if err := web.Attach(ctx, s); err != nil {
-		return fail(err)
-	}
-
-	if !cfg.webhookReady() {
-		log.Warn("ZALO_APP_ID or ZALO_OA_SECRET_KEY is not set: the webhook answers 503 until both are configured")
-	}
-	s.handler = s.routes(reg, bm)
-	return s, nil
+	return nil
 }
 
 // readyWriteEvery is how often /readyz writes to the database to prove it
@@ -248,7 +280,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.web.Guard(s.pushNudges)) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.web.Guard(s.escalateStale)) })
 	wg.Go(func() {
-		if err := runReminders(ctx, s.cfg, s.db, s.jobs, s.queue, s.texts, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
+		if err := runReminders(ctx, s.cfg, s.db, s.reminders, s.retention, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/calendar"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // The attack of issue 11 item 3: with DATABASE_URL set and ZALO_APP_ID
@@ -37,7 +38,7 @@ func realDatabase(t *testing.T) (Config, *store.DB) {
 	now := time.Now()
 	unit := func(kind, name string, parent *int64) cnsbot.Unit {
 		u := cnsbot.Unit{Kind: kind, Name: name, Folded: strings.ToLower(name), ParentID: parent, Households: 120}
-		if err := db.Create(&u).Error; err != nil {
+		if err := store.Insert(context.Background(), db, &u); err != nil {
 			t.Fatal(err)
 		}
 		return u
@@ -46,15 +47,15 @@ func realDatabase(t *testing.T) (Config, *store.DB) {
 	commune := unit(cnsbot.UnitCommune, "Xa That", &province.ID)
 	hamlet := unit(cnsbot.UnitHamlet, "Ap That", &commune.ID)
 	team := cnsbot.Team{HamletID: hamlet.ID, Name: "To Ap That", Code: "THAT01", CreatedAt: now, UpdatedAt: now}
-	if err := db.Create(&team).Error; err != nil {
+	if err := store.Insert(context.Background(), db, &team); err != nil {
 		t.Fatal(err)
 	}
 	zalo := "1234567890123456789"
 	leader := cnsbot.Person{FullName: "Nguoi That", Phone: "+84913000001", ZaloUserID: &zalo, Lang: "vi"}
-	if err := db.Create(&leader).Error; err != nil {
+	if err := store.Insert(context.Background(), db, &leader); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Create(&cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}).Error; err != nil {
+	if err := store.Insert(context.Background(), db, &cnsbot.Role{PersonID: leader.ID, Role: cnsbot.RoleLeader, UnitID: hamlet.ID, TeamID: &team.ID, Approved: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveToken(ctx, cnsbot.Token{Access: "real-access", Refresh: "real-refresh", ExpiresAt: now.Add(20 * time.Minute)}); err != nil {
@@ -81,9 +82,8 @@ func openDatabase(t *testing.T, cfg Config) *store.DB {
 func tokenRow(t *testing.T, db *store.DB) store.OAToken {
 	t.Helper()
 	var row store.OAToken
-	if err := db.Table("oa_tokens").Take(&row).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Scan(t, db, "SELECT id, access, refresh, expires_at, updated_at FROM oa_tokens", nil,
+		&row.ID, &row.Access, &row.Refresh, &row.ExpiresAt, &row.UpdatedAt)
 	return row
 }
 
@@ -197,18 +197,17 @@ func TestSimulatorJobsStopOnRealPeople(t *testing.T) {
 					return
 				}
 				u := cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xa That", Folded: "xa that"}
-				if err := s.db.Create(&u).Error; err != nil {
+				if err := store.Insert(context.Background(), s.db, &u); err != nil {
 					t.Fatal(err)
 				}
 			})
 			ctx := context.Background()
 			// The demo's request open for 75 hours in Ấp Tân Hòa.
 			escalated := func() bool {
-				var h cnsbot.HelpRequest
-				if err := r.db.Where("source_event = ?", "demo-help-htdm2a").Take(&h).Error; err != nil {
-					t.Fatal(err)
-				}
-				return h.EscalatedAt != nil
+				var n int
+				storetest.Scan(t, r.db, "SELECT COUNT(*) FROM help_requests WHERE source_event = $1 AND escalated_at IS NOT NULL",
+					[]any{"demo-help-htdm2a"}, &n)
+				return n == 1
 			}
 			deadline := time.Now().Add(10 * time.Second)
 			for time.Now().Before(deadline) && !escalated() && !strings.Contains(logs.String(), "not the demo dataset") {
@@ -232,11 +231,8 @@ func TestSimulatorJobsStopOnRealPeople(t *testing.T) {
 			// A reminder the River pass claimed stays planned, for a later
 			// pass on the real Zalo; none is recorded as queued or sent.
 			var sent int64
-			err := r.db.Table("reminder_deliveries").Where("state IN ?", []string{calendar.StateQueued, calendar.StateSent, calendar.StateFallback}).
-				Count(&sent).Error
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.Scan(t, r.db, "SELECT COUNT(*) FROM reminder_deliveries WHERE state IN ($1, $2, $3)",
+				[]any{calendar.StateQueued, calendar.StateSent, calendar.StateFallback}, &sent)
 			if sent != 0 {
 				t.Errorf("%d reminders recorded as queued or sent, want none", sent)
 			}

@@ -290,8 +290,24 @@ func (ts *transcriptServer) seed(t *testing.T) {
 // helpCodes returns the codes of all help requests, newest last.
 func (ts *transcriptServer) helpCodes(t *testing.T) []string {
 	t.Helper()
+	sqlDB, err := ts.s.db.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sqlDB.Query("SELECT code FROM help_requests ORDER BY id")
+	if err != nil {
+		t.Fatalf("help request codes: %v", err)
+	}
+	defer rows.Close()
 	var codes []string
-	if err := ts.s.db.Model(&cnsbot.HelpRequest{}).Order("id").Pluck("code", &codes).Error; err != nil {
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatalf("help request codes: %v", err)
+		}
+		codes = append(codes, c)
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatalf("help request codes: %v", err)
 	}
 	return codes

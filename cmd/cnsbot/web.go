@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
+	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/report"
 	"github.com/camau-cns/cnsbot/store"
 	"github.com/camau-cns/cnsbot/web"
@@ -95,11 +97,11 @@ func (c *demoClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 func (c *demoClock) SetOffset(d time.Duration) { c.offset.Store(int64(d)) }
 
 // webApp is the simulator and the dashboard, wired around the server:
-// prepareWeb adjusts the configuration before the server is built, Attach
-// connects them to the built server, Mount adds their routes.
+// startSimulator decides whether the simulator runs (and so the
+// configuration), Attach builds the dashboard and the simulator's chat,
+// Mount adds their routes.
 type webApp struct {
 	log   *slog.Logger
-	wc    WebConfig
 	db    *store.DB
 	clock *demoClock
 	// sim is set when the simulator runs; fake is then the in-process
@@ -113,10 +115,34 @@ type webApp struct {
 	closeOnce      sync.Once
 }
 
-// prepareWeb seeds the demo dataset where it belongs, decides whether the
-// simulator runs and returns the configuration the server must be built
-// with; db is open and migrated. The simulator runs only on a demo database
-// (demoOnly): asked for with SIMULATOR=true on any other, prepareWeb
+// seedDemo creates the demo dataset where it belongs: in the embedded
+// database when the simulator is wanted and the database holds nothing
+// else (a roster imported into it is real), and in any database with
+// DEMO=true. db is open and migrated.
+func seedDemo(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) error {
+	want, _, err := simulatorWanted(cfg, cfg.WebConfig)
+	if err != nil || (!want && !cfg.Demo) {
+		return err
+	}
+	st, err := db.DemoState(ctx)
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	empty := st.RealPeople == 0 && st.RealUnits == 0
+	if st.Demo || !(cfg.Demo || (want && db.Dialect() == store.DialectSQLite && empty)) {
+		return nil
+	}
+	if err := db.SeedDemo(ctx, time.Now().In(vietnam)); err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	log.Info("demo data created: two communes, five hamlets and their teams, all marked demo")
+	return nil
+}
+
+// startSimulator decides whether the simulator runs and returns the
+// configuration the server must be built with; db is open, migrated and
+// seeded (seedDemo). The simulator runs only on a demo database
+// (demoOnly): asked for with SIMULATOR=true on any other, startSimulator
 // refuses; wanted by default, it stays off and says why.
 //
 // With the simulator on, it starts a fake Zalo (bot/zalotest) on a loopback
@@ -126,32 +152,15 @@ type webApp struct {
 // the main server so that it works whatever HTTP_ADDR is (port 0, one
 // interface) and nobody outside the machine can post fake replies or mint
 // tokens.
-func prepareWeb(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (Config, *webApp, error) {
-	wc := cfg.WebConfig
-	w := &webApp{log: log, wc: wc, db: db, clock: &demoClock{}}
-	want, explicit, err := simulatorWanted(cfg, wc)
-	if err != nil || (!want && !wc.Demo) {
+func startSimulator(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (Config, *webApp, error) {
+	w := &webApp{log: log, db: db, clock: &demoClock{}}
+	want, explicit, err := simulatorWanted(cfg, cfg.WebConfig)
+	if err != nil || !want {
 		return cfg, w, err
 	}
 	st, err := db.DemoState(ctx)
 	if err != nil {
 		return cfg, w, fmt.Errorf("demo data: %w", err)
-	}
-	// The embedded database gets the demo dataset for the simulator, but
-	// only while it holds nothing else: a roster imported into it is real.
-	if (want && db.Dialect() == store.DialectSQLite && st.RealPeople == 0 && st.RealUnits == 0) || wc.Demo {
-		if !st.Demo {
-			if err := db.SeedDemo(ctx, w.clock.Now().In(vietnam)); err != nil {
-				return cfg, w, fmt.Errorf("demo data: %w", err)
-			}
-			log.Info("demo data created: two communes, five hamlets and their teams, all marked demo")
-			if st, err = db.DemoState(ctx); err != nil {
-				return cfg, w, fmt.Errorf("demo data: %w", err)
-			}
-		}
-	}
-	if !want {
-		return cfg, w, nil
 	}
 	if why := demoOnly(st); why != nil {
 		if explicit {
@@ -200,7 +209,7 @@ func prepareWeb(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger)
 	return cfg, w, nil
 }
 
-// Now is the server's clock; the lead's wiring passes it to the engine,
+// Now is the server's clock; newServer passes it to the engine,
 // the sender, the reminder runner and the held-message pump.
 func (w *webApp) Now() time.Time { return w.clock.Now() }
 
@@ -224,25 +233,26 @@ func (w *webApp) Close() {
 	})
 }
 
-// Attach connects the dashboard and the simulator to a built server.
-func (w *webApp) Attach(ctx context.Context, s *server) error {
+// Attach builds the dashboard and, when the simulator runs, its chat;
+// rem is the server's reminder passes, which the simulator can run at its
+// moved clock.
+func (w *webApp) Attach(cfg Config, db *store.DB, rdb redis.UniversalClient, texts *locales.Bundle, rem *reminder.Reminders) error {
 	var err error
 	// Failed sign-ins are counted in Redis, so that every replica sees them.
-	signIns := store.NewFailureLimit(s.rdb, s.cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
-	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: s.db, Texts: s.texts, Location: vietnam, SignInLimit: signIns,
-		AdminToken: s.cfg.AdminToken, Export: exporter(s.db, s.texts), Now: w.clock.Now, Log: s.log.With("component", "dashboard"),
-		EnrolCodeTTL: s.cfg.EnrolCodeTTL})
+	signIns := store.NewFailureLimit(rdb, cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
+	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: db, Texts: texts, Location: vietnam, SignInLimit: signIns,
+		AdminToken: cfg.AdminToken, Export: exporter(db, texts), Now: w.clock.Now, Log: w.log.With("component", "dashboard"),
+		EnrolCodeTTL: cfg.EnrolCodeTTL})
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	if !w.sim {
 		return nil
 	}
-	passes := reminder.New(s.db, s.jobs, s.texts, reminder.Options{Location: vietnam, Log: s.log.With("component", "simulator")})
-	cfg := web.SimConfig{
-		AppID: s.cfg.ZaloAppID, SecretKey: s.cfg.ZaloOASecretKey, OAID: w.fake.OAID(),
-		Personas: simPersonas(), Texts: s.texts, Location: vietnam,
-		Schedule: s.db.Schedule,
+	sc := web.SimConfig{
+		AppID: cfg.ZaloAppID, SecretKey: cfg.ZaloOASecretKey, OAID: w.fake.OAID(),
+		Personas: simPersonas(), Texts: texts, Location: vietnam,
+		Schedule: db.Schedule,
 		// The demo clock's controls are safe because the simulator runs on
 		// a demo database only: a reminder pass at a moved time claims
 		// reminders, and a claimed reminder is never sent again.
@@ -251,22 +261,22 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 			if err := w.demoStill(ctx); err != nil {
 				return err
 			}
-			_, err := passes.Pass(ctx, now, false)
+			_, err := rem.Pass(ctx, now, false)
 			return err
 		},
 		Names: func(ctx context.Context, id string) string {
-			if p, _, err := s.db.PersonByZalo(ctx, id); err == nil {
+			if p, _, err := db.PersonByZalo(ctx, id); err == nil {
 				return p.FullName
 			}
-			if t, err := s.db.TeamByGroup(ctx, id); err == nil {
+			if t, err := db.TeamByGroup(ctx, id); err == nil {
 				return t.Name
 			}
 			return ""
 		},
 		AdminToken: w.generatedToken,
-		Log:        s.log.With("component", "simulator"),
+		Log:        w.log.With("component", "simulator"),
 	}
-	if w.simulator, err = web.NewSimulator(cfg); err != nil {
+	if w.simulator, err = web.NewSimulator(sc); err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}
 	sim := w.simulator
@@ -274,7 +284,7 @@ func (w *webApp) Attach(ctx context.Context, s *server) error {
 	return nil
 }
 
-// Defence in depth: prepareWeb lets the simulator run on a demo database
+// Defence in depth: startSimulator lets the simulator run on a demo database
 // only, but people can be imported into it while it runs. The parts below
 // keep the fake Zalo away from anything real whatever the database holds.
 
@@ -343,12 +353,10 @@ func (g guardedPusher) Push(ctx context.Context, out ...cnsbot.Outgoing) error {
 }
 
 // Mount adds the dashboard's routes, the simulator's when it runs, and
-// the embedded assets.
+// the embedded assets; Attach has built them.
 func (w *webApp) Mount(r gin.IRouter) {
 	web.RegisterStatic(r)
-	if w.dashboard != nil {
-		w.dashboard.Register(r)
-	}
+	w.dashboard.Register(r)
 	if w.simulator != nil {
 		w.simulator.Register(r)
 	}

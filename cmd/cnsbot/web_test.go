@@ -44,9 +44,8 @@ type webServer struct {
 	stop func()
 }
 
-// startWeb wires a server the way serve does: prepareWeb adjusts the
-// configuration, newServer builds the pipeline, Attach and Mount add the
-// simulator and the dashboard; then the workers run.
+// startWeb wires a server the way serve does (newServer, with the
+// simulator and the dashboard); then the workers run.
 func startWeb(t *testing.T, cfg Config, wc WebConfig) *webServer {
 	t.Helper()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -199,7 +198,14 @@ func TestPrepareWebAdjustsConfig(t *testing.T) {
 	ctx := context.Background()
 	cfg := embeddedConfig(t)
 	db := openDatabase(t, cfg)
-	got, w, err := prepareWeb(ctx, cfg, db, log)
+	// What newServer does before anything reads the configuration.
+	prepareWeb := func(cfg Config) (Config, *webApp, error) {
+		if err := seedDemo(ctx, cfg, db, log); err != nil {
+			return cfg, nil, err
+		}
+		return startSimulator(ctx, cfg, db, log)
+	}
+	got, w, err := prepareWeb(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +233,7 @@ func TestPrepareWebAdjustsConfig(t *testing.T) {
 
 	// Operator's values are kept; a real OA leaves everything alone.
 	cfg.ZaloAppID, cfg.ZaloOASecretKey, cfg.AdminToken = "4400112233", "oa-secret", "admin-set"
-	same, w2, err := prepareWeb(ctx, cfg, db, log)
+	same, w2, err := prepareWeb(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +242,7 @@ func TestPrepareWebAdjustsConfig(t *testing.T) {
 		t.Errorf("with a real OA: got sim %v and a changed config, want neither", w2.sim)
 	}
 	cfg.WebConfig = WebConfig{Simulator: "true"}
-	forced, w3, err := prepareWeb(ctx, cfg, db, log)
+	forced, w3, err := prepareWeb(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/camau-cns/cnsbot/flows/reports"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // world is a commune with one hamlet team, on a real store (SQLite in a
@@ -50,20 +51,14 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{db: db, loc: loc}
-	create := func(v any) {
-		t.Helper()
-		if err := db.Create(v).Error; err != nil {
-			t.Fatalf("seed %T: %v", v, err)
-		}
-	}
 	w.province = cnsbot.Unit{Kind: cnsbot.UnitProvince, Name: "Cà Mau", Folded: "ca mau"}
-	create(&w.province)
+	create(t, db, &w.province)
 	w.commune = cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: "Xã Tân Lộc", Folded: "xa tan loc", ParentID: &w.province.ID}
-	create(&w.commune)
+	create(t, db, &w.commune)
 	w.hamlet = cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp 1", Folded: "ap 1", ParentID: &w.commune.ID, Households: 200}
-	create(&w.hamlet)
+	create(t, db, &w.hamlet)
 	w.team = cnsbot.Team{HamletID: w.hamlet.ID, Name: "Tổ Ấp 1", Code: "TL1", GroupID: "g1"}
-	create(&w.team)
+	create(t, db, &w.team)
 	zalo := func(id string) *string { return &id }
 	people := []struct {
 		p    *cnsbot.Person
@@ -83,8 +78,8 @@ func newWorld(t *testing.T) *world {
 		if e.role == cnsbot.RoleProvinceOfficer {
 			e.p.Lang = "en"
 		}
-		create(e.p)
-		create(&cnsbot.Role{PersonID: e.p.ID, Role: e.role, UnitID: e.unit, TeamID: e.team, Approved: true})
+		create(t, db, e.p)
+		create(t, db, &cnsbot.Role{PersonID: e.p.ID, Role: e.role, UnitID: e.unit, TeamID: e.team, Approved: true})
 	}
 	v := cnsbot.Visit{PersonID: w.m.ID, TeamID: w.team.ID, Household: "nhà ông Năm", Areas: "vneid,dvc", People: 2,
 		Minutes: 45, VisitedAt: time.Date(2025, 8, 5, 9, 0, 0, 0, loc), SourceEvent: "seed-1"}
@@ -255,10 +250,7 @@ func refused(t *testing.T, db *store.DB, m cnsbot.Outgoing, code int, age time.D
 		t.Fatal(err)
 	}
 	at := time.Now().UTC().Add(-age)
-	if err := db.Model(&store.Delivery{}).Where("message_id = ?", m.ID).
-		Updates(map[string]any{"created_at": at, "updated_at": at}).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Exec(t, db, "UPDATE deliveries SET created_at = $1, updated_at = $1 WHERE message_id = $2", at, m.ID)
 }
 
 // When a leader who was out of Zalo's window writes again, the newest
@@ -351,5 +343,13 @@ func TestPrivateCopiesStoreDown(t *testing.T) {
 	// the event; plain menu navigation does not.
 	if out := c.Say("menu"); len(out) == 0 {
 		t.Error("no reply while the store is down")
+	}
+}
+
+// create inserts one seeded row, failing the test if it cannot.
+func create[T store.Row](t testing.TB, db *store.DB, row *T) {
+	t.Helper()
+	if err := store.Insert(context.Background(), db, row); err != nil {
+		t.Fatalf("seed %T: %v", row, err)
 	}
 }

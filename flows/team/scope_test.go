@@ -16,17 +16,21 @@ const zBao = "1009"
 // addProvinceOfficer puts a province officer on the roster, linked to zBao.
 func (f *fixture) addProvinceOfficer(t *testing.T) cnsbot.Person {
 	t.Helper()
-	var province cnsbot.Unit
-	if err := f.db.Where("kind = ?", cnsbot.UnitProvince).Take(&province).Error; err != nil {
+	communes, err := f.db.Communes(f.ctx)
+	if err != nil || len(communes) == 0 || communes[0].ParentID == nil {
+		t.Fatalf("communes %v: %v", communes, err)
+	}
+	province, err := f.db.Unit(f.ctx, *communes[0].ParentID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	z := zBao
 	p := cnsbot.Person{FullName: "Huỳnh Quốc Bảo", Phone: "+84945778899", ZaloUserID: &z}
-	if err := f.db.Create(&p).Error; err != nil {
+	if err := store.Insert(f.ctx, f.db, &p); err != nil {
 		t.Fatal(err)
 	}
 	r := cnsbot.Role{PersonID: p.ID, Role: cnsbot.RoleProvinceOfficer, UnitID: province.ID, Approved: true}
-	if err := f.db.Create(&r).Error; err != nil {
+	if err := store.Insert(f.ctx, f.db, &r); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -1,11 +1,13 @@
 package team_test
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,10 +185,24 @@ func (f *fixture) team(t *testing.T, commune, hamlet string) cnsbot.Team {
 
 func (f *fixture) visits(t *testing.T, personID int64) []cnsbot.Visit {
 	t.Helper()
-	var vs []cnsbot.Visit
-	if err := f.db.Where("person_id = ?", personID).Order("id").Find(&vs).Error; err != nil {
+	// Every visit has a team: the person's visits are in all the teams'.
+	teams, err := f.db.ReportTeams(f.ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
+	var vs []cnsbot.Visit
+	for _, tm := range teams {
+		all, err := f.db.TeamVisits(f.ctx, tm.ID, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range all {
+			if v.PersonID == personID {
+				vs = append(vs, v)
+			}
+		}
+	}
+	slices.SortFunc(vs, func(a, b cnsbot.Visit) int { return cmp.Compare(a.ID, b.ID) })
 	return vs
 }
 

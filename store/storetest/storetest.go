@@ -10,6 +10,7 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -100,6 +101,38 @@ func PostgresURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Pool is what a store offers for plain SQL (store.DB.SQL): tests age rows
+// and read columns that no method exposes with it, through database/sql.
+type Pool interface {
+	SQL() (*sql.DB, error)
+}
+
+// Exec runs a statement on db and fails the test if it fails.
+// Placeholders are $1, $2… on Postgres and SQLite alike.
+func Exec(t testing.TB, db Pool, query string, args ...any) {
+	t.Helper()
+	sqlDB, err := db.SQL()
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	if _, err := sqlDB.Exec(query, args...); err != nil {
+		t.Fatalf("storetest: %s: %v", query, err)
+	}
+}
+
+// Scan runs a query that returns one row on db, scans it into dest and
+// fails the test if that fails.
+func Scan(t testing.TB, db Pool, query string, args []any, dest ...any) {
+	t.Helper()
+	sqlDB, err := db.SQL()
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	if err := sqlDB.QueryRow(query, args...).Scan(dest...); err != nil {
+		t.Fatalf("storetest: %s: %v", query, err)
+	}
 }
 
 // Redis returns a client of the test Redis and a key prefix unique to this
