@@ -239,7 +239,7 @@ func (db *DB) OpenHelpRequestFor(ctx context.Context, residentUserID string) (cn
 // it.
 func (db *DB) UnratedHelpRequestFor(ctx context.Context, residentUserID string, since time.Time) (cnsbot.HelpRequest, error) {
 	var r cnsbot.HelpRequest
-	q := db.WithContext(ctx).
+	q := db.orm.WithContext(ctx).
 		Where("resident_user_id = ? AND status = ? AND rating = 0 AND closed_at >= ?", residentUserID, cnsbot.HelpClosed, since.UTC()).
 		Order("closed_at DESC")
 	if err := takeOne(q, &r, "unrated help request"); err != nil {

@@ -21,7 +21,7 @@ func TestPostgresCustomPlans(t *testing.T) {
 		}
 		db := openDB(t, url, "")
 		var got string
-		if err := db.Raw("SHOW plan_cache_mode").Scan(&got).Error; err != nil {
+		if err := db.ORM().Raw("SHOW plan_cache_mode").Scan(&got).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got != tc.want {

@@ -13,7 +13,7 @@ func TestVisitsTeamTimeIndex(t *testing.T) {
 	for name, open := range dialects(t) {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			if !db.Migrator().HasIndex("visits", "idx_visits_team_visited") {
+			if !db.ORM().Migrator().HasIndex("visits", "idx_visits_team_visited") {
 				t.Fatal("index idx_visits_team_visited missing")
 			}
 			if name != "sqlite" {
@@ -22,7 +22,7 @@ func TestVisitsTeamTimeIndex(t *testing.T) {
 			var plan []struct {
 				Detail string
 			}
-			err := db.Raw(`EXPLAIN QUERY PLAN SELECT team_id, COUNT(DISTINCT household_key) FROM visits
+			err := db.ORM().Raw(`EXPLAIN QUERY PLAN SELECT team_id, COUNT(DISTINCT household_key) FROM visits
 				WHERE team_id IN (1, 2) AND visited_at < ? GROUP BY team_id`, time.Now()).Scan(&plan).Error
 			if err != nil {
 				t.Fatal(err)
