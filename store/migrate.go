@@ -31,6 +31,8 @@ var migrations = slices.Concat(
 	privacyMigrations(),
 	readinessMigrations(),
 	guideRatingMigrations(),
+	// Issue 13 (2026120850…).
+	capabilityMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -17,6 +17,15 @@ const (
 	KindList        = "list"
 	KindRequestInfo = "request_info"
 	KindImage       = "image"
+	// KindGroupText is a text to a group, for Refuse only (recorded as KindText).
+	KindGroupText = "group_text"
+)
+
+// Zalo's v3 limits of a request_user_info element (title, subtitle and
+// image_url are all required).
+const (
+	MaxFormTitle    = 100
+	MaxFormSubtitle = 500
 )
 
 // Sent is one message the fake accepted.
@@ -200,7 +209,12 @@ func parseMessage(body []byte, group bool) (Sent, bool) {
 				out.Buttons = append(out.Buttons, btn)
 			}
 		case "request_user_info":
-			if group || len(p.Elements) != 1 || p.Elements[0].Title == "" || len(p.Buttons) > 0 {
+			if group || len(p.Elements) != 1 || len(p.Buttons) > 0 {
+				return Sent{}, false
+			}
+			e := p.Elements[0]
+			if e.Title == "" || e.Subtitle == "" || !strings.HasPrefix(e.ImageURL, "http") ||
+				utf8.RuneCountInString(e.Title) > MaxFormTitle || utf8.RuneCountInString(e.Subtitle) > MaxFormSubtitle {
 				return Sent{}, false
 			}
 			out.Kind, out.Text = KindRequestInfo, p.Elements[0].Title
@@ -275,6 +289,20 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 	tok, ok := s.checkToken(r)
 	if !ok {
 		s.fail(w, r, -216)
+		return
+	}
+	s.mu.Lock()
+	setup, refused := s.setupFault, s.refuse[sent.Kind]
+	if group && sent.Kind == KindText {
+		refused = s.refuse[KindGroupText]
+	}
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
+	if refused != 0 {
+		s.fail(w, r, refused)
 		return
 	}
 	if !valid || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {

@@ -49,6 +49,13 @@ func (s *Server) handleUserDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, -216)
 		return
 	}
+	s.mu.Lock()
+	setup := s.setupFault
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
 	if decodeErr != nil || q.UserID == "" {
 		s.fail(w, r, -201)
 		return

@@ -94,6 +94,9 @@ type Server struct {
 	requests    int
 	rejected    map[int]int
 	lastRefresh url.Values
+	refuse      map[string]int // message kind -> code
+	setupFault  int
+	deadRefresh DeadRefresh
 }
 
 // New returns a Server with a fresh token pair (see Tokens). It does not
@@ -111,6 +114,7 @@ func New(opts ...Option) *Server {
 		codes:     map[string]string{},
 		changed:   make(chan struct{}),
 		rejected:  map[int]int{},
+		refuse:    map[string]int{},
 	}
 	for _, o := range opts {
 		o(s)
