@@ -18,7 +18,12 @@ import (
 // instead: each option then shows the command to type (its payload, which
 // is a valid typed command by design). Links and phone numbers are written
 // out; Zalo makes them tappable in text.
-func ListAsNumbered(texts Texts, m cnsbot.Outgoing) string {
+//
+// commands are payloads that are commands valid at any step ("#them" for
+// the next page, "#chiase" for the share form), not choices of the step:
+// the engine does not take a number for them, so they show the command to
+// type even in a reply, and are not counted in the numbering.
+func ListAsNumbered(texts Texts, m cnsbot.Outgoing, commands map[string]bool) string {
 	lang := m.Lang
 	if lang == "" {
 		lang = "vi"
@@ -31,7 +36,7 @@ func ListAsNumbered(texts Texts, m cnsbot.Outgoing) string {
 	}
 	payloads := 0
 	for _, b := range m.Buttons {
-		if b.Payload != "" {
+		if b.Payload != "" && !commands[b.Payload] {
 			payloads++
 		}
 	}
@@ -50,7 +55,7 @@ func ListAsNumbered(texts Texts, m cnsbot.Outgoing) string {
 	for _, btn := range m.Buttons {
 		b.WriteString("\n")
 		switch {
-		case btn.Payload != "" && numbered:
+		case btn.Payload != "" && numbered && !commands[btn.Payload]:
 			n++
 			b.WriteString(strconv.Itoa(n) + ". " + btn.Title)
 		case btn.Payload != "":

@@ -87,6 +87,10 @@ type SenderConfig struct {
 	// message (or part, or fallback post) this Sender got accepted, e.g. to
 	// tell the service's own sends from a human agent's in oa_send_* echoes.
 	OnSent func(ctx context.Context, m cnsbot.Outgoing, zaloMsgIDs []string)
+	// CommandPayloads are button payloads that are commands valid at any
+	// step (the next page, the share form), not a step's choices: a
+	// refused list shows them as commands to type, never as numbers.
+	CommandPayloads []string
 }
 
 // Texts is the message catalogue (locales.Bundle).
@@ -116,7 +120,8 @@ type Sender struct {
 	logger *slog.Logger
 	m      *Metrics
 
-	caps *capabilities
+	caps     *capabilities
+	commands map[string]bool // SenderConfig.CommandPayloads
 
 	mu       sync.Mutex
 	progress map[string]*progress
@@ -169,8 +174,12 @@ func NewSender(c *Client, lim Limiter, log DeliveryLog, cfg SenderConfig, logger
 	if cfg.SetupHold <= 0 {
 		cfg.SetupHold = 15 * time.Minute
 	}
+	commands := make(map[string]bool, len(cfg.CommandPayloads))
+	for _, p := range cfg.CommandPayloads {
+		commands[p] = true
+	}
 	return &Sender{c: c, lim: lim, dlog: log, cfg: cfg, logger: logger, m: m, progress: map[string]*progress{},
-		caps: newCapabilities(cfg.Capabilities, cfg.RetryRefused, cfg.Now)}
+		caps: newCapabilities(cfg.Capabilities, cfg.RetryRefused, cfg.Now), commands: commands}
 }
 
 // Deliver sends m. It returns nil when m is done with (delivered, held for
@@ -320,7 +329,7 @@ func (s *Sender) sendPlain(ctx context.Context, m cnsbot.Outgoing, p *progress, 
 			feature = FeatureRequestInfo
 			p.plainText = FormAsText(s.cfg.Texts, m)
 		} else {
-			p.plainText = ListAsNumbered(s.cfg.Texts, m)
+			p.plainText = ListAsNumbered(s.cfg.Texts, m, s.commands)
 		}
 		if s.m != nil && reason != "" {
 			s.m.Degraded.WithLabelValues(feature, reason).Inc()

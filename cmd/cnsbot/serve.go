@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,14 +138,15 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	}, web.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
 	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
-	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
-		senderConfig(cfg, s.now), log, bm)
-
 	texts, err := locales.New()
 	if err != nil {
 		return fail(fmt.Errorf("load locales: %w", err))
 	}
 	s.texts = texts
+	sc := senderConfig(cfg, s.now)
+	sc.Texts, sc.Capabilities, sc.InfoImageURL = texts, web.CapabilityStore(db), cfg.infoImageURL()
+	sc.CommandPayloads = commandPayloads
+	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now, KindOf: bot.Kind,
 		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
@@ -224,11 +226,36 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		if err := s.rdb.Ping(ctx).Err(); err != nil {
 			status["redis"], code = "down", http.StatusServiceUnavailable
 		}
+		// Zalo's problems that need a person are shown, not made a 503:
+		// an unready replica would stop taking webhooks too.
+		if z := s.zaloHealth(); z != "" {
+			status["zalo"] = z
+		}
 		c.JSON(code, status)
 	})
+	r.GET(bot.InfoImagePath, gin.WrapF(bot.ServeInfoImage))
 	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r
+}
+
+// commandPayloads are the flows' button payloads that are commands valid at
+// any step and never a step's choice (see bot.ListAsNumbered): flows'
+// cmdMore (the next page) and cmdShare (the share form), which flows does
+// not export. Menu, cancel, back and "a person" are not here: some steps
+// offer them as choices ("huy", "menu", "nguoi"), which a number selects.
+var commandPayloads = []string{"#them", "#chiase"}
+
+// zaloHealth describes what about Zalo needs a person, "" when nothing.
+func (s *server) zaloHealth() string {
+	var parts []string
+	if need, since, why := s.tokens.Health(); need {
+		parts = append(parts, fmt.Sprintf("re-authorise the OA: refresh token refused since %s (%s)", since.UTC().Format(time.RFC3339), why))
+	}
+	if code, since := s.sender.Health(); code != 0 {
+		parts = append(parts, fmt.Sprintf("OA setup fault %d since %s: messages are held", code, since.UTC().Format(time.RFC3339)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // runWorkers processes the queue, refreshes the token and releases held
