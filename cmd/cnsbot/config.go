@@ -61,7 +61,7 @@ type Config struct {
 	// (Zalo requires one). Empty: the picture the service serves itself
 	// under PUBLIC_URL; "off", or neither set: forms are asked as text.
 	ZaloInfoImageURL string `env:"ZALO_INFO_IMAGE_URL"`
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	LogLevel         string `env:"LOG_LEVEL" envDefault:"info"`
 
 	// Migrate runs the database migrations when serve starts.
 	Migrate bool `env:"MIGRATE" envDefault:"true"`
