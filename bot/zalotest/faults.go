@@ -12,6 +12,7 @@ import (
 // message kinds (KindText, …).
 const (
 	KindUserDetail = "user_detail"
+	KindOAProfile  = "oa_profile"
 	KindRefresh    = "refresh_token"
 	KindAuthCode   = "authorization_code"
 )

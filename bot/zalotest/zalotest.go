@@ -97,6 +97,7 @@ type Server struct {
 	refuse      map[string]int // message kind -> code
 	setupFault  int
 	deadRefresh DeadRefresh
+	oa          OA
 }
 
 // New returns a Server with a fresh token pair (see Tokens). It does not
@@ -124,6 +125,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("POST /v3.0/oa/message/cs", s.handleCS)
 	mux.HandleFunc("POST /v3.0/oa/group/message", s.handleGroup)
 	mux.HandleFunc("GET /v3.0/oa/user/detail", s.handleUserDetail)
+	mux.HandleFunc("GET /v2.0/oa/getoa", s.handleGetOA)
 	mux.HandleFunc("POST /v4/oa/access_token", s.handleAccessToken)
 	mux.HandleFunc("GET /v4/oa/permission", s.handlePermission)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
