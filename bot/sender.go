@@ -87,6 +87,10 @@ type SenderConfig struct {
 	// message (or part, or fallback post) this Sender got accepted, e.g. to
 	// tell the service's own sends from a human agent's in oa_send_* echoes.
 	OnSent func(ctx context.Context, m cnsbot.Outgoing, zaloMsgIDs []string)
+	// TransactionReminders (REMINDER_CHANNEL=transaction) sends a reminder
+	// that Zalo refused for the 7-day window as a transaction message,
+	// before the group fallback.
+	TransactionReminders bool
 	// CommandPayloads are button payloads that are commands valid at any
 	// step (the next page, the share form), not a step's choices: a
 	// refused list shows them as commands to type, never as numbers.
@@ -442,6 +446,12 @@ func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err
 	case ClassNight:
 		return s.hold(ctx, m, reason)
 	case ClassPermanent:
+		if s.cfg.TransactionReminders && m.Purpose == PurposeReminder && m.To.UserID != "" && p.parts == 0 &&
+			reason == "outside_window" {
+			if done, err := s.viaTransaction(ctx, m, p, code, reason); done {
+				return err
+			}
+		}
 		if m.FallbackGroup != "" && m.To.UserID != "" && m.Kind != cnsbot.MsgRequestInfo && p.parts == 0 {
 			return s.fallback(ctx, m, p, code, reason)
 		}

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/bot"
+	"github.com/camau-cns/cnsbot/store"
 )
 
 // TestCapabilities stores, replaces and reads back what Zalo accepts, on
@@ -39,6 +41,27 @@ func TestCapabilities(t *testing.T) {
 			got, _ = db.LoadCapabilities(ctx)
 			if c := got[bot.FeatureList]; c.Refused || c.Code != 0 || !c.CheckedAt.Equal(later) {
 				t.Errorf("after acceptance got %+v, want accepted at %v", c, later)
+			}
+		})
+	}
+}
+
+// TestDeliveredVia records a reminder delivered as a transaction message:
+// sent, with the first path's code and the channel in the reason.
+func TestDeliveredVia(t *testing.T) {
+	for name, open := range calendarDialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			m := cnsbot.Outgoing{ID: "rem:1", To: cnsbot.Recipient{UserID: "u1"}, Kind: cnsbot.MsgText, Text: "x", Purpose: "reminder"}
+			if err := db.DeliveredVia(context.Background(), m, "zid", "transaction", -230, "outside_window"); err != nil {
+				t.Fatal(err)
+			}
+			var d store.Delivery
+			if err := db.Where("message_id = ?", "rem:1").First(&d).Error; err != nil {
+				t.Fatal(err)
+			}
+			if d.State != store.StateSent || d.ZaloMessageID != "zid" || d.ZaloCode != -230 || d.Reason != "via_transaction:outside_window" {
+				t.Errorf("got %+v, want sent via transaction after -230", d)
 			}
 		})
 	}

@@ -124,6 +124,7 @@ func New(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3.0/oa/message/cs", s.handleCS)
 	mux.HandleFunc("POST /v3.0/oa/group/message", s.handleGroup)
+	mux.HandleFunc("POST /v3.0/oa/message/transaction", s.handleTransaction)
 	mux.HandleFunc("GET /v3.0/oa/user/detail", s.handleUserDetail)
 	mux.HandleFunc("GET /v2.0/oa/getoa", s.handleGetOA)
 	mux.HandleFunc("POST /v4/oa/access_token", s.handleAccessToken)

@@ -61,7 +61,11 @@ type Config struct {
 	// (Zalo requires one). Empty: the picture the service serves itself
 	// under PUBLIC_URL; "off", or neither set: forms are asked as text.
 	ZaloInfoImageURL string `env:"ZALO_INFO_IMAGE_URL"`
-	LogLevel         string `env:"LOG_LEVEL" envDefault:"info"`
+	// ReminderChannel is how a reminder refused for the 7-day window is
+	// tried again before the team's group: "cs" (not at all) or
+	// "transaction" (Zalo's transaction message).
+	ReminderChannel string `env:"REMINDER_CHANNEL" envDefault:"cs"`
+	LogLevel        string `env:"LOG_LEVEL" envDefault:"info"`
 
 	// Migrate runs the database migrations when serve starts.
 	Migrate bool `env:"MIGRATE" envDefault:"true"`
@@ -123,6 +127,9 @@ func (c Config) validate() error {
 	}
 	if _, _, _, err := c.quietHours(); err != nil {
 		return err
+	}
+	if c.ReminderChannel != "" && c.ReminderChannel != "cs" && c.ReminderChannel != "transaction" {
+		return fmt.Errorf("REMINDER_CHANNEL must be \"cs\" or \"transaction\", got %q", c.ReminderChannel)
 	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)

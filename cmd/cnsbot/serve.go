@@ -146,6 +146,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	sc := senderConfig(cfg, s.now)
 	sc.Texts, sc.Capabilities, sc.InfoImageURL = texts, web.CapabilityStore(db), cfg.infoImageURL()
 	sc.CommandPayloads = commandPayloads
+	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now, KindOf: bot.Kind,
