@@ -63,7 +63,8 @@ func zaloCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, l
 		Initial: cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
 	}, db, locks, hc, log, nil)
 	client := bot.NewClient(cfg.ZaloAPIBase, tokens, hc, nil)
-	rows, err := zaloCheck(ctx, client, tokens, db, zaloCheckTargets{user: *to, group: *group, image: cfg.infoImageURL()})
+	rows, err := zaloCheck(ctx, client, tokens, db, zaloCheckTargets{user: *to, group: *group, image: cfg.infoImageURL(),
+		transaction: cfg.ReminderChannel == "transaction"})
 	printCheck(stdout, rows)
 	return err
 }
@@ -73,6 +74,8 @@ type zaloCheckTargets struct {
 	user, group string
 	// image is a public picture for the image and form rows.
 	image string
+	// transaction adds a transaction message (REMINDER_CHANNEL=transaction).
+	transaction bool
 }
 
 // checkRow is one line of the check's table.
@@ -151,6 +154,11 @@ func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps bot.
 			_, err = c.SendImage(ctx, to, t.image)
 			rows = append(rows, row("image", bot.FeatureImage, "", err))
 		}
+		if t.transaction {
+			_, err = c.SendTransaction(ctx, t.user, "vi", "cnsbot zalo check "+stamp+": transaction",
+				"REMINDER_CHANNEL=transaction", []cnsbot.Button{{Title: "menu", Payload: "#menu"}})
+			rows = append(rows, row("transaction (reminders)", bot.FeatureTransaction, "", err))
+		}
 	}
 	if t.group != "" {
 		_, err := c.SendText(ctx, cnsbot.Recipient{GroupID: t.group}, "cnsbot zalo check: group text")
@@ -158,8 +166,16 @@ func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps bot.
 	}
 
 	now := time.Now()
+	textOK := false
+	for _, r := range rows {
+		textOK = textOK || (r.feature == bot.FeatureText && r.ok)
+	}
 	for i, r := range rows {
-		if r.feature == "" || r.skipped || (!r.ok && !refusal(r.code)) {
+		// A setup code on transaction messages alone (the text went) is
+		// the OA lacking that paid API: learnt, as the sender does.
+		setupOfKind := r.feature == bot.FeatureTransaction && textOK &&
+			bot.Classify(&bot.APIError{Code: r.code}) == bot.ClassSetup
+		if r.feature == "" || r.skipped || (!r.ok && !refusal(r.code) && !setupOfKind) {
 			// Only Zalo's verdict on a kind is learnt, not a network error.
 			continue
 		}

@@ -106,6 +106,8 @@ func TestZaloCheck(t *testing.T) {
 		z.Refuse(zalotest.KindList, -201)
 		z.Refuse(zalotest.KindRequestInfo, -201)
 		z.Refuse(zalotest.KindImage, -233)
+		z.Refuse(zalotest.KindTransaction, -224)
+		cfg.ReminderChannel = "transaction"
 		table, err, caps := runCheck(t, cfg, args...)
 		if err != nil {
 			t.Fatalf("got %v, want success (text works; the rest degrades):\n%s", err, table)
@@ -114,6 +116,7 @@ func TestZaloCheck(t *testing.T) {
 			"list (buttons)":           "list (buttons) REFUSED -201 invalid_request",
 			"request_user_info (form)": "request_user_info (form) REFUSED -201 invalid_request",
 			"image":                    "image REFUSED -233 zalo_233",
+			"transaction (reminders)":  "transaction (reminders) REFUSED -224 package_needed: the OA is not set up for this API in Zalo's console",
 			"text":                     "text accepted",
 		} {
 			if got := rowOf(t, table, what); got != want {
@@ -122,6 +125,9 @@ func TestZaloCheck(t *testing.T) {
 		}
 		if c := caps[bot.FeatureList]; !c.Refused || c.Code != -201 {
 			t.Errorf("list capability %+v, want refused -201", c)
+		}
+		if c := caps[bot.FeatureTransaction]; !c.Refused || c.Code != -224 {
+			t.Errorf("transaction capability %+v, want refused -224", c)
 		}
 		if c := caps[bot.FeatureImage]; !c.Refused || c.Code != -233 {
 			t.Errorf("image capability %+v, want refused -233", c)
