@@ -145,6 +145,11 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.texts = texts
 	sc := senderConfig(cfg, s.now)
 	sc.Texts, sc.Capabilities, sc.InfoImageURL = texts, web.CapabilityStore(db), cfg.infoImageURL()
+	if sc.InfoImageURL == "" && web.sim && cfg.ZaloInfoImageURL != "off" {
+		// The simulator's fake Zalo wants a picture like Zalo does; the
+		// browser showing the simulator loads it from this server.
+		sc.InfoImageURL = localURL(cfg.HTTPAddr) + bot.InfoImagePath
+	}
 	sc.CommandPayloads = commandPayloads
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
@@ -246,6 +251,15 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 // not export. Menu, cancel, back and "a person" are not here: some steps
 // offer them as choices ("huy", "menu", "nguoi"), which a number selects.
 var commandPayloads = []string{"#them", "#chiase"}
+
+// localURL is http://host:port of a listen address, localhost when the
+// address names no host.
+func localURL(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		addr = "localhost" + addr
+	}
+	return "http://" + addr
+}
 
 // zaloHealth describes what about Zalo needs a person, "" when nothing.
 func (s *server) zaloHealth() string {
