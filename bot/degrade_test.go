@@ -246,6 +246,21 @@ func TestOnSentGetsZaloIDs(t *testing.T) {
 	snd := bot.NewSender(s.client, nil, s.dlog, bot.SenderConfig{Now: func() time.Time { return morning }, Location: ict,
 		OnSent: func(_ context.Context, m cnsbot.Outgoing, ids []string) { got = append(got, ids...) }}, nil, s.m)
 	long := strings.Repeat("Một câu dài. ", 200)
+	// The second part fails once: the first part's id is known at once,
+	// not only when the whole message is done.
+	s.z.SetFault(func(r zalotest.Request) zalotest.Fault {
+		if r.Kind == zalotest.KindText && len(s.z.Messages()) == 1 {
+			return zalotest.Fault{Status: 503}
+		}
+		return zalotest.Fault{}
+	})
+	if err := snd.Deliver(context.Background(), textTo(user, bot.PurposeReply, long)); err == nil {
+		t.Fatal("want a retry after the 503")
+	}
+	if len(got) != 1 || got[0] != s.z.Messages()[0].MessageID {
+		t.Fatalf("after the first part got ids %v, want its id", got)
+	}
+	s.z.SetFault(nil)
 	if err := snd.Deliver(context.Background(), textTo(user, bot.PurposeReply, long)); err != nil {
 		t.Fatal(err)
 	}

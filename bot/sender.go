@@ -210,9 +210,6 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 		}
 		p.sent = true
 		s.setupCleared()
-		if s.cfg.OnSent != nil && len(p.ids) > 0 {
-			s.cfg.OnSent(ctx, m, p.ids)
-		}
 	}
 	if p.fallback {
 		// Only the record of an earlier fallback failed: write it again.
@@ -254,7 +251,7 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 			// A long title goes first as text, then the buttons under its
 			// last line; p.parts resumes after the text on a retry.
 			if p.parts == 0 {
-				if err := s.sendTextParts(ctx, m.To, lead, p); err != nil {
+				if err := s.sendTextParts(ctx, m, lead, p); err != nil {
 					return err
 				}
 			}
@@ -262,6 +259,7 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 		}
 		ids, err := s.c.Send(ctx, m)
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		if refusedShape(err) {
 			s.learn(ctx, FeatureList, err)
 			if p.parts > 0 {
@@ -284,6 +282,7 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 		}
 		ids, err := s.c.Send(ctx, m)
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		if refusedShape(err) {
 			s.learn(ctx, FeatureRequestInfo, err)
 			return s.sendPlain(ctx, m, p, "refused")
@@ -295,12 +294,22 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 	case m.Kind != cnsbot.MsgText && m.Kind != "":
 		ids, err := s.c.Send(ctx, m)
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		return err
 	}
 	if m.Text == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty text")
 	}
-	return s.sendTextParts(ctx, m.To, m.Text, p)
+	return s.sendTextParts(ctx, m, m.Text, p)
+}
+
+// sentIDs reports the ids of what Zalo just accepted to OnSent, at once,
+// so that a message whose later part fails still has its earlier parts'
+// ids known.
+func (s *Sender) sentIDs(ctx context.Context, m cnsbot.Outgoing, ids []string) {
+	if s.cfg.OnSent != nil && len(ids) > 0 {
+		s.cfg.OnSent(ctx, m, ids)
+	}
 }
 
 // refusedShape reports whether Zalo refused what was sent rather than
@@ -346,6 +355,7 @@ func (s *Sender) sendPlain(ctx context.Context, m cnsbot.Outgoing, p *progress, 
 			return err
 		}
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		p.plainParts++
 	}
 	return nil
@@ -381,14 +391,15 @@ func truncate(s string, n int) string {
 }
 
 // sendTextParts sends text split at MaxTextLen, from part p.parts on.
-func (s *Sender) sendTextParts(ctx context.Context, to cnsbot.Recipient, text string, p *progress) error {
+func (s *Sender) sendTextParts(ctx context.Context, m cnsbot.Outgoing, text string, p *progress) error {
 	parts := SplitText(text, MaxTextLen)
 	for p.parts < len(parts) {
-		ids, err := s.c.SendText(ctx, to, parts[p.parts])
+		ids, err := s.c.SendText(ctx, m.To, parts[p.parts])
 		if err != nil {
 			return err
 		}
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		p.parts++
 	}
 	return nil
@@ -509,6 +520,7 @@ func (s *Sender) fallback(ctx context.Context, m cnsbot.Outgoing, p *progress, c
 		return s.undeliverable(ctx, m, code, reason)
 	}
 	p.sent, p.fallback, p.ids, p.code, p.reason = true, true, ids, code, reason
+	s.sentIDs(ctx, g, ids)
 	return s.fallbackDone(ctx, m, p)
 }
 

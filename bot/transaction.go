@@ -95,9 +95,7 @@ func (s *Sender) viaTransaction(ctx context.Context, m cnsbot.Outgoing, p *progr
 	}
 	s.learn(ctx, FeatureTransaction, nil)
 	p.sent, p.ids = true, append(p.ids, id)
-	if s.cfg.OnSent != nil {
-		s.cfg.OnSent(ctx, m, []string{id})
-	}
+	s.sentIDs(ctx, m, []string{id})
 	if cl, ok := s.dlog.(ChannelLog); ok {
 		err = cl.DeliveredVia(ctx, m, id, FeatureTransaction, code, reason)
 	} else {
