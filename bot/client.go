@@ -246,9 +246,12 @@ type (
 		Buttons []outButton `json:"buttons,omitempty"`
 	}
 	outElement struct {
-		Title    string `json:"title"`
+		Title    string `json:"title,omitempty"`
 		Subtitle string `json:"subtitle,omitempty"`
 		ImageURL string `json:"image_url,omitempty"`
+		// MediaType and URL are a media template's image.
+		MediaType string `json:"media_type,omitempty"`
+		URL       string `json:"url,omitempty"`
 	}
 	// outButton's Payload is a string (oa.query.*) or an object (oa.open.*).
 	outButton struct {
@@ -593,4 +596,49 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	*f = flexInt(v)
 	return nil
+}
+
+// OAProfile is what Zalo tells about the Official Account itself.
+type OAProfile struct {
+	OAID        string
+	Name        string
+	Description string
+	// Verified is Zalo's verification tick; group messages and several
+	// APIs need a verified OA.
+	Verified bool
+	// Package is the name of the OA's paid package, when Zalo says one.
+	Package string
+}
+
+// OAProfile reads the OA's own profile (GET /v2.0/oa/getoa): a cheap
+// call that proves the access token works.
+func (c *Client) OAProfile(ctx context.Context) (OAProfile, error) {
+	var d struct {
+		OAID        flexString `json:"oa_id"`
+		Name        flexString `json:"name"`
+		Description flexString `json:"description"`
+		IsVerified  flexBool   `json:"is_verified"`
+		PackageName flexString `json:"package_name"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/v2.0/oa/getoa", nil, &d); err != nil {
+		return OAProfile{}, fmt.Errorf("oa profile: %w", err)
+	}
+	return OAProfile{OAID: string(d.OAID), Name: string(d.Name), Description: string(d.Description),
+		Verified: bool(d.IsVerified), Package: string(d.PackageName)}, nil
+}
+
+// SendImage sends the picture at imageURL (public, jpg or png) to a user
+// or a group, as a media template.
+func (c *Client) SendImage(ctx context.Context, to cnsbot.Recipient, imageURL string) (string, error) {
+	if !strings.HasPrefix(imageURL, "https://") && !strings.HasPrefix(imageURL, "http://") {
+		return "", cnsbot.Errorf(cnsbot.EINVALID, "image needs a public http(s) URL")
+	}
+	id, err := c.sendMessage(ctx, to, outMessage{Attachment: &outAttachment{Type: "template", Payload: outTemplate{
+		TemplateType: "media",
+		Elements:     []outElement{{MediaType: "image", URL: imageURL}},
+	}}})
+	if err != nil {
+		return "", fmt.Errorf("send image: %w", err)
+	}
+	return id, nil
 }

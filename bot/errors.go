@@ -60,9 +60,17 @@ const (
 	// ClassGroupGone: the OA is not in the group or the group is disabled
 	// (-403, -237); do not retry, alert.
 	ClassGroupGone
+	// ClassUserQuota: the quota of messages to this one person is used up
+	// (-218); hold that person's message, never the whole partition.
+	ClassUserQuota
+	// ClassSetup: the OA is not set up for this API (-209 app not active,
+	// -212 API not registered, -221 OA not verified, -223 OA did not grant
+	// the API, -224 a paid package is needed). Every message would fail
+	// alike: hold them all and alert the operator, drop none.
+	ClassSetup
 )
 
-var classNames = [...]string{"none", "retry", "refresh", "permanent", "night", "quota", "bug", "group_gone"}
+var classNames = [...]string{"none", "retry", "refresh", "permanent", "night", "quota", "bug", "group_gone", "user_quota", "setup"}
 
 func (c Class) String() string {
 	if c >= 0 && int(c) < len(classNames) {
@@ -87,7 +95,12 @@ var codeClasses = map[int]Class{
 	-244: ClassPermanent,
 	-234: ClassNight,
 	-211: ClassQuota,
-	-218: ClassQuota,
+	-218: ClassUserQuota,
+	-209: ClassSetup,
+	-212: ClassSetup,
+	-221: ClassSetup,
+	-223: ClassSetup,
+	-224: ClassSetup,
 	-201: ClassBug,
 	-403: ClassGroupGone,
 	-237: ClassGroupGone,
@@ -99,7 +112,12 @@ var reasons = map[int]string{
 	-32:  "rate_limited",
 	-201: "invalid_request",
 	-211: "quota",
-	-218: "quota",
+	-218: "user_quota",
+	-209: "app_not_active",
+	-212: "api_not_registered",
+	-221: "oa_not_verified",
+	-223: "api_not_granted",
+	-224: "package_needed",
 	-213: "not_follower",
 	-217: "blocked",
 	-227: "inactive",
@@ -144,6 +162,20 @@ func Classify(err error) Class {
 	// Network errors, timeouts, cancellation, a token that cannot be had
 	// right now: all transient from the message's point of view.
 	return ClassRetry
+}
+
+// reauthCodes are the OAuth answers that mean the refresh token is dead
+// (spent, revoked or expired): only a person re-authorising the OA helps.
+var reauthCodes = map[int]bool{-14014: true, -14020: true}
+
+// NeedsReauth reports whether err is a token refresh that failed because
+// a person must re-authorise the OA (see Tokens.Health).
+func NeedsReauth(err error) bool {
+	if errors.Is(err, errReauth) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && reauthCodes[ae.Code]
 }
 
 // Code returns the Zalo error code in err's chain, or 0.
@@ -194,7 +226,7 @@ func RetryDelay(err error) time.Duration {
 	switch {
 	case ae.Code == -32:
 		return time.Minute
-	case ae.Code == -211 || ae.Code == -218:
+	case ae.Code == -211 || ae.Code == -218 || Classify(err) == ClassSetup:
 		return 15 * time.Minute
 	case ae.Code == 0 && (ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable):
 		return 5 * time.Second

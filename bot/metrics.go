@@ -13,6 +13,15 @@ type Metrics struct {
 	Sends          *prometheus.CounterVec // by result: ok, retry, undeliverable, held, error
 	SendLatency    prometheus.Histogram
 	TokenRefreshes *prometheus.CounterVec // by result: ok, error
+	// Degraded counts messages sent in a simpler form than asked, by feature
+	// (list, request_user_info) and reason (refused, known_refused, no_image).
+	Degraded *prometheus.CounterVec
+	// Alerts is 1 while an OA-wide problem needs a person, by kind:
+	// reauthorise (dead refresh token) or setup (error -209, -212, -221,
+	// -223, -224).
+	Alerts *prometheus.GaugeVec
+	// SetupFaults counts sends refused for an OA setup fault, by code.
+	SetupFaults *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (which may be nil).
@@ -38,9 +47,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		TokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cnsbot_token_refreshes_total", Help: "Access token refreshes by result.",
 		}, []string{"result"}),
+		Degraded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_zalo_degraded_total", Help: "Messages sent in a simpler form because Zalo refused (or is known to refuse) the richer one.",
+		}, []string{"feature", "reason"}),
+		Alerts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cnsbot_zalo_alert", Help: "1 while an OA-wide Zalo problem needs a person (reauthorise, setup).",
+		}, []string{"kind"}),
+		SetupFaults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_zalo_setup_faults_total", Help: "Sends refused for an OA setup fault, by Zalo code.",
+		}, []string{"code"}),
 	}
+	m.Alerts.WithLabelValues(AlertReauthorise).Set(0)
+	m.Alerts.WithLabelValues(AlertSetup).Set(0)
 	if reg != nil {
-		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes)
+		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes,
+			m.Degraded, m.Alerts, m.SetupFaults)
 	}
 	return m
 }
+
+// Kinds of Metrics.Alerts.
+const (
+	AlertReauthorise = "reauthorise"
+	AlertSetup       = "setup"
+)

@@ -62,6 +62,44 @@ type SenderConfig struct {
 	// night (-234); consultation and group messages go 24/24, so the quiet
 	// night is the operator's courtesy to choose, not a rule.
 	NoQuiet bool
+
+	// Texts words the plain-text forms of a refused list or form (the
+	// "type 1, 2 or 3" line) in the recipient's language; locales.Bundle
+	// is one. Nil leaves those lines out.
+	Texts Texts
+	// Capabilities remembers, for every replica and the next start, which
+	// message kinds the OA's Zalo refuses (nil: learn nothing, try always).
+	Capabilities CapabilityStore
+	// RetryRefused is how long a refused kind is not tried again
+	// (DefaultRetryRefused when zero).
+	RetryRefused time.Duration
+	// InfoImageURL is the image of request_user_info forms that come
+	// without one; Zalo's v3 page requires it. Empty: such forms are asked
+	// as text instead.
+	InfoImageURL string
+	// UserQuotaHold is how long a message refused for the recipient's own
+	// quota (-218) waits (default 1 h).
+	UserQuotaHold time.Duration
+	// SetupHold is how long messages wait after an OA setup fault (-209,
+	// -212, -221, -223, -224) before they are tried again (default 15 min).
+	SetupHold time.Duration
+	// OnSent, when set, is called with the ids Zalo returned for every
+	// message (or part, or fallback post) this Sender got accepted, e.g. to
+	// tell the service's own sends from a human agent's in oa_send_* echoes.
+	OnSent func(ctx context.Context, m cnsbot.Outgoing, zaloMsgIDs []string)
+	// TransactionReminders (REMINDER_CHANNEL=transaction) sends a reminder
+	// that Zalo refused for the 7-day window as a transaction message,
+	// before the group fallback.
+	TransactionReminders bool
+	// CommandPayloads are button payloads that are commands valid at any
+	// step (the next page, the share form), not a step's choices: a
+	// refused list shows them as commands to type, never as numbers.
+	CommandPayloads []string
+}
+
+// Texts is the message catalogue (locales.Bundle).
+type Texts interface {
+	T(lang, id string, data map[string]any) string
 }
 
 // Sender delivers outgoing messages with Zalo's rules: it paces calls,
@@ -86,8 +124,14 @@ type Sender struct {
 	logger *slog.Logger
 	m      *Metrics
 
+	caps     *capabilities
+	commands map[string]bool // SenderConfig.CommandPayloads
+
 	mu       sync.Mutex
 	progress map[string]*progress
+	// setupCode and setupSince describe an OA setup fault (zero when none).
+	setupCode            int
+	setupSince, setupLog time.Time
 }
 
 // progress is what was already done for one message ID.
@@ -99,6 +143,11 @@ type progress struct {
 	code     int      // the code that caused the fallback
 	reason   string
 	touched  time.Time
+	// plain is set once a list or form is being sent as plain text instead;
+	// plainParts counts its parts sent.
+	plain      bool
+	plainText  string
+	plainParts int
 }
 
 // Progress entries are dropped when their message is done with; the sweep
@@ -123,7 +172,18 @@ func NewSender(c *Client, lim Limiter, log DeliveryLog, cfg SenderConfig, logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{c: c, lim: lim, dlog: log, cfg: cfg, logger: logger, m: m, progress: map[string]*progress{}}
+	if cfg.UserQuotaHold <= 0 {
+		cfg.UserQuotaHold = time.Hour
+	}
+	if cfg.SetupHold <= 0 {
+		cfg.SetupHold = 15 * time.Minute
+	}
+	commands := make(map[string]bool, len(cfg.CommandPayloads))
+	for _, p := range cfg.CommandPayloads {
+		commands[p] = true
+	}
+	return &Sender{c: c, lim: lim, dlog: log, cfg: cfg, logger: logger, m: m, progress: map[string]*progress{},
+		caps: newCapabilities(cfg.Capabilities, cfg.RetryRefused, cfg.Now), commands: commands}
 }
 
 // Deliver sends m. It returns nil when m is done with (delivered, held for
@@ -149,6 +209,7 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 			return s.failed(ctx, m, p, err)
 		}
 		p.sent = true
+		s.setupCleared()
 	}
 	if p.fallback {
 		// Only the record of an earlier fallback failed: write it again.
@@ -174,40 +235,171 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 }
 
 // send sends the whole message, resuming a split text after its last
-// part sent.
+// part sent. A list or a form that Zalo refuses (or is known to refuse) is
+// sent as plain text the person can answer by typing, never dropped.
 func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error {
-	if m.Kind == cnsbot.MsgList && m.To.UserID != "" {
+	if p.plain {
+		return s.sendPlain(ctx, m, p, "")
+	}
+	switch {
+	case m.Kind == cnsbot.MsgList && m.To.UserID != "":
+		if s.caps.refused(ctx, FeatureList) {
+			return s.sendPlain(ctx, m, p, "known_refused")
+		}
+		full := m
 		if lead, title := splitListTitle(m.Text); lead != "" {
 			// A long title goes first as text, then the buttons under its
 			// last line; p.parts resumes after the text on a retry.
 			if p.parts == 0 {
-				if err := s.sendTextParts(ctx, m.To, lead, p); err != nil {
+				if err := s.sendTextParts(ctx, m, lead, p); err != nil {
 					return err
 				}
 			}
 			m.Text = title
 		}
-	}
-	if m.Kind != cnsbot.MsgText && m.Kind != "" {
 		ids, err := s.c.Send(ctx, m)
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
+		if refusedShape(err) {
+			s.learn(ctx, FeatureList, err)
+			if p.parts > 0 {
+				// The lead is out already: only the title goes with the options.
+				full = m
+			}
+			return s.sendPlain(ctx, full, p, "refused")
+		}
+		if err == nil {
+			s.learn(ctx, FeatureList, nil)
+		}
+		return err
+	case m.Kind == cnsbot.MsgRequestInfo:
+		m = s.formShape(m)
+		if m.ImageURL == "" {
+			return s.sendPlain(ctx, m, p, "no_image")
+		}
+		if s.caps.refused(ctx, FeatureRequestInfo) {
+			return s.sendPlain(ctx, m, p, "known_refused")
+		}
+		ids, err := s.c.Send(ctx, m)
+		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
+		if refusedShape(err) {
+			s.learn(ctx, FeatureRequestInfo, err)
+			return s.sendPlain(ctx, m, p, "refused")
+		}
+		if err == nil {
+			s.learn(ctx, FeatureRequestInfo, nil)
+		}
+		return err
+	case m.Kind != cnsbot.MsgText && m.Kind != "":
+		ids, err := s.c.Send(ctx, m)
+		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		return err
 	}
 	if m.Text == "" {
 		return cnsbot.Errorf(cnsbot.EINVALID, "empty text")
 	}
-	return s.sendTextParts(ctx, m.To, m.Text, p)
+	return s.sendTextParts(ctx, m, m.Text, p)
 }
 
-// sendTextParts sends text split at MaxTextLen, from part p.parts on.
-func (s *Sender) sendTextParts(ctx context.Context, to cnsbot.Recipient, text string, p *progress) error {
-	parts := SplitText(text, MaxTextLen)
-	for p.parts < len(parts) {
-		ids, err := s.c.SendText(ctx, to, parts[p.parts])
+// sentIDs reports the ids of what Zalo just accepted to OnSent, at once,
+// so that a message whose later part fails still has its earlier parts'
+// ids known.
+func (s *Sender) sentIDs(ctx context.Context, m cnsbot.Outgoing, ids []string) {
+	if s.cfg.OnSent != nil && len(ids) > 0 {
+		s.cfg.OnSent(ctx, m, ids)
+	}
+}
+
+// refusedShape reports whether Zalo refused what was sent rather than
+// whom it went to or when: -201 (a field is invalid), or a code this
+// service does not know (-233 and the like). Sent as text, it goes through.
+func refusedShape(err error) bool {
+	return err != nil && Classify(err) == ClassBug && Code(err) != 0
+}
+
+// learn records Zalo's verdict on feature (err nil: accepted) and counts
+// and logs a refusal.
+func (s *Sender) learn(ctx context.Context, feature string, err error) {
+	code := Code(err)
+	if rerr := s.caps.record(ctx, feature, code); rerr != nil {
+		s.logger.Warn("capability not saved", "feature", feature, "err", rerr)
+	}
+	if err != nil {
+		s.logger.Warn("zalo refused a message kind; sending it as text", "feature", feature, "code", code,
+			"reason", Reason(err))
+	}
+}
+
+// sendPlain sends m (a list or a form) as text, resuming after its last
+// part sent. reason is counted the first time ("" on a resumed send).
+func (s *Sender) sendPlain(ctx context.Context, m cnsbot.Outgoing, p *progress, reason string) error {
+	if !p.plain {
+		p.plain = true
+		feature := FeatureList
+		if m.Kind == cnsbot.MsgRequestInfo {
+			feature = FeatureRequestInfo
+			p.plainText = FormAsText(s.cfg.Texts, m)
+		} else {
+			p.plainText = ListAsNumbered(s.cfg.Texts, m, s.commands)
+		}
+		if s.m != nil && reason != "" {
+			s.m.Degraded.WithLabelValues(feature, reason).Inc()
+		}
+	}
+	parts := SplitText(p.plainText, MaxTextLen)
+	for p.plainParts < len(parts) {
+		ids, err := s.c.SendText(ctx, m.To, parts[p.plainParts])
 		if err != nil {
 			return err
 		}
 		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
+		p.plainParts++
+	}
+	return nil
+}
+
+// Zalo's v3 limits of a request_user_info element.
+const (
+	MaxFormTitle    = 100
+	MaxFormSubtitle = 500
+)
+
+// formShape makes m a form as Zalo's v3 page documents it: one element
+// with title (≤100), subtitle (≤500) and image_url all present.
+func (s *Sender) formShape(m cnsbot.Outgoing) cnsbot.Outgoing {
+	m.Text = truncate(strings.TrimSpace(m.Text), MaxFormTitle)
+	m.Subtitle = truncate(strings.TrimSpace(m.Subtitle), MaxFormSubtitle)
+	if m.Subtitle == "" {
+		m.Subtitle = m.Text
+	}
+	if m.ImageURL == "" {
+		m.ImageURL = s.cfg.InfoImageURL
+	}
+	return m
+}
+
+// truncate cuts s to at most n characters, ending with "…" when cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// sendTextParts sends text split at MaxTextLen, from part p.parts on.
+func (s *Sender) sendTextParts(ctx context.Context, m cnsbot.Outgoing, text string, p *progress) error {
+	parts := SplitText(text, MaxTextLen)
+	for p.parts < len(parts) {
+		ids, err := s.c.SendText(ctx, m.To, parts[p.parts])
+		if err != nil {
+			return err
+		}
+		p.ids = append(p.ids, ids...)
+		s.sentIDs(ctx, m, ids)
 		p.parts++
 	}
 	return nil
@@ -265,6 +457,12 @@ func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err
 	case ClassNight:
 		return s.hold(ctx, m, reason)
 	case ClassPermanent:
+		if s.cfg.TransactionReminders && m.Purpose == PurposeReminder && m.To.UserID != "" && p.parts == 0 &&
+			reason == "outside_window" {
+			if done, err := s.viaTransaction(ctx, m, p, code, reason); done {
+				return err
+			}
+		}
 		if m.FallbackGroup != "" && m.To.UserID != "" && m.Kind != cnsbot.MsgRequestInfo && p.parts == 0 {
 			return s.fallback(ctx, m, p, code, reason)
 		}
@@ -282,6 +480,14 @@ func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err
 		s.logger.Error("zalo quota used up; messages wait", "code", code, "purpose", m.Purpose)
 		s.count("retry")
 		return fmt.Errorf("deliver: %w", err)
+	case ClassUserQuota:
+		// This person's quota: hold their message and let the partition
+		// go on to the next one.
+		s.logger.Info("recipient's quota used up; message held", "id", m.ID, "code", code, "purpose", m.Purpose)
+		return s.holdUntil(ctx, m, s.cfg.Now().Add(s.cfg.UserQuotaHold), reason)
+	case ClassSetup:
+		s.setupFault(code)
+		return s.holdUntil(ctx, m, s.cfg.Now().Add(s.cfg.SetupHold), reason)
 	default:
 		// Retry, or Refresh when the refreshed token was refused again.
 		s.logger.Warn("send failed, will retry", "id", m.ID, "class", class.String(), "code", code, "reason", reason)
@@ -314,6 +520,7 @@ func (s *Sender) fallback(ctx context.Context, m cnsbot.Outgoing, p *progress, c
 		return s.undeliverable(ctx, m, code, reason)
 	}
 	p.sent, p.fallback, p.ids, p.code, p.reason = true, true, ids, code, reason
+	s.sentIDs(ctx, g, ids)
 	return s.fallbackDone(ctx, m, p)
 }
 
@@ -350,7 +557,11 @@ func (s *Sender) undeliverable(ctx context.Context, m cnsbot.Outgoing, code int,
 // hold records m as held until the end of the quiet hours; the held-message
 // pump pushes it again then.
 func (s *Sender) hold(ctx context.Context, m cnsbot.Outgoing, reason string) error {
-	until := s.morning(s.cfg.Now())
+	return s.holdUntil(ctx, m, s.morning(s.cfg.Now()), reason)
+}
+
+// holdUntil records m as held until until.
+func (s *Sender) holdUntil(ctx context.Context, m cnsbot.Outgoing, until time.Time, reason string) error {
 	if err := s.dlog.Held(ctx, m, until, reason); err != nil {
 		s.count("error")
 		return fmt.Errorf("deliver: record held: %w", err)
@@ -358,6 +569,57 @@ func (s *Sender) hold(ctx context.Context, m cnsbot.Outgoing, reason string) err
 	s.finish(m.ID)
 	s.count("held")
 	return nil
+}
+
+// setupLogEvery spaces the error lines of a lasting setup fault.
+const setupLogEvery = 15 * time.Minute
+
+// setupFault records an OA setup fault: the alert gauge, Health, and an
+// error log line when it starts and every setupLogEvery while it lasts.
+func (s *Sender) setupFault(code int) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	first := s.setupCode == 0
+	if first {
+		s.setupSince = now
+	}
+	s.setupCode = code
+	logNow := first || now.Sub(s.setupLog) >= setupLogEvery
+	if logNow {
+		s.setupLog = now
+	}
+	since := s.setupSince
+	s.mu.Unlock()
+	if s.m != nil {
+		s.m.Alerts.WithLabelValues(AlertSetup).Set(1)
+		s.m.SetupFaults.WithLabelValues(fmt.Sprint(code)).Inc()
+	}
+	if logNow {
+		s.logger.Error("zalo refuses this OA's messages (setup fault): messages are held; fix the OA in Zalo's console, then run cnsbot zalo check",
+			"code", code, "reason", Reason(&APIError{Code: code}), "since", since)
+	}
+}
+
+// setupCleared ends a setup fault after a send Zalo accepted.
+func (s *Sender) setupCleared() {
+	s.mu.Lock()
+	was := s.setupCode
+	s.setupCode, s.setupSince, s.setupLog = 0, time.Time{}, time.Time{}
+	s.mu.Unlock()
+	if was != 0 {
+		if s.m != nil {
+			s.m.Alerts.WithLabelValues(AlertSetup).Set(0)
+		}
+		s.logger.Info("zalo accepts this OA's messages again: setup fault cleared", "code", was)
+	}
+}
+
+// Health reports an OA setup fault seen by this Sender (code 0: none),
+// for /readyz and the dashboard.
+func (s *Sender) Health() (code int, since time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.setupCode, s.setupSince
 }
 
 // quiet reports whether t falls in the quiet hours.

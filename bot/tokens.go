@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -69,6 +70,15 @@ const (
 // errNoToken means there is no pair at all: an admin must authorise the OA.
 var errNoToken = cnsbot.Errorf(cnsbot.EUNAVAILABLE, "no Zalo token: the OA must be authorised")
 
+// errReauth marks an OAuth answer that means the refresh token is dead
+// without saying so with a code: a string "error", or an empty HTTP 200
+// body (both seen in public integrations). NeedsReauth also knows the codes.
+var errReauth = cnsbot.Errorf(cnsbot.EUNAVAILABLE, "zalo refused the refresh token: an admin must re-authorise the OA")
+
+// reauthLogEvery spaces the error log lines of a dead refresh token: loud
+// enough to be seen, not a line per retry.
+const reauthLogEvery = time.Hour
+
 // Tokens keeps the OA's access token fresh. It implements TokenProvider.
 //
 // Zalo's refresh tokens are single-use, so a refresh is done by one replica
@@ -94,6 +104,60 @@ type Tokens struct {
 	// unsaved is set when Zalo issued cur but saving it failed: cur is then
 	// newer than the store and is saved again at every occasion.
 	unsaved bool
+	// reauthSince is when Zalo first refused the refresh token as dead
+	// (zero while it is not); reauthLogged when that was last logged.
+	reauthSince, reauthLogged time.Time
+	reauthWhy                 string
+}
+
+// Health reports whether a person must re-authorise the OA (the refresh
+// token is dead), since when and Zalo's reason, for /readyz and the
+// dashboard.
+func (t *Tokens) Health() (reauthorise bool, since time.Time, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.reauthSince.IsZero(), t.reauthSince, t.reauthWhy
+}
+
+// deadRefresh records that Zalo refused the refresh token as dead: an
+// error log line at most every reauthLogEvery, the alert gauge, Health.
+func (t *Tokens) deadRefresh(err error) {
+	now := t.now()
+	t.mu.Lock()
+	first := t.reauthSince.IsZero()
+	if first {
+		t.reauthSince = now
+	}
+	t.reauthWhy = redact(err)
+	logNow := first || now.Sub(t.reauthLogged) >= reauthLogEvery
+	if logNow {
+		t.reauthLogged = now
+	}
+	since := t.reauthSince
+	t.mu.Unlock()
+	if t.m != nil {
+		t.m.Alerts.WithLabelValues(AlertReauthorise).Set(1)
+	}
+	if logNow {
+		t.log.Error("zalo refused the refresh token: an admin must re-authorise the OA (dashboard → Zalo, or cnsbot zalo check)",
+			"code", Code(err), "reason", Reason(err), "since", since)
+	} else {
+		t.log.Debug("refresh token still refused", "code", Code(err))
+	}
+}
+
+// alive clears the re-authorisation alert after a pair was issued.
+func (t *Tokens) alive() {
+	t.mu.Lock()
+	was := !t.reauthSince.IsZero()
+	t.reauthSince, t.reauthLogged, t.reauthWhy = time.Time{}, time.Time{}, ""
+	t.mu.Unlock()
+	if t.m != nil {
+		t.m.Alerts.WithLabelValues(AlertReauthorise).Set(0)
+	}
+	if was {
+		t.log.Info("zalo token pair issued again: re-authorisation alert cleared")
+	}
 }
 
 // NewTokens returns a token keeper. lock may be nil for a single process
@@ -213,13 +277,13 @@ func (t *Tokens) refreshLocked(ctx context.Context, stale string) (string, error
 	fresh, err := t.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {st.Refresh}})
 	if err != nil {
 		t.metric("error")
-		if Code(err) == -14020 {
+		if NeedsReauth(err) {
 			// Refused as used: maybe a replica refreshed without the lock
 			// (its lock expired). Read once more before giving up.
 			if again, lerr := t.current(ctx); lerr == nil && again.Refresh != st.Refresh && again.Access != "" {
 				return again.Access, nil
 			}
-			t.log.Error("zalo refused the refresh token: an admin must re-authorise the OA", "code", Code(err))
+			t.deadRefresh(err)
 		} else {
 			t.log.Warn("token refresh failed", "code", Code(err), "reason", Reason(err))
 		}
@@ -248,6 +312,7 @@ func (t *Tokens) keep(ctx context.Context, fresh cnsbot.Token) error {
 	t.mu.Lock()
 	t.cur, t.loadedAt, t.unsaved = fresh, t.now(), err != nil
 	t.mu.Unlock()
+	t.alive()
 	if err != nil {
 		t.log.Error("new token pair not saved; kept in memory and saved again later", "err", err)
 		return fmt.Errorf("save token: %w", err)
@@ -437,7 +502,9 @@ type tokenFields struct {
 
 type tokenAnswer struct {
 	tokenFields
-	Error            flexInt      `json:"error"`
+	// Error is a number, a numeric string, or (seen for a dead refresh
+	// token) a word such as "invalid_grant".
+	Error            flexString   `json:"error"`
 	ErrorName        string       `json:"error_name"`
 	ErrorDescription string       `json:"error_description"`
 	Message          string       `json:"message"`
@@ -466,10 +533,17 @@ func (t *Tokens) grant(ctx context.Context, form url.Values) (cnsbot.Token, erro
 	if err != nil {
 		return cnsbot.Token{}, fmt.Errorf("read answer: %w", err)
 	}
+	if resp.StatusCode == http.StatusOK && len(bytes.TrimSpace(raw)) == 0 {
+		return cnsbot.Token{}, fmt.Errorf("%w: empty answer", errReauth)
+	}
 	var a tokenAnswer
 	decErr := json.Unmarshal(raw, &a)
-	if resp.StatusCode != http.StatusOK || decErr != nil || a.Error != 0 {
-		ae := &APIError{Code: int(a.Error), Message: firstNonEmpty(a.ErrorName, a.ErrorDescription, a.Message)}
+	code, codeErr := strconv.Atoi(strings.TrimSpace(string(a.Error)))
+	if decErr == nil && a.Error != "" && codeErr != nil {
+		return cnsbot.Token{}, fmt.Errorf("%w: error %q", errReauth, string(a.Error))
+	}
+	if resp.StatusCode != http.StatusOK || decErr != nil || code != 0 {
+		ae := &APIError{Code: code, Message: firstNonEmpty(a.ErrorName, a.ErrorDescription, a.Message)}
 		if resp.StatusCode != http.StatusOK {
 			ae.Status = resp.StatusCode
 		} else if decErr != nil {

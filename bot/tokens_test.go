@@ -181,8 +181,8 @@ func TestTokenWrongSecret(t *testing.T) {
 	s := newZalo(t)
 	tokens := bot.NewTokens(bot.TokenConfig{AppID: s.z.AppID(), AppSecret: "wrong", OAuthBase: s.z.URL()}, s.store, nil, nil, nil, nil)
 	stored, _ := s.store.get()
-	if _, err := tokens.Refresh(context.Background(), stored.Access); bot.Code(err) != -14002 {
-		t.Errorf("got %v, want error -14002", err)
+	if _, err := tokens.Refresh(context.Background(), stored.Access); bot.Code(err) != -14001 {
+		t.Errorf("got %v, want error -14001", err)
 	}
 }
 
@@ -485,4 +485,14 @@ func TestMemoryTokens(t *testing.T) {
 	if got, err := m.LoadToken(ctx); err != nil || got != want {
 		t.Errorf("got %+v, %v; want %+v", got, err, want)
 	}
+}
+
+// gaugeValue reads a Prometheus gauge.
+func gaugeValue(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }

@@ -21,6 +21,20 @@ func (db *DB) Delivered(ctx context.Context, m cnsbot.Outgoing, zaloMsgID string
 	return nil
 }
 
+// DeliveredVia records that Zalo accepted m under zaloMsgID by another
+// path (channel, e.g. "transaction") after refusing the one asked for with
+// code and reason: the row is sent, its reason "via_<channel>:<reason>".
+func (db *DB) DeliveredVia(ctx context.Context, m cnsbot.Outgoing, zaloMsgID, channel string, code int, reason string) error {
+	d := newDelivery(m, StateSent)
+	d.ZaloMessageID = zaloMsgID
+	d.ZaloCode = code
+	d.Reason = "via_" + channel + ":" + reason
+	if err := db.recordDelivery(ctx, d); err != nil {
+		return fmt.Errorf("record delivered via %s: %w", channel, err)
+	}
+	return nil
+}
+
 // Undeliverable records that Zalo refused m for good with code and reason.
 func (db *DB) Undeliverable(ctx context.Context, m cnsbot.Outgoing, code int, reason string) error {
 	return db.refused(ctx, m, StateUndeliverable, code, reason)

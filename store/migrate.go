@@ -31,6 +31,7 @@ var migrations = slices.Concat(
 	privacyMigrations(),
 	readinessMigrations(),
 	guideRatingMigrations(),
+	capabilityMigrations(),
 	visitIndexMigrations(),
 )
 

@@ -12,6 +12,7 @@ import (
 // message kinds (KindText, …).
 const (
 	KindUserDetail = "user_detail"
+	KindOAProfile  = "oa_profile"
 	KindRefresh    = "refresh_token"
 	KindAuthCode   = "authorization_code"
 )
@@ -130,9 +131,16 @@ var errorMessages = map[int]string{
 	-244:   "User is restricted from receiving this type of message",
 	-403:   "OA is not a member of the group",
 	-404:   "Endpoint not found",
-	-14001: "Invalid app_id",
-	-14002: "Invalid secret_key",
-	-14003: "Invalid grant_type",
+	-209:   "App is not active",
+	-212:   "OA has not registered this API",
+	-221:   "OA is not verified",
+	-223:   "OA has not granted this API",
+	-224:   "OA needs a package for this API",
+	-233:   "Message type is not supported",
+	-14001: "Invalid secret_key",
+	-14002: "Invalid app_id",
+	-14003: "Invalid parameter",
+	-14014: "Invalid refresh token",
 	-14019: "Invalid code or code_verifier",
 	-14020: "Invalid refresh token",
 }
@@ -219,4 +227,50 @@ func (s *Server) answer(w http.ResponseWriter, _ *http.Request, status, code int
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int) {
 	s.answer(w, r, http.StatusOK, code, errorMessage(code), nil)
+}
+
+// Refuse makes the fake refuse messages of one kind (KindList,
+// KindRequestInfo, KindImage, KindText; KindGroupText for text to groups)
+// with code, as an OA whose Zalo does not take them would; -201 is what a
+// field Zalo does not know gets. Code 0 accepts the kind again.
+func (s *Server) Refuse(kind string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == 0 {
+		delete(s.refuse, kind)
+		return
+	}
+	s.refuse[kind] = code
+}
+
+// SetupFault makes every OpenAPI request (messages and user detail) fail
+// with code, as for an OA that is not set up for the API: -209 (app not
+// active), -212 (API not registered), -221 (OA not verified), -223 (API not
+// granted), -224 (package needed). Code 0 ends the fault.
+func (s *Server) SetupFault(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setupFault = code
+}
+
+// DeadRefresh selects how the OAuth endpoint answers a refresh_token grant
+// once the refresh token is dead, in each of the forms public integrations
+// have seen. RefreshAlive (the default) answers normally.
+type DeadRefresh int
+
+// The forms of a dead refresh token's answer.
+const (
+	RefreshAlive       DeadRefresh = iota
+	RefreshCode14014               // {"error":-14014,"error_name":"Invalid refresh token"}
+	RefreshCode14020               // {"error":-14020,…}
+	RefreshStringError             // {"error":"invalid_grant",…}
+	RefreshEmptyBody               // HTTP 200 with an empty body
+)
+
+// KillRefreshToken makes every refresh_token grant from now on fail in
+// form f, as after the refresh token expired or was revoked.
+func (s *Server) KillRefreshToken(f DeadRefresh) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deadRefresh = f
 }

@@ -17,6 +17,17 @@ const (
 	KindList        = "list"
 	KindRequestInfo = "request_info"
 	KindImage       = "image"
+	// KindTransaction is a transaction message (/v3.0/oa/message/transaction).
+	KindTransaction = "transaction"
+	// KindGroupText is a text to a group, for Refuse only (recorded as KindText).
+	KindGroupText = "group_text"
+)
+
+// Zalo's v3 limits of a request_user_info element (title, subtitle and
+// image_url are all required).
+const (
+	MaxFormTitle    = 100
+	MaxFormSubtitle = 500
 )
 
 // Sent is one message the fake accepted.
@@ -200,7 +211,12 @@ func parseMessage(body []byte, group bool) (Sent, bool) {
 				out.Buttons = append(out.Buttons, btn)
 			}
 		case "request_user_info":
-			if group || len(p.Elements) != 1 || p.Elements[0].Title == "" || len(p.Buttons) > 0 {
+			if group || len(p.Elements) != 1 || len(p.Buttons) > 0 {
+				return Sent{}, false
+			}
+			e := p.Elements[0]
+			if e.Title == "" || e.Subtitle == "" || !strings.HasPrefix(e.ImageURL, "http") ||
+				utf8.RuneCountInString(e.Title) > MaxFormTitle || utf8.RuneCountInString(e.Subtitle) > MaxFormSubtitle {
 				return Sent{}, false
 			}
 			out.Kind, out.Text = KindRequestInfo, p.Elements[0].Title
@@ -277,6 +293,20 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 		s.fail(w, r, -216)
 		return
 	}
+	s.mu.Lock()
+	setup, refused := s.setupFault, s.refuse[sent.Kind]
+	if group && sent.Kind == KindText {
+		refused = s.refuse[KindGroupText]
+	}
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
+	if refused != 0 {
+		s.fail(w, r, refused)
+		return
+	}
 	if !valid || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		s.fail(w, r, -201)
 		return
@@ -287,6 +317,13 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 		s.fail(w, r, -213)
 		return
 	}
+	s.mu.Unlock()
+	s.record(w, r, sent, tok, body)
+}
+
+// record keeps an accepted message and answers with its id.
+func (s *Server) record(w http.ResponseWriter, r *http.Request, sent Sent, tok string, body []byte) {
+	s.mu.Lock()
 	s.seq++
 	sent.MessageID = fmt.Sprintf("%016x%s", s.seq, randHex(8))
 	sent.AccessToken = tok
@@ -308,4 +345,80 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 		data["user_id"] = sent.UserID
 	}
 	s.answer(w, r, http.StatusOK, 0, "Success", data)
+}
+
+// handleTransaction accepts transaction messages: a template whose type
+// starts with "transaction_", with elements (Text records the header's
+// content, Subtitle the text's) and at most four buttons. Refuse
+// (KindTransaction, code) makes it refuse them, as for an OA without the
+// paid templates.
+func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return
+	}
+	var m struct {
+		Recipient struct {
+			UserID string `json:"user_id"`
+		} `json:"recipient"`
+		Message struct {
+			Attachment struct {
+				Payload struct {
+					TemplateType string `json:"template_type"`
+					Elements     []struct {
+						Type    string `json:"type"`
+						Content any    `json:"content"`
+					} `json:"elements"`
+					Buttons []struct {
+						Title   string          `json:"title"`
+						Type    string          `json:"type"`
+						Payload json.RawMessage `json:"payload"`
+					} `json:"buttons"`
+				} `json:"payload"`
+			} `json:"attachment"`
+		} `json:"message"`
+	}
+	decErr := json.Unmarshal(body, &m)
+	sent := Sent{UserID: m.Recipient.UserID, Kind: KindTransaction}
+	p := m.Message.Attachment.Payload
+	for _, e := range p.Elements {
+		c, _ := e.Content.(string)
+		switch e.Type {
+		case "header":
+			sent.Text = c
+		case "text":
+			sent.Subtitle = c
+		}
+	}
+	if !s.begin(w, r, Request{Kind: KindTransaction, UserID: sent.UserID, Text: sent.Text}, true) {
+		return
+	}
+	tok, ok := s.checkToken(r)
+	if !ok {
+		s.fail(w, r, -216)
+		return
+	}
+	s.mu.Lock()
+	setup, refused := s.setupFault, s.refuse[KindTransaction]
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
+	if refused != 0 {
+		s.fail(w, r, refused)
+		return
+	}
+	valid := decErr == nil && sent.UserID != "" && strings.HasPrefix(p.TemplateType, "transaction_") &&
+		sent.Text != "" && len(p.Buttons) <= 4
+	for _, b := range p.Buttons {
+		btn, ok := parseButton(b.Title, b.Type, b.Payload)
+		valid = valid && ok
+		sent.Buttons = append(sent.Buttons, btn)
+	}
+	if !valid {
+		s.fail(w, r, -201)
+		return
+	}
+	s.record(w, r, sent, tok, body)
 }

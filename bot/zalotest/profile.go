@@ -49,6 +49,13 @@ func (s *Server) handleUserDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, -216)
 		return
 	}
+	s.mu.Lock()
+	setup := s.setupFault
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
 	if decodeErr != nil || q.UserID == "" {
 		s.fail(w, r, -201)
 		return
@@ -81,4 +88,42 @@ func lastN(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// OA is what GET /v2.0/oa/getoa answers about the Official Account.
+type OA struct {
+	Name     string
+	Verified bool
+	Package  string
+}
+
+// SetOA sets the Official Account's profile.
+func (s *Server) SetOA(oa OA) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oa = oa
+}
+
+func (s *Server) handleGetOA(w http.ResponseWriter, r *http.Request) {
+	if !s.begin(w, r, Request{Kind: KindOAProfile}, true) {
+		return
+	}
+	if _, ok := s.checkToken(r); !ok {
+		s.fail(w, r, -216)
+		return
+	}
+	s.mu.Lock()
+	oa, setup := s.oa, s.setupFault
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return
+	}
+	if oa.Name == "" {
+		oa.Name = "Tổ công nghệ số Cà Mau (fake)"
+	}
+	s.answer(w, r, http.StatusOK, 0, "Success", map[string]any{
+		"oa_id": DefaultOAID, "name": oa.Name, "description": "", "is_verified": oa.Verified,
+		"package_name": oa.Package, "num_follower": 0,
+	})
 }

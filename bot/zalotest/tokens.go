@@ -194,16 +194,21 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("app_id") != s.appID {
-		s.oauthFail(w, -14001)
+		s.oauthFail(w, -14002)
 		return
 	}
 	if r.Header.Get("secret_key") != s.appSecret {
-		s.oauthFail(w, -14002)
+		s.oauthFail(w, -14001)
 		return
 	}
 	s.mu.Lock()
 	switch grant {
 	case "refresh_token":
+		if dead := s.deadRefresh; dead != RefreshAlive {
+			s.mu.Unlock()
+			s.answerDead(w, dead)
+			return
+		}
 		rt := r.PostForm.Get("refresh_token")
 		if rt == "" || rt != s.refresh || s.used[rt] {
 			s.mu.Unlock()
@@ -247,4 +252,19 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// answerDead answers a refresh_token grant in one form of "dead".
+func (s *Server) answerDead(w http.ResponseWriter, f DeadRefresh) {
+	switch f {
+	case RefreshCode14014:
+		s.oauthFail(w, -14014)
+	case RefreshCode14020:
+		s.oauthFail(w, -14020)
+	case RefreshStringError:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant", "error_description": "refresh token is invalid"})
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
 }

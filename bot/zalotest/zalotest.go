@@ -94,6 +94,10 @@ type Server struct {
 	requests    int
 	rejected    map[int]int
 	lastRefresh url.Values
+	refuse      map[string]int // message kind -> code
+	setupFault  int
+	deadRefresh DeadRefresh
+	oa          OA
 }
 
 // New returns a Server with a fresh token pair (see Tokens). It does not
@@ -111,6 +115,7 @@ func New(opts ...Option) *Server {
 		codes:     map[string]string{},
 		changed:   make(chan struct{}),
 		rejected:  map[int]int{},
+		refuse:    map[string]int{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -119,7 +124,9 @@ func New(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3.0/oa/message/cs", s.handleCS)
 	mux.HandleFunc("POST /v3.0/oa/group/message", s.handleGroup)
+	mux.HandleFunc("POST /v3.0/oa/message/transaction", s.handleTransaction)
 	mux.HandleFunc("GET /v3.0/oa/user/detail", s.handleUserDetail)
+	mux.HandleFunc("GET /v2.0/oa/getoa", s.handleGetOA)
 	mux.HandleFunc("POST /v4/oa/access_token", s.handleAccessToken)
 	mux.HandleFunc("GET /v4/oa/permission", s.handlePermission)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/camau-cns/cnsbot/bot"
 )
 
 // Config is the whole configuration of the service, read from the
@@ -55,7 +57,15 @@ type Config struct {
 	// PublicURL is where officers reach the dashboard (https://…); chat
 	// answers link to report files under it when set.
 	PublicURL string `env:"PUBLIC_URL"`
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	// ZaloInfoImageURL is the picture of Zalo's request_user_info forms
+	// (Zalo requires one). Empty: the picture the service serves itself
+	// under PUBLIC_URL; "off", or neither set: forms are asked as text.
+	ZaloInfoImageURL string `env:"ZALO_INFO_IMAGE_URL"`
+	// ReminderChannel is how a reminder refused for the 7-day window is
+	// tried again before the team's group: "cs" (not at all) or
+	// "transaction" (Zalo's transaction message).
+	ReminderChannel string `env:"REMINDER_CHANNEL" envDefault:"cs"`
+	LogLevel        string `env:"LOG_LEVEL" envDefault:"info"`
 
 	// Migrate runs the database migrations when serve starts.
 	Migrate bool `env:"MIGRATE" envDefault:"true"`
@@ -118,6 +128,9 @@ func (c Config) validate() error {
 	if _, _, _, err := c.quietHours(); err != nil {
 		return err
 	}
+	if c.ReminderChannel != "" && c.ReminderChannel != "cs" && c.ReminderChannel != "transaction" {
+		return fmt.Errorf("REMINDER_CHANNEL must be \"cs\" or \"transaction\", got %q", c.ReminderChannel)
+	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
 	}
@@ -160,4 +173,16 @@ func (c Config) quietHours() (start, end int, off bool, err error) {
 		return 0, 0, false, fmt.Errorf("PUSH_QUIET_HOURS must be \"off\" or two different hours like \"22-6\", got %q", c.PushQuietHours)
 	}
 	return start, end, false, nil
+}
+
+// infoImageURL is the picture of request_user_info forms, "" for none.
+func (c Config) infoImageURL() string {
+	switch v := strings.TrimSpace(c.ZaloInfoImageURL); v {
+	case "off":
+		return ""
+	case "":
+		return bot.InfoImageURL(c.PublicURL)
+	default:
+		return v
+	}
 }

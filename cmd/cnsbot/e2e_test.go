@@ -57,6 +57,8 @@ func testConfig(t *testing.T, z *zalotest.Server) Config {
 		// Pushes go out at any hour, so the tests mean the same at night
 		// in Vietnam (CI may run then).
 		PushQuietHours: "off",
+		// Forms go as forms (Zalo requires their picture).
+		ZaloInfoImageURL: "https://cnsbot.test" + bot.InfoImagePath,
 	}
 }
 

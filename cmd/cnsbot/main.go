@@ -79,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enrolCodeCmd(ctx, args, stdout, cfg, log)
 	case "officer-token":
 		return officerTokenCmd(ctx, args, stdout, cfg, log)
+	case "zalo":
+		return zaloCmd(ctx, args, stdout, cfg, log)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -97,6 +99,7 @@ commands:
   remind    run one reminder pass as of --now; --dry-run prints what would be sent
   enrol-code PERSON_ID  print a one-time code that links the person to the Zalo account that sends it
   officer-token create PERSON_ID [--days N] | list | revoke ID   officers' dashboard tokens
+  zalo check [--to USER_ID] [--group GROUP_ID]  test the Zalo token and each message kind before going live
 
 Configuration comes from the environment; see README.md.
 `

@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,12 +118,11 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	}
 	s.jobs = s.web.Pusher(s.queue)
 	kept := store.NewKeptCopies(s.db, rdb, cfg.RedisPrefix)
-	s.tokens, s.sender = zaloSender(cfg, s.web.TokenStore(s.db), rdb, kept, s.now, log, bm)
-
 	texts, err := locales.New()
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
+	s.tokens, s.sender = zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm)
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
 		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
@@ -171,18 +171,26 @@ func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsb
 // zaloSender is the OA's token pair (refreshed under a lock shared by the
 // replicas) and the sender that delivers replies at the shared rate,
 // recording refusals in kept.
-func zaloSender(cfg Config, tokenStore bot.TokenStore, rdb redis.UniversalClient, kept *store.KeptCopies,
-	now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender) {
+func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient, kept *store.KeptCopies,
+	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender) {
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
 		AppSecret: cfg.ZaloAppSecret,
 		OAuthBase: cfg.ZaloOAuthBase,
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
-	}, tokenStore, store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
+	}, wa.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, tokens, hc, bm)
-	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
-		senderConfig(cfg, now), log, bm)
+	sc := senderConfig(cfg, now)
+	sc.Texts, sc.Capabilities, sc.InfoImageURL = texts, wa.CapabilityStore(db), cfg.infoImageURL()
+	if sc.InfoImageURL == "" && wa.sim && cfg.ZaloInfoImageURL != "off" {
+		// The simulator's fake Zalo wants a picture like Zalo does; the
+		// browser showing the simulator loads it from this server.
+		sc.InfoImageURL = localURL(cfg.HTTPAddr) + bot.InfoImagePath
+	}
+	sc.CommandPayloads = commandPayloads
+	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
+	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender
 }
 
@@ -256,11 +264,45 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		if err := s.rdb.Ping(ctx).Err(); err != nil {
 			status["redis"], code = "down", http.StatusServiceUnavailable
 		}
+		// Zalo's problems that need a person are shown, not made a 503:
+		// an unready replica would stop taking webhooks too.
+		if z := s.zaloHealth(); z != "" {
+			status["zalo"] = z
+		}
 		c.JSON(code, status)
 	})
+	r.GET(bot.InfoImagePath, gin.WrapF(bot.ServeInfoImage))
 	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r
+}
+
+// commandPayloads are the flows' button payloads that are commands valid at
+// any step and never a step's choice (see bot.ListAsNumbered): flows'
+// cmdMore (the next page) and cmdShare (the share form), which flows does
+// not export. Menu, cancel, back and "a person" are not here: some steps
+// offer them as choices ("huy", "menu", "nguoi"), which a number selects.
+var commandPayloads = []string{"#them", "#chiase"}
+
+// localURL is http://host:port of a listen address, localhost when the
+// address names no host.
+func localURL(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		addr = "localhost" + addr
+	}
+	return "http://" + addr
+}
+
+// zaloHealth describes what about Zalo needs a person, "" when nothing.
+func (s *server) zaloHealth() string {
+	var parts []string
+	if need, since, why := s.tokens.Health(); need {
+		parts = append(parts, fmt.Sprintf("re-authorise the OA: refresh token refused since %s (%s)", since.UTC().Format(time.RFC3339), why))
+	}
+	if code, since := s.sender.Health(); code != 0 {
+		parts = append(parts, fmt.Sprintf("OA setup fault %d since %s: messages are held", code, since.UTC().Format(time.RFC3339)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // runWorkers processes the queue, refreshes the token and releases held

@@ -181,18 +181,28 @@ var transcriptJourneys = []transcriptJourney{
 	},
 }
 
+// TestTranscripts plays every journey in both languages, against a Zalo
+// that takes list templates and (".nolist") against one that refuses them,
+// where every menu comes as numbered text and the person types the number
+// (or, for a notice, the command) instead of tapping.
 func TestTranscripts(t *testing.T) {
 	for _, j := range transcriptJourneys {
 		for _, lang := range []string{"vi", "en"} {
-			t.Run(j.name+"."+lang, func(t *testing.T) {
-				t.Parallel()
-				steps := j.vi
-				if lang == "en" {
-					steps = j.en
+			for _, noList := range []bool{false, true} {
+				name := j.name + "." + lang
+				if noList {
+					name += ".nolist"
 				}
-				got := playTranscript(t, steps)
-				flowstest.Golden(t, filepath.Join("testdata", "transcripts", j.name+"."+lang+".golden"), got)
-			})
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					steps := j.vi
+					if lang == "en" {
+						steps = j.en
+					}
+					got := playTranscript(t, steps, noList)
+					flowstest.Golden(t, filepath.Join("testdata", "transcripts", name+".golden"), got)
+				})
+			}
 		}
 	}
 }
@@ -365,8 +375,11 @@ func (ts *transcriptServer) settle(t *testing.T) {
 }
 
 // playTranscript runs the steps on a fresh server and returns the transcript.
-func playTranscript(t *testing.T, steps []step) string {
+func playTranscript(t *testing.T, steps []step, noList bool) string {
 	ts := startTranscriptServer(t)
+	if noList {
+		ts.z.Refuse(zalotest.KindList, -201)
+	}
 	var b strings.Builder
 	for _, st := range steps {
 		p, ok := personas[st.who]
@@ -388,6 +401,12 @@ func playTranscript(t *testing.T, steps []step) string {
 			fmt.Fprintf(&b, "> %s: %s\n", p.label, text)
 			ts.send(t, e2eZalo.Text(p.id, ts.msgID(), text, ts.at()))
 		case stepTap:
+			if noList {
+				typed := typedChoice(t, ts.z.MessagesTo(p.id), text)
+				fmt.Fprintf(&b, "> %s types %s (for %s)\n", p.label, typed, text)
+				ts.send(t, e2eZalo.Text(p.id, ts.msgID(), typed, ts.at()))
+				break
+			}
 			btn := lastButton(t, ts.z.MessagesTo(p.id), text)
 			fmt.Fprintf(&b, "> %s taps %s\n", p.label, renderButton(btn))
 			ts.send(t, e2eZalo.Text(p.id, ts.msgID(), btn.Payload, ts.at()))
@@ -428,6 +447,30 @@ func lastButton(t *testing.T, msgs []zalotest.Sent, title string) zalotest.Butto
 	}
 	t.Fatalf("no button %q in the chat", title)
 	return zalotest.Button{}
+}
+
+// typedChoice finds the option titled title in the latest text that lists
+// it and returns what the text says to type: its number ("2. Ấp 1"), or
+// the command of a notice's option ("• Duyệt: gõ “#duyet 7”").
+func typedChoice(t *testing.T, msgs []zalotest.Sent, title string) string {
+	t.Helper()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if len(msgs[i].Buttons) > 0 {
+			t.Fatalf("a list went through while lists are refused: %+v", msgs[i])
+		}
+		for _, line := range strings.Split(msgs[i].Text, "\n") {
+			if n, rest, ok := strings.Cut(line, ". "); ok && rest == title && n != "" && strings.Trim(n, "0123456789") == "" {
+				return n
+			}
+			if rest, ok := strings.CutPrefix(line, "• "+title+": "); ok {
+				if _, cmd, ok := strings.Cut(rest, "“"); ok {
+					return strings.TrimSuffix(cmd, "”")
+				}
+			}
+		}
+	}
+	t.Fatalf("no option %q in the chat", title)
+	return ""
 }
 
 // renderReplies writes what the bot sent after one step: first to the

@@ -298,6 +298,16 @@ func (w *webApp) TokenStore(db bot.TokenStore) bot.TokenStore {
 	return db
 }
 
+// CapabilityStore is where the sender keeps what the OA's Zalo accepts:
+// db, or with the simulator memory, so that what the fake Zalo accepts never
+// stands for a real OA's.
+func (w *webApp) CapabilityStore(db bot.CapabilityStore) bot.CapabilityStore {
+	if w.sim {
+		return &bot.MemoryCapabilities{}
+	}
+	return db
+}
+
 // demoStill returns an error when the simulator runs and the database is no
 // longer a demo one.
 func (w *webApp) demoStill(ctx context.Context) error {
