@@ -13,6 +13,10 @@ type Metrics struct {
 	Sends          *prometheus.CounterVec // by result: ok, retry, undeliverable, held, error
 	SendLatency    prometheus.Histogram
 	TokenRefreshes *prometheus.CounterVec // by result: ok, error
+	// Unknown counts accepted events with an unknown name, or a known name
+	// and fields the service does not know, by event name ("other" past a
+	// bound). See unknownWatch.
+	Unknown *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (which may be nil).
@@ -38,9 +42,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		TokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cnsbot_token_refreshes_total", Help: "Access token refreshes by result.",
 		}, []string{"result"}),
+		Unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_webhook_unknown_total",
+			Help: "Accepted webhook events with an unknown event name, or with fields the service does not know, by event name.",
+		}, []string{"event"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes)
+		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes, m.Unknown)
 	}
 	return m
 }
