@@ -136,6 +136,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
 	}, web.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, s.tokens, hc, bm)
+	// The ids of the bot's own messages tell their echoes from a human
+	// agent's, whatever Zalo puts in admin_id.
+	ownSends := store.NewSentIDs(rdb, cfg.RedisPrefix, 0)
+	client.RememberSends(ownSends, log)
 	kept := store.NewKeptCopies(db, rdb, cfg.RedisPrefix)
 	s.sender = bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept,
 		senderConfig(cfg, s.now), log, bm)
@@ -147,7 +151,8 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (*server, erro
 	s.texts = texts
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: db, Directory: db, Now: s.now, KindOf: bot.Kind,
-		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
+		Inbound:  flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
+		OwnSends: ownSends,
 	})
 	// Report commands come first: "báo cáo quý 3" is not a visit report.
 	rem := reminder.New(db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log})
