@@ -40,13 +40,21 @@ type sentRecorder struct {
 	warned atomic.Int64 // unix nanoseconds of the last warning
 }
 
+// remember records id in the background. Zalo accepted the message: until
+// the outbox acknowledges it, a crash makes the restarted service send it
+// again (Zalo has no idempotency key), so nothing is added to that window;
+// an echo that overtakes the write is waited for (flows.OwnSendGrace).
 func (r *sentRecorder) remember(ctx context.Context, to cnsbot.Recipient, id string) {
 	if r == nil || id == "" || to.UserID == "" {
 		return
 	}
-	// The send succeeded: record the id even if the caller's context is
-	// about to end.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rememberTimeout)
+	// Recorded even if the caller's context is about to end.
+	ctx = context.WithoutCancel(ctx)
+	go r.write(ctx, to, id)
+}
+
+func (r *sentRecorder) write(ctx context.Context, to cnsbot.Recipient, id string) {
+	ctx, cancel := context.WithTimeout(ctx, rememberTimeout)
 	defer cancel()
 	err := r.log.RememberSent(ctx, to, id)
 	if err == nil {

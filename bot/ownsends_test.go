@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 )
@@ -17,6 +18,12 @@ type memSentLog struct {
 	mu  sync.Mutex
 	ids map[string]string // message id -> recipient
 	err error
+}
+
+func (l *memSentLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.ids)
 }
 
 func (l *memSentLog) RememberSent(_ context.Context, to cnsbot.Recipient, id string) error {
@@ -55,6 +62,13 @@ func TestClientRemembersOwnSends(t *testing.T) {
 	if len(sent) < 3 {
 		t.Fatalf("fake got %d messages, want a split text and a list", len(sent))
 	}
+	// The ids are written in the background.
+	for deadline := time.Now().Add(5 * time.Second); l.count() < len(sent) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a stray write for the group would land by now
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, m := range sent {
 		if l.ids[m.MessageID] != "u:"+user.UserID {
 			t.Errorf("message %s to the user not remembered (have %v)", m.MessageID, l.ids)
@@ -69,16 +83,39 @@ func TestClientRemembersOwnSends(t *testing.T) {
 // not fail the send (the message went out), and says so in the log, once.
 func TestClientSendsWhenRememberFails(t *testing.T) {
 	s := newZalo(t)
-	var buf bytes.Buffer
-	s.client.RememberSends(&memSentLog{err: errors.New("redis down")}, slog.New(slog.NewTextHandler(&buf, nil)))
+	buf := &lockedBuffer{}
+	l := &memSentLog{err: errors.New("redis down")}
+	s.client.RememberSends(l, slog.New(slog.NewTextHandler(buf, nil)))
 	for i := 0; i < 3; i++ {
 		if _, err := s.client.SendText(context.Background(), cnsbot.Recipient{UserID: "u1"}, "chào"); err != nil {
 			t.Fatalf("send: %v", err)
 		}
 	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(buf.String(), "cannot record the id") && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the other two writes fail by now
 	if n := strings.Count(buf.String(), "cannot record the id"); n != 1 {
 		t.Errorf("warnings: got %d, want 1:\n%s", n, buf.String())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger on another goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestClientGroupTextHasNoMention: whatever the flows put into a group

@@ -30,9 +30,11 @@ func NewSentIDs(rdb redis.UniversalClient, prefix string, ttl time.Duration) *Se
 	if ttl <= 0 {
 		ttl = DefaultSentTTL
 	}
-	// Every send to a user writes one key: share round trips with the
-	// other replicas' commands.
-	return &SentIDs{rdb: autoPipelined(rdb), prefix: prefix + "sent:", ttl: ttl}
+	// Not through the auto-pipeliner: these writes are off the send path
+	// (bot.Client.RememberSends writes in the background) and must not
+	// queue ahead of the outbox's acknowledgements, whose delay widens the
+	// window in which a crash re-sends a message.
+	return &SentIDs{rdb: rdb, prefix: prefix + "sent:", ttl: ttl}
 }
 
 // RememberSent records msgID as sent by the service.
