@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Zalo's limits on outgoing messages.
@@ -51,6 +52,7 @@ type Client struct {
 	tokens TokenProvider
 	hc     *http.Client
 	m      *Metrics
+	sent   *sentRecorder // see RememberSends
 }
 
 // DefaultIdleConns is how many idle connections to Zalo are kept open.
@@ -346,6 +348,10 @@ func (c *Client) sendMessage(ctx context.Context, to cnsbot.Recipient, message o
 		path = "/v3.0/oa/message/cs"
 	case to.GroupID != "" && to.UserID == "":
 		path = "/v3.0/oa/group/message"
+		// The service never means to mention anyone, and what it posts in
+		// a group often quotes what a resident typed: "[@…]" would notify
+		// a member, or the whole group.
+		message.Text = vn.NoMention(message.Text)
 	default:
 		return "", cnsbot.Errorf(cnsbot.EINVALID, "recipient needs exactly one of user or group")
 	}
@@ -359,6 +365,7 @@ func (c *Client) sendMessage(ctx context.Context, to cnsbot.Recipient, message o
 	if err := c.call(ctx, http.MethodPost, path, body, &data); err != nil {
 		return "", err
 	}
+	c.sent.remember(ctx, to, string(data.MessageID))
 	return string(data.MessageID), nil
 }
 

@@ -38,17 +38,49 @@ var eventKinds = func() map[string]string {
 		// Join requests appear in integrations' event lists next to the
 		// documented group events; they concern membership as well.
 		"user_request_join_group", "accept_request_join_group", "reject_request_join_group",
+		"react_request_join_group",
 	} {
 		m[name] = cnsbot.KindGroup
+	}
+	for variant := range groupAliases {
+		m[variant] = cnsbot.KindGroup
 	}
 	for _, name := range []string{
 		"user_seen_message", "user_received_message", "user_click_chatnow",
 		"user_reacted_message", "user_feedback",
+		// Published in public integrations' event lists; nothing the flows
+		// act on, but known, so that they are not counted as unknown.
+		"anonymous_send_text", "anonymous_send_image", "anonymous_send_file", "anonymous_send_sticker",
+		"user_call_oa", "oa_call_user", "oa_reacted_message", "user_reply_consent",
+		"permission_revoked", "add_user_to_tag", "shop_has_order",
+		"change_oa_daily_quota", "change_oa_template_tags", "change_template_quality",
+		"change_template_quota", "change_template_status",
+		"event_journey_acknowledged", "event_journey_time_out",
 	} {
 		m[name] = cnsbot.KindOther
 	}
 	return m
 }()
+
+// groupAliases maps the other names that public lists give for a group
+// lifecycle event to the name the service uses (Event.Name), so that a flow
+// compares against one name whichever Zalo sends (unsure which it does).
+var groupAliases = map[string]string{
+	"disperse_group":                  "delete_group",
+	"user_leave_group":                "user_out_group",
+	"react_request_join_group_accept": "accept_request_join_group",
+	"react_request_join_group_reject": "reject_request_join_group",
+}
+
+// oaToUser lists the events other than echoes in which the OA is sender.id
+// and the user recipient.id: delivery and read receipts (Zalo's ZNS example
+// and chatwoot's parser agree), and the OA's own reactions and calls.
+var oaToUser = map[string]bool{
+	"user_received_message": true,
+	"user_seen_message":     true,
+	"oa_reacted_message":    true,
+	"oa_call_user":          true,
+}
 
 // Kind returns the cnsbot.Kind* constant for a Zalo event name. Unknown names
 // are KindOther, so that a new Zalo event is acknowledged and ignored rather
@@ -151,6 +183,9 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 	}
 
 	name := w.EventName
+	if canonical, ok := groupAliases[name]; ok {
+		name = canonical
+	}
 	ev := cnsbot.Event{
 		Name: name,
 		Text: clip(w.Message.Text, MaxText),
@@ -172,11 +207,12 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 		if ev.GroupID == "" {
 			ev.UserID = string(w.Recipient.ID)
 		}
+	} else if oaToUser[name] {
+		// Receipts come from the OA's side: routing them by sender.id would
+		// put every receipt of every user into the OA's one partition.
+		ev.UserID = wireFirst(w.Recipient.ID, w.UserID, w.Sender.ID)
 	} else {
-		// follow/unfollow name the user in follower.id. user_seen_message and
-		// user_received_message are read like other user_* events, with the
-		// user as sender; one integration claims Zalo swaps the two for
-		// receipts (unsure). Either way those events carry nothing the flows act on.
+		// follow/unfollow name the user in follower.id.
 		ev.UserID = wireFirst(w.Follower.ID, w.Sender.ID, w.UserID)
 	}
 
@@ -196,6 +232,11 @@ func (w *wireEvent) event() (cnsbot.Event, error) {
 		ev.Key = id
 	} else {
 		actor := wireFirst(w.Sender.ID, w.Follower.ID, w.UserID, w.Recipient.ID, w.GroupID)
+		if oaToUser[name] && ev.UserID != "" {
+			// The sender is the OA for all of them: two users' receipts
+			// in the same millisecond must not collide.
+			actor = ev.UserID
+		}
 		ev.Key = name + ":" + actor + ":" + ts
 	}
 

@@ -166,6 +166,18 @@ func TestParseEventExamples(t *testing.T) {
 			Name: "delete_group", Kind: cnsbot.KindGroup, Key: "delete_group:" + evOA + ":1717061865000", Route: "g:" + evGroup, UserID: evOA, GroupID: evGroup,
 			Time: evTime(1717061865000),
 		},
+		"disperse_group": {
+			Name: "delete_group", Kind: cnsbot.KindGroup, Key: "delete_group:" + evOA + ":1717061865500", Route: "g:" + evGroup, UserID: evOA, GroupID: evGroup,
+			Time: evTime(1717061865500),
+		},
+		"user_leave_group": {
+			Name: "user_out_group", Kind: cnsbot.KindGroup, Key: "user_out_group:" + evUser + ":1717061861500", Route: "g:" + evGroup, UserID: evUser, GroupID: evGroup,
+			Time: evTime(1717061861500),
+		},
+		"react_request_join_group_accept": {
+			Name: "accept_request_join_group", Kind: cnsbot.KindGroup, Key: "accept_request_join_group:" + evUser + ":1717061860500", Route: "g:" + evGroup, UserID: evUser, GroupID: evGroup,
+			Time: evTime(1717061860500),
+		},
 		"user_seen_message": {
 			Name: "user_seen_message", Kind: cnsbot.KindOther, Key: "user_seen_message:" + evUser + ":1717061866000", Route: "u:" + evUser, UserID: evUser,
 			Time: evTime(1717061866000),
@@ -374,6 +386,13 @@ func TestKind(t *testing.T) {
 		"anonymous_send_text":       cnsbot.KindOther,
 		"user_request_join_group":   cnsbot.KindGroup,
 		"accept_request_join_group": cnsbot.KindGroup,
+		// Other names public lists give for the same lifecycle events.
+		"disperse_group":                  cnsbot.KindGroup,
+		"user_leave_group":                cnsbot.KindGroup,
+		"react_request_join_group":        cnsbot.KindGroup,
+		"react_request_join_group_accept": cnsbot.KindGroup,
+		"react_request_join_group_reject": cnsbot.KindGroup,
+		"oa_reacted_message":              cnsbot.KindOther,
 	}
 	for name, want := range tests {
 		if got := bot.Kind(name); got != want {

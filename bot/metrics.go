@@ -22,6 +22,10 @@ type Metrics struct {
 	Alerts *prometheus.GaugeVec
 	// SetupFaults counts sends refused for an OA setup fault, by code.
 	SetupFaults *prometheus.CounterVec
+	// Unknown counts accepted events with an unknown name, or a known name
+	// and fields the service does not know, by event name ("other" past a
+	// bound). See unknownWatch.
+	Unknown *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (which may be nil).
@@ -56,12 +60,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SetupFaults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cnsbot_zalo_setup_faults_total", Help: "Sends refused for an OA setup fault, by Zalo code.",
 		}, []string{"code"}),
+		Unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cnsbot_webhook_unknown_total",
+			Help: "Accepted webhook events with an unknown event name, or with fields the service does not know, by event name.",
+		}, []string{"event"}),
 	}
 	m.Alerts.WithLabelValues(AlertReauthorise).Set(0)
 	m.Alerts.WithLabelValues(AlertSetup).Set(0)
 	if reg != nil {
 		reg.MustRegister(m.WebhookAnswers, m.WebhookLatency, m.Events, m.Sends, m.SendLatency, m.TokenRefreshes,
-			m.Degraded, m.Alerts, m.SetupFaults)
+			m.Degraded, m.Alerts, m.SetupFaults, m.Unknown)
 	}
 	return m
 }

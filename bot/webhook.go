@@ -50,6 +50,9 @@ type WebhookConfig struct {
 	VerifierContent string
 	// StoreTimeout bounds the enqueue; 0 means DefaultStoreTimeout.
 	StoreTimeout time.Duration
+	// UnknownLogEvery is how often, per event name, the shape of an event
+	// with an unknown name or fields is logged; 0 means DefaultUnknownLogEvery.
+	UnknownLogEvery time.Duration
 }
 
 // DefaultStoreTimeout leaves room within Zalo's 2-second answer limit.
@@ -66,11 +69,12 @@ type Enqueuer interface {
 // Webhook receives Zalo's events: it verifies, parses and enqueues them, and
 // answers as soon as the event is stored. It never waits on Zalo.
 type Webhook struct {
-	cfg    WebhookConfig
-	q      Enqueuer
-	log    *slog.Logger
-	m      *Metrics
-	counts map[int]answerCounter // webhook answers by status, resolved once
+	cfg     WebhookConfig
+	q       Enqueuer
+	log     *slog.Logger
+	m       *Metrics
+	counts  map[int]answerCounter // webhook answers by status, resolved once
+	unknown *unknownWatch
 
 	unconfigured sync.Once
 }
@@ -133,7 +137,8 @@ func NewWebhook(cfg WebhookConfig, q Enqueuer, log *slog.Logger, m *Metrics) *We
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	w := &Webhook{cfg: cfg, q: q, log: log, m: m, counts: map[int]answerCounter{}}
+	w := &Webhook{cfg: cfg, q: q, log: log, m: m, counts: map[int]answerCounter{},
+		unknown: newUnknownWatch(m, log, cfg.UnknownLogEvery)}
 	w.counts[http.StatusOK] = m.WebhookAnswers.WithLabelValues(strconv.Itoa(http.StatusOK))
 	for status := range webhookAnswers {
 		w.counts[status] = m.WebhookAnswers.WithLabelValues(strconv.Itoa(status))
@@ -236,7 +241,9 @@ func (w *Webhook) receive(ctx context.Context, rw http.ResponseWriter, r *http.R
 		return cnsbot.Errorf(cnsbot.EUNAVAILABLE, "store event: %v", err)
 	}
 
-	label := ev.Name
+	// The name as Zalo sent it, not the one the service uses for it, so
+	// that the operator sees which of the published variants arrives.
+	label := wire.EventName
 	if !knownEvent(label) {
 		label = "other"
 	}
@@ -245,6 +252,9 @@ func (w *Webhook) receive(ctx context.Context, rw http.ResponseWriter, r *http.R
 		outcome = "duplicate"
 	}
 	w.m.Events.WithLabelValues(label, outcome).Inc()
+	if accepted {
+		w.unknown.observe(ctx, wire.EventName, body)
+	}
 	if w.log.Enabled(ctx, slog.LevelDebug) {
 		w.log.LogAttrs(ctx, slog.LevelDebug, "zalo event received",
 			slog.String("event", ev.Name), slog.String("key", ev.Key),

@@ -214,7 +214,7 @@ func TestWebhookDuplicate(t *testing.T) {
 
 func TestWebhookUnknownEventAcknowledged(t *testing.T) {
 	s := newWhServer(t, whConfig())
-	body := []byte(`{"event_name":"change_template_status","app_id":"` + whApp + `","template_id":"1","timestamp":"1717061872000"}`)
+	body := []byte(`{"event_name":"change_hologram_status","app_id":"` + whApp + `","template_id":"1","timestamp":"1717061872000"}`)
 	checkAnswer(t, s.postSigned(body), http.StatusOK)
 	if len(s.q.items) != 1 || s.q.items[0].route != bot.RouteOA {
 		t.Fatalf("queued: got %+v, want one item routed %v", s.q.items, bot.RouteOA)

@@ -116,6 +116,12 @@ type Options struct {
 	// Inbound, when set, is the per-person limit on messages handled in
 	// full (see Inbound).
 	Inbound Inbound
+	// OwnSends, when set, recognises the echoes of the service's own
+	// messages, so that only a human agent's pauses the bot (see OwnSends).
+	OwnSends OwnSends
+	// OwnSendGrace is how long to wait for a fresh echo's id to be
+	// recorded; 0 means DefaultOwnSendGrace.
+	OwnSendGrace time.Duration
 	// KindOf classifies a queued event that has no Kind (bot.Kind in
 	// production). Only events enqueued by a version before Event.Kind
 	// lack one: during a rolling upgrade an old replica's webhook still
@@ -195,6 +201,7 @@ type Engine struct {
 
 	globals *vn.Matcher
 	entries *vn.Matcher
+	echoes  echoState
 }
 
 // The name of the engine's own flow, the main menu.
@@ -391,7 +398,7 @@ func (e *Engine) Handle(ctx context.Context, ev cnsbot.Event) error {
 	case cnsbot.KindEcho:
 		// Echoes of the bot's own messages are frequent and carry nothing to
 		// remember; only a human agent's message changes state.
-		if ev.AdminID == "" || ev.IsGroup() || ev.UserID == "" {
+		if !e.agentEcho(ctx, ev) {
 			return nil
 		}
 	}

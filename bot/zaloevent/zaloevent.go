@@ -37,15 +37,18 @@ type Event struct {
 	UserIDByApp string   `json:"user_id_by_app,omitempty"`
 }
 
-// ID is a party of an event: {"id": "…"}.
+// ID is a party of an event: {"id": "…"}; an echo of a human agent's
+// message also names the agent ({"id": "<OA>", "admin_id": "…"}).
 type ID struct {
-	ID string `json:"id"`
+	ID      string `json:"id"`
+	AdminID string `json:"admin_id,omitempty"`
 }
 
-// Message is a text message's body.
+// Message is a text message's body; a read receipt carries msg_ids instead.
 type Message struct {
-	Text  string `json:"text"`
-	MsgID string `json:"msg_id"`
+	Text   string   `json:"text,omitempty"`
+	MsgID  string   `json:"msg_id,omitempty"`
+	MsgIDs []string `json:"msg_ids,omitempty"`
 }
 
 // Info is the flat answer to a request_user_info form (user_submit_info).
@@ -78,20 +81,34 @@ func AppScoped(userID string) string {
 
 // Text is user_send_text: userID wrote text to the OA.
 func (oa OA) Text(userID, msgID, text string, at time.Time) Event {
-	return Event{Name: "user_send_text", AppID: oa.AppID, Sender: &ID{userID}, Recipient: &ID{oa.OAID},
+	return Event{Name: "user_send_text", AppID: oa.AppID, Sender: &ID{ID: userID}, Recipient: &ID{ID: oa.OAID},
 		Message: &Message{Text: text, MsgID: msgID}, Timestamp: Stamp(at), UserIDByApp: AppScoped(userID)}
 }
 
 // GroupText is user_send_group_text: userID wrote text in the group
 // (recipient.id is the group's id).
 func (oa OA) GroupText(userID, groupID, msgID, text string, at time.Time) Event {
-	return Event{Name: "user_send_group_text", AppID: oa.AppID, Sender: &ID{userID}, Recipient: &ID{groupID},
+	return Event{Name: "user_send_group_text", AppID: oa.AppID, Sender: &ID{ID: userID}, Recipient: &ID{ID: groupID},
 		Message: &Message{Text: text, MsgID: msgID}, Timestamp: Stamp(at)}
+}
+
+// Echo is oa_send_text: the OA sent text to userID, through the API or, with
+// adminID set, a human agent from the OA chat tool. The OA is the sender.
+func (oa OA) Echo(userID, adminID, msgID, text string, at time.Time) Event {
+	return Event{Name: "oa_send_text", AppID: oa.AppID, Sender: &ID{ID: oa.OAID, AdminID: adminID}, Recipient: &ID{ID: userID},
+		Message: &Message{Text: text, MsgID: msgID}, Timestamp: Stamp(at)}
+}
+
+// Seen is user_seen_message: userID read the OA's messages msgIDs. The OA
+// is the sender and the user the recipient, as Zalo sends receipts.
+func (oa OA) Seen(userID string, msgIDs []string, at time.Time) Event {
+	return Event{Name: "user_seen_message", AppID: oa.AppID, Sender: &ID{ID: oa.OAID}, Recipient: &ID{ID: userID},
+		Message: &Message{MsgIDs: msgIDs}, Timestamp: Stamp(at)}
 }
 
 // Follow is follow: userID followed the OA from its profile.
 func (oa OA) Follow(userID string, at time.Time) Event {
-	return Event{Name: "follow", AppID: oa.AppID, OAID: oa.OAID, Follower: &ID{userID}, Source: "oa_profile",
+	return Event{Name: "follow", AppID: oa.AppID, OAID: oa.OAID, Follower: &ID{ID: userID}, Source: "oa_profile",
 		Timestamp: Stamp(at), UserIDByApp: AppScoped(userID)}
 }
 
@@ -104,13 +121,13 @@ func (oa OA) Unfollow(userID string, at time.Time) Event {
 
 // SubmitInfo is user_submit_info: userID answered a request_user_info form.
 func (oa OA) SubmitInfo(userID string, info Info, at time.Time) Event {
-	return Event{Name: "user_submit_info", AppID: oa.AppID, Sender: &ID{userID}, Recipient: &ID{oa.OAID},
+	return Event{Name: "user_submit_info", AppID: oa.AppID, Sender: &ID{ID: userID}, Recipient: &ID{ID: oa.OAID},
 		Info: &info, Timestamp: Stamp(at), UserIDByApp: AppScoped(userID)}
 }
 
 // JoinGroup is user_join_group: userID joined groupID.
 func (oa OA) JoinGroup(userID, groupID string, at time.Time) Event {
-	return Event{Name: "user_join_group", AppID: oa.AppID, Sender: &ID{userID}, Recipient: &ID{oa.OAID},
+	return Event{Name: "user_join_group", AppID: oa.AppID, Sender: &ID{ID: userID}, Recipient: &ID{ID: oa.OAID},
 		GroupID: groupID, Timestamp: Stamp(at)}
 }
 

@@ -122,10 +122,12 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
-	s.tokens, s.sender = zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm)
+	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm)
+	s.tokens, s.sender = tokens, sender
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
-		Inbound: flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
+		Inbound:  flows.NewPersonLimit(cfg.UserRate, cfg.UserBurst),
+		OwnSends: ownSends,
 	})
 	s.reminders = reminder.New(s.db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log.With("component", "reminders")})
 	s.retention = retention(cfg.PrivacyConfig, s.db, s.queue)
@@ -172,7 +174,7 @@ func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsb
 // replicas) and the sender that delivers replies at the shared rate,
 // recording refusals in kept.
 func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient, kept *store.KeptCopies,
-	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender) {
+	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
@@ -181,6 +183,10 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 		Initial:   cnsbot.Token{Access: cfg.ZaloAccessToken, Refresh: cfg.ZaloRefreshToken},
 	}, wa.TokenStore(db), store.NewLocks(rdb, cfg.RedisPrefix), hc, log, bm)
 	client := bot.NewClient(cfg.ZaloAPIBase, tokens, hc, bm)
+	// The ids of the bot's own messages tell their echoes from a human
+	// agent's, whatever Zalo puts in admin_id.
+	ownSends := store.NewSentIDs(rdb, cfg.RedisPrefix, 0)
+	client.RememberSends(ownSends, log)
 	sc := senderConfig(cfg, now)
 	sc.Texts, sc.Capabilities, sc.InfoImageURL = texts, wa.CapabilityStore(db), cfg.infoImageURL()
 	if sc.InfoImageURL == "" && wa.sim && cfg.ZaloInfoImageURL != "off" {
@@ -191,7 +197,7 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 	sc.CommandPayloads = commandPayloads
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
-	return tokens, sender
+	return tokens, sender, ownSends
 }
 
 // registerFlows puts the flows on the engine in the order they are tried,

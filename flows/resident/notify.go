@@ -11,6 +11,7 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/locales"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // StaleAfter is how long a request may wait for a team member to take it
@@ -43,7 +44,7 @@ func (r *residents) notifyTeam(c *flows.Ctx, req cnsbot.HelpRequest, where strin
 		c.Send(cnsbot.Outgoing{
 			ID:   "help:" + req.Code + ":group",
 			To:   cnsbot.Recipient{GroupID: team.GroupID},
-			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.group", data),
+			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.group", forGroup(data)),
 			Purpose: "notify", Ref: req.Code, Lang: "vi",
 		})
 		return true, nil
@@ -115,7 +116,7 @@ func (r *residents) notifyCancelled(c *flows.Ctx, req cnsbot.HelpRequest) error 
 		c.Send(cnsbot.Outgoing{
 			ID:   "help:" + req.Code + ":cancelled:group",
 			To:   cnsbot.Recipient{GroupID: group},
-			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.cancelled", data),
+			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.cancelled", forGroup(data)),
 			Purpose: "notify", Ref: req.Code, Lang: "vi",
 		})
 		return nil
@@ -160,6 +161,20 @@ func sendPeople(c *flows.Ctx, people []cnsbot.Person, req cnsbot.HelpRequest, id
 		n++
 	}
 	return n
+}
+
+// forGroup returns a copy of data fit for a team's Zalo group: in every
+// text (a resident's problem, preferred time, name), what Zalo would read as
+// a mention of a member or of the whole group is made inert.
+func forGroup(data map[string]any) map[string]any {
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		if s, ok := v.(string); ok {
+			v = vn.NoMention(s)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func langOr(lang string) string {
