@@ -69,6 +69,8 @@ func (c *Client) SendTransaction(ctx context.Context, userID, lang, header, text
 	if err := c.call(ctx, http.MethodPost, "/v3.0/oa/message/transaction", raw, &data); err != nil {
 		return "", fmt.Errorf("send transaction: %w", err)
 	}
+	// Its echo is the bot's own too: it must not pause the bot.
+	c.sent.remember(ctx, cnsbot.Recipient{UserID: userID}, string(data.MessageID))
 	return string(data.MessageID), nil
 }
 
