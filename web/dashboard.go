@@ -81,7 +81,21 @@ type DashboardConfig struct {
 	Now func() time.Time
 	// EnrolCodeTTL is how long an enrol code works (default 72h).
 	EnrolCodeTTL time.Duration
-	Log          *slog.Logger
+	// ZaloAlerts says what about the OA needs a person now (a refresh
+	// token Zalo refused, an OA setup fault holding messages), shown as a
+	// banner on every page; nil shows none.
+	ZaloAlerts func() ZaloAlerts
+	Log        *slog.Logger
+}
+
+// ZaloAlerts are the OA-wide problems the dashboard shows as a banner.
+type ZaloAlerts struct {
+	// Reauthorise is set since when Zalo refuses the refresh token.
+	Reauthorise time.Time
+	// SetupCode is a Zalo setup-fault code (-209, -212, …) holding every
+	// message since SetupSince; 0 when none.
+	SetupCode  int
+	SetupSince time.Time
 }
 
 // Target is the share of a hamlet's households a team must guide.
@@ -186,7 +200,9 @@ type pageData struct {
 	Shifted bool
 	Quarter string
 	Error   string
-	Data    any
+	// Zalo is what about the OA needs a person now (the banner).
+	Zalo ZaloAlerts
+	Data any
 }
 
 func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData {
@@ -208,6 +224,9 @@ func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData 
 	defer cancel()
 	if demo, err := d.cfg.Store.HasDemo(ctx); err == nil {
 		pd.Demo = demo
+	}
+	if d.cfg.ZaloAlerts != nil && name != "login" {
+		pd.Zalo = d.cfg.ZaloAlerts()
 	}
 	return pd
 }

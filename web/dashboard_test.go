@@ -34,6 +34,7 @@ type fixture struct {
 	tanThanh cnsbot.Unit
 	anXuyen  cnsbot.Unit
 	officer  string // token of Tân Thành's officer
+	zalo     ZaloAlerts
 }
 
 func vietnam(t testing.TB) *time.Location {
@@ -80,7 +81,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f := &fixture{db: db, now: now}
 	d, err := NewDashboard(DashboardConfig{Store: db, Texts: texts, Location: loc, AdminToken: testAdminToken,
-		Export: export, Now: func() time.Time { return f.now }})
+		Export: export, Now: func() time.Time { return f.now }, ZaloAlerts: func() ZaloAlerts { return f.zalo }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 )
@@ -150,5 +151,24 @@ func TestExportCSVForVietnameseExcel(t *testing.T) {
 	}
 	if resp, _ := f.do(t, "GET", "/admin/export?format=csv&sep=tab", admin, ""); resp.StatusCode != 400 {
 		t.Errorf("sep=tab: status %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestZaloAlertBanner: while Zalo refuses the refresh token or an OA setup
+// fault holds messages, every page says so at the top, in the reader's
+// language; otherwise no banner.
+func TestZaloAlertBanner(t *testing.T) {
+	f := newFixture(t)
+	a := auth0{cookie: f.login(t, f.officer, nil)}
+	if _, b := f.do(t, "GET", "/admin/help", a, ""); strings.Contains(string(b), "zalo-alert") {
+		t.Fatal("a banner with nothing wrong")
+	}
+	f.zalo = ZaloAlerts{Reauthorise: f.now.Add(-time.Hour), SetupCode: -224, SetupSince: f.now.Add(-time.Minute)}
+	for _, path := range []string{"/admin", "/admin/help", "/admin/calendar"} {
+		_, b := f.do(t, "GET", path, a, "")
+		body := string(b)
+		if !strings.Contains(body, "cấp quyền lại") || !strings.Contains(body, "mã -224") {
+			t.Errorf("%s: no Zalo banner (re-authorise and setup fault -224)", path)
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/camau-cns/cnsbot/flows/team"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
+	"github.com/camau-cns/cnsbot/web"
 )
 
 // vietnam is the time zone of every schedule and quiet hour.
@@ -134,7 +135,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err := s.registerFlows(texts, kept); err != nil {
 		return nil, err
 	}
-	if err := s.web.Attach(cfg, s.db, rdb, texts, s.reminders); err != nil {
+	if err := s.web.Attach(cfg, s.db, rdb, texts, s.reminders, s.zaloAlerts); err != nil {
 		return nil, err
 	}
 	if !cfg.webhookReady() {
@@ -301,14 +302,27 @@ func localURL(addr string) string {
 
 // zaloHealth describes what about Zalo needs a person, "" when nothing.
 func (s *server) zaloHealth() string {
+	a := s.zaloAlerts()
 	var parts []string
-	if need, since, why := s.tokens.Health(); need {
-		parts = append(parts, fmt.Sprintf("re-authorise the OA: refresh token refused since %s (%s)", since.UTC().Format(time.RFC3339), why))
+	if !a.Reauthorise.IsZero() {
+		_, _, why := s.tokens.Health()
+		parts = append(parts, fmt.Sprintf("re-authorise the OA: refresh token refused since %s (%s)", a.Reauthorise.UTC().Format(time.RFC3339), why))
 	}
-	if code, since := s.sender.Health(); code != 0 {
-		parts = append(parts, fmt.Sprintf("OA setup fault %d since %s: messages are held", code, since.UTC().Format(time.RFC3339)))
+	if a.SetupCode != 0 {
+		parts = append(parts, fmt.Sprintf("OA setup fault %d since %s: messages are held", a.SetupCode, a.SetupSince.UTC().Format(time.RFC3339)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// zaloAlerts is what about the OA needs a person now: /readyz says it, the
+// dashboard shows it as a banner.
+func (s *server) zaloAlerts() web.ZaloAlerts {
+	var a web.ZaloAlerts
+	if need, since, _ := s.tokens.Health(); need {
+		a.Reauthorise = since
+	}
+	a.SetupCode, a.SetupSince = s.sender.Health()
+	return a
 }
 
 // runWorkers processes the queue, refreshes the token and releases held

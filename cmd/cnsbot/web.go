@@ -236,13 +236,14 @@ func (w *webApp) Close() {
 // Attach builds the dashboard and, when the simulator runs, its chat;
 // rem is the server's reminder passes, which the simulator can run at its
 // moved clock.
-func (w *webApp) Attach(cfg Config, db *store.DB, rdb redis.UniversalClient, texts *locales.Bundle, rem *reminder.Reminders) error {
+func (w *webApp) Attach(cfg Config, db *store.DB, rdb redis.UniversalClient, texts *locales.Bundle, rem *reminder.Reminders,
+	alerts func() web.ZaloAlerts) error {
 	var err error
 	// Failed sign-ins are counted in Redis, so that every replica sees them.
 	signIns := store.NewFailureLimit(rdb, cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
 	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: db, Texts: texts, Location: vietnam, SignInLimit: signIns,
 		AdminToken: cfg.AdminToken, Export: exporter(db, texts), Now: w.clock.Now, Log: w.log.With("component", "dashboard"),
-		EnrolCodeTTL: cfg.EnrolCodeTTL})
+		EnrolCodeTTL: cfg.EnrolCodeTTL, ZaloAlerts: alerts})
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
