@@ -177,7 +177,7 @@ func TestForgetOnRoster(t *testing.T) {
 		t.Errorf("roster member asked: %q, want the roster entry explained", got)
 	}
 	got = flowstest.Texts(c.Say("#xoa"))
-	if !strings.Contains(got, "danh sách của xã vẫn giữ") || len(f.privacy.Erased) != 1 {
+	if !strings.Contains(got, "danh sách của xã, phường vẫn giữ") || len(f.privacy.Erased) != 1 {
 		t.Errorf("roster member done: %q, erased %v", got, f.privacy.Erased)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
@@ -286,6 +287,46 @@ var journeys = []journey{
 		},
 	},
 	{
+		// The guides residents ask for most in 2025–26, each reached by
+		// what they type; the first is walked to the end.
+		name: "new_guides",
+		vi: []string{"tài khoản an sinh xã hội", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"doi so dien thoai vneid", "menu", "them bao hiem y te cho con", "menu", "đổi thẻ căn cước sau sáp nhập", "menu",
+			"ngân hàng bắt xác thực sinh trắc học", "menu", "may khong co nfc", "#tiep", "#tiep", "menu"},
+		en: []string{"English", "social welfare account", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"change phone number", "menu", "add health insurance", "menu", "swap id card", "menu",
+			"bank face check", "menu", "no nfc", "#tiep", "#tiep", "menu"},
+	},
+	{
+		// "The police called me to update VNeID" lands on scam safety; an
+		// OTP typed at the menu or into a form is warned about and kept
+		// nowhere.
+		name: "scam_call_and_otp",
+		vi: []string{"công an gọi bắt cập nhật VNeID", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"483 912", "#dennha", "#dongy", "Lan", "4839", "0912345678", "menu"},
+		en: []string{"English", "the police called me to update vneid", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"483 912", "#dennha", "#dongy", "Lan", "4839", "0912345678", "menu"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if !slices.Equal(f.feedback.Ratings, []string{"services/luadao=5"}) {
+				t.Errorf("ratings %v, want [services/luadao=5]", f.feedback.Ratings)
+			}
+			s := f.sessions.Get("u:resident-1")
+			for k, v := range s.Data {
+				if strings.Contains(strings.ReplaceAll(v, " ", ""), "4839") {
+					t.Errorf("session data %s = %q keeps the OTP-like number", k, v)
+				}
+			}
+			for _, m := range f.sessions.Outbox() {
+				if m.To.UserID != "resident-1" && strings.Contains(m.Text, "4839") {
+					t.Errorf("the OTP-like number was forwarded to %v: %q", m.To, m.Text)
+				}
+			}
+			if len(f.desk.Requests) != 0 {
+				t.Errorf("requests %+v, want none (the form was left at the menu)", f.desk.Requests)
+			}
+		},
+	},
+	{
 		name: "resume_unfinished_request",
 		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
 		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
@@ -393,9 +434,14 @@ func TestNotices(t *testing.T) {
 	}
 	f.sessions.Put(cnsbot.Session{Key: "u:r-en", Lang: "en"})
 	notices := resident.NewNotices(f.texts, f.sessions, nil)
-	taken := notices.Taken(ctx, r, "Lê Thị Mai")
+	taken := notices.Taken(ctx, r, "Lê Thị Mai", "+84912000111")
 	if taken.To.UserID != "r-en" || taken.Lang != "en" || !strings.Contains(taken.Text, "Lê Thị Mai") || taken.ID != "help:"+r.Code+":taken" {
 		t.Errorf("Taken = %+v", taken)
+	}
+	// The resident can check who comes: the member's phone, and that the
+	// team never asks for money or codes.
+	if want := flows.DisplayPhone("+84912000111"); !strings.Contains(taken.Text, want) || !strings.Contains(taken.Text, "never asks for money or OTP") {
+		t.Errorf("Taken text %q: want the member's phone %s and the money/OTP line", taken.Text, want)
 	}
 	closed := notices.Closed(ctx, cnsbot.HelpRequest{Code: r.Code, ResidentUserID: "r-vi"})
 	if closed.Lang != "vi" || len(closed.Buttons) != 5 || closed.Buttons[4].Payload != "#danhgia "+r.Code+" 5" {
@@ -529,4 +575,62 @@ func (s *failingSessions) Commit(ctx context.Context, sess cnsbot.Session, out [
 		return cnsbot.Errorf(cnsbot.EUNAVAILABLE, "redis went away")
 	}
 	return s.Sessions.Commit(ctx, sess, out)
+}
+
+// guideSources is content/sources.toml: each guide's public source and the
+// date it was checked.
+type guideSources struct {
+	Guides map[string]struct {
+		Source  string `toml:"source"`
+		Checked string `toml:"checked"`
+		Open    string `toml:"open"`
+	} `toml:"guides"`
+}
+
+// Every guide has a source and a date checked, and the file names only
+// guides that exist.
+func TestGuideSources(t *testing.T) {
+	var src guideSources
+	md, err := toml.DecodeFile(filepath.Join("..", "..", "content", "sources.toml"), &src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra := md.Undecoded(); len(extra) > 0 {
+		t.Errorf("content/sources.toml: unknown keys %v", extra)
+	}
+	f := newFixture(t)
+	declared := make(map[string]bool)
+	for _, fl := range f.engine.Flows() {
+		for _, st := range fl.Steps {
+			if st.Ask == "resident.guide.step" {
+				id, _, _ := strings.Cut(st.Name, ".")
+				declared[fl.Name+"/"+id] = true
+			}
+		}
+	}
+	if len(declared) < 10 {
+		t.Fatalf("found %d guides: the walk over the flows is broken", len(declared))
+	}
+	for g := range declared {
+		s, ok := src.Guides[g]
+		if !ok {
+			t.Errorf("guide %s has no entry in content/sources.toml", g)
+			continue
+		}
+		if strings.TrimSpace(s.Source) == "" {
+			t.Errorf("guide %s: no source", g)
+		}
+		d, err := time.Parse(time.DateOnly, s.Checked)
+		switch {
+		case err != nil:
+			t.Errorf("guide %s: checked %q is not a date (YYYY-MM-DD)", g, s.Checked)
+		case d.After(time.Now()):
+			t.Errorf("guide %s: checked %s is in the future", g, s.Checked)
+		}
+	}
+	for g := range src.Guides {
+		if !declared[g] {
+			t.Errorf("content/sources.toml names %s, which is not a guide", g)
+		}
+	}
 }
