@@ -31,6 +31,7 @@ var migrations = slices.Concat(
 	privacyMigrations(),
 	readinessMigrations(),
 	guideRatingMigrations(),
+	formerNamesMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
@@ -16,6 +17,9 @@ const (
 	keyPhone       = "phone"
 	keyCommune     = "commune"
 	keyCommuneName = "commune_name"
+	// keyFormerName is the former name of the commune the resident typed
+	// ("Phường 5"), while they confirm its current name.
+	keyFormerName  = "former_name"
 	keyHamlet      = "hamlet"
 	keyHamletName  = "hamlet_name"
 	keyProblem     = "problem"
@@ -59,6 +63,22 @@ func (r *residents) comeFlow() *flows.Flow {
 				Save: keyPhone, Then: namefromForm},
 			{Name: "commune", Ask: "resident.come.commune", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Options: r.communeChoices, Save: keyCommune, Then: r.chooseCommune},
+			{Name: "former", Ask: "resident.come.former", Help: "resident.come.place_help", Input: flows.InputChoice,
+				Vars: func(c *flows.Ctx) map[string]any {
+					return map[string]any{"commune_now": lowerFirst(c.Get(keyCommuneName))}
+				},
+				Choices: []flows.Choice{
+					{ID: "dung", Label: "resident.btn.former_yes", Words: []string{"dung", "dung roi", "phai", "vang", "da", "yes", "right"},
+						Run: r.confirmFormer},
+					{ID: "khac", Label: "resident.btn.former_no", Words: []string{"khong", "khong phai", "sai", "no", "other", "another"},
+						Run: func(c *flows.Ctx) error {
+							c.Set(keyCommune, "")
+							c.Set(keyCommuneName, "")
+							c.Set(keyFormerName, "")
+							c.Goto("commune")
+							return nil
+						}},
+				}},
 			{Name: "hamlet", Ask: "resident.come.hamlet", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Options: r.hamletChoices, Save: keyHamlet, Then: chooseHamlet},
 			{Name: "problem", Ask: "resident.come.problem", Help: "resident.come.problem_help", Input: flows.InputChoice,
@@ -144,6 +164,38 @@ func (r *residents) chooseCommune(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyCommuneName, in.Choice.Title)
 	c.Set(keyHamlet, "")
 	c.Set(keyHamletName, "")
+	c.Set(keyFormerName, "")
+	// Typed by a name it had before the 2025 merger: say its name now and
+	// make sure it is the place meant.
+	if id, ok := flows.UnitID(in.Choice.ID); ok && !in.Payload {
+		communes, err := r.deps.Places.Communes(c.Context())
+		if err != nil {
+			return fmt.Errorf("communes: %w", err)
+		}
+		for _, u := range communes {
+			if u.ID != id {
+				continue
+			}
+			if former, ok := flows.FormerNameTyped(u, in.Text); ok {
+				c.Set(keyFormerName, former)
+				c.Goto("former")
+				return nil
+			}
+		}
+	}
+	return r.afterCommune(c)
+}
+
+// confirmFormer goes on once the resident agrees that the former name they
+// typed is the commune now named so.
+func (r *residents) confirmFormer(c *flows.Ctx) error {
+	c.Set(keyFormerName, "")
+	return r.afterCommune(c)
+}
+
+// afterCommune asks for the hamlet of the chosen commune, or goes on to the
+// problem when its hamlets are not on file.
+func (r *residents) afterCommune(c *flows.Ctx) error {
 	hamlets, err := r.hamletChoices(c)
 	if err != nil {
 		return err
@@ -325,4 +377,13 @@ func keepAttachments(c *flows.Ctx, atts []cnsbot.HelpAttachment) int {
 	}
 	c.Set(keyPending, string(b))
 	return kept
+}
+
+// lowerFirst lowers a place name's first letter, for the middle of a
+// sentence: "nay là xã Cái Nước".
+func lowerFirst(s string) string {
+	for i, r := range s {
+		return string(unicode.ToLower(r)) + s[i+utf8.RuneLen(r):]
+	}
+	return s
 }

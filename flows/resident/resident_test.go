@@ -25,7 +25,8 @@ var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 func ptr[T any](v T) *T { return &v }
 
 // Places of the fixture: Tân Thành (hamlets with teams), Phường 5 (seven
-// hamlets, so its list pages), and enough communes for the list to page.
+// hamlets, so its list pages), Cái Nước (known by its former names, no
+// hamlets on file), and enough communes for the list to page.
 func places() *flowstest.Places {
 	units := []cnsbot.Unit{
 		{ID: 1, Kind: cnsbot.UnitCommune, Name: "Xã Tân Thành"},
@@ -33,7 +34,7 @@ func places() *flowstest.Places {
 		{ID: 3, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng"},
 		{ID: 4, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng Đông"},
 		{ID: 5, Kind: cnsbot.UnitCommune, Name: "Xã Lý Văn Lâm"},
-		{ID: 6, Kind: cnsbot.UnitCommune, Name: "Thị trấn Cái Nước"},
+		{ID: 6, Kind: cnsbot.UnitCommune, Name: "Xã Cái Nước", FormerNames: "Thị trấn Cái Nước; Xã Tân Hưng Tây"},
 		{ID: 11, Kind: cnsbot.UnitHamlet, Name: "Ấp Tân Hòa", ParentID: ptr[int64](1), Households: 320},
 		{ID: 12, Kind: cnsbot.UnitHamlet, Name: "Ấp Cây Trâm", ParentID: ptr[int64](1), Households: 280},
 		{ID: 13, Kind: cnsbot.UnitHamlet, Name: "Ấp Bà Điều", ParentID: ptr[int64](1), Households: 150},
@@ -150,7 +151,7 @@ func TestDeclarations(t *testing.T) {
 // everyStepData is a conversation's answers at the summary, so that any
 // step can be entered and asked.
 var everyStepData = map[string]string{
-	"name": "Nguyễn Thị Lan", "phone": "+84912345678", "commune": "u1", "commune_name": "Xã Tân Thành",
+	"name": "Nguyễn Thị Lan", "phone": "+84912345678", "commune": "u1", "commune_name": "Xã Tân Thành", "former_name": "Thị trấn Cái Nước",
 	"hamlet": "u11", "hamlet_name": "Ấp Tân Hòa", "problem": "Quên mật khẩu", "problem_hint": "Quên mật khẩu",
 	"topic": "vneid", "time": "Buổi sáng", "open_code": "HTBAAA", "stuck_at": "password.2",
 }
@@ -323,6 +324,20 @@ var journeys = []journey{
 			}
 			if len(f.desk.Requests) != 0 {
 				t.Errorf("requests %+v, want none (the form was left at the menu)", f.desk.Requests)
+			}
+		},
+	},
+	{
+		// A resident names the town as it was before the 2025 merger: the
+		// bot says its name now and asks; "no" picks again.
+		name: "come_former_name",
+		vi: []string{"#dennha", "#dongy", "Trần Văn Hai", "0912345678", "thị trấn cái nuoc", "#khac", "tt cai nuoc", "#dung",
+			"máy không lên VNeID", "#sang", "#gui"},
+		en: []string{"English", "#dennha", "#dongy", "Tran Van Hai", "0912345678", "thi tran cai nuoc", "no", "tt cai nuoc", "yes",
+			"VNeID won't open", "#sang", "#gui"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if len(f.desk.Requests) != 1 || f.desk.Requests[0].CommuneID != 6 {
+				t.Fatalf("requests %+v, want one for Cái Nước (6)", f.desk.Requests)
 			}
 		},
 	},
