@@ -264,7 +264,10 @@ func TestMessages(t *testing.T) {
 			if plural {
 				checkPluralForms(t, file, m, rules[lang])
 			}
-			vars := messageVars(t, file, m)
+			// The address variables are Vietnamese's own (see VarAddress).
+			vars := slices.DeleteFunc(messageVars(t, file, m), func(v string) bool {
+				return v == VarAddress || v == VarAddressStart
+			})
 			if want == nil && wantLang == "" {
 				want, wantLang = vars, lang
 			} else if !slices.Equal(vars, want) {

@@ -130,6 +130,8 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "resident-rate", Match: flows.Prefix(rateWords...), Run: r.rateCommand})
 	e.Command(flows.Command{Name: "resident-cancel", Match: flows.Prefix(cancelWords...), Run: r.cancelCommand})
 	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
+	e.Command(flows.Command{Name: "resident-address", Match: matchAddress, Run: r.addressCommand})
+	e.OnEvent(cnsbot.KindFollow, r.onFollowAddress)
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)
 	return nil
 }

@@ -342,6 +342,19 @@ var journeys = []journey{
 		},
 	},
 	{
+		// Asked once, on follow, how to be addressed: every text then says
+		// "chú"; "gọi tôi là bà Năm" changes it.
+		name: "address_form",
+		vi: []string{"!follow", "#xungho chu", "quen mat khau", "#tiep", "#chuaduoc", "menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
+		en: []string{"!follow", "English", "call me ông Tư", "forgot password", "#tiep", "#chuaduoc", "menu"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			want := map[string]string{"vi": "bạn", "en": "ông Tư"}[lang]
+			if got := f.sessions.Get("u:resident-1").Notes[flows.NoteAddress]; got != want {
+				t.Errorf("address note %q, want %q", got, want)
+			}
+		},
+	},
+	{
 		name: "resume_unfinished_request",
 		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
 		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
@@ -424,7 +437,7 @@ func TestStatusAndRating(t *testing.T) {
 		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpTaken) }, say: "#tinhtrang", want: "đã có thành viên tổ nhận"},
 		{say: "#danhgia " + mine.Code + " 5", want: "đã có thành viên tổ nhận"}, // not closed yet: status instead
 		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpClosed) }, say: mine.Code, want: "chấm giúp tổ"},
-		{say: "#danhgia " + mine.Code + " 5", want: "Cảm ơn bạn đã chấm điểm"},
+		{say: "#danhgia " + mine.Code + " 5", want: "Cảm ơn anh chị đã chấm điểm"},
 		{say: "tình trạng", want: "chưa có yêu cầu nào"},
 	}
 	for i, tt := range tests {
