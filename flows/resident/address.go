@@ -102,3 +102,19 @@ func (r *residents) onFollowAddress(c *flows.Ctx) (bool, error) {
 	r.askAddress(c, c.T("flows.welcome", nil))
 	return true, nil
 }
+
+// onVoice answers a voice message kindly: the bot cannot listen, so it
+// says what works instead (a few typed words, a button, a person) and asks
+// the current question again, wherever the resident is.
+func (r *residents) onVoice(c *flows.Ctx) (bool, error) {
+	if c.Event.IsGroup() {
+		return false, nil
+	}
+	for _, a := range c.Event.Attachments {
+		if a.Type == "audio" {
+			c.Reprompt(c.T("resident.media.voice", nil))
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -133,6 +133,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "resident-address", Match: matchAddress, Run: r.addressCommand})
 	e.OnEvent(cnsbot.KindFollow, r.onFollowAddress)
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)
+	e.OnEvent(cnsbot.KindMedia, r.onVoice)
 	return nil
 }
 

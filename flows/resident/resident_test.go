@@ -162,7 +162,7 @@ func TestCancelBackMenuAtEveryStep(t *testing.T) {
 }
 
 // A journey is one person's conversation. Inputs starting with "!" are
-// events other than text: "!submit Name|84…", "!photo URL", "!follow",
+// events other than text: "!submit Name|84…", "!photo URL", "!voice URL", "!follow",
 // "!wait 31m".
 type journey struct {
 	name   string
@@ -345,8 +345,8 @@ var journeys = []journey{
 		// Asked once, on follow, how to be addressed: every text then says
 		// "chú"; "gọi tôi là bà Năm" changes it.
 		name: "address_form",
-		vi: []string{"!follow", "#xungho chu", "quen mat khau", "#tiep", "#chuaduoc", "menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
-		en: []string{"!follow", "English", "call me ông Tư", "forgot password", "#tiep", "#chuaduoc", "menu"},
+		vi:   []string{"!follow", "#xungho chu", "quen mat khau", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
+		en:   []string{"!follow", "English", "call me ông Tư", "forgot password", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			want := map[string]string{"vi": "bạn", "en": "ông Tư"}[lang]
 			if got := f.sessions.Get("u:resident-1").Notes[flows.NoteAddress]; got != want {
@@ -397,6 +397,8 @@ func play(t *testing.T, f *fixture, c *flowstest.Chat, in string) []cnsbot.Outgo
 		return c.Follow()
 	case "!photo":
 		return c.Photo(arg)
+	case "!voice":
+		return c.Do(cnsbot.Event{Name: "user_send_audio", Kind: cnsbot.KindMedia, Attachments: []cnsbot.Attachment{{Type: "audio", URL: arg}}})
 	case "!submit":
 		name, phone, _ := strings.Cut(arg, "|")
 		return c.Submit(cnsbot.UserInfo{Name: name, Phone: phone})
