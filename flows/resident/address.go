@@ -11,9 +11,10 @@ import (
 )
 
 // How to address a resident. A team member asks an older neighbour how to
-// call them and sticks to it; the bot asks once, when someone follows the
-// OA, with a button for each common form, and "gọi tôi là chú Tư" (or
-// "xưng hô") changes it at any time. The answer is a session note
+// call them and sticks to it; the bot asks once, as the first question of
+// a request for a home visit (addressStep), with a button for each common
+// form, and "gọi tôi là chú Tư" (or "xưng hô") sets or changes it at any
+// time. Until then texts use locales' respectful default, "anh chị". The answer is a session note
 // (flows.NoteAddress) that every text's {{.ban}} reads.
 // Each id has a button label ("resident.address.<id>") and the Vietnamese
 // form it stores ("resident.address.form.<id>").
@@ -29,7 +30,10 @@ var (
 // maxAddressLen bounds a typed form ("chú Tư", "bà Năm Lửa").
 const maxAddressLen = 30
 
-const cmdAddress = "#xungho"
+const (
+	cmdAddress  = "#xungho"
+	stepAddress = "address"
+)
 
 // matchAddress claims "#xungho <id>", "gọi tôi là <form>" and "xưng hô".
 func matchAddress(text string) (string, bool) {
@@ -89,18 +93,36 @@ func (r *residents) askAddress(c *flows.Ctx, lead string) {
 	c.Reply(text, buttons...)
 }
 
-// onFollowAddress greets someone who follows the OA and has not said how
-// to address them with the question instead of the menu; the menu comes
-// with the answer. Anything typed instead works as at the menu.
-func (r *residents) onFollowAddress(c *flows.Ctx) (bool, error) {
-	if c.Note(flows.NoteAddress) != "" || c.Lang() == "en" {
-		return false, nil
+// needAddress reports whether to ask how to address the person: a
+// Vietnamese conversation that has not said yet.
+func needAddress(c *flows.Ctx) bool {
+	return c.Note(flows.NoteAddress) == "" && c.Lang() != "en"
+}
+
+// addressStep is the request's first question for someone who has not
+// said how to be addressed: the request is where a team member will meet
+// them, so it is asked there, once. A button or a typed form ("ông Tư").
+func (r *residents) addressStep() *flows.Step {
+	st := &flows.Step{Name: stepAddress, Ask: "resident.address.ask_come", Help: "resident.address.help",
+		Input: flows.InputChoice, Free: true, MaxLen: maxAddressLen}
+	for _, id := range addressForms {
+		st.Choices = append(st.Choices, flows.Choice{ID: id, Label: "resident.address." + id})
 	}
-	if _, roles, known, err := c.Person(); err != nil || (known && len(roles) > 0) {
-		return false, err
+	st.Then = func(c *flows.Ctx, in flows.Input) error {
+		form := in.Text
+		if in.Choice != nil {
+			form = c.TIn("vi", "resident.address.form."+in.Choice.ID, nil)
+		}
+		form = strings.Join(strings.Fields(form), " ")
+		if form == "" || strings.ContainsAny(form, "0123456789#@/:") {
+			c.Reprompt("")
+			return nil
+		}
+		c.SetNote(flows.NoteAddress, lowerFirst(form))
+		c.Goto("name")
+		return nil
 	}
-	r.askAddress(c, c.T("flows.welcome", nil))
-	return true, nil
+	return st
 }
 
 // onVoice answers a voice message kindly: the bot cannot listen, so it

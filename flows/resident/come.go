@@ -57,6 +57,7 @@ func (r *residents) comeFlow() *flows.Flow {
 					{ID: cmdStatus, Label: "resident.menu.status", Words: statusWords, Run: r.showOwnStatus},
 				}},
 			r.consentStep(),
+			r.addressStep(),
 			{Name: "name", Ask: "resident.come.name", Help: "resident.come.name_help", Input: flows.InputText,
 				MaxLen: 100, Save: keyName, Check: checkName},
 			{Name: "phone", Ask: "resident.come.phone", Help: "resident.come.phone_help", Input: flows.InputPhone,

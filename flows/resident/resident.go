@@ -131,7 +131,6 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "resident-cancel", Match: flows.Prefix(cancelWords...), Run: r.cancelCommand})
 	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
 	e.Command(flows.Command{Name: "resident-address", Match: matchAddress, Run: r.addressCommand})
-	e.OnEvent(cnsbot.KindFollow, r.onFollowAddress)
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)
 	e.OnEvent(cnsbot.KindMedia, r.onVoice)
 	return nil

@@ -189,7 +189,7 @@ var journeys = []journey{
 	{
 		name: "vneid_stuck_come",
 		vi: []string{
-			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha", "đồng ý",
+			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha", "đồng ý", "#co",
 			"Nguyễn Thị Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
 			"#giu", "sáng thứ Bảy", "#sua", "#gio", "#chieu", "#gui", "tình trạng", "!photo https://img.example/loi.jpg",
 		},
@@ -217,7 +217,7 @@ var journeys = []journey{
 	{
 		name: "come_shared_phone",
 		vi: []string{
-			"!follow", "#dennha", "#dongy", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"!follow", "#dennha", "#dongy", "chú Hai", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
 			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "#batky", "#gui",
 		},
 		en: []string{
@@ -241,7 +241,7 @@ var journeys = []journey{
 	{
 		name: "come_no_team_and_existing",
 		vi: []string{
-			"nhờ tổ đến nhà giúp", "dong y", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
+			"nhờ tổ đến nhà giúp", "dong y", "#chu", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
 			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "hủy",
 		},
 		en: []string{
@@ -304,7 +304,7 @@ var journeys = []journey{
 		// nowhere.
 		name: "scam_call_and_otp",
 		vi: []string{"công an gọi bắt cập nhật VNeID", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
-			"483 912", "#dennha", "#dongy", "Lan", "4839", "0912345678", "menu"},
+			"483 912", "#dennha", "#dongy", "#co", "Lan", "4839", "0912345678", "menu"},
 		en: []string{"English", "the police called me to update vneid", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
 			"483 912", "#dennha", "#dongy", "Lan", "4839", "0912345678", "menu"},
 		check: func(t *testing.T, f *fixture, lang string) {
@@ -331,7 +331,7 @@ var journeys = []journey{
 		// A resident names the town as it was before the 2025 merger: the
 		// bot says its name now and asks; "no" picks again.
 		name: "come_former_name",
-		vi: []string{"#dennha", "#dongy", "Trần Văn Hai", "0912345678", "thị trấn cái nuoc", "#khac", "tt cai nuoc", "#dung",
+		vi: []string{"#dennha", "#dongy", "#chu", "Trần Văn Hai", "0912345678", "thị trấn cái nuoc", "#khac", "tt cai nuoc", "#dung",
 			"máy không lên VNeID", "#sang", "#gui"},
 		en: []string{"English", "#dennha", "#dongy", "Tran Van Hai", "0912345678", "thi tran cai nuoc", "no", "tt cai nuoc", "yes",
 			"VNeID won't open", "#sang", "#gui"},
@@ -342,11 +342,13 @@ var journeys = []journey{
 		},
 	},
 	{
-		// Asked once, on follow, how to be addressed: every text then says
-		// "chú"; "gọi tôi là bà Năm" changes it.
+		// Asked once, first in a request for a visit, how to be addressed:
+		// every text then says "chú"; "gọi tôi là bà Năm" changes it. A
+		// voice message gets a kind answer.
 		name: "address_form",
-		vi:   []string{"!follow", "#xungho chu", "quen mat khau", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
-		en:   []string{"!follow", "English", "call me ông Tư", "forgot password", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu"},
+		vi: []string{"!follow", "quen mat khau", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "#dennha", "#dongy", "#chu",
+			"menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
+		en: []string{"!follow", "English", "call me ông Tư", "forgot password", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			want := map[string]string{"vi": "bạn", "en": "ông Tư"}[lang]
 			if got := f.sessions.Get("u:resident-1").Notes[flows.NoteAddress]; got != want {
@@ -356,7 +358,7 @@ var journeys = []journey{
 	},
 	{
 		name: "resume_unfinished_request",
-		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
+		vi:   []string{"#dennha", "#dongy", "#co", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
 		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
 	},
 }
@@ -533,6 +535,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 	}
 	c.Say("#dennha")
 	c.Say("#dongy")
+	c.Say("#co")
 	for i := 1; i <= 6; i++ {
 		c.Photo(fmt.Sprintf("https://img/%d.jpg", i))
 	}
@@ -554,7 +557,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 func TestSubmitIsIdempotentAcrossRedelivery(t *testing.T) {
 	f := newFixture(t)
 	c := f.chat(t, "r1")
-	for _, in := range []string{"#dennha", "#dongy", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
+	for _, in := range []string{"#dennha", "#dongy", "#co", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
 		c.Say(in)
 	}
 	// The commit of "#gui" fails once (a crash after the store wrote the
