@@ -9,6 +9,7 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Session Data keys of the request for a team member.
@@ -66,7 +67,7 @@ func (r *residents) comeFlow() *flows.Flow {
 				Options: r.communeChoices, Save: keyCommune, Then: r.chooseCommune},
 			{Name: "former", Ask: "resident.come.former", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Vars: func(c *flows.Ctx) map[string]any {
-					return map[string]any{"commune_now": lowerFirst(c.Get(keyCommuneName))}
+					return map[string]any{"commune_now": unitInSentence(c.Get(keyCommuneName))}
 				},
 				Choices: []flows.Choice{
 					{ID: "dung", Label: "resident.btn.former_yes", Words: []string{"dung", "dung roi", "phai", "vang", "da", "yes", "right"},
@@ -387,4 +388,14 @@ func lowerFirst(s string) string {
 		return string(unicode.ToLower(r)) + s[i+utf8.RuneLen(r):]
 	}
 	return s
+}
+
+// unitInSentence writes a unit's name for the middle of a sentence: its
+// "Xã", "Phường", "Thị trấn" in lower case ("nay là xã Cái Nước"); a bare
+// name ("An Xuyên") stays as it is.
+func unitInSentence(name string) string {
+	if w := vn.Words(name); len(w) > 1 && (w[0] == "xa" || w[0] == "phuong" || (w[0] == "thi" && w[1] == "tran")) {
+		return lowerFirst(name)
+	}
+	return name
 }
