@@ -1,6 +1,9 @@
 package cnsbot
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Unit kinds, from the top of the administrative tree down. Since 1 July
 // 2025 Vietnam has no districts; a commune may then hang off the province.
@@ -14,11 +17,15 @@ const (
 // Unit is a place in the administrative tree. The struct tags let the store
 // persist it directly; no package outside store reads them.
 type Unit struct {
-	ID       int64  `json:"id" gorm:"primaryKey"`
-	Kind     string `json:"kind" gorm:"size:16;index;not null"`
-	Name     string `json:"name" gorm:"size:200;not null"`
-	Folded   string `json:"-" gorm:"size:200;index"`
-	ParentID *int64 `json:"parent_id,omitempty" gorm:"index"`
+	ID     int64  `json:"id" gorm:"primaryKey"`
+	Kind   string `json:"kind" gorm:"size:16;index;not null"`
+	Name   string `json:"name" gorm:"size:200;not null"`
+	Folded string `json:"-" gorm:"size:200;index"`
+	// FormerNames are the names before the July 2025 merger, separated by
+	// ";" ("Phường 5; Phường 6"): residents keep using them, and the place
+	// pickers match them (the units import's "Tên cũ" column).
+	FormerNames string `json:"former_names,omitempty" gorm:"size:500"`
+	ParentID    *int64 `json:"parent_id,omitempty" gorm:"index"`
 	// Households is the hamlet's household count, the 80% target's base.
 	Households int       `json:"households"`
 	Demo       bool      `json:"demo,omitempty"`
@@ -172,3 +179,23 @@ type Visit struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// SplitFormerNames splits a unit's FormerNames ("Phường 5; Phường 6") into
+// names, trimmed, without blanks or repeats (compared in lower case).
+func SplitFormerNames(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(s, ";") {
+		n = strings.Join(strings.Fields(n), " ")
+		k := strings.ToLower(n)
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, n)
+	}
+	return out
+}
+
+// JoinFormerNames is the stored form of names: "Phường 5; Phường 6".
+func JoinFormerNames(names []string) string { return strings.Join(names, "; ") }

@@ -23,7 +23,7 @@ type Level string
 // The levels a schedule may use, from the bottom of the chain up.
 const (
 	LevelTeam       Level = "team"       // Tổ công nghệ số cộng đồng
-	LevelCommune    Level = "commune"    // UBND xã, phường, thị trấn
+	LevelCommune    Level = "commune"    // UBND xã, phường (and thị trấn before July 2025)
 	LevelDistrict   Level = "district"   // UBND huyện (abolished on 1 July 2025)
 	LevelDepartment Level = "department" // Sở (Thông tin và Truyền thông, now Khoa học và Công nghệ)
 )
@@ -90,7 +90,8 @@ const (
 // III.3.c: in the last month of each quarter the team reports to the commune
 // before the 16th, the commune to the district before the 21st and the
 // district to the Department of Information and Communications before the
-// 26th. It is the default schedule.
+// 26th. The plan ran to 2025 and districts are gone since 1 July 2025: it
+// stays a preset for the quarters it governed, not the default.
 func Plan220() Schedule {
 	return Schedule{
 		Name: PresetPlan220,
@@ -128,6 +129,24 @@ func TwoLevel() Schedule {
 		QuietStart: DefaultQuietStart,
 		QuietEnd:   DefaultQuietEnd,
 	}
+}
+
+// Default is the schedule in force when none was saved: TwoLevel, the
+// chain as it is since 1 July 2025 (Resolution 202/2025/QH15 abolished the
+// districts; the Department of Information and Communications merged into
+// the Department of Science and Technology on 1 March 2025).
+func Default() Schedule { return TwoLevel() }
+
+// HasLevel reports whether a step of s starts or ends at l: whether texts
+// may speak of that level ("UBND huyện" only while a district is in the
+// chain).
+func (s Schedule) HasLevel(l Level) bool {
+	for _, st := range s.Steps {
+		if st.From == l || st.To == l {
+			return true
+		}
+	}
+	return false
 }
 
 // Preset returns the preset schedule with the given name.

@@ -456,3 +456,41 @@ func TestExampleFiles(t *testing.T) {
 		}
 	}
 }
+
+// The default is the chain in force since 1 July 2025: no district, so no
+// text speaks of one (locales.TestNoDistrictOutsideTheDistrictLevel keeps
+// the district's labels the only texts that do).
+func TestDefaultHasNoDistrict(t *testing.T) {
+	d := calendar.Default()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if d.HasLevel(calendar.LevelDistrict) {
+		t.Errorf("default schedule %q has a district step: %+v", d.Name, d.Steps)
+	}
+	if !d.HasLevel(calendar.LevelCommune) || !d.HasLevel(calendar.LevelDepartment) {
+		t.Errorf("default schedule %q: want team → commune → department, got %+v", d.Name, d.Steps)
+	}
+	if !calendar.Plan220().HasLevel(calendar.LevelDistrict) {
+		t.Error("plan 220 has a district step, HasLevel says no")
+	}
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dls := d.QuarterDeadlines("2026Q2", loc)
+	if len(dls) != 2 {
+		t.Fatalf("2026Q2: %d deadlines, want 2", len(dls))
+	}
+	for _, dl := range dls {
+		if dl.From == calendar.LevelDistrict || dl.To == calendar.LevelDistrict {
+			t.Errorf("deadline %s involves a district", dl.Key())
+		}
+	}
+	if got := dls[0].LastDay().Format(time.DateOnly); got != "2026-06-15" {
+		t.Errorf("team → commune: last day %s, want 2026-06-15", got)
+	}
+	if got := dls[1].LastDay().Format(time.DateOnly); got != "2026-06-25" {
+		t.Errorf("commune → department: last day %s, want 2026-06-25", got)
+	}
+}

@@ -3,10 +3,12 @@ package flows
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/locales"
 )
 
 // Ctx is what a step, command or handler sees of one event: the event, the
@@ -88,8 +90,23 @@ func (c *Ctx) FlowName() string { return c.s.Flow }
 // StepName returns the current step's name.
 func (c *Ctx) StepName() string { return c.s.Step }
 
-// T returns the message id's text in the conversation's language.
-func (c *Ctx) T(id string, data map[string]any) string { return c.e.texts.T(c.Lang(), id, data) }
+// NoteAddress is the session note holding how the person wants to be
+// addressed in Vietnamese ("chú", "cô Lan", "bạn"), as they chose it.
+const NoteAddress = "address"
+
+// T returns the message id's text in the conversation's language,
+// addressing the person as they chose (NoteAddress fills the texts'
+// {{.ban}} / {{.Ban}}; see locales.VarAddress) unless data says otherwise.
+func (c *Ctx) T(id string, data map[string]any) string {
+	if _, set := data[locales.VarAddress]; !set && c.ownChat() {
+		if form := c.Note(NoteAddress); form != "" {
+			d := locales.Address(c.Lang(), form)
+			maps.Copy(d, data)
+			data = d
+		}
+	}
+	return c.e.texts.T(c.Lang(), id, data)
+}
 
 // TIn returns the message id's text in the given language, for messages to
 // other people.

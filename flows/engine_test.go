@@ -141,7 +141,7 @@ func TestConversation(t *testing.T) {
 		}},
 		{"back from the first step goes to the menu", []turn{
 			{say: "order", step: "name"},
-			{say: "quay lại", want: []string{"Bạn cần giúp gì?"}, flow: "", step: ""},
+			{say: "quay lại", want: []string{"Anh chị cần giúp gì?"}, flow: "", step: ""},
 		}},
 		{"help at a step", []turn{
 			{say: "order", step: "name"},
@@ -216,18 +216,18 @@ func TestWelcome(t *testing.T) {
 	c := f.chat(t, "new")
 	// One message: the menu, titled with the greeting.
 	out := c.Say("alo")
-	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") || len(out[0].Buttons) == 0 {
+	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào anh chị") || len(out[0].Buttons) == 0 {
 		t.Fatalf("first message: got\n%s, want the menu titled with the welcome", flowstest.Render(out, "new"))
 	}
 	if n := utf8.RuneCountInString(out[0].Text); n > bot.MaxListTitle {
 		t.Errorf("welcome title has %d characters: over %d, the sender would split it in two messages", n, bot.MaxListTitle)
 	}
 	// "menu" as the first words: the same.
-	if out := f.chat(t, "new3").Say("menu"); len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") {
+	if out := f.chat(t, "new3").Say("menu"); len(out) != 1 || !strings.Contains(out[0].Text, "Chào anh chị") {
 		t.Fatalf("first message \"menu\": got\n%s", flowstest.Render(out, "new3"))
 	}
 	// Later menus carry the usual title.
-	if out := c.Say("menu"); len(out) != 1 || strings.Contains(out[0].Text, "Chào bạn") {
+	if out := c.Say("menu"); len(out) != 1 || strings.Contains(out[0].Text, "Chào anh chị") {
 		t.Fatalf("second menu: got\n%s", flowstest.Render(out, "new"))
 	}
 	if p := flowstest.Payloads(out); !slices.Contains(p, "#order") || !slices.Contains(p, "#en") {
@@ -236,12 +236,12 @@ func TestWelcome(t *testing.T) {
 	// A first message that asks for something gets the welcome and the answer.
 	d := f.chat(t, "new2")
 	out = d.Say("dat hang")
-	if len(out) != 2 || !strings.Contains(out[0].Text, "Chào bạn") || out[1].Text != "t.ask.name" {
+	if len(out) != 2 || !strings.Contains(out[0].Text, "Chào anh chị") || out[1].Text != "t.ask.name" {
 		t.Fatalf("first message with intent: got\n%s", flowstest.Render(out, "new2"))
 	}
 	// Follow: the welcoming menu, even mid-flow; unfollow: nothing.
 	out = d.Follow()
-	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào bạn") || d.Session().Flow != "" {
+	if len(out) != 1 || !strings.Contains(out[0].Text, "Chào anh chị") || d.Session().Flow != "" {
 		t.Fatalf("follow: got\n%s flow %q", flowstest.Render(out, "new2"), d.Session().Flow)
 	}
 	if out := d.Do(cnsbot.Event{Name: "unfollow", Kind: cnsbot.KindUnfollow}); len(out) != 0 {

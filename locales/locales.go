@@ -21,6 +21,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -157,7 +159,45 @@ func (b *Bundle) TN(lang, id string, count int, data map[string]any) string {
 	return b.localize(lang, id, d, count)
 }
 
+// Address variables: how a text addresses the reader. Vietnamese has no
+// neutral "you": a team member says "cô", "chú", "anh", "chị", "ông",
+// "bà"… as fits the person, and "bạn" only to a peer. Texts write
+// {{.ban}} (mid-sentence) and {{.Ban}} (at a sentence's start); the chat
+// fills them with the form the person chose (flows.Ctx.T), and every other
+// render gets the language's respectful default. Only Vietnamese texts use
+// them, so they are the one exception to "every language's text uses the
+// same variables".
+const (
+	VarAddress      = "ban"
+	VarAddressStart = "Ban"
+)
+
+// defaultAddress is the form used until a person chooses theirs.
+var defaultAddress = map[string]string{"vi": "anh chị", "en": "you"}
+
+// Address returns the address variables for form (empty: the default of
+// lang), to merge into a text's data.
+func Address(lang, form string) map[string]any {
+	if form == "" {
+		form = defaultAddress[baseLang(lang)]
+		if form == "" {
+			form = defaultAddress["vi"]
+		}
+	}
+	start := form
+	for i, r := range form {
+		start = string(unicode.ToUpper(r)) + form[i+utf8.RuneLen(r):]
+		break
+	}
+	return map[string]any{VarAddress: form, VarAddressStart: start}
+}
+
 func (b *Bundle) localize(lang, id string, data map[string]any, count any) string {
+	if _, ok := data[VarAddress]; !ok {
+		d := Address(b.Lang(lang), "")
+		maps.Copy(d, data)
+		data = d
+	}
 	cfg := &i18n.LocalizeConfig{MessageID: id, PluralCount: count}
 	if data != nil {
 		// A nil map in an interface is not nil to go-i18n, which then

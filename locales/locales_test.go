@@ -264,7 +264,10 @@ func TestMessages(t *testing.T) {
 			if plural {
 				checkPluralForms(t, file, m, rules[lang])
 			}
-			vars := messageVars(t, file, m)
+			// The address variables are Vietnamese's own (see VarAddress).
+			vars := slices.DeleteFunc(messageVars(t, file, m), func(v string) bool {
+				return v == VarAddress || v == VarAddressStart
+			})
 			if want == nil && wantLang == "" {
 				want, wantLang = vars, lang
 			} else if !slices.Equal(vars, want) {
@@ -465,5 +468,50 @@ func TestLoadFS(t *testing.T) {
 	}
 	if got, want := fmt.Sprint(b.Langs()), "[vi en]"; got != want {
 		t.Errorf("Langs() = %s, want %s", got, want)
+	}
+}
+
+// districtTexts are the only texts that may name a district, a town (thị
+// trấn) or the former Department of Information and Communications: the
+// labels of the district level, which the reminders and the dashboard
+// render only for a deadline of a schedule that has a district step
+// (calendar.Schedule.HasLevel). Since 1 July 2025 there are no districts
+// and the default schedule has none (calendar.Default), so any other text
+// that says "huyện" would speak of something that no longer exists.
+// The name of plan 220's preset says its chain, districts included: it is
+// shown only where that preset is chosen or listed as history.
+var districtTexts = []string{"calendar.level.district", "web.level.district", "web.schedule.plan220"}
+
+// outdatedWords are the words of the three-level
+// government that must not appear elsewhere.
+// Whole words: "chuyện" holds "huyện".
+var outdatedWords = regexp.MustCompile(`(?i)(^|[^\p{L}])(huyện|thị trấn|tt&tt|thông tin và truyền thông|districts?|townships?|information and communications)($|[^\p{L}])`)
+
+func TestNoDistrictOutsideTheDistrictLevel(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := 0
+	for _, lang := range b.Langs() {
+		for _, id := range b.IDs(lang) {
+			m := b.messages[lang][id]
+			for form, text := range forms(m) {
+				if !outdatedWords.MatchString(text) {
+					continue
+				}
+				if slices.Contains(districtTexts, id) {
+					allowed++
+					continue
+				}
+				t.Errorf("%s %s (%s) says %q: there are no districts since July 2025; say “xã, phường” / “commune or ward”",
+					lang, id, form, outdatedWords.FindStringSubmatch(text)[2])
+			}
+		}
+	}
+	// The test must be able to see a district word: the allowed labels do
+	// have one in each language.
+	if want := len(districtTexts) * len(b.Langs()); allowed != want {
+		t.Errorf("%d district labels matched, want %d: the pattern or the labels changed", allowed, want)
 	}
 }

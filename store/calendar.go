@@ -130,7 +130,8 @@ func migrateCalendarV1(tx *gorm.DB) error {
 }
 
 // ScheduleVersion is the schedule in force with its history fields.
-// Version 0 means nothing was saved and the default (plan 220) applies.
+// Version 0 means nothing was saved and calendar.Default (the two-level
+// chain) applies.
 type ScheduleVersion struct {
 	Schedule  calendar.Schedule `json:"schedule"`
 	Version   int               `json:"version"`
@@ -139,7 +140,7 @@ type ScheduleVersion struct {
 }
 
 // Schedule returns the reporting calendar in force: the last one saved, or
-// plan 220 when none was.
+// calendar.Default when none was.
 func (db *DB) Schedule(ctx context.Context) (calendar.Schedule, error) {
 	v, err := db.StoredSchedule(ctx)
 	return v.Schedule, err
@@ -153,7 +154,7 @@ func (db *DB) StoredSchedule(ctx context.Context) (ScheduleVersion, error) {
 		return ScheduleVersion{}, fmt.Errorf("load schedule: %w", err)
 	}
 	if len(rows) == 0 {
-		return ScheduleVersion{Schedule: calendar.Plan220()}, nil
+		return ScheduleVersion{Schedule: calendar.Default()}, nil
 	}
 	r := rows[0]
 	var s calendar.Schedule

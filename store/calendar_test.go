@@ -54,8 +54,8 @@ func TestCalendarSchedule(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.Version != 0 || !reflect.DeepEqual(v.Schedule, calendar.Plan220()) {
-				t.Errorf("default: got version %d %+v, want version 0 plan220", v.Version, v.Schedule)
+			if v.Version != 0 || !reflect.DeepEqual(v.Schedule, calendar.TwoLevel()) {
+				t.Errorf("default: got version %d %+v, want version 0 two-level", v.Version, v.Schedule)
 			}
 
 			bad := calendar.TwoLevel()

@@ -449,7 +449,7 @@ func seedDemo(tx *gorm.DB, now time.Time) error {
 	if err := tx.Order("version DESC").Limit(1).Find(&rows).Error; err != nil {
 		return fmt.Errorf("load schedule: %w", err)
 	}
-	if sched = calendar.Plan220(); len(rows) > 0 {
+	if sched = calendar.Default(); len(rows) > 0 {
 		if sched, err = calendar.Parse([]byte(rows[0].Doc)); err != nil {
 			return fmt.Errorf("load schedule: %w", err)
 		}

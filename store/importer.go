@@ -77,6 +77,7 @@ const (
 	colCommune    = "commune"
 	colHamlet     = "hamlet"
 	colHouseholds = "households"
+	colFormer     = "former names"
 	colTeam       = "team"
 	colName       = "full name"
 	colPhone      = "phone"
@@ -97,6 +98,9 @@ var (
 		{name: colHamlet, aliases: hamletAliases, required: true},
 		{name: colHouseholds, aliases: []string{"Số hộ", "Số hộ gia đình", "Tổng số hộ", "households",
 			"number of households", "household count"}, required: true},
+		// The commune's or ward's names before the 2025 merger, separated
+		// by ";": residents keep using them.
+		{name: colFormer, aliases: []string{"Tên cũ", "Tên cũ xã/phường", "Tên trước sáp nhập", "former names", "former name"}},
 	}
 	rosterColumns = []column{
 		{name: colCommune, aliases: communeAliases, required: true},
@@ -191,13 +195,19 @@ func (db *DB) ImportUnits(ctx context.Context, r io.Reader, filename string) (Im
 		line                                int
 		province, district, commune, hamlet string
 		households                          int
+		former                              string
 	}
 	var parsed []unitRow
 	seen := map[string]int{}
 	for _, rec := range rows {
 		u := unitRow{line: rec.line,
 			province: rec.get(cols, colProvince), district: rec.get(cols, colDistrict),
-			commune: rec.get(cols, colCommune), hamlet: rec.get(cols, colHamlet)}
+			commune: rec.get(cols, colCommune), hamlet: rec.get(cols, colHamlet),
+			former: cnsbot.JoinFormerNames(cnsbot.SplitFormerNames(rec.get(cols, colFormer)))}
+		if len([]rune(u.former)) > 500 {
+			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Reason: "former names are longer than 500 characters"})
+			continue
+		}
 		var reasons []string
 		for _, f := range []struct{ name, v string }{
 			{colProvince, u.province}, {colCommune, u.commune}, {colHamlet, u.hamlet}} {
@@ -244,6 +254,10 @@ func (db *DB) ImportUnits(ctx context.Context, r io.Reader, filename string) (Im
 			if err != nil {
 				return err
 			}
+			formerChanged, err := im.setFormerNames(&parent.ID, commune, u.former)
+			if err != nil {
+				return err
+			}
 			hamlet, state, err := im.ensure(cnsbot.UnitHamlet, &commune.ID, u.hamlet, u.households)
 			if err != nil {
 				return err
@@ -255,7 +269,7 @@ func (db *DB) ImportUnits(ctx context.Context, r io.Reader, filename string) (Im
 			switch {
 			case state == unitCreated:
 				rep.Created++
-			case state == unitChanged || teamAdded:
+			case state == unitChanged || teamAdded || formerChanged:
 				rep.Updated++
 			}
 		}
@@ -389,6 +403,22 @@ func (im *unitImporter) ensure(kind string, parentID *int64, name string, househ
 	}
 	im.units[key] = u
 	return u, state, nil
+}
+
+// setFormerNames stores a commune's former names when the file gives some
+// that differ from the stored ones; a file without them leaves them alone.
+func (im *unitImporter) setFormerNames(parentID *int64, u cnsbot.Unit, former string) (bool, error) {
+	if former == "" || former == u.FormerNames {
+		return false, nil
+	}
+	err := im.tx.Model(&cnsbot.Unit{}).Where("id = ?", u.ID).
+		Updates(map[string]any{"former_names": former, "updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return false, fmt.Errorf("update former names: %w", err)
+	}
+	u.FormerNames = former
+	im.units[fmt.Sprintf("%s|%d|%s", u.Kind, *parentID, u.Folded)] = u
+	return true, nil
 }
 
 // ensureTeam gives a hamlet its first team when it has none, and reports

@@ -325,6 +325,51 @@ func TestImportUnitsUpdatesCounts(t *testing.T) {
 	})
 }
 
+// The optional "Tên cũ" column gives a commune's names before the 2025
+// merger; a later file without it keeps them.
+func TestImportUnitsFormerNames(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		csv := "Tỉnh,Xã/Phường,Ấp/Khóm,Số hộ,Tên cũ\n" +
+			"Cà Mau,Xã Cái Nước,Ấp Cái Nước,400, Thị trấn Cái Nước ;Xã Tân Hưng Tây; thị trấn cái nước;\n" +
+			"Cà Mau,Xã Cái Nước,Ấp Tân Bửu,300,\n" +
+			"Cà Mau,Phường An Xuyên,Khóm 1,500,\n"
+		rep, err := db.ImportUnits(ctx, strings.NewReader(csv), "units.csv")
+		if err != nil || rep.Created != 3 {
+			t.Fatalf("import: %v %+v", err, rep)
+		}
+		cn, err := db.FindUnit(ctx, cnsbot.UnitCommune, nil, "Xã Cái Nước")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "Thị trấn Cái Nước; Xã Tân Hưng Tây"; cn.FormerNames != want {
+			t.Errorf("former names %q, want %q (trimmed, repeats and blanks dropped)", cn.FormerNames, want)
+		}
+		// Again without the column: nothing changes.
+		rep, err = db.ImportUnits(ctx, strings.NewReader("Tỉnh,Xã/Phường,Ấp/Khóm,Số hộ\nCà Mau,Xã Cái Nước,Ấp Cái Nước,400\n"), "units.csv")
+		if err != nil || rep.Updated != 0 {
+			t.Fatalf("reimport: %v %+v", err, rep)
+		}
+		if cn, _ = db.FindUnit(ctx, cnsbot.UnitCommune, nil, "Xã Cái Nước"); cn.FormerNames == "" {
+			t.Error("a file without “Tên cũ” erased the former names")
+		}
+		// A new former name is an update; the pickers see it.
+		rep, err = db.ImportUnits(ctx, strings.NewReader("Tỉnh,Xã/Phường,Ấp/Khóm,Số hộ,Tên cũ\nCà Mau,Phường An Xuyên,Khóm 1,500,Phường 5\n"), "units.csv")
+		if err != nil || rep.Updated != 1 {
+			t.Fatalf("update: %v %+v", err, rep)
+		}
+		communes, err := db.Communes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range communes {
+			if u.Name == "Phường An Xuyên" && u.FormerNames != "Phường 5" {
+				t.Errorf("An Xuyên: former names %q, want Phường 5", u.FormerNames)
+			}
+		}
+	})
+}
+
 // wantErrors is the expected row errors of a broken file: line → a part
 // of the reason.
 type wantErrors map[int]string

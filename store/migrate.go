@@ -33,6 +33,7 @@ var migrations = slices.Concat(
 	guideRatingMigrations(),
 	capabilityMigrations(),
 	visitIndexMigrations(),
+	formerNamesMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -308,6 +309,41 @@ func TestDryRun(t *testing.T) {
 	}
 	if s := e.states(teamKey); len(s) != 0 {
 		t.Errorf("dry run recorded %v", s)
+	}
+}
+
+// The default chain since July 2025: the commune reports to the
+// Department of Science and Technology, and no message speaks of a
+// district.
+func TestMessagesTwoLevel(t *testing.T) {
+	e := newEnv(t, openStore(t, "", t.TempDir()))
+	if err := e.db.SaveSchedule(context.Background(), calendar.Default(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.run("2026-06-08 08:00", "2026-06-27 08:00", time.Hour)
+	byID := map[string]cnsbot.Outgoing{}
+	district := regexp.MustCompile(`(?i)huyện|district`)
+	for _, m := range e.push.all() {
+		byID[m.ID] = m
+		for _, text := range []string{m.Text, m.Subtitle} {
+			if district.MatchString(text) {
+				t.Errorf("%s speaks of a district: %q", m.ID, text)
+			}
+		}
+	}
+	w := e.w
+	const communeKey2 = "2026Q2:commune:department"
+	for name, msgID := range map[string]string{
+		"two_level_reminder_7_commune.json":   id(communeKey2, w.o, "7"),
+		"two_level_escalate_province_en.json": id(communeKey2, w.p, "escalate"),
+	} {
+		m, ok := byID[msgID]
+		if !ok {
+			t.Errorf("%s: no message %s", name, msgID)
+			continue
+		}
+		m.ID, m.Ref = "", ""
+		golden(t, name, m)
 	}
 }
 

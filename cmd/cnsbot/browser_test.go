@@ -221,7 +221,7 @@ func TestBrowser(t *testing.T) {
 		}
 		p.tap("#lamduoc")
 		p.tap("#5")
-		p.sees("Cảm ơn bạn!")
+		p.sees("Cảm ơn anh chị!")
 		p.shot("sim-resident-vneid")
 	})
 
@@ -229,6 +229,7 @@ func TestBrowser(t *testing.T) {
 		p.t = t
 		p.say("nhờ tổ đến nhà")
 		p.tap("#dongy") // the personal-data notice, once
+		p.tap("#co")    // how to address her, once
 		p.say("Trần Thị Lan")
 		p.tap("#chiase")
 		p.poll("form card", `!!document.querySelector('#chat .card.form .share-btn')`)

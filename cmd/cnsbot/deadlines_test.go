@@ -79,6 +79,17 @@ func plan220Rows(year string) []deadlineRow {
 	return out
 }
 
+func twoLevelRows(year string) []deadlineRow {
+	var out []deadlineRow
+	for i, month := range []string{"03", "06", "09", "12"} {
+		q := year + "Q" + string(rune('1'+i))
+		out = append(out,
+			deadlineRow{q, "team", "commune", year + "-" + month + "-16"},
+			deadlineRow{q, "commune", "department", year + "-" + month + "-26"})
+	}
+	return out
+}
+
 func TestDeadlinesJSON(t *testing.T) {
 	cfg := calendarConfig(t)
 	twoLevel2026 := []deadlineRow{
@@ -98,7 +109,8 @@ func TestDeadlinesJSON(t *testing.T) {
 		args []string
 		want []deadlineRow
 	}{
-		{"stored default", []string{"--year", "2025", "--json"}, plan220Rows("2025")},
+		// A fresh database: the two-level chain in force since July 2025.
+		{"stored default", []string{"--year", "2025", "--json"}, twoLevelRows("2025")},
 		{"preset plan220", []string{"--year", "2027", "--json", "--preset", "plan220"}, plan220Rows("2027")},
 		{"preset two-level", []string{"--year", "2026", "--json", "--preset", "two-level"}, twoLevel2026},
 		{"schedule file", []string{"--year=2025", "--json", "--schedule", "testdata/schedule-edited.json"}, edited2025},
@@ -118,18 +130,19 @@ func TestDeadlinesJSON(t *testing.T) {
 		t.Errorf("output does not hold the 2025Q3 team deadline as published:\n%s", out)
 	}
 
-	// An administrator stores the two-level schedule: it is in force.
+	// An administrator stores plan 220 (to look back at 2025, say): it is
+	// in force.
 	db := calendarDB(t, cfg)
-	if err := db.SaveSchedule(context.Background(), calendar.TwoLevel(), "admin"); err != nil {
+	if err := db.SaveSchedule(context.Background(), calendar.Plan220(), "admin"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	out, err := runDeadlines(t, cfg, "--year", "2026", "--json")
+	out, err := runDeadlines(t, cfg, "--year", "2025", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rows(t, out); !reflect.DeepEqual(got, twoLevel2026) {
-		t.Errorf("stored two-level: got %v, want %v", got, twoLevel2026)
+	if got := rows(t, out); !reflect.DeepEqual(got, plan220Rows("2025")) {
+		t.Errorf("stored plan220: got %v, want %v", got, plan220Rows("2025"))
 	}
 }
 

@@ -158,7 +158,7 @@ func TestEndToEndFollowGetsWelcomeAndMenu(t *testing.T) {
 	// greeting.
 	msgs := waitMessages(t, z, "5510185758261927916", 1)
 	first := msgs[0]
-	if first.Kind != zalotest.KindList || len(first.Buttons) == 0 || !strings.HasPrefix(first.Text, "Chào bạn!") {
+	if first.Kind != zalotest.KindList || len(first.Buttons) == 0 || !strings.HasPrefix(first.Text, "Chào anh chị!") {
 		t.Fatalf("got a %q with %d buttons titled %q, want the main menu titled with the welcome",
 			first.Kind, len(first.Buttons), first.Text)
 	}

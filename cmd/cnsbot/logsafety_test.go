@@ -140,6 +140,7 @@ func TestLogsKeepNoSecrets(t *testing.T) {
 	say("menu")
 	say("#dennha")
 	msgs := say("#dongy")
+	msgs = say("#co")
 	msgs = say(name)
 	msgs = say("0912 345 678")
 	msgs = choose(msgs) // commune

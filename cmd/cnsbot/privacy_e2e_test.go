@@ -62,6 +62,7 @@ func TestPrivacyEndToEnd(t *testing.T) {
 		t.Fatalf("first answer %q, want the notice", got)
 	}
 	say("đồng ý")
+	say("cô")
 	if ok, err := db.HasConsent(ctx, user, resident.ConsentVersion); err != nil || !ok {
 		t.Fatalf("consent stored: %v, %v", ok, err)
 	}

@@ -54,10 +54,10 @@ func TestRemindDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"Lượt nhắc lúc 09/09/2025 08:00 +07:00, lịch “plan220”.",
+		"Lượt nhắc lúc 09/09/2025 08:00 +07:00, lịch “two-level”.",
 		"Chạy thử: không gửi và không ghi gì.",
 		"2025Q3:team:commune · Nguyễn Văn An · 7 · đã xếp gửi · → u:za",
-		"    Còn 7 ngày nộp báo cáo quý 3/2025 cho UBND xã",
+		"    Còn 7 ngày nộp báo cáo quý 3/2025 cho UBND xã, phường",
 		"    [Đã nộp: #danop 2025Q3:team:commune]",
 	} {
 		if !strings.Contains(out, want) {

@@ -124,7 +124,7 @@ var transcriptJourneys = []transcriptJourney{
 	},
 	{
 		name: "resident_come_home",
-		vi: []step{say("resident", "nhờ tổ đến nhà"), tap("resident", "Đồng ý"), say("resident", "Nguyễn Thị Lan"), say("resident", "0290 3831 234"),
+		vi: []step{say("resident", "nhờ tổ đến nhà"), tap("resident", "Đồng ý"), tap("resident", "Cô"), say("resident", "Nguyễn Thị Lan"), say("resident", "0290 3831 234"),
 			say("resident", "0939 123 456"), tap("resident", "An Xuyên"), tap("resident", "Ấp 1"),
 			say("resident", "quên mật khẩu VNeID, máy báo sai hoài"), tap("resident", "Buổi sáng"), tap("resident", "Gửi yêu cầu"),
 			say("resident", "tình trạng"), say("resident", "{code}")},
@@ -132,6 +132,32 @@ var transcriptJourneys = []transcriptJourney{
 			say("resident", "0290 3831 234"), say("resident", "0939 123 456"), tap("resident", "An Xuyên"), tap("resident", "Ấp 1"),
 			say("resident", "forgot my VNeID password, it keeps saying wrong"), tap("resident", "Morning"),
 			tap("resident", "Send request"), say("resident", "status"), say("resident", "{code}")},
+	},
+	{
+		// A resident told "the police will lock your VNeID unless you
+		// update it" finds the scam guide, then is about to read out a code.
+		name: "resident_scam_and_otp",
+		vi: []step{follow("resident"), say("resident", "gọi tôi là chú Tư"), say("resident", "công an gọi bắt cập nhật VNeID"),
+			tap("resident", "Xong, tiếp"), tap("resident", "Xong, tiếp"), tap("resident", "Xong, tiếp"), tap("resident", "Xong, tiếp"),
+			tap("resident", "Đã làm được"), tap("resident", "5 ⭐⭐⭐⭐⭐"), say("resident", "483 912"),
+			say("resident", "tài khoản an sinh xã hội"), say("resident", "menu")},
+		en: []step{follow("resident"), say("resident", "English"), say("resident", "call me ông Tư"),
+			say("resident", "the police called me to update vneid"),
+			tap("resident", "Done, next"), tap("resident", "Done, next"), tap("resident", "Done, next"), tap("resident", "Done, next"),
+			tap("resident", "It worked"), tap("resident", "5 ⭐⭐⭐⭐⭐"), say("resident", "483 912"),
+			say("resident", "social welfare account"), say("resident", "menu")},
+	},
+	{
+		// "Phường 5" is An Xuyên since the 2025 merger (examples/units.csv's
+		// "Tên cũ"): the bot says so and asks.
+		name: "resident_former_place",
+		vi: []step{say("resident", "nhờ tổ đến nhà"), tap("resident", "Đồng ý"), tap("resident", "Cô"), say("resident", "Nguyễn Thị Lan"),
+			say("resident", "0939 123 456"), say("resident", "phuong 5"), tap("resident", "Đúng rồi"), tap("resident", "Ấp 1"),
+			say("resident", "cài VNeID cho mẹ"), tap("resident", "Buổi sáng"), tap("resident", "Gửi yêu cầu")},
+		en: []step{say("resident", "English"), say("resident", "ask the team to come"), tap("resident", "I agree"),
+			say("resident", "Nguyen Thi Lan"), say("resident", "0939 123 456"), say("resident", "phuong 5"),
+			tap("resident", "Yes, that's it"), tap("resident", "Ấp 1"), say("resident", "install VNeID for my mother"),
+			tap("resident", "Morning"), tap("resident", "Send request")},
 	},
 	{
 		name: "resident_typo",
@@ -155,7 +181,7 @@ var transcriptJourneys = []transcriptJourney{
 	},
 	{
 		name: "member_take_close",
-		vi: []step{say("resident", "nhờ tổ đến nhà"), say("resident", "đồng ý"), say("resident", "Nguyễn Thị Lan"), say("resident", "0939 123 456"),
+		vi: []step{say("resident", "nhờ tổ đến nhà"), say("resident", "đồng ý"), say("resident", "cô Lan"), say("resident", "Nguyễn Thị Lan"), say("resident", "0939 123 456"),
 			tap("resident", "An Xuyên"), tap("resident", "Ấp 1"), say("resident", "cài VNeID cho mẹ"), tap("resident", "Buổi chiều"),
 			tap("resident", "Gửi yêu cầu"),
 			say("mai", "yêu cầu"), say("mai", "nhận {code}"), say("hung", "nhận {code}"), say("resident", "tình trạng"),

@@ -323,7 +323,8 @@ func TestSimulatorShareAndGroup(t *testing.T) {
 	// through the request_user_info form.
 	steps := []struct{ text, wantPayload string }{
 		{"#dennha", "#dongy"},
-		{"#dongy", ""},
+		{"#dongy", "#co"},
+		{"#co", ""},
 		{"Trần Thị Lan", "#chiase"},
 		{"#chiase", ""},
 	}

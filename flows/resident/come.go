@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
@@ -17,6 +18,9 @@ const (
 	keyPhone       = "phone"
 	keyCommune     = "commune"
 	keyCommuneName = "commune_name"
+	// keyFormerName is the former name of the commune the resident typed
+	// ("Phường 5"), while they confirm its current name.
+	keyFormerName  = "former_name"
 	keyHamlet      = "hamlet"
 	keyHamletName  = "hamlet_name"
 	keyProblem     = "problem"
@@ -54,12 +58,29 @@ func (r *residents) comeFlow() *flows.Flow {
 					{ID: cmdStatus, Label: "resident.menu.status", Words: statusWords, Run: r.showOwnStatus},
 				}},
 			r.consentStep(),
+			r.addressStep(),
 			{Name: "name", Ask: "resident.come.name", Help: "resident.come.name_help", Input: flows.InputText,
 				MaxLen: 100, PersonName: true, Save: keyName, Check: checkName},
 			{Name: "phone", Ask: "resident.come.phone", Help: "resident.come.phone_help", Input: flows.InputPhone,
 				Save: keyPhone, Then: namefromForm},
 			{Name: "commune", Ask: "resident.come.commune", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Options: r.communeChoices, Save: keyCommune, Then: r.chooseCommune},
+			{Name: "former", Ask: "resident.come.former", Help: "resident.come.place_help", Input: flows.InputChoice,
+				Vars: func(c *flows.Ctx) map[string]any {
+					return map[string]any{"commune_now": unitInSentence(c.Get(keyCommuneName))}
+				},
+				Choices: []flows.Choice{
+					{ID: "dung", Label: "resident.btn.former_yes", Words: []string{"dung", "dung roi", "phai", "vang", "da", "yes", "right"},
+						Run: r.confirmFormer},
+					{ID: "khac", Label: "resident.btn.former_no", Words: []string{"khong", "khong phai", "sai", "no", "other", "another"},
+						Run: func(c *flows.Ctx) error {
+							c.Set(keyCommune, "")
+							c.Set(keyCommuneName, "")
+							c.Set(keyFormerName, "")
+							c.Goto("commune")
+							return nil
+						}},
+				}},
 			{Name: "hamlet", Ask: "resident.come.hamlet", Help: "resident.come.place_help", Input: flows.InputChoice,
 				Options: r.hamletChoices, Save: keyHamlet, Then: chooseHamlet},
 			{Name: "problem", Ask: "resident.come.problem", Help: "resident.come.problem_help", Input: flows.InputChoice,
@@ -145,6 +166,38 @@ func (r *residents) chooseCommune(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyCommuneName, in.Choice.Title)
 	c.Set(keyHamlet, "")
 	c.Set(keyHamletName, "")
+	c.Set(keyFormerName, "")
+	// Typed by a name it had before the 2025 merger: say its name now and
+	// make sure it is the place meant.
+	if id, ok := flows.UnitID(in.Choice.ID); ok && !in.Payload {
+		communes, err := r.deps.Places.Communes(c.Context())
+		if err != nil {
+			return fmt.Errorf("communes: %w", err)
+		}
+		for _, u := range communes {
+			if u.ID != id {
+				continue
+			}
+			if former, ok := flows.FormerNameTyped(u, in.Text); ok {
+				c.Set(keyFormerName, former)
+				c.Goto("former")
+				return nil
+			}
+		}
+	}
+	return r.afterCommune(c)
+}
+
+// confirmFormer goes on once the resident agrees that the former name they
+// typed is the commune now named so.
+func (r *residents) confirmFormer(c *flows.Ctx) error {
+	c.Set(keyFormerName, "")
+	return r.afterCommune(c)
+}
+
+// afterCommune asks for the hamlet of the chosen commune, or goes on to the
+// problem when its hamlets are not on file.
+func (r *residents) afterCommune(c *flows.Ctx) error {
 	hamlets, err := r.hamletChoices(c)
 	if err != nil {
 		return err
@@ -334,4 +387,23 @@ func keepAttachments(c *flows.Ctx, atts []cnsbot.HelpAttachment) int {
 	}
 	c.Set(keyPending, string(b))
 	return kept
+}
+
+// lowerFirst lowers a place name's first letter, for the middle of a
+// sentence: "nay là xã Cái Nước".
+func lowerFirst(s string) string {
+	for i, r := range s {
+		return string(unicode.ToLower(r)) + s[i+utf8.RuneLen(r):]
+	}
+	return s
+}
+
+// unitInSentence writes a unit's name for the middle of a sentence: its
+// "Xã", "Phường", "Thị trấn" in lower case ("nay là xã Cái Nước"); a bare
+// name ("An Xuyên") stays as it is.
+func unitInSentence(name string) string {
+	if w := vn.Words(name); len(w) > 1 && (w[0] == "xa" || w[0] == "phuong" || (w[0] == "thi" && w[1] == "tran")) {
+		return lowerFirst(name)
+	}
+	return name
 }

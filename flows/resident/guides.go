@@ -20,11 +20,13 @@ type guide struct {
 	words []string
 }
 
-// The VNeID problems residents get stuck on (domain.md, Decree 69/2024).
+// The VNeID problems residents get stuck on, and what they ask for most in
+// 2025–26 (domain.md "Helping residents"; each guide's public source and
+// the date it was checked are in content/sources.toml).
 var vneidGuides = []guide{
 	{id: "install", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"cai vneid", "cai dat vneid", "tai vneid", "dang ky vneid", "install vneid", "download vneid",
-		"muc 1", "dinh danh muc 1", "level 1", "tao tai khoan vneid", "dang ky dinh danh"}},
+		"muc 1", "dinh danh muc 1", "level 1", "tao tai khoan vneid", "dang ky dinh danh", "khong co nfc", "no nfc"}},
 	{id: "activate", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"kich hoat", "kich hoat vneid", "kich hoat tai khoan", "activate", "activate vneid", "da duoc duyet", "approved"}},
 	{id: "level2", topic: cnsbot.AreaVNeIDLevel2, words: []string{
@@ -35,31 +37,49 @@ var vneidGuides = []guide{
 		"passcode", "quen passcode", "ma passcode", "forgot passcode"}},
 	{id: "phone", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"doi dien thoai", "doi may", "may moi", "mat dien thoai", "mat may", "dien thoai moi", "doi thiet bi",
-		"thiet bi moi", "new phone", "lost phone", "lost my phone", "change phone"}},
+		"thiet bi moi", "new phone", "lost phone", "lost my phone", "change phone", "khoa tai khoan", "lock account"}},
 	{id: "otp", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"otp", "ma otp", "khong nhan duoc ma", "khong co ma", "ma xac thuc", "khong nhan duoc otp", "no otp", "sms"}},
 	{id: "owner", topic: cnsbot.AreaVNeIDInstall, words: []string{
 		"chinh chu", "khong chinh chu", "sim khong chinh chu", "so khong dung ten", "dung ten nguoi khac",
-		"not in my name", "sim chinh chu"}},
+		"not in my name", "sim chinh chu", "own name"}},
+	{id: "ansinh", topic: cnsbot.AreaVNeIDLevel2, words: []string{
+		"an sinh", "an sinh xa hoi", "tai khoan an sinh", "tai khoan an sinh xa hoi", "nhan tien ho tro", "tro cap",
+		"social welfare", "welfare account", "state payments"}},
+	{id: "sdt", topic: cnsbot.AreaVNeIDInstall, words: []string{
+		"doi so dien thoai", "doi so dien thoai vneid", "thay so dien thoai", "so dien thoai moi", "doi sdt",
+		"change phone number", "new phone number"}},
+	{id: "giayto", topic: cnsbot.AreaVNeIDInstall, words: []string{
+		"bao hiem y te", "the bhyt", "bhyt", "bang lai", "giay phep lai xe", "them con", "con duoi 14", "tich hop giay to",
+		"health insurance", "driving licence", "driving license", "add child", "children"}},
+	{id: "cccd", topic: cnsbot.AreaVNeIDLevel2, words: []string{
+		"doi can cuoc", "doi the can cuoc", "doi cccd", "cap doi can cuoc", "can cuoc sau sap nhap", "doi the",
+		"swap card", "new card", "swap id card"}},
 }
 
-// The CaMau-G app: install, log in, field reports, public services. Its
-// other services are the services flow's guides.
+// The CaMau-G app: install and field reports, the screens public sources
+// show. Its other services are the services flow's guides; procedures go
+// to VNeID or the national public-service portal (services/dvc).
 var camaugGuides = []guide{
 	{id: "install", topic: cnsbot.AreaCaMauG, words: []string{
-		"cai camau g", "tai camau g", "cai dat camau g", "install camau g", "cai ca mau g"}},
-	{id: "login", topic: cnsbot.AreaCaMauG, words: []string{
+		"cai camau g", "tai camau g", "cai dat camau g", "install camau g", "cai ca mau g",
 		"dang nhap camau g", "login camau g", "dang nhap ca mau g", "log in camau g"}},
 	{id: "report", topic: cnsbot.AreaCaMauG, words: []string{
 		"phan anh", "phan anh hien truong", "phan anh kien nghi", "field report", "bao su co"}},
-	{id: "dvc", topic: cnsbot.AreaPublicSvc, words: []string{
-		"dich vu cong camau g", "dich vu cong tren camau g"}},
 }
 
-// The other digital services the plan names.
+// The other digital services the plan names, and the safety residents ask
+// about now.
 var serviceGuides = []guide{
+	{id: "luadao", topic: cnsbot.AreaSafety, words: []string{
+		"lua dao", "canh giac", "cong an goi", "cong an goi bat cap nhat", "bat cap nhat vneid", "cap nhat vneid",
+		"goi dien bat cap nhat", "cap nhat dia chi", "bi lua", "scam", "scammer", "police called", "update vneid"}},
+	{id: "sinhtrac", topic: cnsbot.AreaEPayment, words: []string{
+		"sinh trac", "sinh trac hoc", "xac thuc khuon mat", "ngan hang bat xac thuc", "khong chuyen tien duoc",
+		"biometric", "biometrics", "face check", "bank face"}},
 	{id: "dvc", topic: cnsbot.AreaPublicSvc, words: []string{
-		"dich vu cong", "dvc", "nop ho so", "public service", "public services", "thu tuc hanh chinh", "lam giay to"}},
+		"dich vu cong", "dvc", "nop ho so", "public service", "public services", "thu tuc hanh chinh", "lam giay to",
+		"dich vu cong camau g", "dich vu cong tren camau g"}},
 	{id: "ttkdtm", topic: cnsbot.AreaEPayment, words: []string{
 		"thanh toan", "chuyen khoan", "quet ma", "quet qr", "vi dien tu", "payment", "cashless",
 		"khong dung tien mat", "e payment"}},

@@ -15,7 +15,7 @@ func TestGroupNoticeHasNoMention(t *testing.T) {
 	f := newFixture(t)
 	c := f.chat(t, "resident-mention")
 	for _, in := range []string{
-		"nhờ tổ đến nhà giúp", "dong y", "[@abcdefabcdef] Lan", "0977 111 222", "tan thanh", "tan hoa",
+		"nhờ tổ đến nhà giúp", "dong y", "#chi", "[@abcdefabcdef] Lan", "0977 111 222", "tan thanh", "tan hoa",
 		"[@G-TANHOA] máy không lên VNeID", "#giu", "[ @G-TANHOA] sáng thứ Bảy", "#gui",
 	} {
 		play(t, f, c, in)

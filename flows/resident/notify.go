@@ -211,15 +211,17 @@ func NewNotices(texts *locales.Bundle, sessions flows.Sessions, log *slog.Logger
 	return &Notices{deps: Deps{Texts: texts, Sessions: sessions, Log: log}}
 }
 
-// Taken tells the resident who is coming.
-func (n *Notices) Taken(ctx context.Context, r cnsbot.HelpRequest, memberName string) cnsbot.Outgoing {
+// Taken tells the resident who is coming, with the member's phone so that
+// the person at the door can be checked (domain.md: "the team never asks
+// for money or OTPs"). memberPhone is E.164.
+func (n *Notices) Taken(ctx context.Context, r cnsbot.HelpRequest, memberName, memberPhone string) cnsbot.Outgoing {
 	lang := residentLang(ctx, n.deps, r.ResidentUserID)
 	return cnsbot.Outgoing{
 		ID:   "help:" + r.Code + ":taken",
 		To:   cnsbot.Recipient{UserID: r.ResidentUserID},
 		Kind: cnsbot.MsgText,
 		Text: n.deps.Texts.T(lang, "resident.notify.taken", map[string]any{
-			"code": r.Code, "member": memberName, "time": r.PreferredTime,
+			"code": r.Code, "member": memberName, "member_phone": flows.DisplayPhone(memberPhone), "time": r.PreferredTime,
 		}),
 		Purpose: "notify", Ref: r.Code, Lang: lang,
 	}

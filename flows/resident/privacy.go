@@ -98,8 +98,11 @@ func (r *residents) askConsent(c *flows.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !ok {
+	switch {
+	case !ok:
 		c.Goto(stepConsent)
+	case needAddress(c):
+		c.Goto(stepAddress)
 	}
 	return nil
 }
@@ -116,6 +119,9 @@ func (r *residents) agree(c *flows.Ctx) error {
 	}
 	c.SetNote(noteConsent, ConsentVersion)
 	c.Goto("name")
+	if needAddress(c) {
+		c.Goto(stepAddress)
+	}
 	return nil
 }
 

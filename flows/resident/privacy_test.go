@@ -35,8 +35,11 @@ func TestConsentBeforeName(t *testing.T) {
 		t.Fatal("consent recorded before the answer")
 	}
 	f.clock.Advance(time.Minute)
-	if got := flowstest.Texts(c.Say("đồng ý")); !strings.Contains(got, "họ và tên") {
-		t.Errorf("after agreeing: %q, want the name question", got)
+	if got := flowstest.Texts(c.Say("đồng ý")); !strings.Contains(got, "gọi sao cho phải") {
+		t.Errorf("after agreeing: %q, want how to address them", got)
+	}
+	if got := flowstest.Texts(c.Say("#co")); !strings.Contains(got, "họ và tên") || !strings.Contains(got, "Cô") {
+		t.Errorf("after the address: %q, want the name question, to “cô”", got)
 	}
 	if at, ok := f.privacy.Consents["r1/"+resident.ConsentVersion]; !ok || !at.Equal(t0.Add(time.Minute)) {
 		t.Errorf("consent %v (%v), want recorded at %v", at, ok, t0.Add(time.Minute))
@@ -51,7 +54,7 @@ func TestConsentBeforeName(t *testing.T) {
 	// even in a session that lost its notes (the store remembers).
 	f.desk.SetStatus(f.desk.Requests[0].Code, cnsbot.HelpClosed)
 	s := c.Session()
-	s.Notes = nil
+	s.Notes = map[string]string{flows.NoteAddress: "cô"} // the consent note is gone
 	f.sessions.Put(s)
 	if got := flowstest.Texts(c.Say("#dennha")); strings.Contains(got, "đồng ý không") || !strings.Contains(got, "họ và tên") {
 		t.Errorf("second request: %q, want the name question without the notice", got)
@@ -104,7 +107,7 @@ func TestForgetMyData(t *testing.T) {
 			if tc.lang == "en" {
 				c.Say("English")
 			}
-			for _, in := range []string{"#dennha", "#dongy", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang", "#gui"} {
+			for _, in := range []string{"#dennha", "#dongy", "#co", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang", "#gui"} {
 				c.Say(in)
 			}
 			c.Photo("https://img/after.jpg")
@@ -177,7 +180,7 @@ func TestForgetOnRoster(t *testing.T) {
 		t.Errorf("roster member asked: %q, want the roster entry explained", got)
 	}
 	got = flowstest.Texts(c.Say("#xoa"))
-	if !strings.Contains(got, "danh sách của xã vẫn giữ") || len(f.privacy.Erased) != 1 {
+	if !strings.Contains(got, "danh sách của xã, phường vẫn giữ") || len(f.privacy.Erased) != 1 {
 		t.Errorf("roster member done: %q, erased %v", got, f.privacy.Erased)
 	}
 }

@@ -124,12 +124,17 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.MenuItem(flows.MenuItem{ID: "dennha", Label: "resident.menu.come", Order: 40, Flow: FlowCome,
 		Words: []string{"nho to", "den nha", "toi nha", "nho nguoi den", "can nguoi den", "to cong nghe so",
 			"home visit", "come to my house", "team member", "someone to come"}})
+	// First of the resident's commands: an OTP is neither a code to look
+	// up nor an answer to keep.
+	e.Command(flows.Command{Name: "resident-otp", Match: matchOTP, Run: r.otpCommand})
 	e.Command(flows.Command{Name: "resident-status", Match: flows.Prefix(statusWords...), Run: r.statusCommand})
 	e.Command(flows.Command{Name: "resident-rate", Match: flows.Prefix(rateWords...), Run: r.rateCommand})
 	e.Command(flows.Command{Name: "resident-bare-rating", Match: bareRating, Run: r.bareRatingCommand})
 	e.Command(flows.Command{Name: "resident-cancel", Match: flows.Prefix(cancelWords...), Run: r.cancelCommand})
 	e.Command(flows.Command{Name: "resident-code", Match: matchCode, Run: r.codeCommand})
+	e.Command(flows.Command{Name: "resident-address", Match: matchAddress, Run: r.addressCommand})
 	e.OnEvent(cnsbot.KindMedia, r.onMedia)
+	e.OnEvent(cnsbot.KindMedia, r.onVoice)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
@@ -24,7 +25,8 @@ var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 func ptr[T any](v T) *T { return &v }
 
 // Places of the fixture: Tân Thành (hamlets with teams), Phường 5 (seven
-// hamlets, so its list pages), and enough communes for the list to page.
+// hamlets, so its list pages), Cái Nước (known by its former names, no
+// hamlets on file), and enough communes for the list to page.
 func places() *flowstest.Places {
 	units := []cnsbot.Unit{
 		{ID: 1, Kind: cnsbot.UnitCommune, Name: "Xã Tân Thành"},
@@ -32,7 +34,7 @@ func places() *flowstest.Places {
 		{ID: 3, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng"},
 		{ID: 4, Kind: cnsbot.UnitCommune, Name: "Xã Tân Hưng Đông"},
 		{ID: 5, Kind: cnsbot.UnitCommune, Name: "Xã Lý Văn Lâm"},
-		{ID: 6, Kind: cnsbot.UnitCommune, Name: "Thị trấn Cái Nước"},
+		{ID: 6, Kind: cnsbot.UnitCommune, Name: "Xã Cái Nước", FormerNames: "Thị trấn Cái Nước; Xã Tân Hưng Tây"},
 		{ID: 11, Kind: cnsbot.UnitHamlet, Name: "Ấp Tân Hòa", ParentID: ptr[int64](1), Households: 320},
 		{ID: 12, Kind: cnsbot.UnitHamlet, Name: "Ấp Cây Trâm", ParentID: ptr[int64](1), Households: 280},
 		{ID: 13, Kind: cnsbot.UnitHamlet, Name: "Ấp Bà Điều", ParentID: ptr[int64](1), Households: 150},
@@ -149,7 +151,7 @@ func TestDeclarations(t *testing.T) {
 // everyStepData is a conversation's answers at the summary, so that any
 // step can be entered and asked.
 var everyStepData = map[string]string{
-	"name": "Nguyễn Thị Lan", "phone": "+84912345678", "commune": "u1", "commune_name": "Xã Tân Thành",
+	"name": "Nguyễn Thị Lan", "phone": "+84912345678", "commune": "u1", "commune_name": "Xã Tân Thành", "former_name": "Thị trấn Cái Nước",
 	"hamlet": "u11", "hamlet_name": "Ấp Tân Hòa", "problem": "Quên mật khẩu", "problem_hint": "Quên mật khẩu",
 	"topic": "vneid", "time": "Buổi sáng", "open_code": "HTBAAA", "stuck_at": "password.2",
 }
@@ -160,7 +162,7 @@ func TestCancelBackMenuAtEveryStep(t *testing.T) {
 }
 
 // A journey is one person's conversation. Inputs starting with "!" are
-// events other than text: "!submit Name|84…", "!photo URL", "!follow",
+// events other than text: "!submit Name|84…", "!photo URL", "!voice URL", "!follow",
 // "!wait 31m".
 type journey struct {
 	name   string
@@ -187,7 +189,7 @@ var journeys = []journey{
 	{
 		name: "vneid_stuck_come",
 		vi: []string{
-			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha", "đồng ý",
+			"quên mật khẩu", "#tiep", "#chuaduoc", "#thulai", "vẫn chưa được", "#dennha", "đồng ý", "#co",
 			"Nguyễn Thị Lan", "0290 3831 234", "0912 345 678", "tan", "tan thanh", "tan hoa",
 			"#giu", "sáng thứ Bảy", "#sua", "#gio", "#chieu", "#gui", "tình trạng", "!photo https://img.example/loi.jpg",
 		},
@@ -216,7 +218,7 @@ var journeys = []journey{
 		// Details typed after "gõ thêm cho rõ" add to the guide's name.
 		name: "stuck_come_details",
 		vi: []string{
-			"#vneid", "#install", "#tiep", "#chuaduoc", "#dennha", "#dongy", "Nguyễn Thị Lan", "0912 345 678",
+			"#vneid", "#install", "#tiep", "#chuaduoc", "#dennha", "#dongy", "#co", "Nguyễn Thị Lan", "0912 345 678",
 			"tan thanh", "tan hoa", "đến bước nhập số căn cước thì báo lỗi", "#sang", "#gui",
 		},
 		en: []string{
@@ -237,7 +239,7 @@ var journeys = []journey{
 	{
 		name: "come_shared_phone",
 		vi: []string{
-			"!follow", "#dennha", "#dongy", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
+			"!follow", "#dennha", "#dongy", "chú Hai", "Trần Văn Hai", "#chiase", "!submit Trần Văn Hai|84987654321",
 			"#them", "#them", "Xã Tân Thành", "Cây Trâm", "#vneid", "#batky", "#gui",
 		},
 		en: []string{
@@ -261,7 +263,7 @@ var journeys = []journey{
 	{
 		name: "come_no_team_and_existing",
 		vi: []string{
-			"nhờ tổ đến nhà giúp", "dong y", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
+			"nhờ tổ đến nhà giúp", "dong y", "#chu", "Lê Văn Ba", "0977 111 222", "tan thanh", "ba dieu", "máy không lên VNeID",
 			"#toi", "#gui", "menu", "#dennha", "#tinhtrang", "hủy",
 		},
 		en: []string{
@@ -330,8 +332,77 @@ var journeys = []journey{
 		},
 	},
 	{
+		// The guides residents ask for most in 2025–26, each reached by
+		// what they type; the first is walked to the end.
+		name: "new_guides",
+		vi: []string{"tài khoản an sinh xã hội", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"doi so dien thoai vneid", "menu", "them bao hiem y te cho con", "menu", "đổi thẻ căn cước sau sáp nhập", "menu",
+			"ngân hàng bắt xác thực sinh trắc học", "menu", "may khong co nfc", "#tiep", "#tiep", "menu"},
+		en: []string{"English", "social welfare account", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"change phone number", "menu", "add health insurance", "menu", "swap id card", "menu",
+			"bank face check", "menu", "no nfc", "#tiep", "#tiep", "menu"},
+	},
+	{
+		// "The police called me to update VNeID" lands on scam safety; an
+		// OTP typed at the menu or into a form is warned about and kept
+		// nowhere.
+		name: "scam_call_and_otp",
+		vi: []string{"công an gọi bắt cập nhật VNeID", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"483 912", "#dennha", "#dongy", "#co", "Lan", "4839", "0912345678", "menu"},
+		en: []string{"English", "the police called me to update vneid", "#tiep", "#tiep", "#tiep", "#tiep", "#lamduoc", "5",
+			"483 912", "#dennha", "#dongy", "Lan", "4839", "0912345678", "menu"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if !slices.Equal(f.feedback.Ratings, []string{"services/luadao=5"}) {
+				t.Errorf("ratings %v, want [services/luadao=5]", f.feedback.Ratings)
+			}
+			s := f.sessions.Get("u:resident-1")
+			for k, v := range s.Data {
+				if strings.Contains(strings.ReplaceAll(v, " ", ""), "4839") {
+					t.Errorf("session data %s = %q keeps the OTP-like number", k, v)
+				}
+			}
+			for _, m := range f.sessions.Outbox() {
+				if m.To.UserID != "resident-1" && strings.Contains(m.Text, "4839") {
+					t.Errorf("the OTP-like number was forwarded to %v: %q", m.To, m.Text)
+				}
+			}
+			if len(f.desk.Requests) != 0 {
+				t.Errorf("requests %+v, want none (the form was left at the menu)", f.desk.Requests)
+			}
+		},
+	},
+	{
+		// A resident names the town as it was before the 2025 merger: the
+		// bot says its name now and asks; "no" picks again.
+		name: "come_former_name",
+		vi: []string{"#dennha", "#dongy", "#chu", "Trần Văn Hai", "0912345678", "thị trấn cái nuoc", "#khac", "tt cai nuoc", "#dung",
+			"máy không lên VNeID", "#sang", "#gui"},
+		en: []string{"English", "#dennha", "#dongy", "Tran Van Hai", "0912345678", "thi tran cai nuoc", "no", "tt cai nuoc", "yes",
+			"VNeID won't open", "#sang", "#gui"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			if len(f.desk.Requests) != 1 || f.desk.Requests[0].CommuneID != 6 {
+				t.Fatalf("requests %+v, want one for Cái Nước (6)", f.desk.Requests)
+			}
+		},
+	},
+	{
+		// Asked once, first in a request for a visit, how to be addressed:
+		// every text then says "chú"; "gọi tôi là bà Năm" changes it. A
+		// voice message gets a kind answer.
+		name: "address_form",
+		vi: []string{"!follow", "quen mat khau", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "#dennha", "#dongy", "#chu",
+			"menu", "gọi tôi là bà Năm", "xưng hô", "#xungho ban", "menu"},
+		en: []string{"!follow", "English", "call me ông Tư", "forgot password", "!voice https://voice.example/v.aac", "#tiep", "#chuaduoc", "menu"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			want := map[string]string{"vi": "bạn", "en": "ông Tư"}[lang]
+			if got := f.sessions.Get("u:resident-1").Notes[flows.NoteAddress]; got != want {
+				t.Errorf("address note %q, want %q", got, want)
+			}
+		},
+	},
+	{
 		name: "resume_unfinished_request",
-		vi:   []string{"#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
+		vi:   []string{"#dennha", "#dongy", "#co", "Lan", "!wait 2h", "0912345678", "#tieptuc", "0912345678", "!wait 3h", "menu"},
 		en:   []string{"English", "#dennha", "#dongy", "Lan", "!wait 2h", "0912345678", "#lamlai", "Lan", "!wait 3h", "menu"},
 	},
 }
@@ -372,6 +443,8 @@ func play(t *testing.T, f *fixture, c *flowstest.Chat, in string) []cnsbot.Outgo
 		return c.Follow()
 	case "!photo":
 		return c.Photo(arg)
+	case "!voice":
+		return c.Do(cnsbot.Event{Name: "user_send_audio", Kind: cnsbot.KindMedia, Attachments: []cnsbot.Attachment{{Type: "audio", URL: arg}}})
 	case "!submit":
 		name, phone, _ := strings.Cut(arg, "|")
 		return c.Submit(cnsbot.UserInfo{Name: name, Phone: phone})
@@ -412,7 +485,7 @@ func TestStatusAndRating(t *testing.T) {
 		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpTaken) }, say: "#tinhtrang", want: "đã có thành viên tổ nhận"},
 		{say: "#danhgia " + mine.Code + " 5", want: "đã có thành viên tổ nhận"}, // not closed yet: status instead
 		{setup: func() { f.desk.SetStatus(mine.Code, cnsbot.HelpClosed) }, say: mine.Code, want: "chấm giúp tổ"},
-		{say: "#danhgia " + mine.Code + " 5", want: "Cảm ơn bạn đã chấm điểm"},
+		{say: "#danhgia " + mine.Code + " 5", want: "Cảm ơn anh chị đã chấm điểm"},
 		{say: "tình trạng", want: "chưa có yêu cầu nào"},
 	}
 	for i, tt := range tests {
@@ -437,9 +510,14 @@ func TestNotices(t *testing.T) {
 	}
 	f.sessions.Put(cnsbot.Session{Key: "u:r-en", Lang: "en"})
 	notices := resident.NewNotices(f.texts, f.sessions, nil)
-	taken := notices.Taken(ctx, r, "Lê Thị Mai")
+	taken := notices.Taken(ctx, r, "Lê Thị Mai", "+84912000111")
 	if taken.To.UserID != "r-en" || taken.Lang != "en" || !strings.Contains(taken.Text, "Lê Thị Mai") || taken.ID != "help:"+r.Code+":taken" {
 		t.Errorf("Taken = %+v", taken)
+	}
+	// The resident can check who comes: the member's phone, and that the
+	// team never asks for money or codes.
+	if want := flows.DisplayPhone("+84912000111"); !strings.Contains(taken.Text, want) || !strings.Contains(taken.Text, "never asks for money or OTP") {
+		t.Errorf("Taken text %q: want the member's phone %s and the money/OTP line", taken.Text, want)
 	}
 	closed := notices.Closed(ctx, cnsbot.HelpRequest{Code: r.Code, ResidentUserID: "r-vi"})
 	if closed.Lang != "vi" || len(closed.Buttons) != 5 || closed.Buttons[4].Payload != "#danhgia "+r.Code+" 5" {
@@ -501,6 +579,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 	}
 	c.Say("#dennha")
 	c.Say("#dongy")
+	c.Say("#co")
 	for i := 1; i <= 6; i++ {
 		c.Photo(fmt.Sprintf("https://img/%d.jpg", i))
 	}
@@ -522,7 +601,7 @@ func TestPhotosBeforeAndAfterTheRequest(t *testing.T) {
 func TestSubmitIsIdempotentAcrossRedelivery(t *testing.T) {
 	f := newFixture(t)
 	c := f.chat(t, "r1")
-	for _, in := range []string{"#dennha", "#dongy", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
+	for _, in := range []string{"#dennha", "#dongy", "#co", "Lan", "0912345678", "tan thanh", "cay tram", "vneid", "sang"} {
 		c.Say(in)
 	}
 	// The commit of "#gui" fails once (a crash after the store wrote the
@@ -573,4 +652,62 @@ func (s *failingSessions) Commit(ctx context.Context, sess cnsbot.Session, out [
 		return cnsbot.Errorf(cnsbot.EUNAVAILABLE, "redis went away")
 	}
 	return s.Sessions.Commit(ctx, sess, out)
+}
+
+// guideSources is content/sources.toml: each guide's public source and the
+// date it was checked.
+type guideSources struct {
+	Guides map[string]struct {
+		Source  string `toml:"source"`
+		Checked string `toml:"checked"`
+		Open    string `toml:"open"`
+	} `toml:"guides"`
+}
+
+// Every guide has a source and a date checked, and the file names only
+// guides that exist.
+func TestGuideSources(t *testing.T) {
+	var src guideSources
+	md, err := toml.DecodeFile(filepath.Join("..", "..", "content", "sources.toml"), &src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra := md.Undecoded(); len(extra) > 0 {
+		t.Errorf("content/sources.toml: unknown keys %v", extra)
+	}
+	f := newFixture(t)
+	declared := make(map[string]bool)
+	for _, fl := range f.engine.Flows() {
+		for _, st := range fl.Steps {
+			if st.Ask == "resident.guide.step" {
+				id, _, _ := strings.Cut(st.Name, ".")
+				declared[fl.Name+"/"+id] = true
+			}
+		}
+	}
+	if len(declared) < 10 {
+		t.Fatalf("found %d guides: the walk over the flows is broken", len(declared))
+	}
+	for g := range declared {
+		s, ok := src.Guides[g]
+		if !ok {
+			t.Errorf("guide %s has no entry in content/sources.toml", g)
+			continue
+		}
+		if strings.TrimSpace(s.Source) == "" {
+			t.Errorf("guide %s: no source", g)
+		}
+		d, err := time.Parse(time.DateOnly, s.Checked)
+		switch {
+		case err != nil:
+			t.Errorf("guide %s: checked %q is not a date (YYYY-MM-DD)", g, s.Checked)
+		case d.After(time.Now()):
+			t.Errorf("guide %s: checked %s is in the future", g, s.Checked)
+		}
+	}
+	for g := range src.Guides {
+		if !declared[g] {
+			t.Errorf("content/sources.toml names %s, which is not a guide", g)
+		}
+	}
 }

@@ -303,7 +303,7 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 		}
 		// Only the first take tells the resident; taking again just
 		// shows the details.
-		c.Send(t.deps.Residents.Taken(ctx, req, m.person.FullName))
+		c.Send(t.deps.Residents.Taken(ctx, req, m.person.FullName, m.person.Phone))
 	}
 	lang := langOr(m.person.Lang)
 	if !c.Event.IsGroup() {

@@ -156,7 +156,7 @@ func (d Deps) loc() *time.Location {
 // ResidentNotices builds the messages that tell a resident what became of
 // their request (resident.Notices), in the resident's language.
 type ResidentNotices interface {
-	Taken(ctx context.Context, r cnsbot.HelpRequest, memberName string) cnsbot.Outgoing
+	Taken(ctx context.Context, r cnsbot.HelpRequest, memberName, memberPhone string) cnsbot.Outgoing
 	Closed(ctx context.Context, r cnsbot.HelpRequest) cnsbot.Outgoing
 }
 
