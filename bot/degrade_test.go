@@ -50,7 +50,7 @@ func TestListRefusedDegrades(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := s.z.Messages()
-	want := "Bạn cần gì?\n\n1. Cài VNeID\n2. CaMau-G\n• Trang web: https://camau.gov.vn\n\nBạn gõ 1 hoặc 2 để chọn nhé (gõ chữ cũng được)."
+	want := "Bạn cần gì?\n\n1. Cài VNeID\n2. CaMau-G\n• Trang web: https://camau.gov.vn\n\nGõ 1 hoặc 2 để chọn nha (gõ chữ cũng được)."
 	if len(msgs) != 1 || msgs[0].Kind != zalotest.KindText || msgs[0].Text != want {
 		t.Fatalf("got %+v, want one text %q", msgs, want)
 	}
@@ -167,7 +167,7 @@ func TestFormShape(t *testing.T) {
 				t.Fatal(err)
 			}
 			msgs := s2.z.Messages()
-			if len(msgs) != 1 || msgs[0].Kind != zalotest.KindText || !strings.Contains(msgs[0].Text, "Bạn gõ số điện thoại") ||
+			if len(msgs) != 1 || msgs[0].Kind != zalotest.KindText || !strings.Contains(msgs[0].Text, "Gõ số điện thoại") ||
 				!strings.Contains(msgs[0].Text, form.Subtitle) {
 				t.Fatalf("got %+v, want the form asked as text", msgs)
 			}
