@@ -97,3 +97,22 @@ func (e *Engine) IsMenu(payloads []string) bool {
 	}
 	return ends
 }
+
+// MenuPayload returns the payload of the main menu's entry titled title in
+// either language ("VNeID" → "#vneid", "Thêm…" → "#them"), so that a
+// transcript can show a menu that Zalo made the sender write as numbered
+// text as the one token "[menu]", as it does the buttons (IsMenu).
+func (e *Engine) MenuPayload(title string) (string, bool) {
+	labels := map[string]string{"flows.btn.more": cmdMore}
+	for _, m := range e.menu {
+		labels[m.Label] = m.ID
+	}
+	for label, id := range labels {
+		for _, lang := range e.texts.Langs() {
+			if e.texts.T(lang, label, nil) == title {
+				return "#" + id, true
+			}
+		}
+	}
+	return "", false
+}

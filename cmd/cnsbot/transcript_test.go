@@ -503,7 +503,7 @@ func typedChoice(t *testing.T, msgs []zalotest.Sent, title string) string {
 // chat where the step happened, then to everyone else, by recipient name.
 // Messages to one recipient keep the order Zalo received them in; between
 // recipients there is no order to keep.
-func renderReplies(msgs []zalotest.Sent, chat string, menu flowstest.Menu) string {
+func renderReplies(msgs []zalotest.Sent, chat string, menu menuReader) string {
 	if len(msgs) == 0 {
 		return "  (no reply)\n"
 	}
@@ -551,7 +551,7 @@ func renderReplies(msgs []zalotest.Sent, chat string, menu flowstest.Menu) strin
 // renderSent writes one message: its kind when not plain text, its text
 // with continuation lines indented, and its buttons one a line, or the
 // main menu's as the one line "[menu]" (see flowstest.Transcript).
-func renderSent(who string, m zalotest.Sent, menu flowstest.Menu) string {
+func renderSent(who string, m zalotest.Sent, menu menuReader) string {
 	var b strings.Builder
 	kind := ""
 	switch m.Kind {
@@ -562,6 +562,9 @@ func renderSent(who string, m zalotest.Sent, menu flowstest.Menu) string {
 		kind = " [" + m.Kind + "]"
 	}
 	text := m.Text
+	if m.Kind == zalotest.KindText {
+		text = collapseTextMenu(text, menu)
+	}
 	if m.Subtitle != "" {
 		text += " / " + m.Subtitle
 	}
@@ -581,6 +584,56 @@ func renderSent(who string, m zalotest.Sent, menu flowstest.Menu) string {
 		fmt.Fprintf(&b, "    %s\n", renderButton(btn))
 	}
 	return b.String()
+}
+
+// menuReader tells the main menu's buttons, and its entries by title when
+// the menu went as numbered text (a Zalo that refuses lists).
+type menuReader interface {
+	flowstest.Menu
+	MenuPayload(title string) (string, bool)
+}
+
+// numberedLine and commandLine are the lines of a list sent as text: "2.
+// CaMau-G", and "• Thêm…: gõ “#them”".
+var (
+	numberedLine = regexp.MustCompile(`^\d+\. (.+)$`)
+	commandLine  = regexp.MustCompile(`^• .+: (?:gõ|type) “(#[^”]+)”$`)
+	numbersHint  = regexp.MustCompile(`^(Gõ|Type) [0-9, ]+`)
+)
+
+// collapseTextMenu writes the main menu sent as numbered text as the token
+// "[menu]", as renderSent does the menu's buttons: a new menu item then
+// changes the menu's own transcripts only, in both modes.
+func collapseTextMenu(text string, menu menuReader) string {
+	paras := strings.Split(text, "\n\n")
+	for i, p := range paras {
+		var payloads []string
+		for _, line := range strings.Split(p, "\n") {
+			if m := numberedLine.FindStringSubmatch(line); m != nil {
+				id, ok := menu.MenuPayload(m[1])
+				if !ok {
+					payloads = nil
+					break
+				}
+				payloads = append(payloads, id)
+			} else if m := commandLine.FindStringSubmatch(line); m != nil {
+				payloads = append(payloads, m[1])
+			} else {
+				payloads = nil
+				break
+			}
+		}
+		if len(payloads) == 0 || !menu.IsMenu(payloads) {
+			continue
+		}
+		// The menu, and the hint after it that numbers its items.
+		end := i + 1
+		if end < len(paras) && numbersHint.MatchString(paras[end]) {
+			end++
+		}
+		return strings.Join(append(paras[:i:i], "[menu]"), "\n\n") + strings.Join(append([]string{""}, paras[end:]...), "\n\n")
+	}
+	return text
 }
 
 func renderButton(btn zalotest.Button) string {
