@@ -429,6 +429,12 @@ func playTranscript(t *testing.T, steps []step, noList bool) string {
 		case stepTap:
 			if noList {
 				typed := typedChoice(t, ts.z.MessagesTo(p.id), text)
+				if _, ok := ts.s.engine.MenuPayload(text); ok {
+					// The main menu shows as [menu]: its number would mean
+					// nothing to a reader, and would change with every
+					// new item. Its words work as well.
+					typed = text
+				}
 				fmt.Fprintf(&b, "> %s types %s (for %s)\n", p.label, typed, text)
 				ts.send(t, e2eZalo.Text(p.id, ts.msgID(), typed, ts.at()))
 				break
