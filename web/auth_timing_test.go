@@ -286,18 +286,30 @@ func TestAdminTokenCheckLeaksNoTiming(t *testing.T) {
 		{"leaky control", leaky, 3000, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			times := measure(groups, 60, c.perBatch, c.f)
-			rho, spread, medians := leakStats(groups, times)
-			var parts []string
-			for i, m := range medians {
-				parts = append(parts, fmt.Sprintf("%d:%.0fns", groups[i].prefix, m))
+			var rho, spread float64
+			var leak bool
+			// The control is measured up to three times: on a machine
+			// busy with other builds one measurement can blur even a
+			// real leak, and the control must show one to count.
+			tries := 1
+			if c.wantLeaky {
+				tries = 3
 			}
-			t.Logf("median per right prefix length %s; spread %.1f%%; Spearman ρ(prefix, time) %.2f", strings.Join(parts, " "), 100*spread, rho)
-			// A leak shows as time rising with the right prefix: over the
-			// samples (ρ), or, when other work on the machine blurs the
-			// samples, as medians that rise at every step (a 1 in 5040
-			// chance for seven groups without a leak).
-			leak := spread > 0.05 && (rho > 0.5 || rising(medians))
+			for try := 0; try < tries && !(c.wantLeaky && leak); try++ {
+				times := measure(groups, 60, c.perBatch, c.f)
+				var medians []float64
+				rho, spread, medians = leakStats(groups, times)
+				var parts []string
+				for i, m := range medians {
+					parts = append(parts, fmt.Sprintf("%d:%.0fns", groups[i].prefix, m))
+				}
+				t.Logf("median per right prefix length %s; spread %.1f%%; Spearman ρ(prefix, time) %.2f", strings.Join(parts, " "), 100*spread, rho)
+				// A leak shows as time rising with the right prefix: over
+				// the samples (ρ), or, when other work on the machine blurs
+				// the samples, as medians that rise at every step (a 1 in
+				// 5040 chance for seven groups without a leak).
+				leak = spread > 0.05 && (rho > 0.5 || rising(medians))
+			}
 			switch {
 			case c.wantLeaky && !leak:
 				t.Errorf("the measurement does not see a comparison that stops at the first difference (ρ %.2f, spread %.1f%%): it could not see a leak either", rho, 100*spread)

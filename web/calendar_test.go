@@ -44,8 +44,8 @@ func TestCalendarPageWords(t *testing.T) {
 	// 27/11 10:30, the team's deadline is before 16/12: 19 days, today
 	// included, as the chat's reminder would count them.
 	body := get("/admin/calendar")
-	check("27/11", body, []string{"Còn 19 ngày", "Mọi tin nhắn đều đã đến nơi", "Kế hoạch 220/KH-UBND"},
-		[]string{"còn 18 ngày", "Tin nhắn chưa đến được", "plan220"})
+	check("27/11", body, []string{"Còn 19 ngày", "Mọi tin nhắn đều đã đến nơi", "Hai cấp (tổ → xã → sở)"},
+		[]string{"còn 18 ngày", "Tin nhắn chưa đến được", "plan220", "two-level"})
 
 	// A superseded reminder is no failure; one that could not be sent is.
 	loi, _, err := f.db.PersonByPhone(ctx, "+84900003001")
