@@ -120,54 +120,28 @@ func (m *refMatcher) MatchAll(input string) []string {
 		add(id)
 	}
 	words := strings.Fields(f)
-	var hits []refHit
+	var hits []hit
 	m.contained(words, &hits)
-	sortRefHits(hits)
+	sortHits(hits)
 	for _, h := range hits {
 		add(h.id)
 	}
 	hits = hits[:0]
 	m.fuzzy(words, refToRunes(words), &hits)
-	sortRefHits(hits)
+	sortHits(hits)
 	for _, h := range hits {
 		add(h.id)
 	}
 	return ids
 }
 
-// hit is a phrase found in the input, with what ranks it.
-type refHit struct {
-	id    string
-	dist  int
-	words int
-	size  int
-	pos   int
-}
-
-func (h refHit) better(o refHit) bool {
-	if h.dist != o.dist {
-		return h.dist < o.dist
-	}
-	if h.words != o.words {
-		return h.words > o.words
-	}
-	if h.size != o.size {
-		return h.size > o.size
-	}
-	if h.pos != o.pos {
-		return h.pos < o.pos
-	}
-	return h.id < o.id
-}
-
-func sortRefHits(hits []refHit) {
-	sort.Slice(hits, func(i, j int) bool { return hits[i].better(hits[j]) })
-}
+// The reference ranks its hits as the matcher does (hit.better): the index
+// changes how phrases are found, not which one wins.
 
 // contained finds the best phrase occurring in words as whole words; with
 // all set, it also appends every such phrase's first occurrence.
-func (m *refMatcher) contained(words []string, all *[]refHit) (refHit, bool) {
-	var best refHit
+func (m *refMatcher) contained(words []string, all *[]hit) (hit, bool) {
+	var best hit
 	found := false
 	for i := range m.phrases {
 		p := &m.phrases[i]
@@ -175,7 +149,7 @@ func (m *refMatcher) contained(words []string, all *[]refHit) (refHit, bool) {
 		if pos < 0 {
 			continue
 		}
-		h := refHit{id: p.id, words: len(p.words), size: p.size, pos: pos}
+		h := hit{id: p.id, words: len(p.words), size: p.size, pos: pos}
 		if all != nil {
 			*all = append(*all, h)
 		}
@@ -204,16 +178,16 @@ func refIndexWords(words, sub []string) int {
 
 // fuzzy finds the best phrase occurring in words with typing mistakes;
 // with all set, it also appends the best occurrence of every such phrase.
-func (m *refMatcher) fuzzy(words []string, runes [][]rune, all *[]refHit) (refHit, bool) {
-	var best refHit
+func (m *refMatcher) fuzzy(words []string, runes [][]rune, all *[]hit) (hit, bool) {
+	var best hit
 	found := false
 	var pair []rune
 	for i := range m.phrases {
 		p := &m.phrases[i]
-		var ph refHit
+		var ph hit
 		pfound := false
 		consider := func(dist, pos int) {
-			h := refHit{id: p.id, dist: dist, words: len(p.words), size: p.size, pos: pos}
+			h := hit{id: p.id, dist: dist, words: len(p.words), size: p.size, pos: pos}
 			if !pfound || h.better(ph) {
 				ph, pfound = h, true
 			}
