@@ -134,14 +134,18 @@ type wireMessage struct {
 					MediaType string `json:"media_type"`
 					URL       string `json:"url"`
 				} `json:"elements"`
-				Buttons []struct {
-					Title   string          `json:"title"`
-					Type    string          `json:"type"`
-					Payload json.RawMessage `json:"payload"`
-				} `json:"buttons"`
+				Buttons []wireButton `json:"buttons"`
 			} `json:"payload"`
 		} `json:"attachment"`
 	} `json:"message"`
+}
+
+// wireButton is a template's button as the OA API takes it, in the
+// consultation and the transaction messages alike.
+type wireButton struct {
+	Title   string          `json:"title"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
 }
 
 // parse reads and validates a message body. It returns the recorded form
@@ -369,11 +373,7 @@ func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
 						Type    string `json:"type"`
 						Content any    `json:"content"`
 					} `json:"elements"`
-					Buttons []struct {
-						Title   string          `json:"title"`
-						Type    string          `json:"type"`
-						Payload json.RawMessage `json:"payload"`
-					} `json:"buttons"`
+					Buttons []wireButton `json:"buttons"`
 				} `json:"payload"`
 			} `json:"attachment"`
 		} `json:"message"`
