@@ -100,7 +100,7 @@ const NoteAddress = "address"
 func (c *Ctx) T(id string, data map[string]any) string {
 	if _, set := data[locales.VarAddress]; !set && c.ownChat() {
 		if form := c.Note(NoteAddress); form != "" {
-			d := locales.Address(c.Lang(), form)
+			d := c.e.texts.Address(c.Lang(), form)
 			maps.Copy(d, data)
 			data = d
 		}

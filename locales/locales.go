@@ -172,16 +172,19 @@ const (
 	VarAddressStart = "Ban"
 )
 
-// defaultAddress is the form used until a person chooses theirs.
-var defaultAddress = map[string]string{"vi": "anh chị", "en": "you"}
+// addressDefault is the message id of the form used until a person chooses
+// theirs ("anh chị"; "you" in English).
+const addressDefault = "common.address.default"
 
 // Address returns the address variables for form (empty: the default of
-// lang), to merge into a text's data.
-func Address(lang, form string) map[string]any {
+// lang, from the catalogue), to merge into a text's data.
+func (b *Bundle) Address(lang, form string) map[string]any {
 	if form == "" {
-		form = defaultAddress[baseLang(lang)]
-		if form == "" {
-			form = defaultAddress["vi"]
+		// Read as written: rendering it would ask for the address again.
+		if m := b.messages[b.Lang(lang)][addressDefault]; m != nil {
+			form = m.Other
+		} else if m := b.messages["vi"][addressDefault]; m != nil {
+			form = m.Other
 		}
 	}
 	start := form
@@ -194,7 +197,7 @@ func Address(lang, form string) map[string]any {
 
 func (b *Bundle) localize(lang, id string, data map[string]any, count any) string {
 	if _, ok := data[VarAddress]; !ok {
-		d := Address(b.Lang(lang), "")
+		d := b.Address(lang, "")
 		maps.Copy(d, data)
 		data = d
 	}
