@@ -349,6 +349,11 @@ func (t *teamFlows) chooseHousehold(c *flows.Ctx, in flows.Input) error {
 		c.Set(keyHousehold, in.Choice.Title)
 		return nil
 	}
+	// Most answers name a household and nothing else: only a line that
+	// also says what was done is a report, worth the commune's hamlets.
+	if r, _ := ParseReport(in.Text); len(r.Areas) == 0 && r.People == 0 && r.Minutes == 0 {
+		return nil
+	}
 	m, _, err := whoami(c)
 	if err != nil {
 		return err
