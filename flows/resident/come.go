@@ -335,6 +335,7 @@ func (r *residents) submit(c *flows.Ctx) error {
 		return fmt.Errorf("create help request: %w", err)
 	}
 	c.SetNote(noteOpenRequest, req.Code)
+	c.SetNote(noteAsked, "1")
 	for _, a := range pendingAttachments(c) {
 		a.RequestID = req.ID
 		if err := r.deps.HelpDesk.AddHelpAttachment(ctx, &a); err != nil {

@@ -219,7 +219,9 @@ func bareRating(text string) (string, bool) {
 // number typed at the menu after the closing notice asked for one. With no
 // such request the number picks a menu item as usual.
 func (r *residents) bareRatingCommand(c *flows.Ctx, args string) (bool, error) {
-	if c.FlowName() != "" || c.Event.IsGroup() {
+	// Numbers pick menu items all day (more so where Zalo refuses lists):
+	// only someone who once asked for a visit costs a lookup.
+	if c.FlowName() != "" || c.Event.IsGroup() || c.Note(noteAsked) == "" {
 		return false, nil
 	}
 	if _, _, onRoster, err := c.Person(); err != nil || onRoster {
@@ -244,6 +246,10 @@ func (r *residents) bareRatingCommand(c *flows.Ctx, args string) (bool, error) {
 // noteOpenRequest is the session note that says the resident made a help
 // request (its code): only then does the menu look the request up.
 const noteOpenRequest = "help_request"
+
+// noteAsked says the resident once asked for a visit, and stays when the
+// request is closed: a bare number may then be its rating.
+const noteAsked = "asked_visit"
 
 // hasOpenRequest shows the status item in the menu of residents with an
 // open request. Residents who never asked cost no query: the menu is the

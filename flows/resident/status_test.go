@@ -1,7 +1,6 @@
 package resident_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -15,12 +14,21 @@ import (
 // menu's fifth item, but only for a request closed lately and not rated.
 func TestBareNumberRatesClosedRequest(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	req := cnsbot.HelpRequest{ResidentUserID: "r1", HamletID: 12, Problem: "Cài VNeID", SourceEvent: "e1"}
-	if err := f.desk.CreateHelpRequest(ctx, &req); err != nil {
-		t.Fatal(err)
+	// Each resident asks for a visit through the bot, as residents do.
+	ask := func(c *flowstest.Chat) cnsbot.HelpRequest {
+		t.Helper()
+		for _, in := range []string{"#dennha", "#dongy", "#co", "Nguyễn Thị Lan", "0912 345 678", "tan thanh", "tan hoa",
+			"máy không lên VNeID", "#sang", "#gui"} {
+			c.Say(in)
+		}
+		if len(f.desk.Requests) == 0 {
+			t.Fatal("no request made")
+		}
+		return f.desk.Requests[len(f.desk.Requests)-1]
 	}
 	c := f.chat(t, "r1")
+	c.Say("menu")
+	req := ask(c)
 	c.Say("menu")
 	if got := flowstest.Texts(c.Say("3")); strings.Contains(got, "chấm điểm") {
 		t.Fatalf("open request: %q, want the menu's item, not a rating", got)
@@ -38,12 +46,10 @@ func TestBareNumberRatesClosedRequest(t *testing.T) {
 		t.Errorf("already rated: %q, want no second rating", got)
 	}
 	// Closed too long ago: the number is the menu's.
-	old := cnsbot.HelpRequest{ResidentUserID: "r2", HamletID: 12, Problem: "x", SourceEvent: "e2"}
-	if err := f.desk.CreateHelpRequest(ctx, &old); err != nil {
-		t.Fatal(err)
-	}
-	f.desk.CloseAt(old.Code, f.clock.Now().Add(-resident.RateWithin-1))
 	c2 := f.chat(t, "r2")
+	c2.Say("menu")
+	old := ask(c2)
+	f.desk.CloseAt(old.Code, f.clock.Now().Add(-resident.RateWithin-1))
 	c2.Say("menu")
 	if got := flowstest.Texts(c2.Say("3")); strings.Contains(got, "chấm điểm") || f.desk.Requests[1].Rating != 0 {
 		t.Errorf("closed long ago: %q, want the menu's item", got)
