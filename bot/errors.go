@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
@@ -127,6 +128,19 @@ var reasons = map[int]string{
 	-234: "night",
 	-403: "oa_not_in_group",
 	-237: "group_disabled",
+}
+
+// SetupReasons are the delivery-log reasons of the OA setup faults: the
+// messages held with them wait for the OA to be fixed, not for a time.
+func SetupReasons() []string {
+	var out []string
+	for code, class := range codeClasses {
+		if class == ClassSetup {
+			out = append(out, reasons[code])
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Classify returns what to do about err from a Client call.

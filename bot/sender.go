@@ -87,6 +87,11 @@ type SenderConfig struct {
 	// message (or part, or fallback post) this Sender got accepted, e.g. to
 	// tell the service's own sends from a human agent's in oa_send_* echoes.
 	OnSent func(ctx context.Context, m cnsbot.Outgoing, zaloMsgIDs []string)
+	// OnSetupCleared, when set, is called once Zalo accepts a message
+	// after an OA setup fault this Sender saw: the messages held for it
+	// (reasons SetupReasons) can go now instead of at the end of their
+	// SetupHold.
+	OnSetupCleared func(ctx context.Context)
 	// TransactionReminders (REMINDER_CHANNEL=transaction) sends a reminder
 	// that Zalo refused for the 7-day window as a transaction message,
 	// before the group fallback.
@@ -209,7 +214,7 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 			return s.failed(ctx, m, p, err)
 		}
 		p.sent = true
-		s.setupCleared()
+		s.setupCleared(ctx)
 	}
 	if p.fallback {
 		// Only the record of an earlier fallback failed: write it again.
@@ -600,8 +605,9 @@ func (s *Sender) setupFault(code int) {
 	}
 }
 
-// setupCleared ends a setup fault after a send Zalo accepted.
-func (s *Sender) setupCleared() {
+// setupCleared ends a setup fault after a send Zalo accepted, and lets
+// the messages held for it go (OnSetupCleared).
+func (s *Sender) setupCleared(ctx context.Context) {
 	s.mu.Lock()
 	was := s.setupCode
 	s.setupCode, s.setupSince, s.setupLog = 0, time.Time{}, time.Time{}
@@ -611,6 +617,9 @@ func (s *Sender) setupCleared() {
 			s.m.Alerts.WithLabelValues(AlertSetup).Set(0)
 		}
 		s.logger.Info("zalo accepts this OA's messages again: setup fault cleared", "code", was)
+		if s.cfg.OnSetupCleared != nil {
+			s.cfg.OnSetupCleared(ctx)
+		}
 	}
 }
 

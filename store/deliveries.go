@@ -99,6 +99,22 @@ func (db *DB) DueHeld(ctx context.Context, now time.Time, limit int) ([]cnsbot.O
 	return out, nil
 }
 
+// ExpediteHeld makes the messages held for any of reasons due at now, and
+// returns how many: the messages held for an OA setup fault go as soon as
+// Zalo accepts the OA's messages again, not at the end of their hold.
+func (db *DB) ExpediteHeld(ctx context.Context, reasons []string, now time.Time) (int64, error) {
+	if len(reasons) == 0 {
+		return 0, nil
+	}
+	res := db.orm.WithContext(ctx).Model(&Delivery{}).
+		Where("state = ? AND reason IN ? AND not_before > ?", StateHeld, reasons, now.UTC()).
+		Updates(map[string]any{"not_before": now.UTC(), "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("expedite held messages: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // MarkReleased records that the held message id was put back on the
 // outbox, so that DueHeld does not return it again. A message that is not
 // held is left as it is.

@@ -98,6 +98,7 @@ type Server struct {
 	setupFault  int
 	deadRefresh DeadRefresh
 	oa          OA
+	mode        Mode
 }
 
 // New returns a Server with a fresh token pair (see Tokens). It does not

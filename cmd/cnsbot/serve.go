@@ -67,6 +67,9 @@ type server struct {
 	web *webApp
 	// jobs queues what the scheduled jobs send (webApp.Pusher).
 	jobs reminder.Pusher
+	// heldDue wakes releaseHeld when held messages became due early (an
+	// OA setup fault cleared).
+	heldDue chan struct{}
 }
 
 // close releases what newServer opened, the last first.
@@ -82,7 +85,7 @@ func (s *server) close() {
 // rest is the pipeline webhook → queue → engine → queue outbox → sender,
 // the flows on the engine, and the scheduled jobs.
 func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, err error) {
-	s := &server{log: log}
+	s := &server{log: log, heldDue: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -123,7 +126,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
-	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm)
+	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm, s.setupCleared)
 	s.tokens, s.sender = tokens, sender
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
@@ -175,7 +178,8 @@ func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsb
 // replicas) and the sender that delivers replies at the shared rate,
 // recording refusals in kept.
 func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient, kept *store.KeptCopies,
-	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
+	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics,
+	setupCleared func(context.Context)) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
@@ -197,6 +201,7 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 	}
 	sc.CommandPayloads = commandPayloads
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
+	sc.OnSetupCleared = setupCleared
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender, ownSends
 }
@@ -384,6 +389,23 @@ func (s *server) escalateStale(ctx context.Context) error {
 	return s.queue.Push(ctx, out...)
 }
 
+// setupCleared makes the messages held for an OA setup fault due now and
+// wakes releaseHeld: once Zalo takes the OA's messages again, what waited
+// for it goes at once, not up to a quarter of an hour later.
+func (s *server) setupCleared(ctx context.Context) {
+	n, err := s.db.ExpediteHeld(ctx, bot.SetupReasons(), s.now())
+	if err != nil {
+		// They still go at the end of their hold.
+		s.log.Error("release messages held for the setup fault", "err", err)
+		return
+	}
+	s.log.Info("setup fault cleared: held messages released", "messages", n)
+	select {
+	case s.heldDue <- struct{}{}:
+	default:
+	}
+}
+
 // releaseHeld moves messages held for the night (or for any stored
 // not-before time) back into the outbox once they are due.
 func (s *server) releaseHeld(ctx context.Context) {
@@ -407,6 +429,7 @@ func (s *server) releaseHeld(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.heldDue:
 		}
 	}
 }

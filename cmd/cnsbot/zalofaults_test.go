@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,13 +12,13 @@ import (
 )
 
 // TestSetupFaultHoldsRepliesAndShowsInReadyz: with the OA not set up for
-// the API (-224), a reply is held, not dropped; /readyz stays 200 (the
+// the API (the fake's setup-fault mode), a reply is held, not dropped; /readyz stays 200 (the
 // webhook must keep taking events) but says what is wrong; once the OA is
-// fixed, the held reply goes out.
+// fixed, the held reply goes out with the next one.
 func TestSetupFaultHoldsRepliesAndShowsInReadyz(t *testing.T) {
 	z := zalotest.Start(t)
 	r := start(t, testConfig(t, z), true)
-	z.SetupFault(-224)
+	z.SetMode(zalotest.ModeSetupFault)
 	const u = "5510185758261927916"
 	body, sig := signedEvent("user_send_text", u, "sf1", "menu")
 	if got := post(t, r.url, body, sig); got != http.StatusOK {
@@ -38,21 +39,24 @@ func TestSetupFaultHoldsRepliesAndShowsInReadyz(t *testing.T) {
 		t.Fatalf("got %d held messages, want the reply held", held)
 	}
 	code, ready := getReadyz(t, r.url)
-	if code != http.StatusOK || !strings.Contains(ready["zalo"], "setup fault -224") {
+	if code != http.StatusOK || !strings.Contains(ready["zalo"], fmt.Sprintf("setup fault %d", zalotest.SetupFaultCode)) {
 		t.Errorf("readyz: got %d %v, want 200 with the setup fault", code, ready)
 	}
 
-	z.SetupFault(0)
-	due, err := r.db.DueHeld(ctx, time.Now().Add(time.Hour), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.jobs.Push(ctx, due...); err != nil {
-		t.Fatal(err)
+	// The OA is fixed. Someone else's reply goes through, and the one
+	// held for the fault follows at once, not at the end of its
+	// quarter-hour hold (waitMessages gives up long before).
+	z.SetMode(zalotest.ModeNormal)
+	body, sig = signedEvent("user_send_text", "5510185758261927917", "sf2", "menu")
+	if got := post(t, r.url, body, sig); got != http.StatusOK {
+		t.Fatalf("webhook: %d", got)
 	}
 	msgs := waitMessages(t, z, u, 1)
-	if !strings.Contains(msgs[0].Text, "?") {
-		t.Errorf("got %q, want the menu", msgs[0].Text)
+	if !strings.Contains(msgs[0].Text, "?") || len(msgs[0].Buttons) == 0 {
+		t.Errorf("got %q, want the held menu", msgs[0].Text)
+	}
+	if due, err := r.db.DueHeld(ctx, time.Now().Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Errorf("still held after the fault cleared: %d (%v)", len(due), err)
 	}
 	// The fake records the message before its answer reaches the sender,
 	// which clears the fault on that answer: wait for it.
