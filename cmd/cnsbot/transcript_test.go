@@ -404,7 +404,7 @@ func (ts *transcriptServer) settle(t *testing.T) {
 func playTranscript(t *testing.T, steps []step, noList bool) string {
 	ts := startTranscriptServer(t)
 	if noList {
-		ts.z.Refuse(zalotest.KindList, -201)
+		ts.z.SetMode(zalotest.ModeListsRefused)
 	}
 	var b strings.Builder
 	for _, st := range steps {

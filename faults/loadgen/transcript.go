@@ -184,6 +184,15 @@ func (v Verdict) OK() bool {
 		v.Answered+v.changedEvents == v.Events
 }
 
+// OKInAnyOrder is OK, except that a user's answers may have come in
+// another order (Reordered): every event answered, once, as usual. It is
+// what messages held for a while and sent later (an OA setup fault) can
+// promise.
+func (v Verdict) OKInAnyOrder() bool {
+	return v.LostMessages == 0 && v.DuplicateMessages == 0 && v.Resets == 0 && v.GaveUp == 0 && v.Stray == 0 &&
+		v.Changed == 0
+}
+
 // String summarises the verdict on one line.
 func (v Verdict) String() string {
 	return fmt.Sprintf("users %d, events %d, answered as usual %d, lost %d msg (%d users), duplicated %d msg (%d users), changed %d msg (%d users), resets %d, reordered %d, gave up %d, stray %d, re-sent across a kill %d",
