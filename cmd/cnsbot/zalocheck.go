@@ -18,15 +18,16 @@ import (
 
 // zaloCmd runs the Zalo subcommands:
 //
-//	cnsbot zalo check [--to USER_ID] [--group GROUP_ID]
+//	cnsbot zalo check [--to USER_ID] [--group GROUP_ID] [--refresh]
 func zaloCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "check" {
-		return errors.New("usage: cnsbot zalo check [--to USER_ID] [--group GROUP_ID]")
+		return errors.New("usage: cnsbot zalo check [--to USER_ID] [--group GROUP_ID] [--refresh]")
 	}
 	fs := flag.NewFlagSet("zalo check", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	to := fs.String("to", "", "an admin's own Zalo user id (OA-scoped): send one message of each kind to it")
 	group := fs.String("group", "", "a team's Zalo group id: send one text to it")
+	refresh := fs.Bool("refresh", false, "spend the refresh token (it is single-use) to prove it works, and store the new pair as serve does")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func zaloCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, l
 	}, db, locks, hc, log, nil)
 	client := bot.NewClient(cfg.ZaloAPIBase, tokens, hc, nil)
 	rows, err := zaloCheck(ctx, client, tokens, db, zaloCheckTargets{user: *to, group: *group, image: cfg.infoImageURL(),
-		transaction: cfg.ReminderChannel == "transaction"})
+		transaction: cfg.ReminderChannel == "transaction", refresh: *refresh})
 	printCheck(stdout, rows)
 	return err
 }
@@ -76,6 +77,15 @@ type zaloCheckTargets struct {
 	image string
 	// transaction adds a transaction message (REMINDER_CHANNEL=transaction).
 	transaction bool
+	// refresh spends the refresh token to prove it (--refresh).
+	refresh bool
+}
+
+// checkStore is where the check finds the token pair and writes what it
+// learnt; *store.DB is one.
+type checkStore interface {
+	bot.CapabilityStore
+	bot.TokenStore
 }
 
 // checkRow is one line of the check's table.
@@ -98,7 +108,14 @@ var errCheckFailed = errors.New("zalo check: Zalo refused something the service 
 // the new pair is stored), reads the OA's profile and sends one message of
 // each kind the service uses. It saves what it learnt of each kind as a
 // capability, for serve to start with.
-func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps bot.CapabilityStore, t zaloCheckTargets) ([]checkRow, error) {
+//
+// The refresh token is proven only by spending it: Zalo's refresh tokens
+// are single-use, and no endpoint tells whether one is alive. So its row
+// says "refreshed" when the check had to refresh (an expired access token,
+// or --refresh, which refreshes through the token keeper under the lock
+// serve takes, storing the new pair before using it), "dead" when Zalo
+// refused it, and otherwise "skipped": not checked without spending it.
+func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps checkStore, t zaloCheckTargets) ([]checkRow, error) {
 	var rows []checkRow
 	row := func(what, feature string, detail string, err error) checkRow {
 		r := checkRow{what: what, ok: err == nil, feature: feature, detail: detail}
@@ -112,11 +129,26 @@ func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps bot.
 		return r
 	}
 	failed := false
+	before, _ := caps.LoadToken(ctx)
 
-	_, err := tokens.Token(ctx)
+	access, err := tokens.Token(ctx)
 	rows = append(rows, row("access token", "", "loaded", err))
 	if err != nil {
 		return rows, errCheckFailed
+	}
+	refreshed := func() bool {
+		after, err := caps.LoadToken(ctx)
+		return err == nil && after.Refresh != "" && after.Refresh != before.Refresh
+	}
+	if t.refresh {
+		if refreshed() {
+			// Token just spent it for an expired access token: once is proof.
+			rows = append(rows, checkRow{what: "refresh token", ok: true, detail: "refreshed (the access token had expired); the new pair is stored"})
+		} else {
+			_, err := tokens.Refresh(ctx, access)
+			rows = append(rows, row("refresh token", "", "refreshed (--refresh); the new pair is stored", err))
+			failed = failed || err != nil
+		}
 	}
 	oa, err := c.OAProfile(ctx)
 	detail := fmt.Sprintf("%s (id %s, verified %v", oa.Name, oa.OAID, oa.Verified)
@@ -127,9 +159,19 @@ func zaloCheck(ctx context.Context, c *bot.Client, tokens *bot.Tokens, caps bot.
 	if err != nil {
 		failed = true
 	}
-	if need, _, why := tokens.Health(); need {
+	switch need, _, why := tokens.Health(); {
+	case t.refresh:
+		// Its row is written.
+	case need:
 		rows = append(rows, checkRow{what: "refresh token", detail: "dead: re-authorise the OA (" + why + ")"})
 		failed = true
+	default:
+		if refreshed() {
+			rows = append(rows, checkRow{what: "refresh token", ok: true, detail: "refreshed (the access token had expired); the new pair is stored"})
+		} else {
+			rows = append(rows, checkRow{what: "refresh token", skipped: true,
+				detail: "not checked: it is single-use, so only spending it proves it; --refresh spends it and stores the new pair"})
+		}
 	}
 
 	if t.user == "" {

@@ -60,6 +60,7 @@ func TestZaloCheck(t *testing.T) {
 		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
 		z.SetOA(zalotest.OA{Name: "Tổ CNS Cà Mau", Verified: true, Package: "Nâng cao"})
 		cfg := testConfig(t, z)
+		cfg.ReminderChannel = "transaction"
 		z.ExpireToken()
 		table, err, caps := runCheck(t, cfg, args...)
 		if err != nil {
@@ -73,6 +74,8 @@ func TestZaloCheck(t *testing.T) {
 			"request_user_info (form)": "request_user_info (form) accepted",
 			"image":                    "image accepted",
 			"group text":               "group text accepted",
+			"transaction (reminders)":  "transaction (reminders) accepted",
+			"refresh token":            "refresh token accepted refreshed (the access token had expired); the new pair is stored",
 		} {
 			if got := rowOf(t, table, what); got != want {
 				t.Errorf("row %q: got %q, want %q", what, got, want)
@@ -96,8 +99,8 @@ func TestZaloCheck(t *testing.T) {
 				t.Errorf("capability %s: got %+v (%v), want accepted", f, c, ok)
 			}
 		}
-		if n := len(z.MessagesTo(checkAdmin)); n != 4 {
-			t.Errorf("admin got %d messages, want 4 (text, list, form, image)", n)
+		if n := len(z.MessagesTo(checkAdmin)); n != 5 {
+			t.Errorf("admin got %d messages, want 5 (text, list, form, image, transaction)", n)
 		}
 	})
 	t.Run("lists, forms and images refused", func(t *testing.T) {
@@ -181,6 +184,109 @@ func TestZaloCheck(t *testing.T) {
 		}
 		if got := rowOf(t, table, "messages"); !strings.Contains(got, "skipped") {
 			t.Errorf("without --to got %q, want the messages skipped", got)
+		}
+	})
+	t.Run("refresh token not spent, no picture", func(t *testing.T) {
+		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
+		cfg := testConfig(t, z)
+		cfg.ZaloInfoImageURL = "off"
+		table, err, caps := runCheck(t, cfg, "--to", checkAdmin)
+		if err != nil {
+			t.Fatalf("got %v, want success:\n%s", err, table)
+		}
+		for what, want := range map[string]string{
+			"refresh token":            "refresh token skipped not checked: it is single-use, so only spending it proves it; --refresh spends it and stores the new pair",
+			"request_user_info (form)": "request_user_info (form) skipped not tried: no PUBLIC_URL or ZALO_INFO_IMAGE_URL; forms are asked as text",
+			"image":                    "image skipped not tried: no public image URL",
+		} {
+			if got := rowOf(t, table, what); got != want {
+				t.Errorf("row %q: got %q, want %q", what, got, want)
+			}
+		}
+		if n := z.Refreshes(); n != 0 {
+			t.Errorf("the refresh token was spent %d times without --refresh", n)
+		}
+		if _, ok := caps[bot.FeatureRequestInfo]; ok {
+			t.Errorf("a form not tried was learnt: %v", caps)
+		}
+	})
+	t.Run("--refresh spends the refresh token and stores the new pair", func(t *testing.T) {
+		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
+		cfg := testConfig(t, z)
+		_, oldRefresh, _ := z.Tokens()
+		table, err, _ := runCheck(t, cfg, "--refresh")
+		if err != nil {
+			t.Fatalf("got %v, want success:\n%s", err, table)
+		}
+		if got, want := rowOf(t, table, "refresh token"), "refresh token accepted refreshed (--refresh); the new pair is stored"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		if n := z.Refreshes(); n != 1 {
+			t.Errorf("got %d refreshes, want 1", n)
+		}
+		db, err := store.Open(context.Background(), cfg.DatabaseURL, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		stored, err := db.LoadToken(context.Background())
+		access, refresh, _ := z.Tokens()
+		if err != nil || stored.Access != access || stored.Refresh != refresh || refresh == oldRefresh {
+			t.Errorf("stored pair is not the new one (access %v, refresh %v, changed %v; %v)",
+				stored.Access == access, stored.Refresh == refresh, refresh != oldRefresh, err)
+		}
+		// serve starts with the stored pair, not the spent one from the
+		// environment: its first send needs no refresh.
+		r := start(t, cfg, true)
+		body, sig := signedEvent("user_send_text", "5510185758261927916", "chk-r1", "menu")
+		if got := post(t, r.url, body, sig); got != http.StatusOK {
+			t.Fatalf("webhook: %d", got)
+		}
+		if msgs := waitMessages(t, z, "5510185758261927916", 1); msgs[0].AccessToken != access {
+			t.Errorf("serve sent with another token than the stored one")
+		}
+	})
+	t.Run("--refresh with a dead refresh token", func(t *testing.T) {
+		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
+		cfg := testConfig(t, z)
+		z.KillRefreshToken(zalotest.RefreshCode14014)
+		table, err, _ := runCheck(t, cfg, "--refresh")
+		if err == nil {
+			t.Fatalf("a dead refresh token passed the check:\n%s", table)
+		}
+		if got := rowOf(t, table, "refresh token"); !strings.HasPrefix(got, "refresh token REFUSED -14014 token refresh refused") ||
+			!strings.Contains(got, "re-authorise the OA") {
+			t.Errorf("got %q, want refused -14014 and re-authorise", got)
+		}
+	})
+	t.Run("no token at all", func(t *testing.T) {
+		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
+		cfg := testConfig(t, z)
+		cfg.ZaloAccessToken, cfg.ZaloRefreshToken = "", ""
+		table, err, _ := runCheck(t, cfg, args...)
+		if err == nil {
+			t.Fatalf("a check without a token passed:\n%s", table)
+		}
+		if got := rowOf(t, table, "access token"); !strings.HasPrefix(got, "access token REFUSED") {
+			t.Errorf("got %q", got)
+		}
+		if z.Count() != 0 {
+			t.Errorf("%d messages sent without a token", z.Count())
+		}
+	})
+	t.Run("OA not in the group", func(t *testing.T) {
+		z := zalotest.Start(t, zalotest.WithApp(e2eAppID, "check-app-secret"))
+		cfg := testConfig(t, z)
+		z.SetFault(zalotest.FailUsers(-403, checkGroup))
+		table, err, caps := runCheck(t, cfg, "--group", checkGroup)
+		if err != nil {
+			t.Fatalf("got %v; a group the OA is not in should not fail the check (teams add it later):\n%s", err, table)
+		}
+		if got, want := rowOf(t, table, "group text"), "group text REFUSED -403 oa_not_in_group: add the OA to the group"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		if _, ok := caps[bot.FeatureGroupText]; ok {
+			t.Errorf("one group's refusal was learnt as the OA's: %v", caps)
 		}
 	})
 	t.Run("recipient outside the window", func(t *testing.T) {
