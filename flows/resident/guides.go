@@ -200,6 +200,7 @@ func (r *residents) enterStep(c *flows.Ctx, key string, n int) error {
 	}
 	return nil
 }
+
 // rememberStuck notes where the person got stuck, so "try again" returns
 // there and a request for a team member names the guide.
 func rememberStuck(c *flows.Ctx, in flows.Input) error {
@@ -251,6 +252,7 @@ func (r *residents) stuckStep() *flows.Step {
 		},
 	}
 }
+
 // ratingWords are the numbers one to five, folded, as people type them.
 var ratingWords = []string{"mot", "hai", "ba", "bon", "nam"}
 

@@ -77,7 +77,7 @@ type GuideSource interface {
 type Deps struct {
 	// Guides are the step-by-step guides; nil means the repository's
 	// (content.Seed), in memory.
-	Guides GuideSource
+	Guides   GuideSource
 	Places   Places
 	HelpDesk HelpDesk
 	// Texts renders messages to people outside the conversation (team
