@@ -68,7 +68,7 @@ words = ["quen pass"]
 source = "domain.md"
 checked = "2026-12-01"
 `)},
-		"g/pass/vi.md": {Data: []byte("# Quên passcode\n\n## Mở ứng dụng\nMở **VNeID**.\n\n## Bấm quên\n![](b2.png)\nvideo: https://example.org/v.mp4\nBấm “Quên passcode”.\n")},
+		"g/pass/vi.md":   {Data: []byte("# Quên passcode\n\n## Mở ứng dụng\nMở **VNeID**.\n\n## Bấm quên\n![](b2.png)\nvideo: https://example.org/v.mp4\nBấm “Quên passcode”.\n")},
 		"g/pass/en.toml": {Data: []byte("title = \"Forgot passcode\"\n[[steps]]\ntext = \"Open VNeID.\"\n[[steps]]\ntext = \"Tap it.\"\n")},
 		"g/pass/b2.png":  {Data: pic},
 	}
