@@ -7,8 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/content"
 	"github.com/camau-cns/cnsbot/store"
 )
@@ -76,4 +83,62 @@ func guidesCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 		return fmt.Errorf("guides import: %d of %d guides not published", failed, len(folders))
 	}
 	return nil
+}
+
+// guideImagePath is where the guides' pictures are served to anyone: Zalo
+// fetches a picture there when its upload was refused. A picture's name is
+// the SHA-256 of its bytes, so the address of one cannot be guessed from
+// another's and its content never changes.
+const guideImagePath = "/guides/images/"
+
+// serveGuideImage serves a guide's picture by its name.
+func serveGuideImage(db *store.DB) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sha := strings.TrimSuffix(strings.TrimSuffix(c.Param("sha"), ".jpg"), ".png")
+		if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
+			c.Status(http.StatusNotFound)
+			return
+		}
+		im, err := db.GuideImage(c.Request.Context(), sha)
+		switch {
+		case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+			c.Status(http.StatusNotFound)
+			return
+		case err != nil:
+			c.Status(http.StatusServiceUnavailable)
+			return
+		}
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+		c.Data(http.StatusOK, im.ContentType, im.Data)
+	}
+}
+
+// guidePictures gives the sender the guides' pictures from the database,
+// and their address under base (PUBLIC_URL).
+type guidePictures struct {
+	db   *store.DB
+	base string
+}
+
+func (p guidePictures) Picture(ctx context.Context, sha string) (bot.Picture, error) {
+	im, err := p.db.GuideImage(ctx, sha)
+	if err != nil {
+		return bot.Picture{}, err
+	}
+	pic := bot.Picture{Data: im.Data, ContentType: im.ContentType, AttachmentID: im.AttachmentID}
+	if im.AttachedAt != nil {
+		pic.AttachedAt = *im.AttachedAt
+	}
+	return pic, nil
+}
+
+func (p guidePictures) KeepAttachment(ctx context.Context, sha, id string, at time.Time) error {
+	return p.db.SetGuideImageAttachment(ctx, sha, id, at)
+}
+
+func (p guidePictures) URL(sha string) string {
+	if p.base == "" {
+		return ""
+	}
+	return strings.TrimRight(p.base, "/") + guideImagePath + sha
 }

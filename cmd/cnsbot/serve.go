@@ -202,6 +202,11 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 		sc.InfoImageURL = localURL(cfg.HTTPAddr) + bot.InfoImagePath
 	}
 	sc.CommandPayloads = commandPayloads
+	pics := guidePictures{db: db, base: cfg.PublicURL}
+	if pics.base == "" && wa.sim {
+		pics.base = localURL(cfg.HTTPAddr)
+	}
+	sc.Pictures = pics
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender, ownSends
@@ -285,6 +290,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		c.JSON(code, status)
 	})
 	r.GET(bot.InfoImagePath, gin.WrapF(bot.ServeInfoImage))
+	r.GET(guideImagePath+":sha", serveGuideImage(s.db))
 	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r
