@@ -95,6 +95,9 @@ const (
 	MsgText        = "text"
 	MsgList        = "list"         // a list template with buttons
 	MsgRequestInfo = "request_info" // request_user_info template
+	// MsgImage is a guide's picture: Image names it, ImageURL is where
+	// Zalo can fetch it when an upload is refused.
+	MsgImage = "image"
 )
 
 // Outgoing is one message the bot wants delivered. It is data, so that it
@@ -107,10 +110,13 @@ type Outgoing struct {
 	Kind string    `json:"kind"`
 	// Text is the message text, or the list's title for MsgList and the
 	// form's title for MsgRequestInfo.
-	Text     string   `json:"text"`
-	Subtitle string   `json:"subtitle,omitempty"`
-	ImageURL string   `json:"image_url,omitempty"`
-	Buttons  []Button `json:"buttons,omitempty"`
+	Text     string `json:"text"`
+	Subtitle string `json:"subtitle,omitempty"`
+	ImageURL string `json:"image_url,omitempty"`
+	// Image is the stored picture of a MsgImage: the SHA-256 of its bytes
+	// (see content.Image).
+	Image   string   `json:"image,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
 	// Purpose says why the message exists: "reply", "notify", "reminder".
 	// Reminders and notifications have fallbacks when a private message is refused.
 	Purpose string `json:"purpose,omitempty"`

@@ -251,9 +251,10 @@ type (
 		Title    string `json:"title,omitempty"`
 		Subtitle string `json:"subtitle,omitempty"`
 		ImageURL string `json:"image_url,omitempty"`
-		// MediaType and URL are a media template's image.
-		MediaType string `json:"media_type,omitempty"`
-		URL       string `json:"url,omitempty"`
+		// MediaType and URL, or AttachmentID, are a media template's image.
+		MediaType    string `json:"media_type,omitempty"`
+		URL          string `json:"url,omitempty"`
+		AttachmentID string `json:"attachment_id,omitempty"`
 	}
 	// outButton's Payload is a string (oa.query.*) or an object (oa.open.*).
 	outButton struct {
@@ -372,11 +373,16 @@ func (c *Client) sendMessage(ctx context.Context, to cnsbot.Recipient, message o
 // call performs one API call, refreshing the token and retrying once when
 // Zalo says it is invalid or expired. out receives the answer's "data".
 func (c *Client) call(ctx context.Context, method, path string, body []byte, out any) error {
+	return c.callAs(ctx, method, path, body, "application/json", out)
+}
+
+// callAs is call with a body of another type (a multipart upload).
+func (c *Client) callAs(ctx context.Context, method, path string, body []byte, ctype string, out any) error {
 	tok, err := c.tokens.Token(ctx)
 	if err != nil {
 		return fmt.Errorf("access token: %w", err)
 	}
-	err = c.do(ctx, method, path, body, tok, out)
+	err = c.doAs(ctx, method, path, body, ctype, tok, out)
 	if Classify(err) != ClassRefresh {
 		return err
 	}
@@ -384,7 +390,7 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 	if rerr != nil {
 		return fmt.Errorf("refresh after %w: %w", err, rerr)
 	}
-	return c.do(ctx, method, path, body, tok, out)
+	return c.doAs(ctx, method, path, body, ctype, tok, out)
 }
 
 // envelope is Zalo's answer: {"error":0,"message":"Success","data":{…}}.
@@ -395,6 +401,10 @@ type envelope struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, tok string, out any) error {
+	return c.doAs(ctx, method, path, body, "application/json", tok, out)
+}
+
+func (c *Client) doAs(ctx context.Context, method, path string, body []byte, ctype, tok string, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -406,7 +416,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, tok s
 	req.Header.Set("access_token", tok)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)

@@ -73,6 +73,9 @@ type SenderConfig struct {
 	// RetryRefused is how long a refused kind is not tried again
 	// (DefaultRetryRefused when zero).
 	RetryRefused time.Duration
+	// Pictures are the guides' pictures, for MsgImage messages; nil sends
+	// none (the step's text goes alone).
+	Pictures Pictures
 	// InfoImageURL is the image of request_user_info forms that come
 	// without one; Zalo's v3 page requires it. Empty: such forms are asked
 	// as text instead.
@@ -277,6 +280,8 @@ func (s *Sender) send(ctx context.Context, m cnsbot.Outgoing, p *progress) error
 			s.learn(ctx, FeatureList, nil)
 		}
 		return err
+	case m.Kind == cnsbot.MsgImage:
+		return s.sendImage(ctx, m, p)
 	case m.Kind == cnsbot.MsgRequestInfo:
 		m = s.formShape(m)
 		if m.ImageURL == "" {

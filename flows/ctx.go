@@ -147,6 +147,19 @@ func (c *Ctx) Reply(text string, buttons ...cnsbot.Button) {
 	}
 }
 
+// ReplyImage sends a stored picture (the SHA-256 of its bytes, see
+// content.Image) in the person's chat. The sender uploads it to Zalo once
+// and sends the attachment; when Zalo refuses, it sends the picture's
+// public address, and failing that nothing: the text that follows stands
+// alone.
+func (c *Ctx) ReplyImage(sha string) {
+	if c.Event.IsGroup() {
+		return
+	}
+	c.out = append(c.out, cnsbot.Outgoing{To: cnsbot.Recipient{UserID: c.Event.UserID}, Kind: cnsbot.MsgImage,
+		Image: sha, Purpose: "reply", Lang: c.Lang()})
+}
+
 // RequestInfo sends Zalo's request_user_info form, whose answer arrives as
 // a user_submit_info event.
 func (c *Ctx) RequestInfo(titleID, subtitleID string) {

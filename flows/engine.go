@@ -201,7 +201,12 @@ type Engine struct {
 
 	globals *vn.Matcher
 	entries *vn.Matcher
-	echoes  echoState
+	// dynEntries adds the flows' MoreEntries to entries, built for the
+	// generations named by dynKey.
+	dynMu      sync.Mutex
+	dynKey     string
+	dynEntries *vn.Matcher
+	echoes     echoState
 }
 
 // The name of the engine's own flow, the main menu.

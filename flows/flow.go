@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -54,6 +55,16 @@ type Flow struct {
 	// Begin runs when the flow starts, before the first prompt. It may call
 	// Goto to start elsewhere (for example when a request is already open).
 	Begin func(c *Ctx) error
+	// StepFor, when set, makes the steps that Steps does not declare, by
+	// name, or returns nil when there is no such step: steps whose content
+	// changes while the service runs (a guide's, which officers publish).
+	// Such steps name their next step in their choices.
+	StepFor func(name string) *Step
+	// MoreEntries, when set, returns typed shortcuts into the flow that
+	// change while the service runs (a guide's words), with a generation
+	// that changes whenever they do. It is asked before typed entries are
+	// matched, so it must answer from memory.
+	MoreEntries func(ctx context.Context) (gen int64, entries []Entry, err error)
 	// Resumable, when set, makes the engine offer "continue" or "start over"
 	// to a person who comes back to the flow after Options.ResumeAfter.
 	Resumable bool
@@ -85,6 +96,10 @@ type Step struct {
 	// Vars adds template data for Say, Ask and Help. The session's answers
 	// (Data) are always available by their keys.
 	Vars func(c *Ctx) map[string]any
+	// Enter runs when the step is entered, before its Say messages, to
+	// send what only data knows (a guide's picture). An error is logged
+	// and the question asked all the same.
+	Enter func(c *Ctx) error
 	// Texts adds template data that are message ids, each shown in the
 	// person's language: a guide's step text inside its frame. Unlike ids
 	// inside Vars, Engine.Check sees them.
@@ -165,7 +180,10 @@ func (f *Flow) step(name string) *Step {
 	if f.steps == nil {
 		f.index()
 	}
-	return f.steps[name]
+	if st := f.steps[name]; st != nil || f.StepFor == nil || name == "" {
+		return st
+	}
+	return f.StepFor(name)
 }
 
 // Step returns the named step, or nil when the flow has none.

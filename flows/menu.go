@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/camau-cns/cnsbot/vn"
@@ -56,10 +58,16 @@ func (e *Engine) runMenuItem(c *Ctx, m *MenuItem) error {
 // buildEntries indexes the typed shortcuts of every flow and menu item,
 // so that "quen mat khau" typed at the menu goes straight to its guide.
 func (e *Engine) buildEntries() {
+	e.entries = vn.NewMatcher(e.intents(nil))
+}
+
+// intents are the typed entries into flows and the menu's items, by the
+// id entry reads: "flow/step" or "menu:item". more adds entries by flow.
+func (e *Engine) intents(more map[string][]Entry) map[string][]string {
 	intents := make(map[string][]string)
 	for _, name := range e.order {
 		f := e.flows[name]
-		for _, en := range f.Entries {
+		for _, en := range slices.Concat(f.Entries, more[name]) {
 			id := f.Name + "/" + en.Step
 			intents[id] = append(intents[id], en.Phrases...)
 		}
@@ -71,7 +79,39 @@ func (e *Engine) buildEntries() {
 			intents[id] = append(intents[id], m.Words...)
 		}
 	}
-	e.entries = vn.NewMatcher(intents)
+	return intents
+}
+
+// entryMatcher returns the matcher of typed entries, rebuilt when a flow's
+// MoreEntries changed since it was last built.
+func (e *Engine) entryMatcher(ctx context.Context) *vn.Matcher {
+	var gens []string
+	more := map[string][]Entry{}
+	for _, name := range e.order {
+		f := e.flows[name]
+		if f.MoreEntries == nil {
+			continue
+		}
+		gen, entries, err := f.MoreEntries(ctx)
+		if err != nil {
+			// Typed shortcuts into this flow are missing for now; its
+			// menu item and the other entries still work.
+			e.log.WarnContext(ctx, "flow entries", "flow", name, "err", err)
+			continue
+		}
+		gens = append(gens, name+"@"+strconv.FormatInt(gen, 10))
+		more[name] = entries
+	}
+	if len(gens) == 0 {
+		return e.entries
+	}
+	key := strings.Join(gens, " ")
+	e.dynMu.Lock()
+	defer e.dynMu.Unlock()
+	if e.dynKey != key || e.dynEntries == nil {
+		e.dynEntries, e.dynKey = vn.NewMatcher(e.intents(more)), key
+	}
+	return e.dynEntries
 }
 
 // IsMenu reports whether a message with these button payloads is the main

@@ -254,10 +254,11 @@ func (e *Engine) restart(c *Ctx, f *Flow) error {
 
 // entry matches typed shortcuts into flows and the menu's items.
 func (e *Engine) entry(c *Ctx, in *Input) (bool, error) {
-	if e.entries == nil {
+	m := e.entryMatcher(c.ctx)
+	if m == nil {
 		return false, nil
 	}
-	id, ok := e.entries.Match(in.Text)
+	id, ok := m.Match(in.Text)
 	if !ok {
 		return false, nil
 	}
@@ -767,6 +768,11 @@ func (e *Engine) vars(c *Ctx, st *Step) map[string]any {
 func (e *Engine) prompt(c *Ctx, full bool, lead string) {
 	f, st := e.current(c)
 	vars := e.vars(c, st)
+	if full && st.Enter != nil {
+		if err := st.Enter(c); err != nil {
+			e.log.ErrorContext(c.ctx, "enter step", "flow", f.Name, "step", st.Name, "err", err)
+		}
+	}
 	if full {
 		for _, id := range st.Say {
 			c.Reply(c.T(id, vars))

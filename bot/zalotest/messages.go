@@ -43,7 +43,10 @@ type Sent struct {
 	Text     string
 	Subtitle string
 	ImageURL string
-	Buttons  []Button
+	// AttachmentID is an image's uploaded picture (see UploadImage), when
+	// it was sent by id rather than ImageURL.
+	AttachmentID string
+	Buttons      []Button
 	// AccessToken is the token the request carried.
 	AccessToken string
 	// Body is the request body as received.
@@ -128,11 +131,12 @@ type wireMessage struct {
 			Payload struct {
 				TemplateType string `json:"template_type"`
 				Elements     []struct {
-					Title     string `json:"title"`
-					Subtitle  string `json:"subtitle"`
-					ImageURL  string `json:"image_url"`
-					MediaType string `json:"media_type"`
-					URL       string `json:"url"`
+					Title        string `json:"title"`
+					Subtitle     string `json:"subtitle"`
+					ImageURL     string `json:"image_url"`
+					MediaType    string `json:"media_type"`
+					URL          string `json:"url"`
+					AttachmentID string `json:"attachment_id"`
 				} `json:"elements"`
 				Buttons []wireButton `json:"buttons"`
 			} `json:"payload"`
@@ -226,10 +230,13 @@ func parseMessage(body []byte, group bool) (Sent, bool) {
 			out.Kind, out.Text = KindRequestInfo, p.Elements[0].Title
 			out.Subtitle, out.ImageURL = p.Elements[0].Subtitle, p.Elements[0].ImageURL
 		case "media":
-			if len(p.Elements) != 1 || p.Elements[0].MediaType != "image" || p.Elements[0].URL == "" {
+			// An image is a picture's address or an uploaded picture's
+			// attachment id, one of the two.
+			e := p.Elements[0]
+			if len(p.Elements) != 1 || e.MediaType != "image" || (e.URL == "") == (e.AttachmentID == "") {
 				return Sent{}, false
 			}
-			out.Kind, out.ImageURL = KindImage, p.Elements[0].URL
+			out.Kind, out.ImageURL, out.AttachmentID = KindImage, e.URL, e.AttachmentID
 		default:
 			return Sent{}, false
 		}
@@ -314,6 +321,16 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 	if !valid || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		s.fail(w, r, -201)
 		return
+	}
+	if sent.AttachmentID != "" {
+		// Zalo knows only the pictures uploaded to it.
+		s.mu.Lock()
+		_, known := s.uploads[sent.AttachmentID]
+		s.mu.Unlock()
+		if !known {
+			s.fail(w, r, -201)
+			return
+		}
 	}
 	s.mu.Lock()
 	if !group && s.users[sent.UserID].NotFollower {

@@ -95,6 +95,7 @@ type Server struct {
 	rejected    map[int]int
 	lastRefresh url.Values
 	refuse      map[string]int // message kind -> code
+	uploads     map[string]Upload
 	setupFault  int
 	deadRefresh DeadRefresh
 	oa          OA
@@ -117,6 +118,7 @@ func New(opts ...Option) *Server {
 		changed:   make(chan struct{}),
 		rejected:  map[int]int{},
 		refuse:    map[string]int{},
+		uploads:   map[string]Upload{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -124,6 +126,7 @@ func New(opts ...Option) *Server {
 	s.newPairLocked()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3.0/oa/message/cs", s.handleCS)
+	mux.HandleFunc("POST /v2.0/oa/upload/image", s.handleUploadImage)
 	mux.HandleFunc("POST /v3.0/oa/group/message", s.handleGroup)
 	mux.HandleFunc("POST /v3.0/oa/message/transaction", s.handleTransaction)
 	mux.HandleFunc("GET /v3.0/oa/user/detail", s.handleUserDetail)

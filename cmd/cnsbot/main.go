@@ -81,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return officerTokenCmd(ctx, args, stdout, cfg, log)
 	case "zalo":
 		return zaloCmd(ctx, args, stdout, cfg, log)
+	case "guides":
+		return guidesCmd(ctx, args, stdout, cfg, log)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -94,6 +96,7 @@ commands:
   version   print the version
   healthcheck  exit 0 when the local server answers /healthz (for containers)
   import    import units|roster FILE (.csv or .xlsx): places and member lists
+  guides import DIR  publish the guides in DIR's folders (guide.toml, vi/en .toml or .md, pictures)
   deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
   report    write the quarterly report (--quarter 2025Q3 [--commune NAME] [--format xlsx|csv] [--out FILE] [--lang vi|en])
   remind    run one reminder pass as of --now; --dry-run prints what would be sent

@@ -57,6 +57,8 @@ type server struct {
 	retention *reminder.Retention
 	team      team.Deps
 	resident  resident.Deps
+	// guides serves the guides' current versions to the chat.
+	guides *store.GuideLibrary
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
@@ -101,6 +103,10 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err := seedDemo(ctx, cfg, s.db, log); err != nil {
 		return nil, err
 	}
+	if err := seedGuides(ctx, s.db, log); err != nil {
+		return nil, err
+	}
+	s.guides = store.NewGuideLibrary(s.db, 0)
 	cfg, s.web, err = startSimulator(ctx, cfg, s.db, log)
 	s.closers = append(s.closers, s.web.Close)
 	if err != nil {
@@ -200,6 +206,11 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 		sc.InfoImageURL = localURL(cfg.HTTPAddr) + bot.InfoImagePath
 	}
 	sc.CommandPayloads = commandPayloads
+	pics := guidePictures{db: db, base: cfg.PublicURL}
+	if pics.base == "" && wa.sim {
+		pics.base = localURL(cfg.HTTPAddr)
+	}
+	sc.Pictures = pics
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	sc.OnSetupCleared = setupCleared
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
@@ -231,7 +242,7 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		return fmt.Errorf("register team flows: %w", err)
 	}
 	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
-		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests)}
+		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests), Guides: s.guides}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fmt.Errorf("register resident flows: %w", err)
 	}
@@ -284,6 +295,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 		c.JSON(code, status)
 	})
 	r.GET(bot.InfoImagePath, gin.WrapF(bot.ServeInfoImage))
+	r.GET(guideImagePath+":sha", serveGuideImage(s.db))
 	s.mountMetrics(r, reg)
 	s.web.Mount(r)
 	return r

@@ -370,8 +370,21 @@ func (w *webApp) Mount(r gin.IRouter) {
 	w.dashboard.Register(r)
 	if w.simulator != nil {
 		w.simulator.Register(r)
+		fake := w.fake
+		r.GET(simUploadPath+":id", func(c *gin.Context) {
+			up, ok := fake.Uploaded(c.Param("id"))
+			if !ok {
+				c.Status(http.StatusNotFound)
+				return
+			}
+			c.Data(http.StatusOK, up.ContentType, up.Data)
+		})
 	}
 }
+
+// simUploadPath serves the pictures uploaded to the simulator's fake Zalo,
+// as Zalo shows an uploaded picture in the chat.
+const simUploadPath = "/_sim/uploads/"
 
 // simPersonas are the demo dataset's personas as the simulator shows them:
 // the group's messages are written by the member or the leader.
@@ -392,6 +405,10 @@ func simPersonas() []web.Persona {
 func replyOf(m zalotest.Sent) web.Reply {
 	r := web.Reply{UserID: m.UserID, GroupID: m.GroupID, Kind: m.Kind, Text: m.Text, Subtitle: m.Subtitle,
 		ImageURL: m.ImageURL, Time: m.Time}
+	if m.AttachmentID != "" {
+		// A picture uploaded to the fake Zalo: the browser gets it here.
+		r.ImageURL = simUploadPath + m.AttachmentID
+	}
 	for _, b := range m.Buttons {
 		r.Buttons = append(r.Buttons, web.ReplyButton{Title: b.Title, Payload: b.Payload, URL: b.URL, Phone: b.Phone})
 	}

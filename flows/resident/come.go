@@ -30,11 +30,14 @@ const (
 	// for the team whatever language the resident chats in.
 	keyProblemLabel = "problem_label"
 	keyTimeLabel    = "time_label"
-	keyHintLabel    = "problem_hint_label"
-	keyTopic        = "topic"
-	keyTime         = "time"
-	keyOpenCode     = "open_code"
-	keyPending      = "attachments" // photos sent before the request exists
+	// keyHintVi and keyProblemVi hold the Vietnamese title of the guide
+	// the resident came from, for the team.
+	keyHintVi    = "problem_hint_vi"
+	keyProblemVi = "problem_vi"
+	keyTopic     = "topic"
+	keyTime      = "time"
+	keyOpenCode  = "open_code"
+	keyPending   = "attachments" // photos sent before the request exists
 )
 
 // maxPending bounds the photos kept in the session before the request is
@@ -248,15 +251,19 @@ func chooseProblem(c *flows.Ctx, in flows.Input) error {
 		// person was stuck in, so the team sees both.
 		c.Set(keyProblem, vn.Clip(c.Get(keyProblemHint)+" — "+in.Text, maxProblemLen))
 		c.Set(keyProblemLabel, "")
+		c.Set(keyProblemVi, "")
 	case in.Choice == nil:
 		c.Set(keyProblemLabel, "")
+		c.Set(keyProblemVi, "")
 		if c.Get(keyTopic) == "" {
 			c.Set(keyTopic, cnsbot.AreaOther)
 		}
 	case in.Choice.ID == choiceKeep:
 		c.Set(keyProblem, c.Get(keyProblemHint))
-		c.Set(keyProblemLabel, c.Get(keyHintLabel))
+		c.Set(keyProblemLabel, "")
+		c.Set(keyProblemVi, c.Get(keyHintVi))
 	default:
+		c.Set(keyProblemVi, "")
 		c.Set(keyProblem, c.T(in.Choice.Label, nil))
 		c.Set(keyProblemLabel, in.Choice.Label)
 		c.Set(keyTopic, in.Choice.ID)
@@ -285,6 +292,9 @@ func chooseTime(c *flows.Ctx, in flows.Input) error {
 func forTeam(c *flows.Ctx, key, labelKey string) string {
 	if label := c.Get(labelKey); label != "" {
 		return c.TIn("vi", label, nil)
+	}
+	if key == keyProblem && c.Get(keyProblemVi) != "" {
+		return c.Get(keyProblemVi)
 	}
 	return c.Get(key)
 }

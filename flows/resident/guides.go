@@ -1,96 +1,16 @@
 package resident
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/content"
 	"github.com/camau-cns/cnsbot/flows"
 )
-
-// guide is one step-by-step guide, declared once here; its text is in
-// the locale files: "<prefix>.<id>.title" (its name on the buttons) and
-// "<prefix>.<id>.1", ".2" … one message per step, as many steps as there
-// are numbered texts. Engine.Check verifies every text in both languages.
-type guide struct {
-	id    string
-	topic string // a cnsbot.Area*, given to a request for a team member
-	// words start the guide when typed at the menu ("quen mat khau").
-	words []string
-}
-
-// The VNeID problems residents get stuck on, and what they ask for most in
-// 2025–26 (domain.md "Helping residents"; each guide's public source and
-// the date it was checked are in content/sources.toml).
-var vneidGuides = []guide{
-	{id: "install", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"cai vneid", "cai dat vneid", "tai vneid", "dang ky vneid", "install vneid", "download vneid",
-		"muc 1", "dinh danh muc 1", "level 1", "tao tai khoan vneid", "dang ky dinh danh", "khong co nfc", "no nfc"}},
-	{id: "activate", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"kich hoat", "kich hoat vneid", "kich hoat tai khoan", "activate", "activate vneid", "da duoc duyet", "approved"}},
-	{id: "level2", topic: cnsbot.AreaVNeIDLevel2, words: []string{
-		"muc 2", "dinh danh muc 2", "level 2", "vneid muc 2", "tai khoan muc 2"}},
-	{id: "password", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"quen mat khau", "mat khau", "doi mat khau", "lay lai mat khau", "forgot password", "password", "reset password"}},
-	{id: "passcode", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"passcode", "quen passcode", "ma passcode", "forgot passcode"}},
-	{id: "phone", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"doi dien thoai", "doi may", "may moi", "mat dien thoai", "mat may", "dien thoai moi", "doi thiet bi",
-		"thiet bi moi", "new phone", "lost phone", "lost my phone", "change phone", "khoa tai khoan", "lock account"}},
-	{id: "otp", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"otp", "ma otp", "khong nhan duoc ma", "khong co ma", "ma xac thuc", "khong nhan duoc otp", "no otp", "sms"}},
-	{id: "owner", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"chinh chu", "khong chinh chu", "sim khong chinh chu", "so khong dung ten", "dung ten nguoi khac",
-		"not in my name", "sim chinh chu", "own name"}},
-	{id: "ansinh", topic: cnsbot.AreaVNeIDLevel2, words: []string{
-		"an sinh", "an sinh xa hoi", "tai khoan an sinh", "tai khoan an sinh xa hoi", "nhan tien ho tro", "tro cap",
-		"social welfare", "welfare account", "state payments"}},
-	{id: "sdt", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"doi so dien thoai", "doi so dien thoai vneid", "thay so dien thoai", "so dien thoai moi", "doi sdt",
-		"change phone number", "new phone number"}},
-	{id: "giayto", topic: cnsbot.AreaVNeIDInstall, words: []string{
-		"bao hiem y te", "the bhyt", "bhyt", "bang lai", "giay phep lai xe", "them con", "con duoi 14", "tich hop giay to",
-		"health insurance", "driving licence", "driving license", "add child", "children"}},
-	{id: "cccd", topic: cnsbot.AreaVNeIDLevel2, words: []string{
-		"doi can cuoc", "doi the can cuoc", "doi cccd", "cap doi can cuoc", "can cuoc sau sap nhap", "doi the",
-		"swap card", "new card", "swap id card"}},
-}
-
-// The CaMau-G app: install and field reports, the screens public sources
-// show. Its other services are the services flow's guides; procedures go
-// to VNeID or the national public-service portal (services/dvc).
-var camaugGuides = []guide{
-	{id: "install", topic: cnsbot.AreaCaMauG, words: []string{
-		"cai camau g", "tai camau g", "cai dat camau g", "install camau g", "cai ca mau g",
-		"dang nhap camau g", "login camau g", "dang nhap ca mau g", "log in camau g"}},
-	{id: "report", topic: cnsbot.AreaCaMauG, words: []string{
-		"phan anh", "phan anh hien truong", "phan anh kien nghi", "field report", "bao su co"}},
-}
-
-// The other digital services the plan names, and the safety residents ask
-// about now.
-var serviceGuides = []guide{
-	{id: "luadao", topic: cnsbot.AreaSafety, words: []string{
-		"lua dao", "canh giac", "cong an goi", "cong an goi bat cap nhat", "bat cap nhat vneid", "cap nhat vneid",
-		"goi dien bat cap nhat", "cap nhat dia chi", "bi lua", "scam", "scammer", "police called", "update vneid"}},
-	{id: "sinhtrac", topic: cnsbot.AreaEPayment, words: []string{
-		"sinh trac", "sinh trac hoc", "xac thuc khuon mat", "ngan hang bat xac thuc", "khong chuyen tien duoc",
-		"biometric", "biometrics", "face check", "bank face"}},
-	{id: "dvc", topic: cnsbot.AreaPublicSvc, words: []string{
-		"dich vu cong", "dvc", "nop ho so", "public service", "public services", "thu tuc hanh chinh", "lam giay to",
-		"dich vu cong camau g", "dich vu cong tren camau g"}},
-	{id: "ttkdtm", topic: cnsbot.AreaEPayment, words: []string{
-		"thanh toan", "chuyen khoan", "quet ma", "quet qr", "vi dien tu", "payment", "cashless",
-		"khong dung tien mat", "e payment"}},
-	{id: "tmdt", topic: cnsbot.AreaECommerce, words: []string{
-		"ban hang online", "ban hang", "thuong mai dien tu", "mua hang online", "e commerce", "sell online",
-		"shop online", "gian hang"}},
-	{id: "yte", topic: cnsbot.AreaHealth, words: []string{
-		"dat lich kham", "kham benh", "benh vien", "suc khoe", "so suc khoe", "health", "booking", "y te"}},
-	{id: "giaoduc", topic: cnsbot.AreaEducation, words: []string{
-		"ket qua hoc tap", "diem thi", "xem diem", "hoc ba", "so lien lac", "school", "school results", "hoc tap"}},
-}
 
 // Typed answers to a guide's buttons, matched folded.
 var (
@@ -114,66 +34,171 @@ const (
 	keyStuckAt = "stuck_at"
 )
 
+// keyGuide is the Data key pinning the guide a person is reading to the
+// version they started ("vneid/password@3"): an officer's publish while
+// they read changes nothing for them, and the next one to start gets it.
+const keyGuide = "_guide"
+
 // guideFlow declares a flow that offers the guides of one app: a list to
-// pick from, each guide's steps, "still stuck" options and a rating. extra
-// choices are appended to the list.
-func (r *residents) guideFlow(name, prefix string, guides []guide, extra ...flows.Choice) *flows.Flow {
+// pick from, each guide's steps, "still stuck" options and a rating. The
+// guides themselves are content (see package content): the list, the
+// typed words and the steps come from Deps.Guides while the service runs.
+// extra choices are appended to the list.
+func (r *residents) guideFlow(name, prefix string, extra ...flows.Choice) *flows.Flow {
 	f := &flows.Flow{Name: name, Title: prefix + ".name", Resumable: true}
-	pick := &flows.Step{Name: "pick", Ask: prefix + ".pick", Help: prefix + ".help", Input: flows.InputChoice}
-	f.Steps = append(f.Steps, pick)
-	for _, g := range guides {
-		pick.Choices = append(pick.Choices, flows.Choice{ID: g.id, Label: prefix + "." + g.id + ".title",
-			Words: g.words, Next: g.id + ".1"})
-		f.Steps = append(f.Steps, r.guideSteps(prefix, g)...)
-		f.Entries = append(f.Entries, flows.Entry{Step: g.id + ".1", Phrases: g.words})
+	pick := &flows.Step{Name: "pick", Ask: prefix + ".pick", Help: prefix + ".help", Input: flows.InputChoice,
+		Options: func(c *flows.Ctx) ([]flows.Choice, error) { return r.pickChoices(c, name, extra) }}
+	f.Steps = append(f.Steps, pick, r.stuckStep(), r.rateStep())
+	f.StepFor = func(step string) *flows.Step { return r.guideStep(name, step) }
+	f.MoreEntries = func(ctx context.Context) (int64, []flows.Entry, error) {
+		cur, gen, err := r.deps.Guides.Guides(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		var out []flows.Entry
+		for _, v := range cur {
+			if v.Guide.Flow == name {
+				out = append(out, flows.Entry{Step: v.Guide.ID + ".1", Phrases: v.Guide.Words})
+			}
+		}
+		return gen, out, nil
 	}
-	pick.Choices = append(pick.Choices, extra...)
-	f.Steps = append(f.Steps, r.stuckStep(prefix, guides), r.rateStep())
 	return f
 }
 
-// guideSteps declares a guide: one message per step, each with "done, next"
-// and "still stuck"; the last asks whether it worked.
-func (r *residents) guideSteps(prefix string, g guide) []*flows.Step {
-	total := r.stepCount(prefix, g)
-	steps := make([]*flows.Step, 0, total)
-	for i := 1; i <= total; i++ {
-		n := i
-		st := &flows.Step{
-			Name:  g.id + "." + strconv.Itoa(i),
-			Ask:   "resident.guide.step",
-			Help:  "resident.guide.help",
-			Input: flows.InputChoice,
-			Texts: map[string]string{"text": prefix + "." + g.id + "." + strconv.Itoa(i)},
-			Vars:  func(*flows.Ctx) map[string]any { return map[string]any{"n": n, "total": total} },
-			Then:  rememberStuck,
-		}
-		if i < total {
-			st.Choices = []flows.Choice{
-				{ID: choiceNext, Label: "resident.btn.next", Words: nextWords, Next: g.id + "." + strconv.Itoa(i+1)},
-				{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
-			}
-		} else {
-			st.Choices = []flows.Choice{
-				{ID: choiceWorked, Label: "resident.btn.worked", Words: slices.Concat(workedWords, nextWords), Next: "rate"},
-				{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
-			}
-		}
-		steps = append(steps, st)
+// pickChoices lists the flow's guides as they are now, then extra.
+func (r *residents) pickChoices(c *flows.Ctx, flow string, extra []flows.Choice) ([]flows.Choice, error) {
+	cur, _, err := r.deps.Guides.Guides(c.Context())
+	if err != nil {
+		return nil, fmt.Errorf("guides of %s: %w", flow, err)
 	}
-	return steps
+	var out []flows.Choice
+	for _, v := range cur {
+		g := v.Guide
+		if g.Flow != flow {
+			continue
+		}
+		// Either language's title selects the guide, as a catalogue
+		// label's would.
+		words := make([]string, 0, len(g.Words)+len(content.Langs))
+		for _, lang := range content.Langs {
+			if t := g.Title[lang]; t != "" {
+				words = append(words, t)
+			}
+		}
+		out = append(out, flows.Choice{ID: g.ID, Title: g.TitleIn(c.Lang()), Words: append(words, g.Words...),
+			Next: g.ID + ".1"})
+	}
+	return append(out, extra...), nil
 }
 
-// stepCount is how many numbered step texts a guide has in Vietnamese, the
-// catalogue every other follows (a test keeps them in step). A guide with
-// none has no steps, and registering its flow fails: its list names a
-// first step that does not exist.
-func (r *residents) stepCount(prefix string, g guide) int {
-	n := 0
-	for r.deps.Texts.Has("vi", prefix+"."+g.id+"."+strconv.Itoa(n+1)) {
-		n++
+// guideStep makes step n of a guide of the flow ("password.3"), or nil when
+// the name is none: the flow has no such guide now. Its text and its
+// buttons come from the version the person started (see pinned).
+func (r *residents) guideStep(flow, name string) *flows.Step {
+	id, num, ok := strings.Cut(name, ".")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 1 || n > content.MaxSteps || !r.hasGuide(flow, id) {
+		return nil
 	}
-	return n
+	key := flow + "/" + id
+	return &flows.Step{
+		Name:  name,
+		Ask:   "resident.guide.step",
+		Help:  "resident.guide.help",
+		Input: flows.InputChoice,
+		Enter: func(c *flows.Ctx) error { return r.enterStep(c, key, n) },
+		Vars: func(c *flows.Ctx) map[string]any {
+			g, _, err := r.pinned(c, key)
+			if err != nil {
+				r.deps.log().ErrorContext(c.Context(), "guide step", "guide", key, "err", err)
+			}
+			return map[string]any{"n": n, "total": len(g.Steps), "text": r.stepText(c, g, n)}
+		},
+		Options: func(c *flows.Ctx) ([]flows.Choice, error) {
+			g, _, err := r.pinned(c, key)
+			if err != nil {
+				return nil, err
+			}
+			if n < len(g.Steps) {
+				return []flows.Choice{
+					{ID: choiceNext, Label: "resident.btn.next", Words: nextWords, Next: id + "." + strconv.Itoa(n+1)},
+					{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
+				}, nil
+			}
+			return []flows.Choice{
+				{ID: choiceWorked, Label: "resident.btn.worked", Words: slices.Concat(workedWords, nextWords), Next: "rate"},
+				{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
+			}, nil
+		},
+		Then: rememberStuck,
+	}
+}
+
+// hasGuide reports whether the flow offers the guide now. A guide is never
+// withdrawn once published, so a person pinned to an older version of it
+// still finds its steps.
+func (r *residents) hasGuide(flow, id string) bool {
+	cur, _, err := r.deps.Guides.Guides(context.Background())
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(cur, func(v content.Version) bool { return v.Guide.Flow == flow && v.Guide.ID == id })
+}
+
+// pinned returns the version of the guide the person is reading: the one
+// they started, kept in the session, or the newest when they start it now
+// (which then becomes theirs).
+func (r *residents) pinned(c *flows.Ctx, key string) (content.Guide, int, error) {
+	ctx := c.Context()
+	if k, v, ok := strings.Cut(c.Get(keyGuide), "@"); ok && k == key {
+		if n, err := strconv.Atoi(v); err == nil {
+			g, err := r.deps.Guides.Guide(ctx, key, n)
+			if err == nil {
+				return g, n, nil
+			}
+			if cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+				return g, n, err
+			}
+		}
+	}
+	cur, _, err := r.deps.Guides.Guides(ctx)
+	if err != nil {
+		return content.Guide{}, 0, err
+	}
+	for _, v := range cur {
+		if v.Guide.Key() == key {
+			c.Set(keyGuide, key+"@"+strconv.Itoa(v.Version))
+			return v.Guide, v.Version, nil
+		}
+	}
+	return content.Guide{}, 0, cnsbot.Errorf(cnsbot.ENOTFOUND, "no guide %s", key)
+}
+
+// stepText is step n's text as the person reads it: their address filled
+// in, Markdown made plain, and the video's link after it.
+func (r *residents) stepText(c *flows.Ctx, g content.Guide, n int) string {
+	text, err := content.Render(g.Text(n, c.Lang()), r.deps.Texts.Address(c.Lang(), c.Note(flows.NoteAddress)))
+	if err != nil {
+		r.deps.log().ErrorContext(c.Context(), "guide text", "guide", g.Key(), "step", n, "err", err)
+	}
+	text = content.ChatText(text)
+	if n >= 1 && n <= len(g.Steps) && g.Steps[n-1].Video != "" {
+		text += "\n\n" + c.T("guides.video", map[string]any{"url": g.Steps[n-1].Video})
+	}
+	return text
+}
+
+// enterStep shows the step's picture before its text, when it has one.
+func (r *residents) enterStep(c *flows.Ctx, key string, n int) error {
+	g, _, err := r.pinned(c, key)
+	if err != nil {
+		return err
+	}
+	if n <= len(g.Steps) && g.Steps[n-1].Image != "" {
+		c.ReplyImage(g.Steps[n-1].Image)
+	}
+	return nil
 }
 
 // rememberStuck notes where the person got stuck, so "try again" returns
@@ -193,11 +218,7 @@ func guideOf(step string) string {
 
 // stuckStep offers what to do when a guide did not work: try the step
 // again, ask a team member to come, or talk to a person.
-func (r *residents) stuckStep(prefix string, guides []guide) *flows.Step {
-	topics := make(map[string]string, len(guides))
-	for _, g := range guides {
-		topics[g.id] = g.topic
-	}
+func (r *residents) stuckStep() *flows.Step {
 	return &flows.Step{
 		Name:  "stuck",
 		Ask:   "resident.stuck.ask",
@@ -215,12 +236,13 @@ func (r *residents) stuckStep(prefix string, guides []guide) *flows.Step {
 				}},
 			{ID: "dennha", Label: "resident.btn.come", Words: []string{"nho to", "den nha", "toi nha", "come", "home visit"},
 				Run: func(c *flows.Ctx) error {
-					g := guideOf(c.Get(keyStuckAt))
 					data := map[string]string{keyTopic: cnsbot.AreaOther}
-					if t, ok := topics[g]; ok {
-						data[keyTopic] = t
-						data[keyProblemHint] = c.T(prefix+"."+g+".title", nil)
-						data[keyHintLabel] = prefix + "." + g + ".title"
+					if id := guideOf(c.Get(keyStuckAt)); id != "" {
+						if g, _, err := r.pinned(c, c.FlowName()+"/"+id); err == nil {
+							data[keyTopic] = g.Topic
+							data[keyProblemHint] = g.TitleIn(c.Lang())
+							data[keyHintVi] = g.TitleIn("vi")
+						}
 					}
 					c.Start(FlowCome, "", data)
 					return nil
@@ -266,13 +288,13 @@ func lastGuideStep(c *flows.Ctx) string {
 }
 
 func (r *residents) vneidFlow() *flows.Flow {
-	f := r.guideFlow(FlowVNeID, "resident.vneid", vneidGuides)
+	f := r.guideFlow(FlowVNeID, "resident.vneid")
 	f.Entries = append(f.Entries, flows.Entry{Phrases: []string{"vneid", "dinh danh dien tu"}})
 	return f
 }
 
 func (r *residents) camaugFlow() *flows.Flow {
-	f := r.guideFlow(FlowCaMauG, "resident.camaug", camaugGuides,
+	f := r.guideFlow(FlowCaMauG, "resident.camaug",
 		flows.Choice{ID: "khac", Label: "resident.camaug.others.title", Start: FlowServices,
 			Words: []string{"dich vu khac", "other services", "thanh toan", "ban hang", "kham benh", "hoc tap"}})
 	f.Entries = append(f.Entries, flows.Entry{Phrases: []string{"camau g", "camaug", "ca mau g"}})
@@ -280,5 +302,5 @@ func (r *residents) camaugFlow() *flows.Flow {
 }
 
 func (r *residents) servicesFlow() *flows.Flow {
-	return r.guideFlow(FlowServices, "resident.services", serviceGuides)
+	return r.guideFlow(FlowServices, "resident.services")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/content"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/locales"
 )
@@ -62,8 +63,21 @@ type Feedback interface {
 	RateGuide(ctx context.Context, userID, guide string, rating int, sourceEvent string) error
 }
 
+// GuideSource serves the guides, which officers change while the service
+// runs: the newest version of each with a generation that grows with every
+// publish, and any version ever published, so that a resident finishes the
+// version they started. It answers from memory (*store.GuideLibrary, or
+// content.Memory); a version that does not exist is ENOTFOUND.
+type GuideSource interface {
+	Guides(ctx context.Context) ([]content.Version, int64, error)
+	Guide(ctx context.Context, key string, version int) (content.Guide, error)
+}
+
 // Deps is what the resident flows need.
 type Deps struct {
+	// Guides are the step-by-step guides; nil means the repository's
+	// (content.Seed), in memory.
+	Guides   GuideSource
 	Places   Places
 	HelpDesk HelpDesk
 	// Texts renders messages to people outside the conversation (team
@@ -107,6 +121,15 @@ func Register(e *flows.Engine, deps Deps) error {
 	if deps.Places == nil || deps.HelpDesk == nil || deps.Texts == nil || deps.Privacy == nil ||
 		deps.Feedback == nil || deps.Lookups == nil {
 		return fmt.Errorf("resident: Places, HelpDesk, Texts, Privacy, Feedback and Lookups are required")
+	}
+	if deps.Guides == nil {
+		seed, err := content.Seed()
+		if err != nil {
+			return fmt.Errorf("resident: %w", err)
+		}
+		if deps.Guides, err = content.NewMemory(seed); err != nil {
+			return fmt.Errorf("resident: %w", err)
+		}
 	}
 	r := &residents{deps: deps}
 	for _, f := range []*flows.Flow{r.vneidFlow(), r.camaugFlow(), r.servicesFlow(), r.comeFlow(), r.cancelFlow()} {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/content"
 	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/flows/resident"
@@ -54,6 +54,7 @@ type fixture struct {
 	privacy  *flowstest.Privacy
 	clock    *flowstest.Clock
 	texts    *locales.Bundle
+	guides   *content.Memory
 	deps     resident.Deps
 }
 
@@ -91,8 +92,15 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.engine = flows.NewEngine(f.sessions, texts, flows.Options{Now: f.clock.Now, Handoffs: f.handoffs, Log: log,
 		InfoImageURL: "https://example.invalid/form.png"})
+	seed, err := content.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.guides, err = content.NewMemory(seed); err != nil {
+		t.Fatal(err)
+	}
 	f.deps = resident.Deps{Places: pl, HelpDesk: desk, Texts: texts, Sessions: f.sessions, Feedback: f.feedback,
-		Lookups: &flowstest.Lookups{}, Privacy: f.privacy, Log: log}
+		Lookups: &flowstest.Lookups{}, Privacy: f.privacy, Log: log, Guides: f.guides}
 	if err := resident.Register(f.engine, f.deps); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +237,7 @@ var journeys = []journey{
 			if len(f.desk.Requests) != 1 {
 				t.Fatalf("requests %v, want one", f.desk.Requests)
 			}
-			title := f.texts.T(lang, "resident.vneid.install.title", nil)
+			title := map[string]string{"vi": "Cài và đăng ký mức 1", "en": "Install and register (level 1)"}[lang]
 			detail := map[string]string{"vi": "đến bước nhập số căn cước thì báo lỗi", "en": "it fails when I enter my ID number"}[lang]
 			if got, want := f.desk.Requests[0].Problem, title+" — "+detail; got != want {
 				t.Errorf("problem %q, want %q: the guide and the details", got, want)
@@ -654,60 +662,30 @@ func (s *failingSessions) Commit(ctx context.Context, sess cnsbot.Session, out [
 	return s.Sessions.Commit(ctx, sess, out)
 }
 
-// guideSources is content/sources.toml: each guide's public source and the
-// date it was checked.
-type guideSources struct {
-	Guides map[string]struct {
-		Source  string `toml:"source"`
-		Checked string `toml:"checked"`
-		Open    string `toml:"open"`
-	} `toml:"guides"`
-}
-
-// Every guide has a source and a date checked, and the file names only
-// guides that exist.
+// Every guide in the repository can be published: each has a public
+// source and the date it was checked (content.Guide.Check), and each flow
+// that offers guides has some.
 func TestGuideSources(t *testing.T) {
-	var src guideSources
-	md, err := toml.DecodeFile(filepath.Join("..", "..", "content", "sources.toml"), &src)
+	seed, err := content.Seed()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if extra := md.Undecoded(); len(extra) > 0 {
-		t.Errorf("content/sources.toml: unknown keys %v", extra)
-	}
-	f := newFixture(t)
-	declared := make(map[string]bool)
-	for _, fl := range f.engine.Flows() {
-		for _, st := range fl.Steps {
-			if st.Ask == "resident.guide.step" {
-				id, _, _ := strings.Cut(st.Name, ".")
-				declared[fl.Name+"/"+id] = true
-			}
+	per := map[string]int{}
+	for _, f := range seed {
+		if err := f.Guide.Check(); err != nil {
+			t.Errorf("%s: %v", f.Dir, err)
 		}
-	}
-	if len(declared) < 10 {
-		t.Fatalf("found %d guides: the walk over the flows is broken", len(declared))
-	}
-	for g := range declared {
-		s, ok := src.Guides[g]
-		if !ok {
-			t.Errorf("guide %s has no entry in content/sources.toml", g)
-			continue
+		if want := "guides/" + f.Guide.Flow + "/" + f.Guide.ID; f.Dir != want {
+			t.Errorf("guide %s lives in %s, want %s", f.Guide.Key(), f.Dir, want)
 		}
-		if strings.TrimSpace(s.Source) == "" {
-			t.Errorf("guide %s: no source", g)
-		}
-		d, err := time.Parse(time.DateOnly, s.Checked)
-		switch {
-		case err != nil:
-			t.Errorf("guide %s: checked %q is not a date (YYYY-MM-DD)", g, s.Checked)
-		case d.After(time.Now()):
-			t.Errorf("guide %s: checked %s is in the future", g, s.Checked)
+		per[f.Guide.Flow]++
+	}
+	for _, flow := range []string{resident.FlowVNeID, resident.FlowCaMauG, resident.FlowServices} {
+		if per[flow] == 0 {
+			t.Errorf("flow %s offers no guide", flow)
 		}
 	}
-	for g := range src.Guides {
-		if !declared[g] {
-			t.Errorf("content/sources.toml names %s, which is not a guide", g)
-		}
+	if len(seed) < 10 {
+		t.Errorf("%d guides in the repository: the walk over content/guides is broken", len(seed))
 	}
 }
