@@ -87,6 +87,11 @@ type SenderConfig struct {
 	// message (or part, or fallback post) this Sender got accepted, e.g. to
 	// tell the service's own sends from a human agent's in oa_send_* echoes.
 	OnSent func(ctx context.Context, m cnsbot.Outgoing, zaloMsgIDs []string)
+	// OnUndeliverable, when set, is called once a message is recorded as
+	// undeliverable, so that a person who wrote it hears that it did not
+	// arrive (a relayed answer to a resident outside the messaging
+	// window, say).
+	OnUndeliverable func(ctx context.Context, m cnsbot.Outgoing, code int, reason string)
 	// TransactionReminders (REMINDER_CHANNEL=transaction) sends a reminder
 	// that Zalo refused for the 7-day window as a transaction message,
 	// before the group fallback.
@@ -551,6 +556,9 @@ func (s *Sender) undeliverable(ctx context.Context, m cnsbot.Outgoing, code int,
 	}
 	s.finish(m.ID)
 	s.count("undeliverable")
+	if s.cfg.OnUndeliverable != nil {
+		s.cfg.OnUndeliverable(ctx, m, code, reason)
+	}
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/handoff"
 	"github.com/camau-cns/cnsbot/flows/reports"
 	"github.com/camau-cns/cnsbot/flows/resident"
 	"github.com/camau-cns/cnsbot/flows/team"
@@ -57,6 +58,7 @@ type server struct {
 	retention *reminder.Retention
 	team      team.Deps
 	resident  resident.Deps
+	handoff   handoff.Deps
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
@@ -123,7 +125,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
-	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm)
+	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm, s.undelivered(texts))
 	s.tokens, s.sender = tokens, sender
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
@@ -175,7 +177,8 @@ func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsb
 // replicas) and the sender that delivers replies at the shared rate,
 // recording refusals in kept.
 func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient, kept *store.KeptCopies,
-	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
+	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics,
+	undelivered func(context.Context, cnsbot.Outgoing, int, string)) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
@@ -196,6 +199,7 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 		sc.InfoImageURL = localURL(cfg.HTTPAddr) + bot.InfoImagePath
 	}
 	sc.CommandPayloads = commandPayloads
+	sc.OnUndeliverable = undelivered
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender, ownSends
@@ -210,6 +214,17 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		Reminders: s.reminders, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
 	}); err != nil {
 		return fmt.Errorf("register report commands: %w", err)
+	}
+	// Handoffs come before the team's flows, whose group handler would
+	// take "#xong CODE" for a help request's.
+	spans, err := handoff.ParseSpans(cfg.HandoffWorkingHours)
+	if err != nil {
+		return fmt.Errorf("HANDOFF_WORKING_HOURS: %w", err)
+	}
+	s.handoff = handoff.Deps{Store: db, People: db, Texts: texts, PauseFor: cfg.HandoffPause,
+		EscalateAfter: cfg.HandoffEscalateAfter, Hours: handoff.WorkingHours{Location: vietnam, Spans: spans}, Log: log}
+	if err := handoff.Register(s.engine, s.handoff); err != nil {
+		return fmt.Errorf("register handoffs: %w", err)
 	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
@@ -341,6 +356,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.releaseHeld(ctx) })
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.web.Guard(s.pushNudges)) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.web.Guard(s.escalateStale)) })
+	wg.Go(func() { s.every(ctx, 5*time.Minute, "handoff escalation", s.web.Guard(s.escalateHandoffs)) })
 	wg.Go(func() {
 		if err := runReminders(ctx, s.cfg, s.db, s.reminders, s.retention, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
@@ -378,6 +394,31 @@ func (s *server) pushNudges(ctx context.Context) error {
 // requests nobody took within 48 hours.
 func (s *server) escalateStale(ctx context.Context) error {
 	out, err := resident.EscalateStale(ctx, s.resident, s.now())
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, out...)
+}
+
+// undelivered tells a team member or officer that their answer to a
+// resident did not arrive (Zalo refused it for good), instead of letting it
+// vanish.
+func (s *server) undelivered(texts *locales.Bundle) func(context.Context, cnsbot.Outgoing, int, string) {
+	return func(ctx context.Context, m cnsbot.Outgoing, code int, reason string) {
+		n, ok := handoff.Undelivered(texts, m)
+		if !ok {
+			return
+		}
+		if err := s.queue.Push(ctx, n); err != nil {
+			s.log.Error("tell the sender of an undeliverable answer", "code", code, "reason", reason, "err", err)
+		}
+	}
+}
+
+// escalateHandoffs tells team leaders and commune officers about residents
+// who asked for a person and got no answer within the working hours set.
+func (s *server) escalateHandoffs(ctx context.Context) error {
+	out, err := handoff.Escalate(ctx, s.handoff, s.now())
 	if err != nil {
 		return err
 	}
