@@ -95,6 +95,11 @@ type SenderConfig struct {
 	// (reasons SetupReasons) can go now instead of at the end of their
 	// SetupHold.
 	OnSetupCleared func(ctx context.Context)
+	// OnUndeliverable, when set, is called once a message is recorded as
+	// undeliverable, so that a person who wrote it hears that it did not
+	// arrive (a relayed answer to a resident outside the messaging
+	// window, say).
+	OnUndeliverable func(ctx context.Context, m cnsbot.Outgoing, code int, reason string)
 	// TransactionReminders (REMINDER_CHANNEL=transaction) sends a reminder
 	// that Zalo refused for the 7-day window as a transaction message,
 	// before the group fallback.
@@ -561,6 +566,9 @@ func (s *Sender) undeliverable(ctx context.Context, m cnsbot.Outgoing, code int,
 	}
 	s.finish(m.ID)
 	s.count("undeliverable")
+	if s.cfg.OnUndeliverable != nil {
+		s.cfg.OnUndeliverable(ctx, m, code, reason)
+	}
 	return nil
 }
 

@@ -287,6 +287,9 @@ func (c *Ctx) HasRole(role string) (bool, error) {
 // Handoff records that the person wants a human helper and tells them what
 // happens next. It ends the current flow.
 func (c *Ctx) Handoff(reason string) error {
+	if c.e.handoff != nil {
+		return c.e.handoff(c, reason)
+	}
 	if h := c.e.opts.Handoffs; h != nil {
 		if err := h.RecordHandoff(c.ctx, c.Event.UserID, reason, c.Event.Key); err != nil {
 			return fmt.Errorf("record handoff: %w", err)

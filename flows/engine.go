@@ -197,6 +197,8 @@ type Engine struct {
 	matcherCount atomic.Int64
 	handlers     map[string][]EventHandler
 	incoming     []func(c *Ctx) error
+	holds        []EventHandler
+	handoff      func(c *Ctx, reason string) error
 	menu         []MenuItem
 
 	globals *vn.Matcher
@@ -286,6 +288,20 @@ func (e *Engine) OnEvent(kind string, h EventHandler) {
 // side effect of deciding, a handler's must be idempotent on the event's
 // key.
 func (e *Engine) OnIncoming(h func(c *Ctx) error) { e.incoming = append(e.incoming, h) }
+
+// OnHold adds a handler that may take a person's text or media before the
+// engine decides what it means: while a person (a team member, an officer)
+// is answering the resident, what the resident writes is for that person,
+// not for the bot. It runs after OnIncoming's handlers, not while a human
+// agent has paused the bot, and in the order added; a handler that reports
+// true has kept the event, which the engine then records as applied.
+func (e *Engine) OnHold(h EventHandler) { e.holds = append(e.holds, h) }
+
+// OnHandoff replaces what happens when a person asks for a human helper
+// ("gặp người hỗ trợ", or the offer after two misses): h answers the
+// person and records the request. Without it the engine records it with
+// Options.Handoffs and says someone will write.
+func (e *Engine) OnHandoff(h func(c *Ctx, reason string) error) { e.handoff = h }
 
 // MenuItem adds an entry to the main menu.
 func (e *Engine) MenuItem(item MenuItem) {
@@ -496,6 +512,17 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		for _, h := range e.incoming {
 			if err := h(c); err != nil {
 				return fmt.Errorf("incoming handler: %w", err)
+			}
+		}
+	}
+	if kind == cnsbot.KindText || kind == cnsbot.KindMedia {
+		for _, h := range e.holds {
+			held, err := h(c)
+			if err != nil {
+				return fmt.Errorf("hold handler: %w", err)
+			}
+			if held {
+				return nil
 			}
 		}
 	}

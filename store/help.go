@@ -13,16 +13,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Handoff records that a resident's conversation was handed to a human
-// (a team member or an OA agent), and why.
-type Handoff struct {
-	ID     int64  `gorm:"primaryKey"`
-	UserID string `gorm:"size:64;index;not null"`
-	Reason string `gorm:"size:200"`
-	// SourceEvent makes recording idempotent when an event is processed again.
-	SourceEvent string `gorm:"size:128"`
-	CreatedAt   time.Time
-}
+// Handoff is the store's name of a resident's request for a person (see
+// cnsbot.Handoff and handoffs.go).
+type Handoff = cnsbot.Handoff
 
 // helpCodeAttempts bounds the retries on a code collision; with 24^6 codes
 // a collision is rare, ten in a row means something is broken.

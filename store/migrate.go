@@ -35,6 +35,7 @@ var migrations = slices.Concat(
 	visitIndexMigrations(),
 	formerNamesMigrations(),
 	guideMigrations(),
+	handoffMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

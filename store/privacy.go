@@ -180,6 +180,11 @@ func (db *DB) EraseUser(ctx context.Context, userID string, at time.Time) (Erasu
 			return fmt.Errorf("delete kept messages: %w", res.Error)
 		}
 		e.Deliveries = res.RowsAffected
+		// What the resident wrote to a person goes with their handoffs.
+		if err := tx.Where("handoff_id IN (?)", tx.Model(&Handoff{}).Select("id").Where("user_id = ?", userID)).
+			Delete(&cnsbot.HandoffMessage{}).Error; err != nil {
+			return fmt.Errorf("delete handoff messages: %w", err)
+		}
 		res = tx.Where("user_id = ?", userID).Delete(&Handoff{})
 		if res.Error != nil {
 			return fmt.Errorf("delete handoffs: %w", res.Error)

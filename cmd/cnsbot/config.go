@@ -89,6 +89,13 @@ type Config struct {
 	// HandoffPause is how long the bot stays quiet for a user after a human
 	// agent wrote to them from the OA chat tool.
 	HandoffPause time.Duration `env:"HANDOFF_PAUSE" envDefault:"30m"`
+	// HandoffEscalateAfter is how much working time a resident's request
+	// for a person may wait for a first answer before the team's leaders
+	// and the commune's officers are told again.
+	HandoffEscalateAfter time.Duration `env:"HANDOFF_ESCALATE_AFTER" envDefault:"4h"`
+	// HandoffWorkingHours are the working hours of a weekday (Monday to
+	// Friday, Asia/Ho_Chi_Minh) that HandoffEscalateAfter counts.
+	HandoffWorkingHours string `env:"HANDOFF_WORKING_HOURS" envDefault:"07:00-11:30,13:30-17:00"`
 	// WebhookMaxAge refuses events older than this (replays); 0 turns it off.
 	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"24h"`
 	// PprofAddr, when set, serves net/http/pprof on a separate listener

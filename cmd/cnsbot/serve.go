@@ -22,6 +22,7 @@ import (
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/flows/handoff"
 	"github.com/camau-cns/cnsbot/flows/reports"
 	"github.com/camau-cns/cnsbot/flows/resident"
 	"github.com/camau-cns/cnsbot/flows/team"
@@ -58,7 +59,8 @@ type server struct {
 	team      team.Deps
 	resident  resident.Deps
 	// guides serves the guides' current versions to the chat.
-	guides *store.GuideLibrary
+	guides  *store.GuideLibrary
+	handoff handoff.Deps
 	// now is the service's clock; the simulator can move it for demos.
 	now     func() time.Time
 	handler http.Handler
@@ -132,7 +134,8 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
 	}
-	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm, s.setupCleared)
+	tokens, sender, ownSends := zaloSender(cfg, s.web, s.db, rdb, kept, texts, s.now, log, bm,
+		senderHooks{setupCleared: s.setupCleared, undelivered: s.undelivered(texts)})
 	s.tokens, s.sender = tokens, sender
 	s.engine = flows.NewEngine(s.queue, texts, flows.Options{
 		PauseFor: cfg.HandoffPause, Log: log, Handoffs: s.db, Directory: s.db, Now: s.now, KindOf: bot.Kind,
@@ -180,12 +183,20 @@ func (s *server) apology(ctx context.Context, payload []byte, cause error) (cnsb
 	return s.engine.Apology(ctx, payload, cause)
 }
 
+// senderHooks are what the sender tells the rest of the service.
+type senderHooks struct {
+	// setupCleared: Zalo takes the OA's messages again after a setup fault.
+	setupCleared func(context.Context)
+	// undelivered: a message was recorded as undeliverable.
+	undelivered func(context.Context, cnsbot.Outgoing, int, string)
+}
+
 // zaloSender is the OA's token pair (refreshed under a lock shared by the
 // replicas) and the sender that delivers replies at the shared rate,
 // recording refusals in kept.
 func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient, kept *store.KeptCopies,
 	texts *locales.Bundle, now func() time.Time, log *slog.Logger, bm *bot.Metrics,
-	setupCleared func(context.Context)) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
+	hooks senderHooks) (*bot.Tokens, *bot.Sender, *store.SentIDs) {
 	hc := bot.NewHTTPClient(10 * time.Second)
 	tokens := bot.NewTokens(bot.TokenConfig{
 		AppID:     cfg.ZaloAppID,
@@ -211,8 +222,9 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 		pics.base = localURL(cfg.HTTPAddr)
 	}
 	sc.Pictures = pics
+	sc.OnUndeliverable = hooks.undelivered
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
-	sc.OnSetupCleared = setupCleared
+	sc.OnSetupCleared = hooks.setupCleared
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender, ownSends
 }
@@ -226,6 +238,17 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		Reminders: s.reminders, Copies: kept, Texts: texts, Location: vietnam, PublicURL: cfg.PublicURL, Log: log,
 	}); err != nil {
 		return fmt.Errorf("register report commands: %w", err)
+	}
+	// Handoffs come before the team's flows, whose group handler would
+	// take "#xong CODE" for a help request's.
+	spans, err := handoff.ParseSpans(cfg.HandoffWorkingHours)
+	if err != nil {
+		return fmt.Errorf("HANDOFF_WORKING_HOURS: %w", err)
+	}
+	s.handoff = handoff.Deps{Store: db, People: db, Texts: texts, PauseFor: cfg.HandoffPause,
+		EscalateAfter: cfg.HandoffEscalateAfter, Hours: handoff.WorkingHours{Location: vietnam, Spans: spans}, Log: log}
+	if err := handoff.Register(s.engine, s.handoff); err != nil {
+		return fmt.Errorf("register handoffs: %w", err)
 	}
 	// Team flows come before the resident's, so that a photo sent during a
 	// visit report goes to the report.
@@ -358,6 +381,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.releaseHeld(ctx) })
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.web.Guard(s.pushNudges)) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.web.Guard(s.escalateStale)) })
+	wg.Go(func() { s.every(ctx, 5*time.Minute, "handoff escalation", s.web.Guard(s.escalateHandoffs)) })
 	wg.Go(func() {
 		if err := runReminders(ctx, s.cfg, s.db, s.reminders, s.retention, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
@@ -416,6 +440,31 @@ func (s *server) setupCleared(ctx context.Context) {
 	case s.heldDue <- struct{}{}:
 	default:
 	}
+}
+
+// undelivered tells a team member or officer that their answer to a
+// resident did not arrive (Zalo refused it for good), instead of letting it
+// vanish.
+func (s *server) undelivered(texts *locales.Bundle) func(context.Context, cnsbot.Outgoing, int, string) {
+	return func(ctx context.Context, m cnsbot.Outgoing, code int, reason string) {
+		n, ok := handoff.Undelivered(texts, m)
+		if !ok {
+			return
+		}
+		if err := s.queue.Push(ctx, n); err != nil {
+			s.log.Error("tell the sender of an undeliverable answer", "code", code, "reason", reason, "err", err)
+		}
+	}
+}
+
+// escalateHandoffs tells team leaders and commune officers about residents
+// who asked for a person and got no answer within the working hours set.
+func (s *server) escalateHandoffs(ctx context.Context) error {
+	out, err := handoff.Escalate(ctx, s.handoff, s.now())
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, out...)
 }
 
 // releaseHeld moves messages held for the night (or for any stored
