@@ -429,7 +429,9 @@ func (db *DB) UnitFigures(ctx context.Context, unitID int64, q string, loc *time
 	return db.figures(ctx, teamIDs, q, loc)
 }
 
-func (db *DB) figures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (calendar.Figures, error) {
+// figuresFrom compiles the figures of the teams for quarter q, from the
+// rollups when rollups is true and they count q's days as loc does.
+func (db *DB) figuresFrom(ctx context.Context, teamIDs []int64, q string, loc *time.Location, rollups bool) (calendar.Figures, error) {
 	start, end, err := calendar.QuarterBounds(q, loc)
 	if err != nil {
 		return calendar.Figures{}, cnsbot.Errorf(cnsbot.EINVALID, "%s", err.Error())
@@ -441,6 +443,9 @@ func (db *DB) figures(ctx context.Context, teamIDs []int64, q string, loc *time.
 	// Times are compared in UTC: SQLite keeps them as text.
 	from, to := start.UTC(), end.UTC()
 	tx := db.orm.WithContext(ctx)
+	if rollups && rollupsCover(f.Quarter, loc) {
+		return db.rolledUpFigures(tx, teamIDs, f)
+	}
 	count := func(dst *int, query string, args ...any) error {
 		var n int64
 		if err := tx.Raw(query, args...).Scan(&n).Error; err != nil {

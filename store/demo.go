@@ -434,6 +434,9 @@ func seedDemo(tx *gorm.DB, now time.Time) error {
 			if err := countHousehold(tx, &v, created); err != nil {
 				return err
 			}
+			if err := rollVisit(tx, &v); err != nil {
+				return err
+			}
 		}
 	}
 

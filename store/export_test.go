@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/camau-cns/cnsbot/calendar"
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
 )
@@ -50,3 +51,19 @@ func (q *Queue) OutboxKey(p int) string { return q.parts[p].outbox }
 // ORM is the GORM handle, for this package's own tests that inspect or
 // shape rows directly; no other package can reach it.
 func (db *DB) ORM() *gorm.DB { return db.orm }
+
+// CountedFigures is figures counted from the visits, never the rollups:
+// what the rollups must agree with.
+func (db *DB) CountedFigures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (calendar.Figures, error) {
+	return db.figuresFrom(ctx, teamIDs, q, loc, false)
+}
+
+// CountedReportFigures is ReportFigures counted from the visits.
+func (db *DB) CountedReportFigures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error) {
+	return db.reportFiguresFrom(ctx, teamIDs, q, loc, false)
+}
+
+// Figures is figures: from the rollups when they cover q.
+func (db *DB) Figures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (calendar.Figures, error) {
+	return db.figures(ctx, teamIDs, q, loc)
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/camau-cns/cnsbot"
 )
 
@@ -16,15 +18,26 @@ type Row interface {
 // Insert writes rows as they are and fills in their IDs, in batches of 500.
 // It is for tests and tools that build a world in one go; it skips what
 // the flows' methods do around a write (a visit's household, a request's
-// code), so production code uses those.
+// code), so production code uses those. Visits still update the quarterly
+// rollups (rollups.go): those are an index of the visits, which every
+// reader of figures trusts, not a flow's doing.
 func Insert[T Row](ctx context.Context, db *DB, rows ...*T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := db.orm.WithContext(ctx).CreateInBatches(rows, 500).Error; err != nil {
-		return fmt.Errorf("insert %T: %w", rows[0], err)
-	}
-	return nil
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return fmt.Errorf("insert %T: %w", rows[0], err)
+		}
+		for _, r := range rows {
+			if v, ok := any(r).(*cnsbot.Visit); ok {
+				if err := rollVisit(tx, v); err != nil {
+					return fmt.Errorf("insert %T: %w", r, err)
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // SQL returns the connection pool under the store, for code that speaks

@@ -36,6 +36,7 @@ var migrations = slices.Concat(
 	formerNamesMigrations(),
 	guideMigrations(),
 	handoffMigrations(),
+	rollupMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -30,6 +30,12 @@ func (db *DB) ReportTeams(ctx context.Context) ([]cnsbot.Team, error) {
 // gives one team, in a few grouped statements for all of them. Every team
 // asked for is in the map, with zeros when it reported nothing.
 func (db *DB) ReportFigures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error) {
+	return db.reportFiguresFrom(ctx, teamIDs, q, loc, true)
+}
+
+// reportFiguresFrom is ReportFigures, from the rollups when rollups is
+// true and they count q's days as loc does.
+func (db *DB) reportFiguresFrom(ctx context.Context, teamIDs []int64, q string, loc *time.Location, rollups bool) (map[int64]calendar.Figures, error) {
 	start, end, err := calendar.QuarterBounds(q, loc)
 	if err != nil {
 		return nil, cnsbot.Errorf(cnsbot.EINVALID, "%s", err.Error())
@@ -38,8 +44,15 @@ func (db *DB) ReportFigures(ctx context.Context, teamIDs []int64, q string, loc 
 	for _, id := range teamIDs {
 		out[id] = calendar.Figures{Quarter: calendar.Quarter(start), Teams: 1, People: map[string]int{}}
 	}
+	rolled := rollups && rollupsCover(calendar.Quarter(start), loc)
 	for i := 0; i < len(teamIDs); i += reportBatch {
 		batch := teamIDs[i:min(i+reportBatch, len(teamIDs))]
+		if rolled {
+			if err := db.rolledReportFigures(ctx, batch, calendar.Quarter(start), out); err != nil {
+				return nil, fmt.Errorf("report figures: %w", err)
+			}
+			continue
+		}
 		if err := db.reportFigures(ctx, batch, start.UTC(), end.UTC(), out); err != nil {
 			return nil, fmt.Errorf("report figures: %w", err)
 		}

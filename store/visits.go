@@ -100,7 +100,10 @@ func (db *DB) RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, e
 			return fmt.Errorf("create visit: row not inserted")
 		}
 		created = true
-		return countHousehold(tx, v, now)
+		if err := countHousehold(tx, v, now); err != nil {
+			return err
+		}
+		return rollVisit(tx, v)
 	})
 	if err != nil {
 		return false, err

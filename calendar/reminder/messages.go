@@ -125,7 +125,7 @@ func reporterNames(rs []calendar.Responsible) string {
 func (p *pass) figures(lang string, d calendar.Deadline, reporters []calendar.Responsible) ([]string, error) {
 	var out []string
 	for _, rs := range reporters {
-		f, err := figuresOf(p.ctx, p.r.st, rs, d.Quarter, p.r.loc)
+		f, err := p.figuresOf(rs, d.Quarter)
 		if err != nil {
 			return nil, err
 		}

@@ -235,6 +235,9 @@ type pass struct {
 	dryRun      bool
 	rep         *Report
 	responsible map[calendar.Level][]calendar.Responsible
+	// teamFigures holds every team's figures by quarter, once asked for
+	// (batch.go).
+	teamFigures map[string]map[int64]calendar.Figures
 	errs        []error
 }
 

@@ -83,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return zaloCmd(ctx, args, stdout, cfg, log)
 	case "guides":
 		return guidesCmd(ctx, args, stdout, cfg, log)
+	case "demo":
+		return demoCmd(ctx, args, stdout, cfg, log)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -103,6 +105,7 @@ commands:
   enrol-code PERSON_ID  print a one-time code that links the person to the Zalo account that sends it
   officer-token create PERSON_ID [--days N] | list | revoke ID   officers' dashboard tokens
   zalo check [--to USER_ID] [--group GROUP_ID]  test the Zalo token and each message kind before going live
+  demo --scale province|reduced [--token]  fill an EMPTY database with a generated province, to measure at scale
 
 Configuration comes from the environment; see README.md.
 `
