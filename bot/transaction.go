@@ -13,8 +13,19 @@ import (
 // FeatureTransaction is Zalo's transaction message (REMINDER_CHANNEL=transaction).
 const FeatureTransaction = "transaction"
 
-// MaxTransactionButtons is the most buttons of a transaction message.
-const MaxTransactionButtons = 4
+// MaxTransactionButtons is the most buttons of a transaction message, and
+// MaxTransactionButtonTitle the longest title of one (Zalo's v3 page).
+const (
+	MaxTransactionButtons     = 4
+	MaxTransactionButtonTitle = 35
+)
+
+// txButton is a transaction message's button: the page marks image_icon
+// required, "default" (or empty) meaning Zalo's own icon.
+type txButton struct {
+	outButton
+	ImageIcon string `json:"image_icon"`
+}
 
 // ChannelLog is optionally implemented by a DeliveryLog (store.DB does)
 // that records a message delivered by another path than the one asked for,
@@ -36,13 +47,14 @@ func (c *Client) SendTransaction(ctx context.Context, userID, lang, header, text
 	if len(buttons) > MaxTransactionButtons {
 		buttons = buttons[:MaxTransactionButtons]
 	}
-	wire := make([]outButton, 0, len(buttons))
+	wire := make([]txButton, 0, len(buttons))
 	for i, b := range buttons {
+		b.Title = truncate(b.Title, MaxTransactionButtonTitle)
 		w, err := toOutButton(b)
 		if err != nil {
 			return "", fmt.Errorf("button %d: %w", i+1, err)
 		}
-		wire = append(wire, w)
+		wire = append(wire, txButton{outButton: w, ImageIcon: "default"})
 	}
 	language := "VI"
 	if strings.HasPrefix(lang, "en") {

@@ -12,11 +12,14 @@
 //	go test -count=1 -v ./faults/                      # the whole suite, about 5 minutes; -v shows the summary table
 //	go test -count=1 -v -run 'TestFaults/redis' ./faults/
 //	scripts/soak.sh                                    # TestSoak: 10 minutes under steady load
+//	go test -count=1 -v -run TestZaloModes ./faults/   # lists refused, transaction refused, setup fault
+//	CNSBOT_ZALOTEST_MODE=lists-refused go test -count=1 ./faults/   # the whole suite against that Zalo
 //
 // The load comes from faults/loadgen. Each scenario's length and load are
 // set with FAULTS_RATE (events/s, 60), FAULTS_USERS (120), FAULTS_LOAD
 // (15s), FAULTS_OUTAGE (3s), FAULTS_DRAIN (90s), FAULTS_SETTLE (2s) and
-// FAULTS_LEADERS (40); the reminder fan-out with FAULTS_FANOUT_N (10000)
+// FAULTS_LEADERS (40); TestZaloModes' with FAULTS_MODE_LOAD (8s) and
+// FAULTS_MODE_LEADERS (20); the reminder fan-out with FAULTS_FANOUT_N (10000)
 // and FAULTS_FANOUT_RATE (500). FAULTS_REDIS_SERVER and FAULTS_PG_BIN
 // point at other binaries; FAULTS_KEEP keeps the data directories.
 // Without redis-server or the PostgreSQL server binaries the tests skip,

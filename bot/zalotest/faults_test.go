@@ -1,7 +1,10 @@
 package zalotest_test
 
 import (
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +78,32 @@ func TestDelayReleasedByClose(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not release a delayed request")
+	}
+}
+
+// TestRecordsRequestOfDeadSender: a request written whole before its
+// sender went away is still handled and recorded, as a server does; the
+// fault suite allows for it when it tells a copy sent across a kill from a
+// duplicate (loadgen.InFlightGrace).
+func TestRecordsRequestOfDeadSender(t *testing.T) {
+	z := zalotest.Start(t)
+	access, _, _ := z.Tokens()
+	u, err := url.Parse(z.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"recipient":{"user_id":"u1"},"message":{"text":"x"}}`
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "POST /v3.0/oa/message/cs HTTP/1.1\r\nHost: zalo\r\naccess_token: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		access, len(body), body)
+	c.Close() // gone before any answer
+	for end := time.Now().Add(5 * time.Second); z.Count() == 0 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if z.Count() != 1 {
+		t.Errorf("recorded %d messages, want the one its sender did not wait for", z.Count())
 	}
 }

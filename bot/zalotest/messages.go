@@ -23,6 +23,10 @@ const (
 	KindGroupText = "group_text"
 )
 
+// MaxTransactionButtonTitle is the longest button title of a transaction
+// message (Zalo's v3 page).
+const MaxTransactionButtonTitle = 35
+
 // Zalo's v3 limits of a request_user_info element (title, subtitle and
 // image_url are all required).
 const (
@@ -150,6 +154,8 @@ type wireButton struct {
 	Title   string          `json:"title"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload"`
+	// ImageIcon is required on a transaction message's buttons.
+	ImageIcon *string `json:"image_icon"`
 }
 
 // parse reads and validates a message body. It returns the recorded form
@@ -370,7 +376,8 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, sent Sent, tok s
 
 // handleTransaction accepts transaction messages: a template whose type
 // starts with "transaction_", with elements (Text records the header's
-// content, Subtitle the text's) and at most four buttons. Refuse
+// content, Subtitle the text's) and at most four buttons, each with an
+// image_icon and a title of at most 35 characters. Refuse
 // (KindTransaction, code) makes it refuse them, as for an OA without the
 // paid templates.
 func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
@@ -430,7 +437,9 @@ func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
 		sent.Text != "" && len(p.Buttons) <= 4
 	for _, b := range p.Buttons {
 		btn, ok := parseButton(b.Title, b.Type, b.Payload)
-		valid = valid && ok
+		// Zalo's v3 page: image_icon required ("default" or empty for
+		// Zalo's icon), titles at most 35 characters.
+		valid = valid && ok && b.ImageIcon != nil && utf8.RuneCountInString(b.Title) <= MaxTransactionButtonTitle
 		sent.Buttons = append(sent.Buttons, btn)
 	}
 	if !valid {

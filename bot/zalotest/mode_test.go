@@ -66,3 +66,25 @@ func TestParseMode(t *testing.T) {
 		t.Errorf("ModeFromEnv = %q, %v", m, err)
 	}
 }
+
+// TestTransactionButtons: the fake takes a transaction message's buttons
+// as Zalo's v3 page describes them (image_icon present, titles of at most
+// 35 characters) and refuses others with -201.
+func TestTransactionButtons(t *testing.T) {
+	z := zalotest.Start(t)
+	access, _, _ := z.Tokens()
+	body := func(button string) string {
+		return `{"recipient":{"user_id":"u1"},"message":{"attachment":{"type":"template","payload":{"template_type":"transaction_event",` +
+			`"elements":[{"type":"header","content":"h"}],"buttons":[` + button + `]}}}}`
+	}
+	for button, want := range map[string]int{
+		`{"title":"Nộp báo cáo","type":"oa.query.hide","payload":"#bc","image_icon":"default"}`:                      0,
+		`{"title":"Nộp báo cáo","type":"oa.query.hide","payload":"#bc","image_icon":""}`:                             0,
+		`{"title":"Nộp báo cáo","type":"oa.query.hide","payload":"#bc"}`:                                             -201,
+		`{"title":"Một tiêu đề nút dài hơn ba mươi lăm chữ","type":"oa.query.hide","payload":"#bc","image_icon":""}`: -201,
+	} {
+		if code, _ := post(t, z, "/v3.0/oa/message/transaction", access, body(button)); code != want {
+			t.Errorf("%s: got %d, want %d", button, code, want)
+		}
+	}
+}

@@ -254,4 +254,18 @@ func TestCrashResends(t *testing.T) {
 	if _, n := g.CrashResends([]Msg{a, b, before, c}); n != 0 {
 		t.Errorf("both copies before the kill: %d re-sent, want 0 (a duplicate)", n)
 	}
+	// The dead process's last request, handled by the fake just after the
+	// kill was noted, and sent again by the partition's next owner.
+	inFlight := at(b, 30*time.Millisecond)
+	if got, n := g.CrashResends([]Msg{a, inFlight, again, c}); n != 1 || !sameKeys(got, []Msg{a, inFlight, c}) {
+		t.Errorf("first copy in flight at the kill: %d re-sent, left %v; want 1", n, got)
+	}
+	late := at(b, InFlightGrace+time.Millisecond)
+	if _, n := g.CrashResends([]Msg{a, late, again, c}); n != 0 {
+		t.Errorf("first copy %v after the kill: %d re-sent, want 0 (a duplicate)", InFlightGrace+time.Millisecond, n)
+	}
+	soon := at(b, 40*time.Millisecond)
+	if _, n := g.CrashResends([]Msg{a, inFlight, soon, c}); n != 0 {
+		t.Errorf("two copies 10 ms apart just after the kill: %d re-sent, want 0 (no next owner is that quick)", n)
+	}
 }
