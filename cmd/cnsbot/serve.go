@@ -237,7 +237,7 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		return fmt.Errorf("register team flows: %w", err)
 	}
 	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
-		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests), Guides: s.guides}
+		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests), Guides: s.guides, Use: db}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fmt.Errorf("register resident flows: %w", err)
 	}

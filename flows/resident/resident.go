@@ -73,11 +73,20 @@ type GuideSource interface {
 	Guide(ctx context.Context, key string, version int) (content.Guide, error)
 }
 
+// GuideUse counts what residents do in a guide (store.Guide* kinds:
+// start, step, stuck, come, done), once per source event and kind, for
+// the dashboard's "which step to fix first". *store.DB has it.
+type GuideUse interface {
+	RecordGuideUse(ctx context.Context, guide string, version, step int, kind, sourceEvent string) error
+}
+
 // Deps is what the resident flows need.
 type Deps struct {
 	// Guides are the step-by-step guides; nil means the repository's
 	// (content.Seed), in memory.
-	Guides   GuideSource
+	Guides GuideSource
+	// Use, when set, counts what residents do in the guides.
+	Use      GuideUse
 	Places   Places
 	HelpDesk HelpDesk
 	// Texts renders messages to people outside the conversation (team
