@@ -110,6 +110,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 		return nil, err
 	}
 	s.cfg, s.now = cfg, s.web.Now
+	s.web.guides = s.guides
 	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return nil, fmt.Errorf("connect redis: %w", err)
