@@ -106,11 +106,11 @@ type webApp struct {
 	clock *demoClock
 	// sim is set when the simulator runs; fake is then the in-process
 	// Zalo the bot sends to, served on fakeSrv.
-	sim            bool
-	fake           *zalotest.Server
+	sim  bool
+	fake *zalotest.Server
 	// guides is the chat's guide library, refreshed when an officer
 	// publishes from the dashboard.
-	guides *store.GuideLibrary
+	guides         *store.GuideLibrary
 	fakeSrv        *http.Server
 	generatedToken string
 	dashboard      *web.Dashboard
