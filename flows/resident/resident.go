@@ -2,8 +2,10 @@
 // province's OA: step-by-step guides for VNeID, CaMau-G and other digital
 // services, and the request for a team member to come to their home.
 //
-// Everything the resident reads lives in locales/resident.*.toml; the Go
-// code names message ids only.
+// Everything the resident reads lives in locales/resident.*.toml, except
+// the guides' own words and pictures, which are content officers change
+// while the service runs (package content, Deps.Guides); the Go code names
+// message ids only.
 package resident
 
 import (
