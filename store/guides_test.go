@@ -154,3 +154,42 @@ func TestGuideVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestGuidesUse counts what residents did per guide and step, once per
+// event, with the ratings beside.
+func TestGuidesUse(t *testing.T) {
+	for name, open := range calendarDialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			for _, e := range []struct {
+				step  int
+				kind  string
+				event string
+			}{
+				{1, store.GuideStart, "a1"}, {1, store.GuideStep, "a1"}, {2, store.GuideStep, "a2"}, {2, store.GuideStuck, "a3"},
+				{2, store.GuideCome, "a4"}, {2, store.GuideCome, "a4"}, // re-delivered
+				{1, store.GuideStart, "b1"}, {1, store.GuideStep, "b1"}, {2, store.GuideStep, "b2"}, {2, store.GuideDone, "b3"},
+			} {
+				if err := db.RecordGuideUse(ctx, "vneid/otp", 1, e.step, e.kind, e.event); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.RecordGuideUse(ctx, "vneid/otp", 1, 1, "clicked", "x"); cnsbot.ErrorCode(err) != cnsbot.EINVALID {
+				t.Errorf("unknown kind: %v", err)
+			}
+			if err := db.RateGuide(ctx, "u", "vneid/otp", 4, "r1"); err != nil {
+				t.Fatal(err)
+			}
+			use, err := db.GuidesUse(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := use["vneid/otp"]
+			if u == nil || u.Started != 2 || u.Finished != 1 || u.Stuck != 1 || u.Come != 1 || u.Ratings != 1 || u.Average != 4 ||
+				len(u.Steps) != 2 || u.Steps[1] != (store.StepUse{Step: 2, Reached: 2, Stuck: 1, Come: 1}) {
+				t.Errorf("use %+v", u)
+			}
+		})
+	}
+}

@@ -85,7 +85,12 @@ type DashboardConfig struct {
 	// token Zalo refused, an OA setup fault holding messages), shown as a
 	// banner on every page; nil shows none.
 	ZaloAlerts func() ZaloAlerts
-	Log        *slog.Logger
+	// Guides are the residents' guides, edited on the guides' pages; nil
+	// hides them. OnGuidePublished runs after a publish or a rollback
+	// (the replica's library looks again at once).
+	Guides           GuideStore
+	OnGuidePublished func()
+	Log              *slog.Logger
 }
 
 // ZaloAlerts are the OA-wide problems the dashboard shows as a banner.
@@ -126,7 +131,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access", "enrolcode")
+		"officers", "access", "enrolcode", "guides", "guide")
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +163,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	pages.POST("/sessions/end", d.adminPage, d.endAllSessionsPage)
 	pages.GET("/access-log", d.adminPage, d.logged("access_log"), d.accessPage)
 	pages.GET("/access-log.csv", d.adminPage, d.logged("access_log"), d.accessCSV)
+	d.registerGuides(pages)
 
 	api := adm.Group("/api", d.auth.requireBearer(d.log))
 	api.GET("/progress", d.apiProgress)
@@ -193,9 +199,11 @@ type pageData struct {
 	Title     string
 	Who       string
 	Admin     bool
-	Demo      bool
-	Export    bool
-	Now       time.Time
+	// Guides shows the guides' pages in the menu.
+	Guides bool
+	Demo   bool
+	Export bool
+	Now    time.Time
 	// Shifted is set while the demo clock is away from the real time.
 	Shifted bool
 	Quarter string
@@ -218,7 +226,7 @@ func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData 
 	now := d.cfg.Now()
 	p := principalOf(c)
 	pd := pageData{Lang: lang, OtherLang: other, LangURL: u.RequestURI(), Page: name, Title: title,
-		Who: p.Name(), Admin: p.Admin, Export: d.cfg.Export != nil, Now: now,
+		Who: p.Name(), Admin: p.Admin, Guides: d.cfg.Guides != nil, Export: d.cfg.Export != nil, Now: now,
 		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data}
 	ctx, cancel := withTimeout(c)
 	defer cancel()

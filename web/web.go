@@ -168,6 +168,8 @@ func funcs(texts Texts, loc *time.Location) template.FuncMap {
 			return out
 		},
 		// area names a visit area or help topic; an unknown one shows as stored.
+		// guideImage is the address of a guide's stored picture.
+		"guideImage": func(sha string) string { return GuideImagePath + sha },
 		"area": func(lang, a string) string {
 			if s := texts.T(lang, "web.area."+a, nil); s != "web.area."+a {
 				return s

@@ -44,13 +44,17 @@ func guidesCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	fs := flag.NewFlagSet("guides", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	by := fs.String("by", "", "who publishes (shown in the guide's history); default the system user")
-	if err := fs.Parse(args); err != nil {
+	usage := errors.New("usage: cnsbot guides import [--by NAME] DIR")
+	if len(args) == 0 || args[0] != "import" {
+		return usage
+	}
+	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 || fs.Arg(0) != "import" {
-		return errors.New("usage: cnsbot guides import [--by NAME] DIR")
+	if fs.NArg() != 1 {
+		return usage
 	}
-	dir := fs.Arg(1)
+	dir := fs.Arg(0)
 	folders, err := content.ReadDir(os.DirFS(dir), ".")
 	if err != nil {
 		return fmt.Errorf("guides import: %w", err)
@@ -72,7 +76,11 @@ func guidesCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 		switch {
 		case r.Err != nil:
 			failed++
-			fmt.Fprintf(stdout, "✗ %s (%s):\n  %v\n", r.Guide, r.Dir, r.Err)
+			msg := r.Err.Error()
+			if cnsbot.ErrorCode(r.Err) == cnsbot.EINVALID {
+				msg = cnsbot.ErrorMessage(r.Err)
+			}
+			fmt.Fprintf(stdout, "✗ %s (%s):\n  %s\n", r.Guide, r.Dir, strings.ReplaceAll(msg, "\n", "\n  "))
 		case r.Changed:
 			fmt.Fprintf(stdout, "✓ %s: version %d published\n", r.Guide, r.Version)
 		default:

@@ -115,6 +115,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 		return nil, err
 	}
 	s.cfg, s.now = cfg, s.web.Now
+	s.web.guides = s.guides
 	rdb, closeRedis, err := store.ConnectRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return nil, fmt.Errorf("connect redis: %w", err)
@@ -265,7 +266,7 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		return fmt.Errorf("register team flows: %w", err)
 	}
 	s.resident = resident.Deps{Places: db, HelpDesk: db, Texts: texts, Sessions: s.queue, Log: log, Lookups: lookups,
-		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests), Guides: s.guides}
+		Feedback: db, Privacy: kept, RequestRetention: time.Duration(cfg.RetentionRequests), Guides: s.guides, Use: db}
 	if err := resident.Register(s.engine, s.resident); err != nil {
 		return fmt.Errorf("register resident flows: %w", err)
 	}

@@ -106,8 +106,11 @@ type webApp struct {
 	clock *demoClock
 	// sim is set when the simulator runs; fake is then the in-process
 	// Zalo the bot sends to, served on fakeSrv.
-	sim            bool
-	fake           *zalotest.Server
+	sim  bool
+	fake *zalotest.Server
+	// guides is the chat's guide library, refreshed when an officer
+	// publishes from the dashboard.
+	guides         *store.GuideLibrary
 	fakeSrv        *http.Server
 	generatedToken string
 	dashboard      *web.Dashboard
@@ -209,6 +212,14 @@ func startSimulator(ctx context.Context, cfg Config, db *store.DB, log *slog.Log
 	return cfg, w, nil
 }
 
+// guidesPublished makes this replica's guide library look again at once
+// after an officer published (the others see it within their poll).
+func (w *webApp) guidesPublished() {
+	if w.guides != nil {
+		w.guides.Refresh()
+	}
+}
+
 // Now is the server's clock; newServer passes it to the engine,
 // the sender, the reminder runner and the held-message pump.
 func (w *webApp) Now() time.Time { return w.clock.Now() }
@@ -243,7 +254,7 @@ func (w *webApp) Attach(cfg Config, db *store.DB, rdb redis.UniversalClient, tex
 	signIns := store.NewFailureLimit(rdb, cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
 	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: db, Texts: texts, Location: vietnam, SignInLimit: signIns,
 		AdminToken: cfg.AdminToken, Export: exporter(db, texts), Now: w.clock.Now, Log: w.log.With("component", "dashboard"),
-		EnrolCodeTTL: cfg.EnrolCodeTTL, ZaloAlerts: alerts})
+		EnrolCodeTTL: cfg.EnrolCodeTTL, ZaloAlerts: alerts, Guides: db, OnGuidePublished: w.guidesPublished})
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}

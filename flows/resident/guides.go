@@ -131,8 +131,45 @@ func (r *residents) guideStep(flow, name string) *flows.Step {
 				{ID: choiceStuck, Label: "resident.btn.stuck", Words: stuckWords, Next: "stuck"},
 			}, nil
 		},
-		Then: rememberStuck,
+		Then: func(c *flows.Ctx, in flows.Input) error {
+			rememberStuck(c, in)
+			if in.Choice == nil {
+				return nil
+			}
+			switch in.Choice.ID {
+			case choiceStuck:
+				return r.count(c, key, n, kindStuck)
+			case choiceWorked:
+				return r.count(c, key, n, kindDone)
+			}
+			return nil
+		},
 	}
+}
+
+// Kinds of guide use counted (Deps.Use), as the store names them.
+const (
+	kindStart = "start"
+	kindStep  = "step"
+	kindStuck = "stuck"
+	kindCome  = "come"
+	kindDone  = "done"
+)
+
+// count records what the person did at step n of the guide, at the
+// version they read.
+func (r *residents) count(c *flows.Ctx, key string, n int, kind string) error {
+	if r.deps.Use == nil {
+		return nil
+	}
+	_, v, err := r.pinned(c, key)
+	if err != nil {
+		return err
+	}
+	if err := r.deps.Use.RecordGuideUse(c.Context(), key, v, n, kind, c.Event.Key); err != nil {
+		return fmt.Errorf("count guide use: %w", err)
+	}
+	return nil
 }
 
 // hasGuide reports whether the flow offers the guide now. A guide is never
@@ -198,16 +235,20 @@ func (r *residents) enterStep(c *flows.Ctx, key string, n int) error {
 	if n <= len(g.Steps) && g.Steps[n-1].Image != "" {
 		c.ReplyImage(g.Steps[n-1].Image)
 	}
-	return nil
+	if n == 1 {
+		if err := r.count(c, key, n, kindStart); err != nil {
+			return err
+		}
+	}
+	return r.count(c, key, n, kindStep)
 }
 
 // rememberStuck notes where the person got stuck, so "try again" returns
 // there and a request for a team member names the guide.
-func rememberStuck(c *flows.Ctx, in flows.Input) error {
+func rememberStuck(c *flows.Ctx, in flows.Input) {
 	if in.Choice != nil && in.Choice.ID == choiceStuck {
 		c.Set(keyStuckAt, c.StepName())
 	}
-	return nil
 }
 
 // guideOf returns the guide id of a guide step's name ("password.3").
@@ -237,11 +278,17 @@ func (r *residents) stuckStep() *flows.Step {
 			{ID: "dennha", Label: "resident.btn.come", Words: []string{"nho to", "den nha", "toi nha", "come", "home visit"},
 				Run: func(c *flows.Ctx) error {
 					data := map[string]string{keyTopic: cnsbot.AreaOther}
-					if id := guideOf(c.Get(keyStuckAt)); id != "" {
-						if g, _, err := r.pinned(c, c.FlowName()+"/"+id); err == nil {
+					if at := c.Get(keyStuckAt); at != "" {
+						key := c.FlowName() + "/" + guideOf(at)
+						if g, _, err := r.pinned(c, key); err == nil {
 							data[keyTopic] = g.Topic
 							data[keyProblemHint] = g.TitleIn(c.Lang())
 							data[keyHintVi] = g.TitleIn("vi")
+							_, num, _ := strings.Cut(at, ".")
+							n, _ := strconv.Atoi(num)
+							if err := r.count(c, key, n, kindCome); err != nil {
+								return err
+							}
 						}
 					}
 					c.Start(FlowCome, "", data)

@@ -2,12 +2,17 @@ package resident_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/content"
+	"github.com/camau-cns/cnsbot/flows"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
+	"github.com/camau-cns/cnsbot/flows/resident"
 )
 
 // publishStep publishes the guide again with step n's Vietnamese text and
@@ -121,5 +126,44 @@ func TestGuideWordsFollowPublish(t *testing.T) {
 	out := c.Say("Quên hoặc bị khóa passcode")
 	if texts := flowstest.Texts(out); !strings.Contains(texts, "Bước 1/4") {
 		t.Errorf("the new title typed got\n%s\nwant the passcode guide", texts)
+	}
+}
+
+// useLog records guide use as the store counts it.
+type useLog struct{ got []string }
+
+func (u *useLog) RecordGuideUse(_ context.Context, guide string, version, step int, kind, _ string) error {
+	u.got = append(u.got, fmt.Sprintf("%s@%d %d %s", guide, version, step, kind))
+	return nil
+}
+
+// What residents do in a guide is counted per step, at the version they
+// read: opening it, each step, "still stuck", asking a team member, and
+// finishing.
+func TestGuideUseCounted(t *testing.T) {
+	f := newFixture(t)
+	use := &useLog{}
+	deps := f.deps
+	deps.Use = use
+	e := flows.NewEngine(f.sessions, f.texts, flows.Options{Now: f.clock.Now, Log: slog.New(slog.DiscardHandler)})
+	if err := resident.Register(e, deps); err != nil {
+		t.Fatal(err)
+	}
+	c := &flowstest.Chat{TB: t, Handler: e, Sessions: f.sessions, Clock: f.clock, UserID: "r-use"}
+	for _, in := range []string{"quen passcode", "xong", "chua duoc", "#dennha"} {
+		c.Say(in)
+	}
+	c.Say("menu")
+	for _, in := range []string{"#vneid", "#passcode", "xong", "xong", "xong", "#lamduoc"} {
+		c.Say(in)
+	}
+	want := []string{
+		"vneid/passcode@1 1 start", "vneid/passcode@1 1 step", "vneid/passcode@1 2 step", "vneid/passcode@1 2 stuck",
+		"vneid/passcode@1 2 come",
+		"vneid/passcode@1 1 start", "vneid/passcode@1 1 step", "vneid/passcode@1 2 step", "vneid/passcode@1 3 step",
+		"vneid/passcode@1 4 step", "vneid/passcode@1 4 done",
+	}
+	if !slices.Equal(use.got, want) {
+		t.Errorf("counted\n%s\nwant\n%s", strings.Join(use.got, "\n"), strings.Join(want, "\n"))
 	}
 }

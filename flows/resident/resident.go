@@ -2,8 +2,10 @@
 // province's OA: step-by-step guides for VNeID, CaMau-G and other digital
 // services, and the request for a team member to come to their home.
 //
-// Everything the resident reads lives in locales/resident.*.toml; the Go
-// code names message ids only.
+// Everything the resident reads lives in locales/resident.*.toml, except
+// the guides' own words and pictures, which are content officers change
+// while the service runs (package content, Deps.Guides); the Go code names
+// message ids only.
 package resident
 
 import (
@@ -73,11 +75,20 @@ type GuideSource interface {
 	Guide(ctx context.Context, key string, version int) (content.Guide, error)
 }
 
+// GuideUse counts what residents do in a guide (store.Guide* kinds:
+// start, step, stuck, come, done), once per source event and kind, for
+// the dashboard's "which step to fix first". *store.DB has it.
+type GuideUse interface {
+	RecordGuideUse(ctx context.Context, guide string, version, step int, kind, sourceEvent string) error
+}
+
 // Deps is what the resident flows need.
 type Deps struct {
 	// Guides are the step-by-step guides; nil means the repository's
 	// (content.Seed), in memory.
-	Guides   GuideSource
+	Guides GuideSource
+	// Use, when set, counts what residents do in the guides.
+	Use      GuideUse
 	Places   Places
 	HelpDesk HelpDesk
 	// Texts renders messages to people outside the conversation (team
