@@ -180,6 +180,19 @@ func (db *DB) AnswerHandoff(ctx context.Context, id, personID int64, text, sourc
 	})
 }
 
+// HandoffAnsweredByAgent records that a human agent answered the handoff
+// from the OA chat tool: it counts as answered (no escalation) and its
+// pause runs from then.
+func (db *DB) HandoffAnsweredByAgent(ctx context.Context, id int64, at time.Time) error {
+	at = at.UTC()
+	err := db.orm.WithContext(ctx).Model(&cnsbot.Handoff{}).Where("id = ? AND status = ?", id, cnsbot.HandoffOpen).
+		Updates(map[string]any{"answered_at": gorm.Expr("COALESCE(answered_at, ?)", at), "last_answer_at": at}).Error
+	if err != nil {
+		return fmt.Errorf("handoff answered by agent: %w", err)
+	}
+	return nil
+}
+
 // KeepHandoffMessage keeps what the resident wrote while the handoff was
 // open. The same sourceEvent is kept once.
 func (db *DB) KeepHandoffMessage(ctx context.Context, id int64, text, sourceEvent string, at time.Time) error {
