@@ -276,6 +276,25 @@ func (db *DB) ResidentPlace(ctx context.Context, userID string) (hamletID, commu
 	return r.HamletID, r.CommuneID, nil
 }
 
+// forgetClosedHandoffs deletes the messages of handoffs closed before
+// before, and what the resident wrote before asking: the retention pass
+// keeps a conversation with a person no longer than a closed request's
+// personal fields (ForgetClosedRequests).
+func (db *DB) forgetClosedHandoffs(ctx context.Context, before time.Time) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		closed := tx.Model(&cnsbot.Handoff{}).Select("id").Where("status = ? AND closed_at < ?", cnsbot.HandoffClosed, before.UTC())
+		if err := tx.Where("handoff_id IN (?)", closed).Delete(&cnsbot.HandoffMessage{}).Error; err != nil {
+			return fmt.Errorf("forget handoff messages: %w", err)
+		}
+		err := tx.Model(&cnsbot.Handoff{}).Where("status = ? AND closed_at < ? AND recent <> ''", cnsbot.HandoffClosed, before.UTC()).
+			Update("recent", "").Error
+		if err != nil {
+			return fmt.Errorf("forget handoff texts: %w", err)
+		}
+		return nil
+	})
+}
+
 // handoffMigrations turn the handoffs table, a record that someone asked,
 // into the conversation a person answers: a code, where it goes, who
 // answered and when it closed, and the messages kept meanwhile.
