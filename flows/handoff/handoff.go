@@ -175,13 +175,14 @@ func (h *handoffs) afterCommune(c *flows.Ctx, _ flows.Input) error {
 
 // remember keeps the resident's last few texts in the session, so that a
 // request for a person carries what they were trying to say. Button taps
-// are left out: they are the bot's words, not theirs.
+// and the words that steer the bot (menu, English…) are left out: they
+// are the bot's words, not the person's.
 func (h *handoffs) remember(c *flows.Ctx) error {
 	if c.Event.Kind != cnsbot.KindText || c.Event.IsGroup() {
 		return nil
 	}
 	text := strings.TrimSpace(c.Event.Text)
-	if text == "" || strings.HasPrefix(text, "#") {
+	if text == "" || strings.HasPrefix(text, "#") || flows.IsGlobalWord(text) {
 		return nil
 	}
 	lines := splitLines(c.Note(noteRecent))

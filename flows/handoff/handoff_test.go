@@ -401,3 +401,20 @@ func TestAnsweredFromTheOAChatTool(t *testing.T) {
 		t.Errorf("open handoff after the pause ran out: %v, want none", err)
 	}
 }
+
+// The same in English: the resident's texts and the signature are in her
+// language; the team's notices in each member's.
+func TestAnswerFromTheChatEnglish(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	got := f.play(t, zLan, []string{
+		"English",
+		"vneid face scan keeps failing",
+		"talk to a person",
+		"@g:" + zMai + " reply {code} Hello, I am Mai from the team. Which step are you at?",
+		"the last one, face scan",
+		"@" + zHa + " done {code}",
+		"cancel",
+	})
+	flowstest.Golden(t, filepath.Join("testdata", "answer_from_chat.en.golden"), got)
+}
