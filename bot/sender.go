@@ -436,6 +436,12 @@ func splitListTitle(text string) (lead, title string) {
 	trimmed := strings.TrimSpace(text)
 	if i := strings.LastIndexByte(trimmed, '\n'); i > 0 {
 		last := strings.TrimSpace(trimmed[i+1:])
+		if listItem(last) {
+			// The text ends with a list ("1. VNeID … 10. Khác", "• HT…"):
+			// its last item as the card's big title would read as the
+			// question, and set it apart from the items before it.
+			return trimmed, listPointer
+		}
 		if last != "" && utf8.RuneCountInString(last) <= MaxListTitle {
 			return strings.TrimSpace(trimmed[:i]), last
 		}
@@ -459,6 +465,21 @@ func splitListTitle(text string) (lead, title string) {
 		end = i
 	}
 	return trimmed, listPointer
+}
+
+// listItem reports whether a line is an item of a list: "• …", "- …",
+// "1. …", "10) …".
+func listItem(line string) bool {
+	for _, p := range []string{"•", "- ", "* ", "– ", "◦"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	i := 0
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(line) && (line[i] == '.' || line[i] == ')')
 }
 
 // listPointer is the title of a list whose text went before it: a pointing

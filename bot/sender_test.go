@@ -637,3 +637,29 @@ func TestDeliverNoQuiet(t *testing.T) {
 		t.Errorf("got log %+v and %d messages, want the reminder delivered", log, s.z.Count())
 	}
 }
+
+// TestLongListNoItemAsTitle: a long list whose text ends with its items
+// (the areas of a visit, the open help requests) goes as the whole text,
+// then the buttons under a pointer: no item becomes the card's title.
+func TestLongListNoItemAsTitle(t *testing.T) {
+	for name, text := range map[string]string{
+		"numbered": "Bạn đã hướng dẫn những gì? Bấm từng mục rồi bấm “Xong”, hoặc gõ số hay tên.\n1. VNeID\n2. VNeID mức 2\n3. CaMau-G\n10. Khác",
+		"requests": "Yêu cầu đang chờ tổ nhận (2):\n• HTBC3D4F: Cài VNeID cho mẹ. Ấp 1, An Xuyên\n• HTBC3D4G: Quên mật khẩu CaMau-G. Ấp 1, An Xuyên",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSender(t, morning, nil)
+			m := cnsbot.Outgoing{ID: "items-" + name, To: cnsbot.Recipient{UserID: "u1"}, Kind: cnsbot.MsgList, Text: text,
+				Buttons: []cnsbot.Button{{Title: "Xong", Payload: "#xong"}}}
+			if err := s.sender.Deliver(context.Background(), m); err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			got := s.z.MessagesTo("u1")
+			if len(got) != 2 || got[0].Kind != zalotest.KindText || got[0].Text != text || got[1].Kind != zalotest.KindList {
+				t.Fatalf("got %+v, want the whole text, then a list", got)
+			}
+			if title := got[1].Text; strings.HasPrefix(title, "•") || strings.Contains(title, "Khác") || strings.Contains(title, "HTBC") {
+				t.Errorf("list title %q is an item of the list", title)
+			}
+		})
+	}
+}

@@ -270,7 +270,9 @@ func (e *Engine) Command(c Command) { e.commands = append(e.commands, c) }
 func (e *Engine) OnGroup(h GroupHandler) { e.groups = append(e.groups, h) }
 
 // OnEvent adds a handler for a kind of event in a private chat
-// (cnsbot.KindFollow, KindSubmit, KindMedia, KindUnfollow). Handlers run in
+// (cnsbot.KindFollow, KindSubmit, KindMedia, KindUnfollow, and KindEcho
+// for a human agent's message from the OA chat tool, whose handlers may
+// not reply). Handlers run in
 // the order added until one handles the event. Unfollow handlers get no session and cannot reply
 // (see onUnfollow).
 func (e *Engine) OnEvent(kind string, h EventHandler) {
@@ -498,7 +500,12 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 	s := c.s
 	if kind == cnsbot.KindEcho {
 		s.PausedUntil = c.now.Add(e.opts.PauseFor)
-		return nil
+		// A human agent wrote to the person: handlers may note it (a
+		// handoff answered from the OA chat tool), never reply.
+		sent := len(c.out)
+		_, err := e.runHandlers(c, kind)
+		c.out = c.out[:sent]
+		return err
 	}
 	if c.Event.IsGroup() || strings.HasPrefix(c.Event.Route, "g:") {
 		return e.dispatchGroup(c)

@@ -173,6 +173,10 @@ type Choice struct {
 	Data map[string]string
 	// Run, when set, handles the choice instead of Next or Start.
 	Run func(c *Ctx) error
+	// Pin keeps the choice on every page of a long list, first: the
+	// button the question promises ("bấm “Xong”") is never behind
+	// "Thêm…".
+	Pin bool
 }
 
 // step returns the named step, or nil.

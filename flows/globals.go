@@ -152,3 +152,11 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// IsGlobalWord reports whether text, typed alone, is one of the words that
+// work at every step (menu, hủy, English, gặp người hỗ trợ…): what someone
+// says to the bot, not about their problem.
+func IsGlobalWord(text string) bool {
+	_, ok := exactGlobals[newInput(text).Folded]
+	return ok
+}

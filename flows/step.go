@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -831,12 +832,22 @@ func (e *Engine) page(c *Ctx, choices []Choice) ([]Choice, bool) {
 	if len(choices) <= maxButtons {
 		return choices, false
 	}
-	per := maxButtons - 1
-	pages := (len(choices) + per - 1) / per
+	// Pinned choices open every page, as many as leave two slots: one
+	// for the page's own choices and one for "Thêm…".
+	var pinned, rest []Choice
+	for _, ch := range choices {
+		if ch.Pin && len(pinned) < maxButtons-2 {
+			pinned = append(pinned, ch)
+		} else {
+			rest = append(rest, ch)
+		}
+	}
+	per := maxButtons - 1 - len(pinned)
+	pages := (len(rest) + per - 1) / per
 	p, _ := strconv.Atoi(c.Get(keyPage))
 	p = ((p % pages) + pages) % pages
-	end := min((p+1)*per, len(choices))
-	return choices[p*per : end], true
+	end := min((p+1)*per, len(rest))
+	return append(slices.Clip(pinned), rest[p*per:end]...), true
 }
 
 func (e *Engine) choiceButton(c *Ctx, ch *Choice) cnsbot.Button {

@@ -180,6 +180,19 @@ func (db *DB) AnswerHandoff(ctx context.Context, id, personID int64, text, sourc
 	})
 }
 
+// HandoffAnsweredByAgent records that a human agent answered the handoff
+// from the OA chat tool: it counts as answered (no escalation) and its
+// pause runs from then.
+func (db *DB) HandoffAnsweredByAgent(ctx context.Context, id int64, at time.Time) error {
+	at = at.UTC()
+	err := db.orm.WithContext(ctx).Model(&cnsbot.Handoff{}).Where("id = ? AND status = ?", id, cnsbot.HandoffOpen).
+		Updates(map[string]any{"answered_at": gorm.Expr("COALESCE(answered_at, ?)", at), "last_answer_at": at}).Error
+	if err != nil {
+		return fmt.Errorf("handoff answered by agent: %w", err)
+	}
+	return nil
+}
+
 // KeepHandoffMessage keeps what the resident wrote while the handoff was
 // open. The same sourceEvent is kept once.
 func (db *DB) KeepHandoffMessage(ctx context.Context, id int64, text, sourceEvent string, at time.Time) error {
@@ -261,6 +274,25 @@ func (db *DB) ResidentPlace(ctx context.Context, userID string) (hamletID, commu
 		return 0, 0, err
 	}
 	return r.HamletID, r.CommuneID, nil
+}
+
+// forgetClosedHandoffs deletes the messages of handoffs closed before
+// before, and what the resident wrote before asking: the retention pass
+// keeps a conversation with a person no longer than a closed request's
+// personal fields (ForgetClosedRequests).
+func (db *DB) forgetClosedHandoffs(ctx context.Context, before time.Time) error {
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		closed := tx.Model(&cnsbot.Handoff{}).Select("id").Where("status = ? AND closed_at < ?", cnsbot.HandoffClosed, before.UTC())
+		if err := tx.Where("handoff_id IN (?)", closed).Delete(&cnsbot.HandoffMessage{}).Error; err != nil {
+			return fmt.Errorf("forget handoff messages: %w", err)
+		}
+		err := tx.Model(&cnsbot.Handoff{}).Where("status = ? AND closed_at < ? AND recent <> ''", cnsbot.HandoffClosed, before.UTC()).
+			Update("recent", "").Error
+		if err != nil {
+			return fmt.Errorf("forget handoff texts: %w", err)
+		}
+		return nil
+	})
 }
 
 // handoffMigrations turn the handoffs table, a record that someone asked,

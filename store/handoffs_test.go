@@ -117,6 +117,26 @@ func TestDomainHandoffLifecycle(t *testing.T) {
 		if _, err := db.OpenHandoffOf(ctx, "res-h"); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("open handoff after closing: %v, want ENOTFOUND", err)
 		}
+		// Retention: a closed handoff's messages and texts go after the
+		// requests' time; an open one keeps them.
+		if err := db.KeepHandoffMessage(ctx, h.ID, "kept after closing", "ev-4b", t0.Add(7*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ForgetClosedRequests(ctx, t0.Add(6*time.Hour), t0.Add(100*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ms, _ := db.HandoffMessages(ctx, h.ID); len(ms) != 3 {
+			t.Errorf("forgotten before it closed: %d messages left, want 3", len(ms))
+		}
+		if _, err := db.ForgetClosedRequests(ctx, t0.Add(8*time.Hour), t0.Add(100*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ms, _ := db.HandoffMessages(ctx, h.ID); len(ms) != 0 {
+			t.Errorf("after retention: %d messages left, want 0", len(ms))
+		}
+		if got, _ := db.HandoffFor(ctx, h.Code, bao.ID); got.Recent != "" {
+			t.Errorf("after retention: recent %q, want none", got.Recent)
+		}
 		// The resident asks again: a new open handoff.
 		h2 := cnsbot.Handoff{UserID: "res-h", HamletID: khom1.ID, SourceEvent: "ev-5"}
 		if err := db.OpenHandoff(ctx, &h2); err != nil || h2.ID == h.ID {

@@ -254,6 +254,10 @@ const retentionBatch = 500
 // the erasure at at when there was any. It returns how many requests it
 // cleared.
 func (db *DB) ForgetClosedRequests(ctx context.Context, before, at time.Time) (int64, error) {
+	// Conversations with a person go by the same rule as requests.
+	if err := db.forgetClosedHandoffs(ctx, before); err != nil {
+		return 0, err
+	}
 	e := Erasure{Reason: ReasonRequestsExpired, CreatedAt: at.UTC()}
 	for {
 		var ids []int64

@@ -46,6 +46,7 @@ type Store interface {
 	Team(ctx context.Context, id int64) (cnsbot.Team, error)
 	LinkGroup(ctx context.Context, teamID int64, groupID string) error
 	GuideScores(ctx context.Context) ([]store.GuideScore, error)
+	WaitingHandoffs(ctx context.Context, communes []int64) ([]cnsbot.Handoff, error)
 }
 
 // Exporter writes the quarterly report of quarter ("2025Q3") for one
@@ -545,13 +546,28 @@ type helpItem struct {
 	Stale bool          `json:"stale"`
 }
 
+// waitItem is a resident who asked for a person and has had no answer
+// yet ("Cần người trả lời").
+type waitItem struct {
+	Code  string `json:"code"`
+	Place string `json:"place"`
+	// Recent is what they wrote before asking.
+	Recent    string        `json:"recent,omitempty"`
+	Age       time.Duration `json:"-"`
+	Minutes   int           `json:"waited_minutes"`
+	Escalated bool          `json:"escalated"`
+}
+
 // helpList is the help requests of a scope, with counts by state.
 type helpList struct {
-	Items  []helpItem `json:"items"`
-	Open   int        `json:"open"`
-	Taken  int        `json:"taken"`
-	Closed int        `json:"closed"`
-	Stale  int        `json:"stale"`
+	// Waiting are the residents waiting for a person to answer them in
+	// the chat, longest first.
+	Waiting []waitItem `json:"waiting"`
+	Items   []helpItem `json:"items"`
+	Open    int        `json:"open"`
+	Taken   int        `json:"taken"`
+	Closed  int        `json:"closed"`
+	Stale   int        `json:"stale"`
 }
 
 // Active is the requests someone still has to answer: open or taken.
@@ -607,6 +623,9 @@ func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, 
 			out.Items = append(out.Items, it)
 		}
 	}
+	if out.Waiting, err = d.waiting(ctx, scopes); err != nil {
+		return helpList{}, err
+	}
 	// The ones waiting too long first, then the newest.
 	slices.SortStableFunc(out.Items, func(a, b helpItem) int {
 		if a.Stale != b.Stale {
@@ -617,6 +636,48 @@ func (d *Dashboard) helpList(ctx context.Context, p principal, communeID int64, 
 		}
 		return b.CreatedAt.Compare(a.CreatedAt)
 	})
+	return out, nil
+}
+
+// waiting lists the residents of the scopes (0: everywhere) who asked for
+// a person and are still waiting for a first answer, longest first.
+func (d *Dashboard) waiting(ctx context.Context, scopes []int64) ([]waitItem, error) {
+	var communes []int64
+	if !slices.Contains(scopes, 0) {
+		communes = append([]int64{}, scopes...)
+	}
+	hs, err := d.cfg.Store.WaitingHandoffs(ctx, communes)
+	if err != nil {
+		return nil, err
+	}
+	now := d.cfg.Now()
+	names := map[int64]string{}
+	name := func(id int64) string {
+		if id == 0 {
+			return ""
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		u, err := d.cfg.Store.Unit(ctx, id)
+		if err != nil {
+			return ""
+		}
+		names[id] = u.Name
+		return u.Name
+	}
+	out := make([]waitItem, 0, len(hs))
+	for _, h := range hs {
+		var place []string
+		for _, id := range []int64{h.HamletID, h.CommuneID} {
+			if n := name(id); n != "" {
+				place = append(place, n)
+			}
+		}
+		age := max(0, now.Sub(h.CreatedAt))
+		out = append(out, waitItem{Code: h.Code, Place: strings.Join(place, ", "), Recent: h.Recent, Age: age,
+			Minutes: int(age / time.Minute), Escalated: h.EscalatedAt != nil})
+	}
 	return out, nil
 }
 

@@ -640,3 +640,70 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("visits limit 0: status %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestWaitingForAPerson: a resident who asked for a person and has had no
+// answer is on the dashboard's "Cần người trả lời" list with how long they
+// have waited; an officer sees only their commune's; once answered, the
+// resident leaves the list.
+func TestWaitingForAPerson(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hamlets, err := f.db.Hamlets(ctx, f.tanThanh.ID)
+	if err != nil || len(hamlets) == 0 {
+		t.Fatalf("hamlets: %v", err)
+	}
+	h := cnsbot.Handoff{UserID: "res-w", Reason: "asked", HamletID: hamlets[0].ID, Recent: "cài vneid bị lỗi quét mặt",
+		SourceEvent: "ev-w", CreatedAt: f.now.Add(-95 * time.Minute)}
+	if err := f.db.OpenHandoff(ctx, &h); err != nil {
+		t.Fatal(err)
+	}
+	ax := cnsbot.Handoff{UserID: "res-ax", Reason: "asked", CommuneID: f.anXuyen.ID, SourceEvent: "ev-ax", CreatedAt: f.now.Add(-time.Hour)}
+	if err := f.db.OpenHandoff(ctx, &ax); err != nil {
+		t.Fatal(err)
+	}
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	officer := auth0{cookie: f.login(t, f.officer, nil)}
+	for _, p := range []struct {
+		path string
+		a    auth0
+		want []string
+		not  []string
+	}{
+		{"/admin", admin, []string{"Cần người trả lời", h.Code, ax.Code, "cài vneid bị lỗi quét mặt", hamlets[0].Name}, nil},
+		{"/admin/help", officer, []string{"Cần người trả lời", h.Code}, []string{ax.Code}},
+		{"/admin/help?lang=en", admin, []string{"Waiting for a person", h.Code}, nil},
+	} {
+		resp, b := f.do(t, "GET", p.path, p.a, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", p.path, resp.StatusCode)
+		}
+		for _, w := range p.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: want %q on the page", p.path, w)
+			}
+		}
+		for _, w := range p.not {
+			if strings.Contains(string(b), w) {
+				t.Errorf("%s: %q must not be on the page", p.path, w)
+			}
+		}
+	}
+	resp, b := f.do(t, "GET", "/admin/api/help-requests", auth0{bearer: testAdminToken}, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("api: status %d", resp.StatusCode)
+	}
+	list := decode[helpList](t, b)
+	if len(list.Waiting) != 2 || list.Waiting[0].Code != h.Code || list.Waiting[0].Minutes != 95 {
+		t.Errorf("api waiting %+v: want %s first, waited 95 minutes", list.Waiting, h.Code)
+	}
+	officerPerson, _, err := f.db.PersonByPhone(ctx, "+84900009001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.AnswerHandoff(ctx, h.ID, officerPerson.ID, "Dạ", "ev-a", f.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := f.do(t, "GET", "/admin/help", admin, ""); strings.Contains(string(b), h.Code) {
+		t.Errorf("an answered handoff is still on the list")
+	}
+}

@@ -32,6 +32,7 @@ type Store interface {
 	OpenHandoffOf(ctx context.Context, userID string) (cnsbot.Handoff, error)
 	HandoffFor(ctx context.Context, code string, personID int64) (cnsbot.Handoff, error)
 	AnswerHandoff(ctx context.Context, id, personID int64, text, sourceEvent string, at time.Time) error
+	HandoffAnsweredByAgent(ctx context.Context, id int64, at time.Time) error
 	KeepHandoffMessage(ctx context.Context, id int64, text, sourceEvent string, at time.Time) error
 	HandoffMessages(ctx context.Context, id int64) ([]cnsbot.HandoffMessage, error)
 	CloseHandoff(ctx context.Context, id int64, by *int64, reason string, at time.Time) (bool, error)
@@ -122,6 +123,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.OnHandoff(h.request)
 	e.OnIncoming(h.remember)
 	e.OnHold(h.hold)
+	e.OnEvent(cnsbot.KindEcho, h.agentAnswered)
 	e.Command(flows.Command{Name: "handoff-answer", Match: matchAnswer, Run: h.answerCommand})
 	e.Command(flows.Command{Name: "handoff-close", Match: matchClose, Run: h.closeCommand})
 	e.OnGroup(h.inGroup)
@@ -173,13 +175,14 @@ func (h *handoffs) afterCommune(c *flows.Ctx, _ flows.Input) error {
 
 // remember keeps the resident's last few texts in the session, so that a
 // request for a person carries what they were trying to say. Button taps
-// are left out: they are the bot's words, not theirs.
+// and the words that steer the bot (menu, English…) are left out: they
+// are the bot's words, not the person's.
 func (h *handoffs) remember(c *flows.Ctx) error {
 	if c.Event.Kind != cnsbot.KindText || c.Event.IsGroup() {
 		return nil
 	}
 	text := strings.TrimSpace(c.Event.Text)
-	if text == "" || strings.HasPrefix(text, "#") {
+	if text == "" || strings.HasPrefix(text, "#") || flows.IsGlobalWord(text) {
 		return nil
 	}
 	lines := splitLines(c.Note(noteRecent))
@@ -189,6 +192,23 @@ func (h *handoffs) remember(c *flows.Ctx) error {
 	}
 	c.SetNote(noteRecent, strings.Join(lines, "\n"))
 	return nil
+}
+
+// agentAnswered notes that a human agent answered the resident from the
+// OA chat tool: the handoff is answered (it is not escalated) and closes
+// when the pause after the agent's last message runs out.
+func (h *handoffs) agentAnswered(c *flows.Ctx) (bool, error) {
+	if c.Note(noteCode) == "" {
+		return false, nil
+	}
+	ho, err := h.deps.Store.OpenHandoffOf(c.Context(), c.UserID())
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("open handoff: %w", err)
+	}
+	return true, h.deps.Store.HandoffAnsweredByAgent(c.Context(), ho.ID, c.Now())
 }
 
 // request is the engine's handoff: tell the people who can answer, or ask

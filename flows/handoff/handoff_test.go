@@ -376,3 +376,45 @@ func TestUndelivered(t *testing.T) {
 		t.Error("Undelivered of a plain reply: want nothing")
 	}
 }
+
+// An agent answers from the OA chat tool (the existing pause): the
+// handoff counts as answered and is not escalated; once the pause after
+// the agent's last message has run out, the bot answers again and the
+// handoff is closed.
+func TestAnsweredFromTheOAChatTool(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	f.play(t, zLan, []string{"gap nguoi ho tro"})
+	c := f.chat(t, zLan)
+	if out := c.Do(cnsbot.Event{Name: "oa_send_text", Kind: cnsbot.KindEcho, Text: "Chào chị, em ở xã đây", AdminID: "a1",
+		Key: "oa_send_text:a1:1"}); len(out) != 0 {
+		t.Fatalf("echo replied: %v", out)
+	}
+	f.clock.Advance(5 * time.Hour)
+	if out, err := handoff.Escalate(f.ctx, f.deps, f.clock.Now()); err != nil || len(out) != 0 {
+		t.Errorf("escalated a handoff answered from the OA chat tool: %v, %v", out, err)
+	}
+	if out := c.Say("asdf qwer"); !strings.Contains(flowstest.Texts(out), "Mình chưa hiểu") {
+		t.Errorf("after the pause: got %q, want the bot's answer", flowstest.Texts(out))
+	}
+	if _, err := f.db.OpenHandoffOf(f.ctx, zLan); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+		t.Errorf("open handoff after the pause ran out: %v, want none", err)
+	}
+}
+
+// The same in English: the resident's texts and the signature are in her
+// language; the team's notices in each member's.
+func TestAnswerFromTheChatEnglish(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	got := f.play(t, zLan, []string{
+		"English",
+		"vneid face scan keeps failing",
+		"talk to a person",
+		"@g:" + zMai + " reply {code} Hello, I am Mai from the team. Which step are you at?",
+		"the last one, face scan",
+		"@" + zHa + " done {code}",
+		"cancel",
+	})
+	flowstest.Golden(t, filepath.Join("testdata", "answer_from_chat.en.golden"), got)
+}

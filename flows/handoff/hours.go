@@ -23,9 +23,13 @@ type WorkingHours struct {
 // DefaultSpans are 7:00–11:30 and 13:30–17:00, a commune office's day.
 var DefaultSpans = [][2]int{{7 * 60, 11*60 + 30}, {13*60 + 30, 17 * 60}}
 
-// ParseSpans reads spans written "07:00-11:30,13:30-17:00".
+// ParseSpans reads spans written "07:00-11:30,13:30-17:00"; an empty
+// string is none, which WorkingHours reads as DefaultSpans.
 func ParseSpans(s string) ([][2]int, error) {
 	var out [][2]int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
 	last := -1
 	for _, part := range strings.Split(s, ",") {
 		from, to, ok := strings.Cut(strings.TrimSpace(part), "-")

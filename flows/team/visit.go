@@ -410,7 +410,8 @@ func areaChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	chosen := selectedAreas(c)
 	var out []flows.Choice
 	if len(chosen) > 0 {
-		out = append(out, flows.Choice{ID: "xong", Label: "team.btn.done",
+		// Pinned: the question says “bấm Xong”, so it is on every page.
+		out = append(out, flows.Choice{ID: "xong", Label: "team.btn.done", Pin: true,
 			Words: []string{"xong", "xong roi", "du roi", "het", "vay thoi", "done", "finish", "that s all"}})
 	}
 	for _, a := range cnsbot.Areas {
