@@ -587,27 +587,28 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 	}
 	with := func(a ...any) []any { return append(append([]any{}, a...), args...) }
 	f = calendar.Figures{Quarter: q, People: map[string]int{}}
+	// One statement of scalar subqueries: one round trip, where the
+	// dashboard's indicators ask for four quarters of one or more communes.
 	var sums struct{ Teams, Households, Members, Visits, Minutes, Guided, ToDate, Active int64 }
-	steps := []struct {
-		dst   *int64
-		query string
-		args  []any
-	}{
-		{&sums.Teams, `SELECT COUNT(*) FROM teams WHERE id IN (` + scope + `)`, args},
-		{&sums.Households, `SELECT COALESCE(SUM(u.households), 0) FROM units u
-			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (` + scope + `))`, args},
-		{&sums.Members, `SELECT COUNT(DISTINCT person_id) FROM roles WHERE role IN ? AND approved = ? AND team_id IN (` + scope + `)`,
-			with([]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)},
-		{&sums.Visits, `SELECT COALESCE(SUM(visits), 0) FROM rollup_team_quarters WHERE quarter = ? AND team_id IN (` + scope + `)`, with(q)},
-		{&sums.Minutes, `SELECT COALESCE(SUM(minutes), 0) FROM rollup_team_quarters WHERE quarter = ? AND team_id IN (` + scope + `)`, with(q)},
-		{&sums.Guided, `SELECT COALESCE(SUM(guided), 0) FROM rollup_team_quarters WHERE quarter = ? AND team_id IN (` + scope + `)`, with(q)},
-		{&sums.ToDate, `SELECT COALESCE(SUM(new_households), 0) FROM rollup_team_quarters WHERE quarter <= ? AND team_id IN (` + scope + `)`, with(q)},
-		{&sums.Active, `SELECT COUNT(DISTINCT person_id) FROM rollup_quarter_members WHERE quarter = ? AND team_id IN (` + scope + `)`, with(q)},
-	}
-	for _, s := range steps {
-		if err := tx.Raw(s.query, s.args...).Scan(s.dst).Error; err != nil {
-			return calendar.Figures{}, false, fmt.Errorf("commune figures: %w", err)
-		}
+	var all []any
+	all = append(all, with()...)
+	all = append(all, with()...)
+	all = append(all, with([]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)...)
+	all = append(all, with(q)...)
+	all = append(all, with(q)...)
+	all = append(all, with(q)...)
+	err = tx.Raw(`SELECT
+		(SELECT COUNT(*) FROM teams WHERE id IN (`+scope+`)) AS teams,
+		(SELECT COALESCE(SUM(u.households), 0) FROM units u
+			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS households,
+		(SELECT COUNT(DISTINCT person_id) FROM roles WHERE role IN ? AND approved = ? AND team_id IN (`+scope+`)) AS members,
+		r.visits, r.minutes, r.guided,
+		(SELECT COALESCE(SUM(new_households), 0) FROM rollup_team_quarters WHERE quarter <= ? AND team_id IN (`+scope+`)) AS to_date,
+		(SELECT COUNT(DISTINCT person_id) FROM rollup_quarter_members WHERE quarter = ? AND team_id IN (`+scope+`)) AS active
+		FROM (SELECT COALESCE(SUM(visits), 0) AS visits, COALESCE(SUM(minutes), 0) AS minutes, COALESCE(SUM(guided), 0) AS guided
+			FROM rollup_team_quarters WHERE quarter = ? AND team_id IN (`+scope+`)) r`, all...).Scan(&sums).Error
+	if err != nil {
+		return calendar.Figures{}, false, fmt.Errorf("commune figures: %w", err)
 	}
 	var areas []struct {
 		Area   string
