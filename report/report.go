@@ -202,7 +202,7 @@ func Build(ctx context.Context, src Source, q string, commune string, loc *time.
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	help, err := src.ReportHelpRequests(ctx, start, end)
+	help, err := helpRequests(ctx, src, communes, start, end, strings.TrimSpace(commune) != "")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}

@@ -184,10 +184,17 @@ type UnitProgress struct {
 // HamletProgress returns the progress of every hamlet of a commune, or of
 // every hamlet when communeID is 0, sorted by commune and then name.
 func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgress, error) {
+	// The households a team guided are the sum of those it guided for
+	// the first time in each quarter, from the rollups (rollups.go): a few
+	// rows per team. Counting the households table per hamlet took 1.3 s
+	// at a province's 1,500 hamlets and 190 k households (issue 19).
 	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, h.households, h.demo,
-			(SELECT COUNT(*) FROM teams t WHERE t.hamlet_id = h.id) AS teams,
-			(SELECT COUNT(*) FROM households hh JOIN teams t ON t.id = hh.team_id WHERE t.hamlet_id = h.id) AS guided
-		FROM units h WHERE h.kind = ?`
+			COALESCE(c.teams, 0) AS teams, COALESCE(g.guided, 0) AS guided
+		FROM units h
+		LEFT JOIN (SELECT hamlet_id, COUNT(*) AS teams FROM teams GROUP BY hamlet_id) c ON c.hamlet_id = h.id
+		LEFT JOIN (SELECT t.hamlet_id, SUM(r.new_households) AS guided
+			FROM rollup_team_quarters r JOIN teams t ON t.id = r.team_id GROUP BY t.hamlet_id) g ON g.hamlet_id = h.id
+		WHERE h.kind = ?`
 	args := []any{cnsbot.UnitHamlet}
 	if communeID != 0 {
 		q += " AND h.parent_id = ?"
@@ -252,6 +259,9 @@ func teamsOfCommune(tx *gorm.DB, communeID int64) ([]int64, error) {
 // CommuneFigures compiles the quarter's figures of every team of a
 // commune, or of the whole province when communeID is 0.
 func (db *DB) CommuneFigures(ctx context.Context, communeID int64, q string, loc *time.Location) (calendar.Figures, error) {
+	if f, ok, err := db.communeRolledFigures(ctx, communeID, q, loc); ok || err != nil {
+		return f, err
+	}
 	ids, err := teamsOfCommune(db.orm.WithContext(ctx), communeID)
 	if err != nil {
 		return calendar.Figures{}, err

@@ -52,11 +52,31 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 					}
 				}
 			}
+			communeCheck := func(when string) {
+				t.Helper()
+				for _, q := range quarters {
+					want, err := db.CountedFigures(ctx, teams, q, loc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, id := range []int64{0, communeOf(t, db, teams[0])} {
+						got, err := db.CommuneFigures(ctx, id, q, loc)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Errorf("%s: commune %d's figures in %s:\n got %+v\nwant %+v", when, id, q, got, want)
+						}
+					}
+				}
+			}
 			check("as written")
+			communeCheck("as written")
 			if err := db.RebuildRollups(ctx); err != nil {
 				t.Fatal(err)
 			}
 			check("rebuilt")
+			communeCheck("rebuilt")
 			// A sanity check that the world has something to count.
 			f, err := db.QuarterFigures(ctx, teams[0], "2025Q3", loc)
 			if err != nil {
@@ -131,4 +151,18 @@ func rollupWorld(t *testing.T, db *store.DB, loc *time.Location) []int64 {
 		}
 	}
 	return teams
+}
+
+// communeOf returns the commune of a team's hamlet.
+func communeOf(t *testing.T, db *store.DB, teamID int64) int64 {
+	t.Helper()
+	team, err := db.Team(context.Background(), teamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := db.Unit(context.Background(), team.HamletID)
+	if err != nil || h.ParentID == nil {
+		t.Fatalf("hamlet of team %d: %v", teamID, err)
+	}
+	return *h.ParentID
 }

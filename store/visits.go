@@ -254,34 +254,60 @@ func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, house
 // For someone who never reported, the last change of their record (usually
 // their enrolment) stands in, so that a new member is not nudged at once.
 func (db *DB) LastActivity(ctx context.Context) (map[int64]time.Time, error) {
-	tx := db.orm.WithContext(ctx)
-	holders := tx.Model(&cnsbot.Role{}).Select("person_id").
-		Where("role IN ? AND approved = ?", []string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)
-	var people []cnsbot.Person
-	err := tx.Select("id", "updated_at").Where("zalo_user_id IS NOT NULL AND id IN (?)", holders).Find(&people).Error
+	// Each person's latest visit is one step down idx_visits_person_visited
+	// (person_id, visited_at) from its end: the work grows with the
+	// members, not with the visits. The anti-join over every visit it
+	// replaces took 0.8–5 s at a province's 1.5 M visits (issue 19).
+	var rows []struct {
+		ID        int64
+		UpdatedAt time.Time
+		Last      anyTime
+	}
+	err := db.orm.WithContext(ctx).Raw(`SELECT p.id, p.updated_at,
+			(SELECT v.visited_at FROM visits v WHERE v.person_id = p.id ORDER BY v.visited_at DESC LIMIT 1) AS last
+		FROM people p WHERE p.zalo_user_id IS NOT NULL
+			AND p.id IN (SELECT person_id FROM roles WHERE role IN ? AND approved = ?)`,
+		[]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true).Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
+		return nil, fmt.Errorf("last activity: %w", err)
 	}
-	// Each person's latest visit, without MAX() on a time column: SQLite
-	// would hand back text that the driver does not parse.
-	var latest []cnsbot.Visit
-	err = tx.Raw(`SELECT v.person_id, v.visited_at FROM visits v WHERE NOT EXISTS (
-		SELECT 1 FROM visits w WHERE w.person_id = v.person_id AND w.visited_at > v.visited_at)`).
-		Scan(&latest).Error
-	if err != nil {
-		return nil, fmt.Errorf("latest visits: %w", err)
-	}
-	last := make(map[int64]time.Time, len(latest))
-	for _, v := range latest {
-		last[v.PersonID] = v.VisitedAt
-	}
-	out := make(map[int64]time.Time, len(people))
-	for _, p := range people {
-		t, ok := last[p.ID]
-		if !ok {
-			t = p.UpdatedAt
+	out := make(map[int64]time.Time, len(rows))
+	for _, r := range rows {
+		t := time.Time(r.Last)
+		if t.IsZero() {
+			t = r.UpdatedAt
 		}
-		out[p.ID] = t.UTC()
+		out[r.ID] = t.UTC()
 	}
 	return out, nil
+}
+
+// anyTime scans a time that SQLite may hand back as text: a subquery's
+// result has no declared type for its driver to parse.
+type anyTime time.Time
+
+func (a *anyTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*a = anyTime{}
+	case time.Time:
+		*a = anyTime(v)
+	case string:
+		return a.parse(v)
+	case []byte:
+		return a.parse(string(v))
+	default:
+		return fmt.Errorf("scan time from %T", v)
+	}
+	return nil
+}
+
+func (a *anyTime) parse(s string) error {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*a = anyTime(t)
+			return nil
+		}
+	}
+	return fmt.Errorf("scan time from %q", s)
 }

@@ -715,6 +715,10 @@ type deadlineView struct {
 	Submitted int            `json:"submitted"`
 	Late      int            `json:"late"`
 	Problems  []problemView  `json:"undelivered"`
+	// Total counts the reporters, and More those a page leaves out of
+	// Reporters (trimReporters); both are for pages only.
+	Total int `json:"-"`
+	More  int `json:"-"`
 }
 
 type reporterView struct {
@@ -910,6 +914,7 @@ func (d *Dashboard) overview(c *gin.Context) {
 		d.fail(c, err)
 		return
 	}
+	data.Deadlines = trimReporters(data.Deadlines)
 	if data.Guides, err = d.cfg.Store.GuideScores(ctx); err != nil {
 		d.fail(c, err)
 		return
@@ -965,6 +970,7 @@ func (d *Dashboard) commune(c *gin.Context) {
 		if data.Help, err = d.helpList(ctx, p, id, nil, 50); err == nil {
 			if data.Visits, err = d.visitList(ctx, p, id, 15); err == nil {
 				data.Deadlines, err = d.deadlines(ctx, p, id, data.Quarter)
+				data.Deadlines = trimReporters(data.Deadlines)
 			}
 		}
 	}
@@ -1032,6 +1038,7 @@ func (d *Dashboard) calendarPage(c *gin.Context) {
 	if data.Deadlines, err = d.deadlines(ctx, p, communeID, q); err == nil {
 		data.Undelivered, err = d.undelivered(ctx, p, communeID, 30)
 	}
+	data.Deadlines = trimReporters(data.Deadlines)
 	for _, dv := range data.Deadlines {
 		data.Problems += len(dv.Problems)
 	}
