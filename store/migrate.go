@@ -34,6 +34,7 @@ var migrations = slices.Concat(
 	capabilityMigrations(),
 	visitIndexMigrations(),
 	formerNamesMigrations(),
+	announceMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for
