@@ -85,7 +85,10 @@ type DashboardConfig struct {
 	// token Zalo refused, an OA setup fault holding messages), shown as a
 	// banner on every page; nil shows none.
 	ZaloAlerts func() ZaloAlerts
-	Log        *slog.Logger
+	// Announcements are the officers' announcements (announce.go); a zero
+	// value hides the page.
+	Announcements Announcements
+	Log           *slog.Logger
 }
 
 // ZaloAlerts are the OA-wide problems the dashboard shows as a banner.
@@ -126,7 +129,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access", "enrolcode")
+		"officers", "access", "enrolcode", "announce", "announcereport")
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +179,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	api.DELETE("/sessions", adminOnly, d.apiEndAllSessions)
 	api.GET("/access-log", adminOnly, d.logged("access_log"), d.apiAccessLog)
 	api.GET("/report", d.logged("report"), d.export)
+	d.registerAnnouncements(pages, api)
 }
 
 // noStore keeps every answer out of browser and proxy caches.
@@ -202,7 +206,9 @@ type pageData struct {
 	Error   string
 	// Zalo is what about the OA needs a person now (the banner).
 	Zalo ZaloAlerts
-	Data any
+	// Announce shows the announcements' tab.
+	Announce bool
+	Data     any
 }
 
 func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData {
@@ -219,7 +225,8 @@ func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData 
 	p := principalOf(c)
 	pd := pageData{Lang: lang, OtherLang: other, LangURL: u.RequestURI(), Page: name, Title: title,
 		Who: p.Name(), Admin: p.Admin, Export: d.cfg.Export != nil, Now: now,
-		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data}
+		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data,
+		Announce: d.cfg.Announcements.Store != nil}
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	if demo, err := d.cfg.Store.HasDemo(ctx); err == nil {

@@ -140,6 +140,7 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 	if err := s.registerFlows(texts, kept); err != nil {
 		return nil, err
 	}
+	s.web.announcements = s.announcements
 	if err := s.web.Attach(cfg, s.db, rdb, texts, s.reminders, s.zaloAlerts); err != nil {
 		return nil, err
 	}
