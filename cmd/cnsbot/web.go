@@ -393,8 +393,11 @@ func simPersonas() []web.Persona {
 	for _, p := range store.DemoPersonas() {
 		wp := web.Persona{Key: p.Key, Name: p.Name, Role: "web.sim.role." + p.Key, ZaloUserID: p.ZaloUserID,
 			GroupID: p.GroupID, Phone: p.Phone, Address: p.Address, City: p.City}
-		if p.Key == store.DemoGroup {
+		switch p.Key {
+		case store.DemoGroup:
 			wp.Speakers = []string{store.DemoMember, store.DemoLeader}
+		case store.DemoHouseholds:
+			wp.Speakers = []string{store.DemoResident, store.DemoMember}
 		}
 		out = append(out, wp)
 	}
