@@ -13,6 +13,13 @@ import (
 	"github.com/camau-cns/cnsbot"
 )
 
+// BulkLimiter is optionally implemented by a Limiter (store.Limiter does)
+// that has a lane below pushes for officers' announcements; without it an
+// announcement waits as a push.
+type BulkLimiter interface {
+	WaitBulk(ctx context.Context) error
+}
+
 // Limiter paces outgoing calls; one limit is shared by all replicas.
 // Wait is for a reply to someone who just wrote, WaitPush for a push
 // (a reminder, a notification, an announcement): a push gets a permit only
@@ -45,6 +52,8 @@ const (
 	PurposeReply    = "reply"
 	PurposeNotify   = "notify"
 	PurposeReminder = "reminder"
+	// PurposeAnnounce is an officer's announcement (announce.Purpose).
+	PurposeAnnounce = "announce"
 )
 
 // SenderConfig configures a Sender.
@@ -108,6 +117,12 @@ type SenderConfig struct {
 	// step (the next page, the share form), not a step's choices: a
 	// refused list shows them as commands to type, never as numbers.
 	CommandPayloads []string
+	// OptedOut, when set, reports whether a person said "dừng nhận tin":
+	// an announcement queued for them before they said it is not sent but
+	// recorded as undeliverable (code 0, reason "opted_out"). Asked for
+	// announcements only, at the moment each is sent, so that the word is
+	// honoured by every replica however long the announcement waited.
+	OptedOut func(ctx context.Context, userID string) (bool, error)
 }
 
 // Texts is the message catalogue (locales.Bundle).
@@ -207,11 +222,24 @@ func (s *Sender) Deliver(ctx context.Context, m cnsbot.Outgoing) error {
 	if !p.sent && isPush(m) && s.quiet(s.cfg.Now()) {
 		return s.hold(ctx, m, "quiet_hours")
 	}
+	if !p.sent && m.Purpose == PurposeAnnounce && m.To.UserID != "" && s.cfg.OptedOut != nil {
+		out, err := s.cfg.OptedOut(ctx, m.To.UserID)
+		if err != nil {
+			s.count("retry")
+			return fmt.Errorf("deliver: opt-out: %w", err)
+		}
+		if out {
+			return s.undeliverable(ctx, m, 0, "opted_out")
+		}
+	}
 	if !p.sent {
 		if s.lim != nil {
 			wait := s.lim.Wait
 			if !isReply(m) {
 				wait = s.lim.WaitPush
+			}
+			if b, ok := s.lim.(BulkLimiter); ok && m.Purpose == PurposeAnnounce {
+				wait = b.WaitBulk
 			}
 			if err := wait(ctx); err != nil {
 				s.count("retry")
@@ -690,7 +718,7 @@ func (s *Sender) morning(t time.Time) time.Time {
 // isPush reports whether m is a push (a reminder or notification) rather
 // than a reply to someone who just wrote: pushes wait for the morning.
 func isPush(m cnsbot.Outgoing) bool {
-	return m.Purpose == PurposeReminder || m.Purpose == PurposeNotify
+	return m.Purpose == PurposeReminder || m.Purpose == PurposeNotify || m.Purpose == PurposeAnnounce
 }
 
 // isReply reports whether m answers someone who just wrote (Purpose

@@ -117,6 +117,10 @@ func TestSeedDemo(t *testing.T) {
 					if team, err = db.TeamByGroup(ctx, p.GroupID); err != nil {
 						t.Fatalf("team of the demo group: %v", err)
 					}
+				case store.DemoHouseholds:
+					if h, err := db.HamletOfGroup(ctx, p.GroupID); err != nil || h.Name != "Ấp Cây Trâm" {
+						t.Errorf("household group: hamlet %q, %v; want Ấp Cây Trâm", h.Name, err)
+					}
 				default:
 					person, roles, err := db.PersonByZalo(ctx, p.ZaloUserID)
 					if err != nil {

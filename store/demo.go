@@ -23,6 +23,9 @@ const (
 	DemoLeader   = "leader"
 	DemoOfficer  = "officer"
 	DemoGroup    = "group"
+	// DemoHouseholds is the household group of Ấp Cây Trâm, where
+	// residents and the team meet and announcements are posted.
+	DemoHouseholds = "households"
 )
 
 // DemoPersona is one of the people (or the group) of the demo dataset that
@@ -49,6 +52,7 @@ const (
 	demoLeaderZalo   = "8100000000000000003"
 	demoOfficerZalo  = "8100000000000000004"
 	demoGroupID      = "8200000000000000001"
+	demoHouseholdsID = "8200000000000000002"
 )
 
 // DemoPersonas returns the personas of the demo dataset: a resident (on no
@@ -65,6 +69,7 @@ func DemoPersonas() []DemoPersona {
 		{Key: DemoOfficer, Name: "Võ Minh Tâm", Phone: "+84900009001", ZaloUserID: demoOfficerZalo,
 			Address: "Xã Tân Thành", City: "Cà Mau"},
 		{Key: DemoGroup, Name: "Tổ CNSCĐ Ấp Cây Trâm", GroupID: demoGroupID},
+		{Key: DemoHouseholds, Name: "Bà con Ấp Cây Trâm", GroupID: demoHouseholdsID},
 	}
 }
 
@@ -440,6 +445,11 @@ func seedDemo(tx *gorm.DB, now time.Time) error {
 		}
 	}
 
+	// Ấp Cây Trâm's household group, linked as "#lienket AP<id>" would.
+	if err := tx.Create(&HamletGroup{HamletID: teams[0].team.HamletID, GroupID: demoHouseholdsID,
+		LinkedBy: teams[0].leader.ID, CreatedAt: now.UTC()}).Error; err != nil {
+		return fmt.Errorf("link household group: %w", err)
+	}
 	if err := seedDemoHelp(tx, now, communes, teams[0].team, teams[0].leader, teams[0].members[0], teams[1].team,
 		teams[3].team, teams[3].leader, teams[4].team); err != nil {
 		return err

@@ -26,6 +26,10 @@ import (
 // none on another replica, which marks the key waitKey for as long as one
 // of its replies waits. So a burst of pushes at the full rate delays a
 // reply by about one permit's interval, not by the burst.
+//
+// Announcements come last: WaitBulk takes a permit only when, besides, no
+// other push of this process waits for one. (Across replicas a push and an
+// announcement compete as equals; both still step aside for replies.)
 type Limiter struct {
 	rl    *redis_rate.Limiter
 	rdb   redis.UniversalClient
@@ -33,14 +37,15 @@ type Limiter struct {
 	mark  string
 	limit redis_rate.Limit
 	batch int
-	// replies counts the replies waiting in this process.
-	replies atomic.Int64
+	// replies counts the replies waiting in this process, pushes the
+	// pushes.
+	replies, pushes atomic.Int64
 	// One reply and one push of this process at a time ask Redis and
 	// sleep until a permit is due; the others wait for their turn here.
 	// Without the turns, hundreds of waiting sends all woke at each
 	// permit's interval and asked Redis at once, which cost half a core
 	// during a burst at SEND_RATE 50.
-	replyTurn, pushTurn chan struct{}
+	replyTurn, pushTurn, bulkTurn chan struct{}
 
 	mu      sync.Mutex
 	permits int
@@ -65,7 +70,7 @@ const (
 func NewLimiter(rdb redis.UniversalClient, prefix string, perSecond int) *Limiter {
 	fast := autoPipelined(rdb)
 	l := &Limiter{rl: redis_rate.NewLimiter(fast), rdb: fast, key: prefix + "send", mark: prefix + "send:replies", batch: 1,
-		replyTurn: make(chan struct{}, 1), pushTurn: make(chan struct{}, 1)}
+		replyTurn: make(chan struct{}, 1), pushTurn: make(chan struct{}, 1), bulkTurn: make(chan struct{}, 1)}
 	if perSecond > 0 {
 		l.limit = redis_rate.PerSecond(perSecond)
 		// A batch is at most a twentieth of a second's worth.
@@ -114,12 +119,31 @@ func (l *Limiter) WaitPush(ctx context.Context) error {
 	if l.limit.IsZero() {
 		return nil
 	}
-	if err := turn(ctx, l.pushTurn); err != nil {
+	l.pushes.Add(1)
+	defer l.pushes.Add(-1)
+	return l.waitLow(ctx, l.pushTurn, func() bool { return l.replies.Load() > 0 })
+}
+
+// WaitBulk blocks until one announcement may be sent or ctx is done: only
+// when no reply waits for a permit (in this process or on another
+// replica) and no other push of this process does.
+func (l *Limiter) WaitBulk(ctx context.Context) error {
+	if l.limit.IsZero() {
+		return nil
+	}
+	return l.waitLow(ctx, l.bulkTurn, func() bool { return l.replies.Load() > 0 || l.pushes.Load() > 0 })
+}
+
+// waitLow is WaitPush and WaitBulk: wait for a turn in ch, then for a
+// permit, stepping aside while yield reports that someone of this process
+// goes first, or while a reply on another replica waits.
+func (l *Limiter) waitLow(ctx context.Context, ch chan struct{}, yield func() bool) error {
+	if err := turn(ctx, ch); err != nil {
 		return err
 	}
-	defer func() { <-l.pushTurn }()
+	defer func() { <-ch }()
 	for {
-		if l.replies.Load() > 0 {
+		if yield() {
 			if err := pause(ctx, pushPause); err != nil {
 				return err
 			}

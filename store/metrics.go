@@ -45,7 +45,7 @@ func NewQueueMetrics(reg prometheus.Registerer) *QueueMetrics {
 			Name: "cnsbot_queue_partitions_owned", Help: "Queue partitions this replica owns.",
 		}),
 	}
-	for _, s := range []string{streamInbox, streamOutbox, streamPush} {
+	for _, s := range []string{streamInbox, streamOutbox, streamPush, streamBulk} {
 		m.Latency.WithLabelValues(s)
 		m.Call.WithLabelValues(s)
 		m.Backlog.WithLabelValues(s)

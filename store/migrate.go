@@ -37,6 +37,7 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	handoffMigrations(),
 	rollupMigrations(),
+	announceMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

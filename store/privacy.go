@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/announce"
 )
 
 // Consent records that a Zalo user agreed to the notice on personal data
@@ -154,7 +155,8 @@ var helpPersonalFields = map[string]any{
 // open one is cancelled, since nobody could reach them any more), the
 // photos and locations attached, the resident's name on the visits that
 // closed those requests, the messages kept for them in the delivery log,
-// their handoffs, consents and unfollow mark. Counts stay: the requests and
+// their handoffs, consents and unfollow mark, and their Zalo id on the
+// announcements they were sent. Counts stay: the requests and
 // visits remain as rows. A roster entry (people, roles) is the commune's
 // and is kept. The erasure is recorded, without the Zalo id.
 func (db *DB) EraseUser(ctx context.Context, userID string, at time.Time) (Erasure, error) {
@@ -184,6 +186,14 @@ func (db *DB) EraseUser(ctx context.Context, userID string, at time.Time) (Erasu
 		if err := tx.Where("handoff_id IN (?)", tx.Model(&Handoff{}).Select("id").Where("user_id = ?", userID)).
 			Delete(&cnsbot.HandoffMessage{}).Error; err != nil {
 			return fmt.Errorf("delete handoff messages: %w", err)
+		}
+		// Announcements they were sent keep their row for the report's
+		// counts, without the Zalo id. Their "dừng nhận tin" is kept: it
+		// is their refusal, and forgetting it would send them what they
+		// refused.
+		if err := tx.Model(&announce.Recipient{}).Where("route = ?", cnsbot.Recipient{UserID: userID}.String()).
+			Update("route", gorm.Expr("'erased:' || id")).Error; err != nil {
+			return fmt.Errorf("forget announcement recipients: %w", err)
 		}
 		res = tx.Where("user_id = ?", userID).Delete(&Handoff{})
 		if res.Error != nil {

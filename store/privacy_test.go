@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/announce"
 	"github.com/camau-cns/cnsbot/store"
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
@@ -74,6 +75,11 @@ func TestEraseUser(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			if err := db.SaveRecipients(ctx, 1, []announce.Recipient{{Route: "u:lan", Kind: announce.KindResident, Channel: announce.ChannelDirect},
+				{Route: "u:ba", Kind: announce.KindResident, Channel: announce.ChannelDirect}}); err != nil {
+				t.Fatal(err)
+			}
+
 			e, err := db.EraseUser(ctx, "lan", at)
 			if err != nil {
 				t.Fatal(err)
@@ -122,6 +128,12 @@ func TestEraseUser(t *testing.T) {
 			}
 			if n := count(t, db, "deliveries", "recipient = ?", "u:ba"); n != 1 {
 				t.Errorf("other's kept messages: %d, want 1", n)
+			}
+			if n := count(t, db, "announcement_recipients", "route = ?", "u:lan"); n != 0 {
+				t.Errorf("the erased user is still named on %d announcements", n)
+			}
+			if n := count(t, db, "announcement_recipients", "route <> ?", "u:lan"); n != 2 {
+				t.Errorf("%d announcement recipients left, want 2: the rows stay for the report", n)
 			}
 			if ok, _ := db.HasConsent(ctx, "lan", "2026-12"); ok {
 				t.Error("consent kept after erasure")

@@ -49,6 +49,7 @@ const (
 	streamInbox  = "inbox"
 	streamOutbox = "outbox"
 	streamPush   = "push"
+	streamBulk   = "bulk"
 )
 
 // QueueOptions configure a Queue; zero fields take the defaults.
@@ -132,11 +133,13 @@ type Queue struct {
 
 // partKeys are the keys of one partition. Replies (messages an event
 // produced for the person who wrote, and anything without a purpose) wait
-// in outbox; pushes (reminders, notifications, announcements: every other
-// purpose) in push, so that a reply never queues behind a burst of pushes.
-// dead holds events given up while OnDead could not record them.
+// in outbox; pushes (reminders, notifications: every other purpose) in
+// push, so that a reply never queues behind a burst of pushes; officers'
+// announcements (Purpose "announce", thousands at once) in bulk, so that
+// they queue behind neither replies nor the other pushes. dead holds
+// events given up while OnDead could not record them.
 type partKeys struct {
-	tag, inbox, outbox, push, dead, lease string
+	tag, inbox, outbox, push, bulk, dead, lease string
 }
 
 // NewQueue checks opts against what Redis holds and returns a Queue.
@@ -201,6 +204,7 @@ func NewQueue(ctx context.Context, rdb redis.UniversalClient, opts QueueOptions)
 			inbox:  tag + ":in",
 			outbox: tag + ":out",
 			push:   tag + ":push",
+			bulk:   tag + ":bulk",
 			dead:   tag + ":dead",
 			lease:  tag + ":lease",
 		})
@@ -337,6 +341,8 @@ for i = 5, #ARGV, 3 do
   local stream = KEYS[2]
   if ARGV[i+2] == 'p' then
     stream = KEYS[4]
+  elseif ARGV[i+2] == 'b' then
+    stream = KEYS[5]
   end
   redis.call('XADD', stream, '*', 'o', ARGV[i], 'r', ARGV[i+1])
 end
@@ -385,7 +391,7 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 	if err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
-	keys := []string{q.sessionKey(p, s.Key), q.parts[p].outbox, q.parts[p].inbox, q.parts[p].push}
+	keys := []string{q.sessionKey(p, s.Key), q.parts[p].outbox, q.parts[p].inbox, q.parts[p].push, q.parts[p].bulk}
 	ack, _ := ctx.Value(inFlightKey{}).(*inFlight)
 	if ack != nil && ack.p != p {
 		ack = nil // an event of another partition: cannot be acknowledged here
@@ -402,7 +408,10 @@ func (q *Queue) Commit(ctx context.Context, s cnsbot.Session, out []cnsbot.Outgo
 			return fmt.Errorf("commit session: encode message %s: %w", o.ID, err)
 		}
 		lane := "r"
-		if IsPush(o) {
+		switch {
+		case IsBulk(o):
+			lane = "b"
+		case IsPush(o):
 			lane = "p"
 		}
 		args = append(args, b, o.To.String(), lane)
@@ -431,9 +440,18 @@ func IsPush(m cnsbot.Outgoing) bool {
 	return m.Purpose != "" && m.Purpose != "reply"
 }
 
-// Push queues messages that no event produced (reminders, notifications)
-// on each recipient's partition, in order per recipient: pushes on its
-// push stream, replies (a message with Purpose "reply") on its outbox.
+// IsBulk reports whether m is an officer's announcement, which waits on
+// the bulk stream and takes a send permit only when no reply and no other
+// push of this replica waits for one (see Limiter.WaitBulk).
+func IsBulk(m cnsbot.Outgoing) bool { return m.Purpose == PurposeAnnounce }
+
+// PurposeAnnounce is the purpose of announcements (announce.Purpose).
+const PurposeAnnounce = "announce"
+
+// Push queues messages that no event produced (reminders, notifications,
+// announcements) on each recipient's partition, in order per recipient:
+// announcements on its bulk stream, other pushes on its push stream,
+// replies (a message with Purpose "reply") on its outbox.
 func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 	if len(outs) == 0 {
 		return nil
@@ -446,7 +464,10 @@ func (q *Queue) Push(ctx context.Context, outs ...cnsbot.Outgoing) error {
 			}
 			keys := q.parts[q.partition(o.To.String())]
 			stream := keys.outbox
-			if IsPush(o) {
+			switch {
+			case IsBulk(o):
+				stream = keys.bulk
+			case IsPush(o):
 				stream = keys.push
 			}
 			pipe.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"o", b, "r", o.To.String()}})
@@ -470,11 +491,13 @@ func (q *Queue) backlog(ctx context.Context) (inbox, replies, pushes int64, err 
 	in := make([]*redis.IntCmd, len(q.parts))
 	out := make([]*redis.IntCmd, len(q.parts))
 	push := make([]*redis.IntCmd, len(q.parts))
+	bulk := make([]*redis.IntCmd, len(q.parts))
 	_, err = q.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for p, k := range q.parts {
 			in[p] = pipe.XLen(ctx, k.inbox)
 			out[p] = pipe.XLen(ctx, k.outbox)
 			push[p] = pipe.XLen(ctx, k.push)
+			bulk[p] = pipe.XLen(ctx, k.bulk)
 		}
 		return nil
 	})
@@ -484,7 +507,9 @@ func (q *Queue) backlog(ctx context.Context) (inbox, replies, pushes int64, err 
 	for p := range q.parts {
 		inbox += in[p].Val()
 		replies += out[p].Val()
-		pushes += push[p].Val()
+		// Announcements count as pushes here (the backlog's metric and
+		// readiness know two kinds of outgoing message).
+		pushes += push[p].Val() + bulk[p].Val()
 	}
 	return inbox, replies, pushes, nil
 }
@@ -765,6 +790,12 @@ func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acqu
 	wg.Go(func() {
 		o.drain(q.parts[p].push, "o", recipientLane, func(e entry) bool {
 			return o.processMessage(e, q.parts[p].push, streamPush, deliver)
+		})
+	})
+	// Announcements have a lane of their own, behind the other pushes.
+	wg.Go(func() {
+		o.drain(q.parts[p].bulk, "o", recipientLane, func(e entry) bool {
+			return o.processMessage(e, q.parts[p].bulk, streamBulk, deliver)
 		})
 	})
 	if q.opts.OnDead != nil {

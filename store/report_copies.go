@@ -36,7 +36,9 @@ const (
 var (
 	// copyPurposes are the pushes worth keeping: a reply belongs to a
 	// conversation that has moved on by the time the person writes again.
-	copyPurposes = []string{"reminder", "notify"}
+	// Announcements are also kept unsent (StateKept) for people already
+	// outside the window when they go out.
+	copyPurposes = []string{"reminder", "notify", "announce"}
 	// copyCodes are Zalo's refusals that the person's writing lifts:
 	// -230 and -232 (no interaction in the last 7 days) and -227 (inactive
 	// for 45 days). Once the person writes, the window is open again and
@@ -58,7 +60,8 @@ const copyRetryAfter = 10 * time.Minute
 
 // PendingCopies returns up to limit messages refused to the Zalo user for
 // a reason their writing lifts, whose private copy was not yet sent or
-// skipped, newest first: reminders and notices of the last CopyMaxAge.
+// skipped, newest first: reminders, notices and announcements of the last
+// CopyMaxAge, and announcements kept unsent (StateKept).
 // Each is the original message as it was queued, ID included.
 func (db *DB) PendingCopies(ctx context.Context, userID string, limit int) ([]cnsbot.Outgoing, error) {
 	if userID == "" || limit <= 0 {
@@ -68,9 +71,9 @@ func (db *DB) PendingCopies(ctx context.Context, userID string, limit int) ([]cn
 	var rows []Delivery
 	err := db.orm.WithContext(ctx).
 		Select("message_id", "payload").
-		Where("recipient = ? AND state IN ? AND purpose IN ? AND zalo_code IN ? AND created_at >= ? AND payload <> ''",
-			cnsbot.Recipient{UserID: userID}.String(), []string{StateUndeliverable, StateFallback},
-			copyPurposes, copyCodes, now.Add(-CopyMaxAge)).
+		Where("recipient = ? AND ((state IN ? AND zalo_code IN ?) OR state = ?) AND purpose IN ? AND created_at >= ? AND payload <> ''",
+			cnsbot.Recipient{UserID: userID}.String(), []string{StateUndeliverable, StateFallback}, copyCodes, StateKept,
+			copyPurposes, now.Add(-CopyMaxAge)).
 		Where("message_id NOT LIKE ?", CopyPrefix+"%").
 		Where(`NOT EXISTS (SELECT 1 FROM deliveries c WHERE c.message_id = ? || deliveries.message_id
 			AND NOT (c.state = ? AND c.updated_at < ?))`, CopyPrefix, StateCopyQueued, now.Add(-copyRetryAfter)).

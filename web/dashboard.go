@@ -91,7 +91,10 @@ type DashboardConfig struct {
 	// (the replica's library looks again at once).
 	Guides           GuideStore
 	OnGuidePublished func()
-	Log              *slog.Logger
+	// Announcements are the officers' announcements (announce.go); a zero
+	// value hides the page.
+	Announcements Announcements
+	Log           *slog.Logger
 }
 
 // ZaloAlerts are the OA-wide problems the dashboard shows as a banner.
@@ -132,7 +135,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access", "enrolcode", "guides", "guide")
+		"officers", "access", "enrolcode", "guides", "guide", "announce", "announcereport")
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +186,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	api.DELETE("/sessions", adminOnly, d.apiEndAllSessions)
 	api.GET("/access-log", adminOnly, d.logged("access_log"), d.apiAccessLog)
 	api.GET("/report", d.logged("report"), d.export)
+	d.registerAnnouncements(pages, api)
 }
 
 // noStore keeps every answer out of browser and proxy caches.
@@ -211,7 +215,9 @@ type pageData struct {
 	Error   string
 	// Zalo is what about the OA needs a person now (the banner).
 	Zalo ZaloAlerts
-	Data any
+	// Announce shows the announcements' tab.
+	Announce bool
+	Data     any
 }
 
 func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData {
@@ -228,7 +234,8 @@ func (d *Dashboard) page(c *gin.Context, name, title string, data any) pageData 
 	p := principalOf(c)
 	pd := pageData{Lang: lang, OtherLang: other, LangURL: u.RequestURI(), Page: name, Title: title,
 		Who: p.Name(), Admin: p.Admin, Guides: d.cfg.Guides != nil, Export: d.cfg.Export != nil, Now: now,
-		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data}
+		Shifted: now.Sub(time.Now()).Abs() > time.Minute, Quarter: calendar.Quarter(now.In(d.cfg.Location)), Data: data,
+		Announce: d.cfg.Announcements.Store != nil}
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	if demo, err := d.cfg.Store.HasDemo(ctx); err == nil {

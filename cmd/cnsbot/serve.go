@@ -19,9 +19,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/announce"
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/flows"
+	flowsannounce "github.com/camau-cns/cnsbot/flows/announce"
 	"github.com/camau-cns/cnsbot/flows/handoff"
 	"github.com/camau-cns/cnsbot/flows/reports"
 	"github.com/camau-cns/cnsbot/flows/resident"
@@ -74,6 +76,8 @@ type server struct {
 	// heldDue wakes releaseHeld when held messages became due early (an
 	// OA setup fault cleared).
 	heldDue chan struct{}
+	// announcements plans and sends officers' announcements.
+	announcements *announce.Service
 }
 
 // close releases what newServer opened, the last first.
@@ -144,10 +148,12 @@ func newServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *server, er
 		OwnSends: ownSends,
 	})
 	s.reminders = reminder.New(s.db, s.jobs, texts, reminder.Options{Location: vietnam, Log: log.With("component", "reminders")})
+	s.announcements = announce.New(s.db, s.queue, s.jobs, kept, texts, announce.Options{Log: log})
 	s.retention = retention(cfg.PrivacyConfig, s.db, s.queue)
 	if err := s.registerFlows(texts, kept); err != nil {
 		return nil, err
 	}
+	s.web.announcements = s.announcements
 	if err := s.web.Attach(cfg, s.db, rdb, texts, s.reminders, s.zaloAlerts); err != nil {
 		return nil, err
 	}
@@ -226,6 +232,7 @@ func zaloSender(cfg Config, wa *webApp, db *store.DB, rdb redis.UniversalClient,
 	sc.OnUndeliverable = hooks.undelivered
 	sc.TransactionReminders = cfg.ReminderChannel == "transaction"
 	sc.OnSetupCleared = hooks.setupCleared
+	sc.OptedOut = db.IsOptedOut
 	sender := bot.NewSender(client, store.NewLimiter(rdb, cfg.RedisPrefix, cfg.SendRate), kept, sc, log, bm)
 	return tokens, sender, ownSends
 }
@@ -262,6 +269,11 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 		// Five tries at an enrol code, then one every two minutes.
 		Attempts:         store.NewAttempts(s.rdb, cfg.RedisPrefix, "enrol-code", 5, 10*time.Minute),
 		DoubtSharedPhone: cfg.EnrolDoubtSharedPhone}
+	// Household groups before the team's group handler: a team command
+	// typed among residents ("#tiendo") must not show a team's figures.
+	if err := flowsannounce.Register(s.engine, flowsannounce.Deps{OptOuts: db, Hamlets: db, Log: log}); err != nil {
+		return fmt.Errorf("register announcement commands: %w", err)
+	}
 	if err := team.Register(s.engine, s.team); err != nil {
 		return fmt.Errorf("register team flows: %w", err)
 	}
@@ -330,7 +342,7 @@ func (s *server) routes(reg *prometheus.Registry, bm *bot.Metrics) http.Handler 
 // cmdMore (the next page) and cmdShare (the share form), which flows does
 // not export. Menu, cancel, back and "a person" are not here: some steps
 // offer them as choices ("huy", "menu", "nguoi"), which a number selects.
-var commandPayloads = []string{"#them", "#chiase"}
+var commandPayloads = []string{"#them", "#chiase", announce.PayloadStop}
 
 // localURL is http://host:port of a listen address, localhost when the
 // address names no host.
@@ -383,6 +395,7 @@ func (s *server) runWorkers(ctx context.Context) {
 	wg.Go(func() { s.every(ctx, time.Hour, "nudges", s.web.Guard(s.pushNudges)) })
 	wg.Go(func() { s.every(ctx, 10*time.Minute, "help request escalation", s.web.Guard(s.escalateStale)) })
 	wg.Go(func() { s.every(ctx, 5*time.Minute, "handoff escalation", s.web.Guard(s.escalateHandoffs)) })
+	wg.Go(func() { s.every(ctx, announceEvery, "announcements", s.web.Guard(s.dispatchAnnouncements)) })
 	wg.Go(func() {
 		if err := runReminders(ctx, s.cfg, s.db, s.reminders, s.retention, s.now, s.log); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("reminders stopped", "err", err)
@@ -405,6 +418,16 @@ func (s *server) every(ctx context.Context, interval time.Duration, what string,
 		case <-t.C:
 		}
 	}
+}
+
+// announceEvery is how often a replica looks for announcements that are
+// due: an officer's "send now" goes out within it.
+const announceEvery = 10 * time.Second
+
+// dispatchAnnouncements sends the announcements that are due.
+func (s *server) dispatchAnnouncements(ctx context.Context) error {
+	_, err := s.announcements.Dispatch(ctx, s.now())
+	return err
 }
 
 // pushNudges sends the weekly nudge to members with no activity.

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/announce"
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
@@ -115,7 +116,10 @@ type webApp struct {
 	generatedToken string
 	dashboard      *web.Dashboard
 	simulator      *web.Simulator
-	closeOnce      sync.Once
+	// announcements plans officers' announcements for the dashboard's
+	// preview; set before Attach.
+	announcements *announce.Service
+	closeOnce     sync.Once
 }
 
 // seedDemo creates the demo dataset where it belongs: in the embedded
@@ -244,6 +248,15 @@ func (w *webApp) Close() {
 	})
 }
 
+// announceConfig is the dashboard's announcements page, when the server
+// plans announcements.
+func (w *webApp) announceConfig(db *store.DB) web.Announcements {
+	if w.announcements == nil {
+		return web.Announcements{}
+	}
+	return web.Announcements{Planner: w.announcements, Store: db}
+}
+
 // Attach builds the dashboard and, when the simulator runs, its chat;
 // rem is the server's reminder passes, which the simulator can run at its
 // moved clock.
@@ -254,7 +267,8 @@ func (w *webApp) Attach(cfg Config, db *store.DB, rdb redis.UniversalClient, tex
 	signIns := store.NewFailureLimit(rdb, cfg.RedisPrefix, web.SignInFailures, web.SignInPeriod)
 	w.dashboard, err = web.NewDashboard(web.DashboardConfig{Store: db, Texts: texts, Location: vietnam, SignInLimit: signIns,
 		AdminToken: cfg.AdminToken, Export: exporter(db, texts), Now: w.clock.Now, Log: w.log.With("component", "dashboard"),
-		EnrolCodeTTL: cfg.EnrolCodeTTL, ZaloAlerts: alerts, Guides: db, OnGuidePublished: w.guidesPublished})
+		EnrolCodeTTL: cfg.EnrolCodeTTL, ZaloAlerts: alerts, Guides: db, OnGuidePublished: w.guidesPublished,
+		Announcements: w.announceConfig(db)})
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
@@ -404,8 +418,11 @@ func simPersonas() []web.Persona {
 	for _, p := range store.DemoPersonas() {
 		wp := web.Persona{Key: p.Key, Name: p.Name, Role: "web.sim.role." + p.Key, ZaloUserID: p.ZaloUserID,
 			GroupID: p.GroupID, Phone: p.Phone, Address: p.Address, City: p.City}
-		if p.Key == store.DemoGroup {
+		switch p.Key {
+		case store.DemoGroup:
 			wp.Speakers = []string{store.DemoMember, store.DemoLeader}
+		case store.DemoHouseholds:
+			wp.Speakers = []string{store.DemoResident, store.DemoMember}
 		}
 		out = append(out, wp)
 	}
