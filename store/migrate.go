@@ -34,6 +34,7 @@ var migrations = slices.Concat(
 	capabilityMigrations(),
 	visitIndexMigrations(),
 	formerNamesMigrations(),
+	householdListMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for
