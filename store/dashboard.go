@@ -184,7 +184,7 @@ type UnitProgress struct {
 // HamletProgress returns the progress of every hamlet of a commune, or of
 // every hamlet when communeID is 0, sorted by commune and then name.
 func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgress, error) {
-	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, h.households, h.demo,
+	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, ` + householdsOf("h") + ` AS households, h.demo,
 			(SELECT COUNT(*) FROM teams t WHERE t.hamlet_id = h.id) AS teams,
 			(SELECT COUNT(*) FROM households hh JOIN teams t ON t.id = hh.team_id WHERE t.hamlet_id = h.id) AS guided
 		FROM units h WHERE h.kind = ?`

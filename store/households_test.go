@@ -182,6 +182,27 @@ func TestImportHouseholds(t *testing.T) {
 			if n, _, _ := db.HamletHouseholds(ctx, hamlet.ID); n != 6 {
 				t.Errorf("households once confirmed: %d, want 6", n)
 			}
+
+			// The report, the reminders and the dashboard count on the list,
+			// and say so.
+			figs, err := db.ReportFigures(ctx, []int64{team.ID}, "2026Q4", time.UTC)
+			if f := figs[team.ID]; err != nil || f.Households != 6 || f.ListedHamlets != 1 {
+				t.Errorf("report figures %+v %v, want 6 households, 1 listed hamlet", f, err)
+			}
+			commune, _ := db.FindUnit(ctx, cnsbot.UnitCommune, nil, "An Xuyên")
+			if f, err := db.UnitFigures(ctx, commune.ID, "2026Q4", time.UTC); err != nil ||
+				f.Households != 6+548 || f.ListedHamlets != 1 {
+				t.Errorf("commune figures %+v %v, want 554 households, 1 listed hamlet", f, err)
+			}
+			progress, err := db.HamletProgress(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range progress {
+				if u.ID == hamlet.ID && u.Households != 6 || u.ID == other.ID && u.Households != 548 {
+					t.Errorf("dashboard progress %+v", u)
+				}
+			}
 		})
 	}
 }
