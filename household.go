@@ -57,3 +57,13 @@ type HouseholdShare struct {
 	// From and To are the first and last household of the part.
 	From, To ListedHousehold
 }
+
+// UnmatchedVisit is a household typed in visits before the hamlet had a
+// list that the import could not match to exactly one listed household:
+// the leader resolves it.
+type UnmatchedVisit struct {
+	Household string
+	Visits    int
+	// Matches is how many listed households it could be (0: none).
+	Matches int
+}

@@ -616,19 +616,9 @@ func (db *DB) SplitHouseholds(ctx context.Context, hamletID int64, members []int
 	return shares, nil
 }
 
-// UnmatchedVisit is a household typed in visits before the hamlet had a
-// list that the import could not match to exactly one listed household:
-// the leader resolves it.
-type UnmatchedVisit struct {
-	Household string
-	Visits    int
-	// Matches is how many listed households it could be (0: none).
-	Matches int
-}
-
 // UnmatchedVisits returns the households typed in a hamlet's visits that
 // name no listed household, most visited first.
-func (db *DB) UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([]UnmatchedVisit, error) {
+func (db *DB) UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([]cnsbot.UnmatchedVisit, error) {
 	tx := db.orm.WithContext(ctx)
 	var rows []struct {
 		HouseholdKey string
@@ -648,10 +638,10 @@ func (db *DB) UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([
 	if err != nil {
 		return nil, err
 	}
-	out := make([]UnmatchedVisit, 0, len(rows))
+	out := make([]cnsbot.UnmatchedVisit, 0, len(rows))
 	for _, r := range rows {
 		q := readHouseholdQuery(r.Household)
-		u := UnmatchedVisit{Household: r.Household, Visits: int(r.N)}
+		u := cnsbot.UnmatchedVisit{Household: r.Household, Visits: int(r.N)}
 		for _, h := range list {
 			if q.matches(h) {
 				u.Matches++

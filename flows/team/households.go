@@ -23,6 +23,7 @@ type Households interface {
 	SplitHouseholds(ctx context.Context, hamletID int64, members []int64) ([]cnsbot.HouseholdShare, error)
 	PendingHouseholds(ctx context.Context, hamletID int64) ([]cnsbot.ListedHousehold, error)
 	ConfirmHousehold(ctx context.Context, hamletID, id int64) error
+	UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([]cnsbot.UnmatchedVisit, error)
 }
 
 // Session Data keys of a visit to a listed household.
@@ -57,6 +58,7 @@ var (
 	unvisitedWords = []string{cmdUnvisited, "nha chua den", "ho chua den", "chua den", "unvisited", "next houses"}
 	splitWords     = []string{cmdSplit, "chia nha", "chia ho", "split houses"}
 	confirmWords   = []string{cmdConfirm, "xac nhan ho", "ho moi", "new households"}
+	unmatchedWords = []string{"hochuakhop", "ho chua khop", "chua khop", "unmatched", "unmatched visits"}
 )
 
 // pickStep asks which listed household the member meant, when what they
@@ -272,7 +274,7 @@ func (t *teamFlows) unvisitedCommand(c *flows.Ctx, args string) (bool, error) {
 		return false, fmt.Errorf("team: %w", err)
 	}
 	offset, _ := strconv.Atoi(strings.TrimSpace(args))
-	text, more, err := t.unvisitedText(c, team, m.person.ID, offset)
+	text, more, err := t.unvisitedText(c, team, m.person.ID, offset, false)
 	if err != nil {
 		return false, err
 	}
@@ -291,7 +293,7 @@ func (t *teamFlows) unvisitedCommand(c *flows.Ctx, args string) (bool, error) {
 
 // unvisitedText is one page of the round for a person of the team: their
 // share when a leader split the list, else the whole hamlet's.
-func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64, offset int) (string, bool, error) {
+func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64, offset int, group bool) (string, bool, error) {
 	ctx := c.Context()
 	has, err := t.deps.Households.HasHouseholdList(ctx, team.HamletID)
 	if err != nil {
@@ -328,7 +330,10 @@ func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64
 		fmt.Fprintf(&b, "\n%d. %s", offset+i+1, h.Label())
 	}
 	more := offset+len(list) < total
-	if more {
+	switch {
+	case more && group:
+		b.WriteString("\n" + c.T("households.unvisited.more_group", map[string]any{"next": offset + pageSize}))
+	case more:
 		b.WriteString("\n" + c.T("households.unvisited.more_hint", nil))
 	}
 	return b.String(), more, nil
@@ -444,5 +449,72 @@ func (t *teamFlows) confirmCommand(c *flows.Ctx, args string) (bool, error) {
 		}
 	}
 	c.Reply(b.String(), append(buttons, c.Button("common.menu", "menu"))...)
+	return true, nil
+}
+
+// groupUnvisited answers "#chuaden" in the team's group: the round's next
+// houses, or the share of the member who asks when the leader split it.
+// Typed "#chuaden 10" is the next page.
+func (t *teamFlows) groupUnvisited(c *flows.Ctx, team cnsbot.Team, args string) error {
+	if t.deps.Households == nil {
+		c.Reply(c.T("team.group.help", nil))
+		return nil
+	}
+	p, _, found, err := c.Person()
+	if err != nil {
+		return err
+	}
+	if !found {
+		c.Reply(c.T("team.group.not_member", nil))
+		return nil
+	}
+	offset, _ := strconv.Atoi(strings.TrimSpace(args))
+	text, _, err := t.unvisitedText(c, team, p.ID, offset, true)
+	if err != nil {
+		return err
+	}
+	c.Reply(text)
+	return nil
+}
+
+// unmatchedCommand is a leader's "hộ chưa khớp": the households typed in
+// visits before the hamlet had its list that the import could not match to
+// one listed household. They keep counting as typed.
+func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
+	if t.deps.Households == nil {
+		return false, nil
+	}
+	m, ok, err := whoami(c)
+	if err != nil {
+		return false, err
+	}
+	if !ok || len(m.leads) == 0 {
+		if !ok {
+			t.notMember(c)
+		} else {
+			c.Reply(c.T("households.split.leaders_only", nil))
+		}
+		return true, nil
+	}
+	team, err := t.deps.Teams.Team(c.Context(), m.leads[0])
+	if err != nil {
+		return false, fmt.Errorf("team: %w", err)
+	}
+	list, err := t.deps.Households.UnmatchedVisits(c.Context(), team.HamletID, pageSize)
+	if err != nil {
+		return false, fmt.Errorf("unmatched visits: %w", err)
+	}
+	if len(list) == 0 {
+		c.Reply(c.T("households.unmatched.none", nil), c.Button("common.menu", "menu"))
+		return true, nil
+	}
+	var b strings.Builder
+	b.WriteString(c.T("households.unmatched.head", nil))
+	for i, u := range list {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, c.T("households.unmatched.line", map[string]any{"household": u.Household,
+			"visits": u.Visits, "matches": u.Matches}))
+	}
+	b.WriteString("\n" + c.T("households.unmatched.hint", nil))
+	c.Reply(b.String(), c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))
 	return true, nil
 }

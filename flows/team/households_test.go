@@ -3,9 +3,11 @@ package team_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
@@ -155,5 +157,53 @@ func TestHouseholdJourneysPostgres(t *testing.T) {
 		t.Run(j.name, func(t *testing.T) {
 			runJourney(t, newFixture(t, options{databaseURL: storetest.PostgresURL(t)}), j, "vi")
 		})
+	}
+}
+
+// TestGroupUnvisited: "#chuaden" in the team's group lists the houses not
+// visited, and "#chuaden 10" the next ones; someone not on the roster sees
+// none.
+func TestGroupUnvisited(t *testing.T) {
+	f := newFixture(t, options{})
+	withHouseholdList(t, f)
+	g := f.group(t, "G-LINKED")
+	if err := f.db.LinkGroup(f.ctx, f.team(t, "An Xuyên", "Ấp 1").ID, "G-LINKED"); err != nil {
+		t.Fatal(err)
+	}
+	first := flowstest.Texts(g.Say(zMai, "#chuaden"))
+	for _, want := range []string{"1–10 / 14", "1. Nguyễn Văn Năm – Số 3", "#chuaden 10"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("#chuaden said %q, want %q in it", first, want)
+		}
+	}
+	next := flowstest.Texts(g.Say(zMai, "#chuaden 10"))
+	if !strings.Contains(next, "14. Lâm Thị Xuân – 31") || strings.Contains(next, "#chuaden 20") {
+		t.Errorf("#chuaden 10 said %q", next)
+	}
+	if out := flowstest.Texts(g.Say("9999", "#chuaden")); strings.Contains(out, "Năm") {
+		t.Errorf("a stranger in the group saw households: %q", out)
+	}
+}
+
+// TestLeaderSeesUnmatchedVisits: visits typed before the list that match
+// several households are shown to the leader; those that matched one are
+// not.
+func TestLeaderSeesUnmatchedVisits(t *testing.T) {
+	f := newFixture(t, options{})
+	tm := f.team(t, "An Xuyên", "Ấp 1")
+	mai := f.person(t, "0987654321")
+	for _, h := range []string{"nhà ông Năm", "nha ba Tu"} {
+		v := cnsbot.Visit{PersonID: mai.ID, TeamID: tm.ID, Household: h, Areas: "vneid", People: 1, Minutes: 30}
+		if _, err := f.db.RecordVisit(f.ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withHouseholdList(t, f)
+	out := flowstest.Texts(f.chat(t, zHung).Say("ho chua khop"))
+	if !strings.Contains(out, "“nhà ông Năm”: 1 lần báo cáo, có thể là 3 hộ") || strings.Contains(out, "ba Tu") {
+		t.Errorf("leader saw %q, want ông Năm (3 households) and not bà Tư (matched)", out)
+	}
+	if out := flowstest.Texts(f.chat(t, zMai).Say("ho chua khop")); strings.Contains(out, "Năm") {
+		t.Errorf("a member saw %q", out)
 	}
 }

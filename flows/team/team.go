@@ -209,6 +209,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "team-unvisited", Match: flows.Prefix(unvisitedWords...), Run: t.unvisitedCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-split", Match: flows.Prefix(splitWords...), Run: t.splitCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-confirm-household", Match: flows.Prefix(confirmWords...), Run: t.confirmCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-unmatched", Match: flows.Prefix(unmatchedWords...), Run: t.unmatchedCommand, Yield: true})
 	e.OnGroup(t.inGroup)
 	e.OnEvent(cnsbot.KindMedia, t.onMedia)
 	return nil
