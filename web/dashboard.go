@@ -126,7 +126,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access", "enrolcode")
+		"officers", "access", "enrolcode", "households")
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +158,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	pages.POST("/sessions/end", d.adminPage, d.endAllSessionsPage)
 	pages.GET("/access-log", d.adminPage, d.logged("access_log"), d.accessPage)
 	pages.GET("/access-log.csv", d.adminPage, d.logged("access_log"), d.accessCSV)
+	d.registerHouseholds(pages)
 
 	api := adm.Group("/api", d.auth.requireBearer(d.log))
 	api.GET("/progress", d.apiProgress)
@@ -404,7 +405,7 @@ func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) 
 			if h.ParentID != c.ID {
 				continue
 			}
-			hb := bar{ID: h.ID, Name: h.Name}
+			hb := bar{ID: h.ID, Name: h.Name, Link: householdsLink(h.ID, c.ID)}
 			hb.add(h)
 			hb.finish()
 			cb.Hamlets = append(cb.Hamlets, hb)
