@@ -163,6 +163,11 @@ type Visit struct {
 	// HouseholdKey is its folded form, so the same household counts once.
 	Household    string `json:"household" gorm:"size:300;not null"`
 	HouseholdKey string `json:"-" gorm:"size:300;index"`
+
+	// ListedHouseholdID is the household of the hamlet's list the visit
+	// went to, when the hamlet has a list and the member picked one.
+	ListedHouseholdID *int64 `json:"listed_household_id,omitempty" gorm:"index"`
+
 	// Areas is a comma-separated list of Area* values.
 	Areas     string    `json:"areas" gorm:"size:200"`
 	People    int       `json:"people"`

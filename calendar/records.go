@@ -109,6 +109,10 @@ type Figures struct {
 	// Households is the households of the teams' hamlets: the base of the
 	// 80% target.
 	Households int `json:"households"`
+	// ListedHamlets counts the hamlets among them whose households are
+	// their household list's (cnsbot import households) rather than the
+	// units import's count, so that the figures can say which base they use.
+	ListedHamlets int `json:"listed_hamlets,omitempty"`
 	// GuidedInQuarter counts distinct households visited in the quarter,
 	// GuidedToDate those visited at any time before the quarter's end.
 	GuidedInQuarter int `json:"guided_in_quarter"`

@@ -56,6 +56,10 @@ type Report struct {
 	// Communes are the communes in name order, each with its rows.
 	Communes []Commune
 	Total    Figures
+	// ListedHamlets counts the hamlets whose households are their
+	// household list's rather than the units import's count; the report
+	// says so under its date.
+	ListedHamlets int
 }
 
 // Commune is one commune's rows and subtotal.
@@ -268,10 +272,19 @@ func (r *Report) fill(figs map[int64]calendar.Figures, help []cnsbot.HelpRequest
 			}
 		}
 	}
+	listed := map[int64]bool{}
 	for id, f := range figs {
 		if row := teamRow[id]; row != nil {
 			g := fromCalendar(f)
 			g.Households = row.Households
+			if f.ListedHamlets > 0 {
+				// The hamlet's household list is the base once it has one.
+				g.Households = f.Households
+				if !listed[row.HamletID] {
+					listed[row.HamletID] = true
+					r.ListedHamlets++
+				}
+			}
 			row.Figures = g
 		}
 	}

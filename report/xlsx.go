@@ -317,7 +317,7 @@ func (x *sheet) titleBlock(ncols int) error {
 		{rowMotto, right, ncols, x.t("reports.xlsx.motto", nil), "motto"},
 		{rowTitle, 1, ncols, x.t(x.title, nil), "title"},
 		{rowPeriod, 1, ncols, period, "italic"},
-		{rowMade, 1, ncols, x.t("reports.xlsx.made", map[string]any{"Date": r.Made.Format(dateLayout)}), "italic"},
+		{rowMade, 1, ncols, x.t("reports.xlsx.made", map[string]any{"Date": r.Made.Format(dateLayout)}) + x.listedNote(), "italic"},
 	}
 	if superior != "" {
 		lines = append(lines, line{rowUnit1, 1, textCols, superior, "agency"})
@@ -543,4 +543,13 @@ func quarterNumber(q string) int {
 		return 0
 	}
 	return int(q[len(q)-1] - '0')
+}
+
+// listedNote says, after the date made, how many hamlets' households are
+// counted from their household lists; "" when none are.
+func (x *sheet) listedNote() string {
+	if x.r.ListedHamlets == 0 {
+		return ""
+	}
+	return " — " + x.t("households.report.listed", map[string]any{"N": x.r.ListedHamlets})
 }

@@ -459,7 +459,9 @@ func (db *DB) figuresFrom(ctx context.Context, teamIDs []int64, q string, loc *t
 		query string
 		args  []any
 	}{
-		{&f.Households, `SELECT COALESCE(SUM(u.households), 0) FROM units u
+		{&f.Households, `SELECT COALESCE(SUM(` + householdsOf("u") + `), 0) FROM units u
+			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN ?)`, []any{teamIDs}},
+		{&f.ListedHamlets, `SELECT COALESCE(SUM(` + listedOf("u") + `), 0) FROM units u
 			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN ?)`, []any{teamIDs}},
 		{&f.GuidedInQuarter, `SELECT COUNT(*) FROM (SELECT DISTINCT team_id, household_key FROM visits
 			WHERE team_id IN ? AND visited_at >= ? AND visited_at < ?) g`, []any{teamIDs, from, to}},

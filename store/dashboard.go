@@ -188,7 +188,7 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 	// the first time in each quarter, from the rollups (rollups.go): a few
 	// rows per team. Counting the households table per hamlet took 1.3 s
 	// at a province's 1,500 hamlets and 190 k households (issue 19).
-	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, h.households, h.demo,
+	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, ` + householdsOf("h") + ` AS households, h.demo,
 			COALESCE(c.teams, 0) AS teams, COALESCE(g.guided, 0) AS guided
 		FROM units h
 		LEFT JOIN (SELECT hamlet_id, COUNT(*) AS teams FROM teams GROUP BY hamlet_id) c ON c.hamlet_id = h.id

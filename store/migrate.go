@@ -38,6 +38,7 @@ var migrations = slices.Concat(
 	handoffMigrations(),
 	rollupMigrations(),
 	announceMigrations(),
+	householdListMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -74,7 +74,10 @@ func (db *DB) reportFigures(ctx context.Context, teamIDs []int64, from, to time.
 		args  []any
 	}{
 		{func(f *calendar.Figures, n int) { f.Households = n },
-			`SELECT t.id AS team_id, COALESCE(u.households, 0) AS n FROM teams t JOIN units u ON u.id = t.hamlet_id
+			`SELECT t.id AS team_id, ` + householdsOf("u") + ` AS n FROM teams t JOIN units u ON u.id = t.hamlet_id
+			WHERE t.id IN ?`, []any{teamIDs}},
+		{func(f *calendar.Figures, n int) { f.ListedHamlets = n },
+			`SELECT t.id AS team_id, ` + listedOf("u") + ` AS n FROM teams t JOIN units u ON u.id = t.hamlet_id
 			WHERE t.id IN ?`, []any{teamIDs}},
 		{func(f *calendar.Figures, n int) { f.GuidedInQuarter = n },
 			`SELECT team_id, COUNT(DISTINCT household_key) AS n FROM visits

@@ -63,6 +63,10 @@ func (db *DB) RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, e
 		return false, cnsbot.Errorf(cnsbot.EINVALID, "visit without person or team")
 	}
 	v.Household = cleanCell(v.Household)
+	if v.ListedHouseholdID != nil {
+		// A household of the list counts once however it was typed.
+		v.HouseholdKey = listedKey(*v.ListedHouseholdID)
+	}
 	if v.HouseholdKey == "" {
 		v.HouseholdKey = householdKey(v.Household)
 	}
@@ -100,6 +104,9 @@ func (db *DB) RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, e
 			return fmt.Errorf("create visit: row not inserted")
 		}
 		created = true
+		if err := markGuided(tx, v); err != nil {
+			return err
+		}
 		if err := countHousehold(tx, v, now); err != nil {
 			return err
 		}
@@ -231,22 +238,32 @@ func (db *DB) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) 
 }
 
 // TeamProgress returns how many distinct households the team has guided to
-// date and how many households its hamlet has.
+// date and how many households its hamlet has. Where the hamlet has a
+// household list, both count the list's households: those visited, by any
+// team of the hamlet, and all of them.
 func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, households int, err error) {
 	tx := db.orm.WithContext(ctx)
 	var team cnsbot.Team
 	if err := takeOne(tx.Where("id = ?", teamID), &team, "team %d", teamID); err != nil {
 		return 0, 0, err
 	}
-	var hamlet cnsbot.Unit
-	if err := takeOne(tx.Where("id = ?", team.HamletID), &hamlet, "hamlet %d", team.HamletID); err != nil {
+	households, listed, err := db.HamletHouseholds(ctx, team.HamletID)
+	if err != nil {
 		return 0, 0, err
 	}
 	var n int64
+	if listed {
+		err := tx.Model(&cnsbot.ListedHousehold{}).
+			Where("hamlet_id = ? AND pending = ? AND guided_at IS NOT NULL", team.HamletID, false).Count(&n).Error
+		if err != nil {
+			return 0, 0, fmt.Errorf("count guided households: %w", err)
+		}
+		return int(n), households, nil
+	}
 	if err := tx.Model(&Household{}).Where("team_id = ?", teamID).Count(&n).Error; err != nil {
 		return 0, 0, fmt.Errorf("count households: %w", err)
 	}
-	return int(n), hamlet.Households, nil
+	return int(n), households, nil
 }
 
 // LastActivity returns, for every approved member and leader whose Zalo id

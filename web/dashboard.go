@@ -135,7 +135,7 @@ func NewDashboard(cfg DashboardConfig) (*Dashboard, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	pages, err := parseTemplates(cfg.Texts, cfg.Location, "login", "overview", "commune", "help", "calendar", "visits",
-		"officers", "access", "enrolcode", "guides", "guide", "announce", "announcereport")
+		"officers", "access", "enrolcode", "guides", "guide", "announce", "announcereport", "households")
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +168,7 @@ func (d *Dashboard) Register(r gin.IRouter) {
 	pages.GET("/access-log", d.adminPage, d.logged("access_log"), d.accessPage)
 	pages.GET("/access-log.csv", d.adminPage, d.logged("access_log"), d.accessCSV)
 	d.registerGuides(pages)
+	d.registerHouseholds(pages)
 
 	api := adm.Group("/api", d.auth.requireBearer(d.log))
 	api.GET("/progress", d.apiProgress)
@@ -420,7 +421,7 @@ func (d *Dashboard) progress(ctx context.Context, p principal, communeID int64) 
 			if h.ParentID != c.ID {
 				continue
 			}
-			hb := bar{ID: h.ID, Name: h.Name}
+			hb := bar{ID: h.ID, Name: h.Name, Link: householdsLink(h.ID, c.ID)}
 			hb.add(h)
 			hb.finish()
 			cb.Hamlets = append(cb.Hamlets, hb)

@@ -160,6 +160,9 @@ func FiguresText(texts Texts, lang string, f calendar.Figures, withTeams bool) [
 	}
 	if f.Households > 0 {
 		out = append(out, texts.T(lang, "calendar.figures.households", data))
+		if f.ListedHamlets > 0 {
+			out = append(out, texts.T(lang, "households.figures.listed", map[string]any{"N": f.ListedHamlets}))
+		}
 	} else {
 		out = append(out, texts.T(lang, "calendar.figures.households_unknown", data))
 	}

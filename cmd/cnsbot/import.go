@@ -15,8 +15,9 @@ import (
 	"github.com/camau-cns/cnsbot/store"
 )
 
-// importCmd runs `cnsbot import units|roster FILE`: the commune's places
-// and member lists, as officers keep them in CSV or Excel. The whole file is
+// importCmd runs `cnsbot import units|roster|households FILE`: the
+// commune's places, member lists and hamlets' household lists, as officers
+// keep them in CSV or Excel. The whole file is
 // imported or nothing is; every bad row is listed with its line number.
 func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, log *slog.Logger) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
@@ -29,7 +30,7 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	if fs.NArg() != 2 || (fs.Arg(0) != "units" && fs.Arg(0) != "roster") {
+	if fs.NArg() != 2 || (fs.Arg(0) != "units" && fs.Arg(0) != "roster" && fs.Arg(0) != "households") {
 		return errors.New(texts.T(*lang, "cli.import.usage", nil))
 	}
 	kind, path := fs.Arg(0), fs.Arg(1)
@@ -46,8 +47,11 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	defer db.Close()
 
 	imp := db.ImportUnits
-	if kind == "roster" {
+	switch kind {
+	case "roster":
 		imp = db.ImportRoster
+	case "households":
+		imp = db.ImportHouseholds
 	}
 	rep, err := imp(ctx, f, filepath.Base(path))
 	data := map[string]any{"File": filepath.Base(path), "Rows": rep.Rows, "Created": rep.Created,
@@ -77,4 +81,5 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 var _ interface {
 	ImportUnits(context.Context, io.Reader, string) (store.ImportReport, error)
 	ImportRoster(context.Context, io.Reader, string) (store.ImportReport, error)
+	ImportHouseholds(context.Context, io.Reader, string) (store.ImportReport, error)
 } = (*store.DB)(nil)

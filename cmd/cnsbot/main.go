@@ -97,7 +97,7 @@ commands:
   migrate   apply database migrations and exit
   version   print the version
   healthcheck  exit 0 when the local server answers /healthz (for containers)
-  import    import units|roster FILE (.csv or .xlsx): places and member lists
+  import    import units|roster|households FILE (.csv or .xlsx): places, member and household lists
   guides import [--by NAME] DIR  publish the guides in DIR's folders (guide.toml, vi/en .toml or .md, pictures)
   deadlines  print a year's reporting deadlines (--year, --json, --preset, --schedule, --lang)
   report    write the quarterly report (--quarter 2025Q3 [--commune NAME] [--format xlsx|csv] [--out FILE] [--lang vi|en])

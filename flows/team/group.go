@@ -32,6 +32,8 @@ const (
 	gHelp     = "help"
 	gTake     = "take"
 	gClose    = "close"
+	// gUnvisited is "#chuaden": the houses not visited yet (households.go).
+	gUnvisited = "unvisited"
 )
 
 type groupCommand struct {
@@ -55,6 +57,7 @@ var groupCommands = []groupCommand{
 	{gHelp, flows.Prefix("giup", "help", "lenh", "huongdan", "huong dan"), []string{"huongdan"}},
 	{gTake, matchTake, nil},
 	{gClose, flows.Prefix(closeWords...), nil},
+	{gUnvisited, flows.Prefix(unvisitedWords...), []string{cmdUnvisited}},
 }
 
 // botNames returns the folded names that address the bot, as word lists.
@@ -288,6 +291,8 @@ func (t *teamFlows) onGroup(c *flows.Ctx) error {
 		c.Reply(t.requestList(ctx, c.Lang(), reqs) + "\n" + c.T("team.group.take_hint", nil))
 	case gReport:
 		return t.groupReport(c, team, args)
+	case gUnvisited:
+		return t.groupUnvisited(c, team, args)
 	case gOK:
 		return t.groupConfirm(c, team)
 	case gCancel:

@@ -132,6 +132,10 @@ type Deps struct {
 	Lookups LookupLimiter
 	// Attempts limits how often one Zalo user may try an enrol code.
 	Attempts Attempts
+	// Households are the hamlets' household lists. Optional: without
+	// them visits name households as typed, and "nhà chưa đến" is not
+	// offered.
+	Households Households
 	// DoubtSharedPhone treats the phone Zalo's share form sends like a
 	// typed one: it then proves nothing, and leaders and officers enrol
 	// by code only.
@@ -202,6 +206,10 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "team-requests", Match: flows.Prefix(requestsWords...), Run: t.requestsCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-take", Match: flows.Prefix(takeWords...), Run: t.takeCommand})
 	e.Command(flows.Command{Name: "team-close", Match: flows.Prefix(closeWords...), Run: t.closeCommand})
+	e.Command(flows.Command{Name: "team-unvisited", Match: flows.Prefix(unvisitedWords...), Run: t.unvisitedCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-split", Match: flows.Prefix(splitWords...), Run: t.splitCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-confirm-household", Match: flows.Prefix(confirmWords...), Run: t.confirmCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-unmatched", Match: flows.Prefix(unmatchedWords...), Run: t.unmatchedCommand, Yield: true})
 	e.OnGroup(t.inGroup)
 	e.OnEvent(cnsbot.KindMedia, t.onMedia)
 	return nil

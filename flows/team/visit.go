@@ -56,6 +56,9 @@ func (t *teamFlows) visitFlow() *flows.Flow {
 			{Name: "hamlet", Ask: "team.visit.hamlet", Help: "team.visit.hamlet_help", Input: flows.InputChoice,
 				Options: t.visitHamlets, Skip: func(c *flows.Ctx) bool { return c.Get(keyHamletAsk) == "" },
 				Then: t.chooseVisitHamlet},
+			// Asked only where the hamlet has a household list and what the
+			// member typed matches several households, or none.
+			t.pickStep(),
 			{Name: "areas", Ask: "team.visit.areas", Help: "team.visit.areas_help", Input: flows.InputChoice,
 				Options: areaChoices, Vars: areaVars, Parse: readAreas, Skip: quickHas(keyAreas)},
 			{Name: "people", Ask: "team.visit.people", Help: "team.visit.people_help", Input: flows.InputChoice,
@@ -148,7 +151,10 @@ func (t *teamFlows) beginVisit(c *flows.Ctx) error {
 		}
 		c.Set(keyTeam, itoa(team))
 	}
-	return t.settleHamlet(c)
+	if err := t.settleHamlet(c); err != nil {
+		return err
+	}
+	return t.resolveHousehold(c)
 }
 
 // teamFor returns the team a member reports for: their only team, or the
@@ -222,6 +228,7 @@ func (t *teamFlows) settleHamlet(c *flows.Ctx) error {
 			if h := c.Get(keyHousehold); h != "" {
 				c.Set(keyHousehold, vn.Clip(h+" ("+u.Name+")", maxHouseholdLen))
 			}
+			c.Set(keyOtherHamlet, "1")
 			return nil
 		}
 	}
@@ -283,12 +290,16 @@ func (t *teamFlows) chooseVisitHamlet(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyHamletAsk, "")
 	id, _ := id64(c.Get(keyTeam))
 	same, err := t.teamInHamlet(c, id, in.Choice.Title)
-	if err != nil || same {
+	if err != nil {
 		return err
+	}
+	if same {
+		return t.resolveHousehold(c)
 	}
 	if h := c.Get(keyHousehold); h != "" {
 		c.Set(keyHousehold, vn.Clip(h+" ("+in.Choice.Title+")", maxHouseholdLen))
 	}
+	c.Set(keyOtherHamlet, "1")
 	return nil
 }
 
@@ -310,7 +321,10 @@ func (t *teamFlows) teamChoices(c *flows.Ctx) ([]flows.Choice, error) {
 
 func (t *teamFlows) chooseTeam(c *flows.Ctx, in flows.Input) error {
 	c.Set(keyTeam, strings.TrimPrefix(in.Choice.ID, "t"))
-	return t.settleHamlet(c)
+	if err := t.settleHamlet(c); err != nil {
+		return err
+	}
+	return t.resolveHousehold(c)
 }
 
 // recentChoices suggests the households the member visited last.
@@ -343,8 +357,24 @@ func checkHousehold(_ *flows.Ctx, in *flows.Input) string {
 }
 
 // chooseHousehold keeps a suggested household by its name and reads a
-// whole one-line report typed at this question.
+// whole one-line report typed at this question; where the hamlet has a
+// household list, it then looks the household up (see resolveHousehold).
 func (t *teamFlows) chooseHousehold(c *flows.Ctx, in flows.Input) error {
+	forgetListed(c)
+	c.Set(keyOtherHamlet, "")
+	if err := t.readHousehold(c, in); err != nil {
+		return err
+	}
+	if err := t.resolveHousehold(c); err != nil {
+		return err
+	}
+	if c.Get(keyPick) != "" {
+		c.Goto("pick")
+	}
+	return nil
+}
+
+func (t *teamFlows) readHousehold(c *flows.Ctx, in flows.Input) error {
 	if in.Choice != nil {
 		c.Set(keyHousehold, in.Choice.Title)
 		return nil
@@ -579,7 +609,7 @@ func (t *teamFlows) summaryVars(c *flows.Ctx) map[string]any {
 	minutes, _ := strconv.Atoi(c.Get(keyMinutes))
 	return map[string]any{
 		"team":      team,
-		"household": c.Get(keyHousehold),
+		"household": c.Get(keyHousehold) + householdNote(c),
 		"people":    c.Get(keyPeople),
 		"note":      c.Get(keyNote),
 		"areas":     areaNames(c.T, selectedAreas(c)),
@@ -622,6 +652,9 @@ func (t *teamFlows) saveVisit(c *flows.Ctx) error {
 		PersonID: m.person.ID, TeamID: teamID, Household: c.Get(keyHousehold), Areas: c.Get(keyAreas),
 		People: people, Minutes: minutes, PhotoURL: c.Get(keyPhoto), Latitude: lat, Longitude: lng,
 		Note: c.Get(keyNote), VisitedAt: c.Now(), SourceEvent: c.Event.Key,
+	}
+	if err := t.visitHousehold(c, &v, m.person.ID); err != nil {
+		return err
 	}
 	if _, err := t.deps.Visits.RecordVisit(ctx, &v); err != nil {
 		if cnsbot.ErrorCode(err) == cnsbot.EINVALID {

@@ -1,0 +1,209 @@
+package team_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/flows/flowstest"
+	"github.com/camau-cns/cnsbot/store/storetest"
+)
+
+// withHouseholdList imports testdata/households.csv: Ấp 1's list, with
+// three "ông Năm" (at number 3, 12 and 27/4) among fourteen households.
+func withHouseholdList(t *testing.T, f *fixture) {
+	t.Helper()
+	file, err := os.Open(filepath.Join("testdata", "households.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if rep, err := f.db.ImportHouseholds(f.ctx, file, "households.csv"); err != nil {
+		t.Fatalf("import households: %v %+v", err, rep.Errors)
+	}
+}
+
+// listedVisits returns the heads of household of a person's visits, ""
+// for a visit that names no listed household.
+func listedVisits(t *testing.T, f *fixture, phone string) []string {
+	t.Helper()
+	var out []string
+	for _, v := range f.visits(t, f.person(t, phone).ID) {
+		if v.ListedHouseholdID == nil {
+			out = append(out, "")
+			continue
+		}
+		h, err := f.db.ListedHousehold(f.ctx, *v.ListedHouseholdID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, h.Label())
+	}
+	return out
+}
+
+var householdJourneys = []journey{
+	{
+		// Three "ông Năm" in Ấp 1: the member types the name, sees them
+		// with their addresses, and answers with the house number.
+		name:  "households_three_nam",
+		user:  zMai,
+		setup: withHouseholdList,
+		vi:    []string{"bc", "ong Nam", "12", "#vneid", "#xong", "2", "30p", "#tiep", "#boqua", "#luu", "#tiendo"},
+		en:    []string{"English", "bc", "ong Nam", "12", "#vneid", "#xong", "2", "30 min", "skip", "skip", "save", "#tiendo"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			got := listedVisits(t, f, "0987654321")
+			if len(got) != 1 || got[0] != "Trần Văn Năm – 12" {
+				t.Errorf("visits name %q, want Trần Văn Năm – 12", got)
+			}
+		},
+	},
+	{
+		// One-line reports: a certain one is saved without a question, an
+		// ambiguous one asks which house (answered with its button's
+		// number), one not on the list is added for the leader, who
+		// confirms it.
+		name:  "households_one_line",
+		user:  zMai,
+		setup: withHouseholdList,
+		vi: []string{"bc so 27, dvc, 1 nguoi, 15p", "#luu",
+			"bc ong nam, vneid, 2 nguoi, 30p", "1", "#luu",
+			"bc nha ba Bay, vneid, 1 nguoi, 20p", "#homoi", "#luu",
+			"@" + zHung + " ho moi", "@" + zHung + " #xacnhanho 15", "@" + zMai + " #tiendo"},
+		en: []string{"English", "bc so 27, dvc, 1 nguoi, 15p", "save",
+			"bc ong nam, vneid, 2 nguoi, 30p", "1", "save",
+			"bc nha ba Bay, vneid, 1 nguoi, 20p", "#homoi", "save",
+			"@" + zHung + " English", "@" + zHung + " new households", "@" + zHung + " #xacnhanho 15", "@" + zMai + " #tiendo"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			got := listedVisits(t, f, "0987654321")
+			want := []string{"Lê Văn Năm – 27/4", "Nguyễn Văn Năm – Số 3", "nha ba Bay"}
+			if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+				t.Errorf("visits name %q, want %q", got, want)
+			}
+			hamlet := f.team(t, "An Xuyên", "Ấp 1").HamletID
+			if n, listed, _ := f.db.HamletHouseholds(f.ctx, hamlet); n != 15 || !listed {
+				t.Errorf("households %d %v after the leader confirmed the new one, want 15 listed", n, listed)
+			}
+		},
+	},
+	{
+		// The round: the houses not visited, ten at a time.
+		name: "households_unvisited",
+		user: zMai,
+		setup: func(t *testing.T, f *fixture) {
+			withHouseholdList(t, f)
+			visitListed(t, f, "0987654321", "5")
+		},
+		vi: []string{"nha chua den", "#chuaden 10", "#chuaden 20"},
+		en: []string{"English", "houses not visited", "#chuaden 10"},
+	},
+	{
+		// The leader splits the round among the team's four people; each
+		// sees their share.
+		name:  "households_split",
+		user:  zHung,
+		setup: withHouseholdList,
+		vi:    []string{"chia nha", "@" + zMai + " chia nha", "@" + zMai + " nha chua den", "@" + zNgoc + " #chuaden"},
+		en: []string{"English", "split houses", "@" + zMai + " English", "@" + zMai + " split houses",
+			"@" + zMai + " nha chua den", "@" + zNgoc + " English", "@" + zNgoc + " #chuaden"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			hamlet := f.team(t, "An Xuyên", "Ấp 1").HamletID
+			total := 0
+			for _, phone := range []string{"0912345678", "0987654321", "0903112233", "0388112344"} {
+				_, n, err := f.db.UnvisitedHouseholds(f.ctx, hamlet, f.person(t, phone).ID, 0, 0)
+				if err != nil || n < 3 || n > 4 {
+					t.Errorf("share of %s: %d %v, want 3 or 4", phone, n, err)
+				}
+				total += n
+			}
+			if total != 14 {
+				t.Errorf("shares add up to %d, want 14", total)
+			}
+		},
+	},
+}
+
+// visitListed records a visit of a person to a listed household of Ấp 1,
+// found by what a member would type.
+func visitListed(t *testing.T, f *fixture, phone, typed string) {
+	t.Helper()
+	tm := f.team(t, "An Xuyên", "Ấp 1")
+	hs, err := f.db.MatchHouseholds(f.ctx, tm.HamletID, typed)
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("match %q: %v %v", typed, hs, err)
+	}
+	v := cnsbot.Visit{PersonID: f.person(t, phone).ID, TeamID: tm.ID, Household: hs[0].Label(), ListedHouseholdID: &hs[0].ID,
+		Areas: cnsbot.AreaVNeIDInstall, People: 1, Minutes: 20, VisitedAt: t0.Add(-24 * 3600e9)}
+	if _, err := f.db.RecordVisit(f.ctx, &v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHouseholdJourneys(t *testing.T) {
+	for _, j := range householdJourneys {
+		for _, lang := range []string{"vi", "en"} {
+			t.Run(j.name+"."+lang, func(t *testing.T) {
+				runJourney(t, newFixture(t, options{}), j, lang)
+			})
+		}
+	}
+}
+
+// TestHouseholdJourneysPostgres gives the same transcripts on Postgres.
+func TestHouseholdJourneysPostgres(t *testing.T) {
+	for _, j := range householdJourneys[:2] {
+		t.Run(j.name, func(t *testing.T) {
+			runJourney(t, newFixture(t, options{databaseURL: storetest.PostgresURL(t)}), j, "vi")
+		})
+	}
+}
+
+// TestGroupUnvisited: "#chuaden" in the team's group lists the houses not
+// visited, and "#chuaden 10" the next ones; someone not on the roster sees
+// none.
+func TestGroupUnvisited(t *testing.T) {
+	f := newFixture(t, options{})
+	withHouseholdList(t, f)
+	g := f.group(t, "G-LINKED")
+	if err := f.db.LinkGroup(f.ctx, f.team(t, "An Xuyên", "Ấp 1").ID, "G-LINKED"); err != nil {
+		t.Fatal(err)
+	}
+	first := flowstest.Texts(g.Say(zMai, "#chuaden"))
+	for _, want := range []string{"1–10 / 14", "1. Nguyễn Văn Năm – Số 3", "#chuaden 10"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("#chuaden said %q, want %q in it", first, want)
+		}
+	}
+	next := flowstest.Texts(g.Say(zMai, "#chuaden 10"))
+	if !strings.Contains(next, "14. Lâm Thị Xuân – 31") || strings.Contains(next, "#chuaden 20") {
+		t.Errorf("#chuaden 10 said %q", next)
+	}
+	if out := flowstest.Texts(g.Say("9999", "#chuaden")); strings.Contains(out, "Năm") {
+		t.Errorf("a stranger in the group saw households: %q", out)
+	}
+}
+
+// TestLeaderSeesUnmatchedVisits: visits typed before the list that match
+// several households are shown to the leader; those that matched one are
+// not.
+func TestLeaderSeesUnmatchedVisits(t *testing.T) {
+	f := newFixture(t, options{})
+	tm := f.team(t, "An Xuyên", "Ấp 1")
+	mai := f.person(t, "0987654321")
+	for _, h := range []string{"nhà ông Năm", "nha ba Tu"} {
+		v := cnsbot.Visit{PersonID: mai.ID, TeamID: tm.ID, Household: h, Areas: "vneid", People: 1, Minutes: 30}
+		if _, err := f.db.RecordVisit(f.ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withHouseholdList(t, f)
+	out := flowstest.Texts(f.chat(t, zHung).Say("ho chua khop"))
+	if !strings.Contains(out, "“nhà ông Năm”: 1 lần báo cáo, có thể là 3 hộ") || strings.Contains(out, "ba Tu") {
+		t.Errorf("leader saw %q, want ông Năm (3 households) and not bà Tư (matched)", out)
+	}
+	if out := flowstest.Texts(f.chat(t, zMai).Say("ho chua khop")); strings.Contains(out, "Năm") {
+		t.Errorf("a member saw %q", out)
+	}
+}
