@@ -157,9 +157,11 @@ type Sender struct {
 
 	mu       sync.Mutex
 	progress map[string]*progress
-	// setupCode and setupSince describe an OA setup fault (zero when none).
+	// setupCode and setupSince describe an OA setup fault (zero when none);
+	// setupClears counts the faults cleared.
 	setupCode            int
 	setupSince, setupLog time.Time
+	setupClears          uint64
 }
 
 // progress is what was already done for one message ID.
@@ -550,8 +552,16 @@ func (s *Sender) failed(ctx context.Context, m cnsbot.Outgoing, p *progress, err
 		s.logger.Info("recipient's quota used up; message held", "id", m.ID, "code", code, "purpose", m.Purpose)
 		return s.holdUntil(ctx, m, s.cfg.Now().Add(s.cfg.UserQuotaHold), reason)
 	case ClassSetup:
-		s.setupFault(code)
-		return s.holdUntil(ctx, m, s.cfg.Now().Add(s.cfg.SetupHold), reason)
+		clears := s.setupFault(code)
+		if err := s.holdUntil(ctx, m, s.cfg.Now().Add(s.cfg.SetupHold), reason); err != nil {
+			return err
+		}
+		if s.setupClearsNow() != clears && s.cfg.OnSetupCleared != nil {
+			// The fault cleared while this message was being held, and
+			// what was held then went without it: let it go too.
+			s.cfg.OnSetupCleared(ctx)
+		}
+		return nil
 	default:
 		// Retry, or Refresh when the refreshed token was refused again.
 		s.logger.Warn("send failed, will retry", "id", m.ID, "class", class.String(), "code", code, "reason", reason)
@@ -642,8 +652,9 @@ func (s *Sender) holdUntil(ctx context.Context, m cnsbot.Outgoing, until time.Ti
 const setupLogEvery = 15 * time.Minute
 
 // setupFault records an OA setup fault: the alert gauge, Health, and an
-// error log line when it starts and every setupLogEvery while it lasts.
-func (s *Sender) setupFault(code int) {
+// error log line when it starts and every setupLogEvery while it lasts. It
+// returns how many faults were cleared so far.
+func (s *Sender) setupFault(code int) (clears uint64) {
 	now := s.cfg.Now()
 	s.mu.Lock()
 	first := s.setupCode == 0
@@ -655,7 +666,7 @@ func (s *Sender) setupFault(code int) {
 	if logNow {
 		s.setupLog = now
 	}
-	since := s.setupSince
+	since, clears := s.setupSince, s.setupClears
 	s.mu.Unlock()
 	if s.m != nil {
 		s.m.Alerts.WithLabelValues(AlertSetup).Set(1)
@@ -665,6 +676,7 @@ func (s *Sender) setupFault(code int) {
 		s.logger.Error("zalo refuses this OA's messages (setup fault): messages are held; fix the OA in Zalo's console, then run cnsbot zalo check",
 			"code", code, "reason", Reason(&APIError{Code: code}), "since", since)
 	}
+	return clears
 }
 
 // setupCleared ends a setup fault after a send Zalo accepted, and lets
@@ -673,6 +685,9 @@ func (s *Sender) setupCleared(ctx context.Context) {
 	s.mu.Lock()
 	was := s.setupCode
 	s.setupCode, s.setupSince, s.setupLog = 0, time.Time{}, time.Time{}
+	if was != 0 {
+		s.setupClears++
+	}
 	s.mu.Unlock()
 	if was != 0 {
 		if s.m != nil {
@@ -683,6 +698,13 @@ func (s *Sender) setupCleared(ctx context.Context) {
 			s.cfg.OnSetupCleared(ctx)
 		}
 	}
+}
+
+// setupClearsNow returns how many setup faults were cleared so far.
+func (s *Sender) setupClearsNow() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.setupClears
 }
 
 // Health reports an OA setup fault seen by this Sender (code 0: none),

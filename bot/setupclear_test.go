@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/bot"
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 )
@@ -45,6 +46,58 @@ func TestSetupClearedLetsHeldGo(t *testing.T) {
 	deliver("d:0")
 	if calls != 1 {
 		t.Errorf("OnSetupCleared called %d times after the fault cleared, want 1", calls)
+	}
+}
+
+// clearingLog runs during once, inside the first Held, before recording.
+type clearingLog struct {
+	*memDeliveryLog
+	during func()
+}
+
+func (l *clearingLog) Held(ctx context.Context, m cnsbot.Outgoing, until time.Time, reason string) error {
+	if f := l.during; f != nil {
+		l.during = nil
+		f()
+	}
+	return l.memDeliveryLog.Held(ctx, m, until, reason)
+}
+
+// TestSetupClearedWhileHolding: a message refused for the fault whose hold
+// is written after the fault cleared (and after what was held then was let
+// go) is let go as well, not left for the whole hold.
+func TestSetupClearedWhileHolding(t *testing.T) {
+	s := newSender(t, morning, nil)
+	calls := 0
+	dlog := &clearingLog{memDeliveryLog: &memDeliveryLog{}}
+	snd := bot.NewSender(s.client, nil, dlog, bot.SenderConfig{Now: func() time.Time { return morning }, Location: ict,
+		OnSetupCleared: func(context.Context) { calls++ }}, nil, s.m)
+	ctx := context.Background()
+	msg := func(id string) cnsbot.Outgoing {
+		m := textTo(user, bot.PurposeReply, "Chào")
+		m.ID = id
+		return m
+	}
+	s.z.SetMode(zalotest.ModeSetupFault)
+	dlog.during = func() {
+		// Zalo refused b; before its hold is written, the OA is fixed and
+		// c goes through, letting go what was held so far.
+		s.z.SetMode(zalotest.ModeNormal)
+		if err := snd.Deliver(ctx, msg("c:0")); err != nil {
+			t.Errorf("c: %v", err)
+		}
+		if calls != 1 {
+			t.Errorf("OnSetupCleared called %d times after c, want 1", calls)
+		}
+	}
+	if err := snd.Deliver(ctx, msg("b:0")); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("OnSetupCleared called %d times, want 2 (again for b, held after the clear)", calls)
+	}
+	if code, _ := snd.Health(); code != 0 {
+		t.Errorf("Health %d after the clear, want 0", code)
 	}
 }
 
