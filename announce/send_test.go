@@ -253,6 +253,18 @@ func TestAnnouncementToACommune(t *testing.T) {
 				t.Errorf("total line %+v: want 2 groups posted and one -213 refusal", tot)
 			}
 
+			// A copy kept after Zalo refused the window is dropped too when
+			// its person stops.
+			refused := svc.Message(a, announce.Recipient{Route: "u:r-refused"})
+			must(t, kept.Undeliverable(ctx, refused, -230, "outside_window"))
+			if got, err := kept.PendingCopies(ctx, "r-refused", 3); err != nil || len(got) != 1 {
+				t.Fatalf("copy of a refused announcement: %v, %v", got, err)
+			}
+			must(t, db.SetOptOut(ctx, "r-refused", true))
+			if got, err := kept.PendingCopies(ctx, "r-refused", 3); err != nil || len(got) != 0 {
+				t.Errorf("after stopping, copies %v, %v; want none", got, err)
+			}
+
 			// "dừng nhận tin" said on one replica holds on another and after
 			// a restart: the second database handle plans r-in out, and a
 			// message already queued for r-in is not sent.

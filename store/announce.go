@@ -390,6 +390,14 @@ func (db *DB) SetOptOut(ctx context.Context, userID string, out bool) error {
 		if err != nil {
 			return fmt.Errorf("drop kept announcements: %w", err)
 		}
+		// Announcements Zalo refused for the window keep a copy too: its
+		// payload goes, so that PendingCopies no longer finds it.
+		err = tx.Model(&Delivery{}).Where("recipient = ? AND purpose = ? AND state IN ? AND payload <> ''",
+			cnsbot.Recipient{UserID: userID}.String(), announce.Purpose, []string{StateUndeliverable, StateFallback}).
+			Updates(map[string]any{"payload": "", "updated_at": time.Now().UTC()}).Error
+		if err != nil {
+			return fmt.Errorf("drop refused announcements' copies: %w", err)
+		}
 		return nil
 	})
 }
