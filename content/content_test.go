@@ -109,25 +109,40 @@ func TestCheckTwin(t *testing.T) {
 // A photo too large for Zalo is scaled down and compressed under 1 MB; a
 // small screenshot is kept as it is.
 func TestFitImage(t *testing.T) {
-	big := image.NewRGBA(image.Rect(0, 0, 1600, 1200))
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range big.Pix {
-		big.Pix[i] = byte(r.IntN(256)) // noise: nothing compresses it
+	// A photo too wide for a phone: scaled down.
+	wide := image.NewRGBA(image.Rect(0, 0, 3000, 2000))
+	for i := range wide.Pix {
+		wide.Pix[i] = byte(i / 4 % 3000 / 12)
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, big); err != nil {
+	if err := png.Encode(&b, wide); err != nil {
 		t.Fatal(err)
-	}
-	if b.Len() <= content.MaxImageBytes {
-		t.Fatalf("test picture is only %d bytes", b.Len())
 	}
 	im, err := content.FitImage(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Data) > content.MaxImageBytes || im.ContentType != "image/jpeg" || max(im.Width, im.Height) > 1280 ||
-		len(im.SHA) != 64 {
-		t.Errorf("fitted to %d bytes %s %d×%d", len(im.Data), im.ContentType, im.Width, im.Height)
+	if im.ContentType != "image/jpeg" || im.Width != 1280 || im.Height != 853 || len(im.SHA) != 64 {
+		t.Errorf("wide photo fitted to %s %d×%d", im.ContentType, im.Width, im.Height)
+	}
+	// Noise, which nothing compresses, over 1 MB as PNG: compressed under it.
+	noise := image.NewRGBA(image.Rect(0, 0, 800, 800))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(r.IntN(256))
+	}
+	b.Reset()
+	if err := png.Encode(&b, noise); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() <= content.MaxImageBytes {
+		t.Fatalf("test picture is only %d bytes", b.Len())
+	}
+	if im, err = content.FitImage(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Data) > content.MaxImageBytes || im.ContentType != "image/jpeg" {
+		t.Errorf("noise fitted to %d bytes %s", len(im.Data), im.ContentType)
 	}
 	small := image.NewRGBA(image.Rect(0, 0, 30, 20))
 	small.Set(1, 1, color.Black)

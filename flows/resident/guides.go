@@ -47,7 +47,10 @@ const keyGuide = "_guide"
 func (r *residents) guideFlow(name, prefix string, extra ...flows.Choice) *flows.Flow {
 	f := &flows.Flow{Name: name, Title: prefix + ".name", Resumable: true}
 	pick := &flows.Step{Name: "pick", Ask: prefix + ".pick", Help: prefix + ".help", Input: flows.InputChoice,
-		Options: func(c *flows.Ctx) ([]flows.Choice, error) { return r.pickChoices(c, name, extra) }}
+		Options: func(c *flows.Ctx) ([]flows.Choice, error) { return r.pickChoices(c, name, extra) },
+		// Options wins at run time; declared here too, the extra choices
+		// are checked with the flows (Engine.Check: the flow they start).
+		Choices: extra}
 	f.Steps = append(f.Steps, pick, r.stuckStep(), r.rateStep())
 	f.StepFor = func(step string) *flows.Step { return r.guideStep(name, step) }
 	f.MoreEntries = func(ctx context.Context) (int64, []flows.Entry, error) {
