@@ -187,6 +187,17 @@ func answerer(c *flows.Ctx) (cnsbot.Person, []cnsbot.Role, bool, error) {
 // lookup finds the handoff code names for the person who acted, and
 // answers when there is nothing to do with it. ok is false when answered.
 func (h *handoffs) lookup(c *flows.Ctx, code string) (p cnsbot.Person, roles []cnsbot.Role, ho cnsbot.Handoff, ok bool, err error) {
+	return h.lookupFor(c, code, false)
+}
+
+// closedByMe reports whether p closed ho as done: closing it again is the
+// same event handled again (a retried commit, a redelivery), which must
+// give the same messages.
+func closedByMe(ho cnsbot.Handoff, p cnsbot.Person) bool {
+	return ho.Status == cnsbot.HandoffClosed && ho.CloseReason == cnsbot.HandoffDone && ho.ClosedBy != nil && *ho.ClosedBy == p.ID
+}
+
+func (h *handoffs) lookupFor(c *flows.Ctx, code string, closing bool) (p cnsbot.Person, roles []cnsbot.Role, ho cnsbot.Handoff, ok bool, err error) {
 	p, roles, allowed, err := answerer(c)
 	if err != nil {
 		return p, roles, ho, false, err
@@ -204,7 +215,7 @@ func (h *handoffs) lookup(c *flows.Ctx, code string) (p cnsbot.Person, roles []c
 	default:
 		return p, roles, ho, false, fmt.Errorf("handoff for: %w", err)
 	}
-	if ho.Status != cnsbot.HandoffOpen {
+	if ho.Status != cnsbot.HandoffOpen && !(closing && closedByMe(ho, p)) {
 		c.Reply(c.T("handoff.team.closed", map[string]any{"code": ho.Code}))
 		return p, roles, ho, false, nil
 	}
@@ -296,7 +307,7 @@ func (h *handoffs) closeCommand(c *flows.Ctx, args string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	p, _, ho, ok, err := h.lookup(c, code)
+	p, _, ho, ok, err := h.lookupFor(c, code, true)
 	if err != nil || !ok {
 		return err == nil, err
 	}
@@ -304,7 +315,7 @@ func (h *handoffs) closeCommand(c *flows.Ctx, args string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !closed {
+	if !closed && !closedByMe(ho, p) {
 		c.Reply(c.T("handoff.team.closed", map[string]any{"code": ho.Code}))
 		return true, nil
 	}

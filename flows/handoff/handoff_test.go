@@ -418,3 +418,20 @@ func TestAnswerFromTheChatEnglish(t *testing.T) {
 	})
 	flowstest.Golden(t, filepath.Join("testdata", "answer_from_chat.en.golden"), got)
 }
+
+// "xong CODE" handled twice (its commit lost, the event redelivered) gives
+// the same messages, so the resident still hears the assistant is back.
+func TestCloseTwiceSameEvent(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	f.play(t, zLan, []string{"gap nguoi ho tro", "@" + zMai + " tra loi {code} chào cô"})
+	mai := f.chat(t, zMai)
+	before := f.sessions.Get("u:" + zMai)
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Text: "xong " + f.vars["code"], Key: "close-1"}
+	first := mai.Do(ev)
+	f.sessions.Put(before)
+	again := mai.Do(ev)
+	if got, want := flowstest.Render(again, zMai), flowstest.Render(first, zMai); got != want || !strings.Contains(got, "u:"+zLan) {
+		t.Errorf("handled again:\n%s\nwant as the first time, with the resident's notice:\n%s", got, want)
+	}
+}
