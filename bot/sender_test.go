@@ -663,3 +663,29 @@ func TestLongListNoItemAsTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestUndeliverableReported: a message Zalo refuses for good is recorded
+// and handed to OnUndeliverable once (a person's relayed answer, whose
+// writer must hear it did not arrive); a delivered one is not.
+func TestUndeliverableReported(t *testing.T) {
+	clock := func() time.Time { return morning }
+	zs := newZalo(t, zalotest.WithClock(clock))
+	zs.tokens = zs.newTokens(bot.TokenConfig{Now: clock})
+	zs.client = bot.NewClient(zs.z.URL(), zs.tokens, nil, zs.m)
+	var got []cnsbot.Outgoing
+	var codes []int
+	cfg := bot.SenderConfig{Now: clock, Location: ict, OnUndeliverable: func(_ context.Context, m cnsbot.Outgoing, code int, _ string) {
+		got, codes = append(got, m), append(codes, code)
+	}}
+	snd := bot.NewSender(zs.client, &countingLimiter{}, &memDeliveryLog{}, cfg, slog.New(slog.DiscardHandler), zs.m)
+	zs.z.SetFault(zalotest.FailUsers(-230, user.UserID))
+	if err := snd.Deliver(context.Background(), textTo(user, "relay", "Dạ cô, con là Mai")); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if err := snd.Deliver(context.Background(), textTo(cnsbot.Recipient{UserID: "42"}, "relay", "Chào chú")); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if len(got) != 1 || got[0].To != user || codes[0] != -230 {
+		t.Errorf("OnUndeliverable got %+v (codes %v), want the refused message once with -230", got, codes)
+	}
+}

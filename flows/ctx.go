@@ -285,7 +285,8 @@ func (c *Ctx) HasRole(role string) (bool, error) {
 }
 
 // Handoff records that the person wants a human helper and tells them what
-// happens next. It ends the current flow.
+// happens next. It ends the current flow. The handler set with
+// Engine.OnHandoff, when there is one, does all of this instead.
 func (c *Ctx) Handoff(reason string) error {
 	if c.e.handoff != nil {
 		return c.e.handoff(c, reason)

@@ -33,6 +33,10 @@
 //	8 not understood   the question again; after two misses, the    (the engine's own)
 //	                   offer of a person
 //
+// Before stage 1, handlers added with OnHold may keep a text or media for
+// someone else: while a person answers a resident ("gặp người hỗ trợ"),
+// what the resident writes is theirs, not the bot's.
+//
 // A good answer is saved (Step.Save), Step.Then or the choice's Run may
 // decide what comes next (Goto, Start, Done, Menu, Stay); otherwise the
 // choice's Next, the step's Next, or else the next step of Steps that Skip

@@ -133,6 +133,21 @@ func (db *DB) OpenHandoffOf(ctx context.Context, userID string) (cnsbot.Handoff,
 	return h, nil
 }
 
+// HandoffOf returns the resident's latest handoff with the code, open or
+// not, or ENOTFOUND.
+func (db *DB) HandoffOf(ctx context.Context, userID, code string) (cnsbot.Handoff, error) {
+	var h cnsbot.Handoff
+	c, ok := ParseHandoffCode(code)
+	if !ok {
+		return h, cnsbot.Errorf(cnsbot.EINVALID, "not a handoff code")
+	}
+	q := db.orm.WithContext(ctx).Where("user_id = ? AND code = ?", userID, c).Order("id DESC")
+	if err := takeOne(q, &h, "handoff %q", c); err != nil {
+		return cnsbot.Handoff{}, err
+	}
+	return h, nil
+}
+
 // servedHandoffSQL is servedBySQL for handoffs: the hamlet's team, the
 // commune's officers, the province's officers and administrators.
 var servedHandoffSQL = strings.ReplaceAll(servedBySQL, "help_requests.", "handoffs.")

@@ -117,6 +117,12 @@ func TestDomainHandoffLifecycle(t *testing.T) {
 		if _, err := db.OpenHandoffOf(ctx, "res-h"); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
 			t.Errorf("open handoff after closing: %v, want ENOTFOUND", err)
 		}
+		if got, err := db.HandoffOf(ctx, "res-h", strings.ToLower(h.Code)); err != nil || got.ID != h.ID || got.CloseReason != cnsbot.HandoffDone {
+			t.Errorf("HandoffOf after closing: %+v, %v", got, err)
+		}
+		if _, err := db.HandoffOf(ctx, "someone-else", h.Code); cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
+			t.Errorf("HandoffOf for someone else: %v, want ENOTFOUND", err)
+		}
 		// Retention: a closed handoff's messages and texts go after the
 		// requests' time; an open one keeps them.
 		if err := db.KeepHandoffMessage(ctx, h.ID, "kept after closing", "ev-4b", t0.Add(7*time.Hour)); err != nil {

@@ -27,9 +27,12 @@ func TestBrowserHandoff(t *testing.T) {
 	p.poll("welcome menu", `!!document.querySelector('#chat .btn[data-payload="#vneid"]')`)
 
 	p.say("cài vneid tới bước quét mặt thì báo lỗi")
+	p.sees("Vẫn chưa được") // the step's buttons come as a second bubble
 	p.say("gặp người hỗ trợ")
+	p.poll("the bot's answer", `(t => t.includes('xã, phường nào') || t.includes('Một người sẽ trả lời'))(document.getElementById('chat').innerText)`)
 	if eval[bool](p, "asked where", `document.getElementById('chat').innerText.includes('xã, phường nào')`) {
 		p.say("Tân Thành")
+		p.sees("ấp, khóm nào")
 		p.say("Cây Trâm")
 	}
 	p.sees("Một người sẽ trả lời")

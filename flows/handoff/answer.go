@@ -38,7 +38,7 @@ func (h *handoffs) hold(c *flows.Ctx) (bool, error) {
 	switch {
 	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
 		c.SetNote(noteCode, "") // closed since: the bot answers again
-		return false, nil
+		return h.cancelledAgain(c, code)
 	case err != nil:
 		return false, fmt.Errorf("open handoff: %w", err)
 	}
@@ -101,6 +101,30 @@ func (h *handoffs) hold(c *flows.Ctx) (bool, error) {
 	return true, nil
 }
 
+// cancelledAgain answers "hủy" handled a second time (its first commit
+// lost, the note still set): the handoff is already cancelled, and the
+// same messages go again, under the same ids.
+func (h *handoffs) cancelledAgain(c *flows.Ctx, code string) (bool, error) {
+	if c.Event.Kind != cnsbot.KindText || !slices.Contains(cancelWords, vn.Fold(strings.TrimSpace(c.Event.Text))) {
+		return false, nil
+	}
+	ho, err := h.deps.Store.HandoffOf(c.Context(), c.UserID(), code)
+	switch {
+	case cnsbot.ErrorCode(err) == cnsbot.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("handoff of resident: %w", err)
+	}
+	if ho.CloseReason != cnsbot.HandoffCancelled {
+		return false, nil
+	}
+	if err := h.tellClosed(c, ho, cnsbot.HandoffCancelled, "handoff.team.cancelled"); err != nil {
+		return false, err
+	}
+	c.Reply(c.T("handoff.resident.cancelled", nil), c.Button("common.menu", "menu"))
+	return true, nil
+}
+
 // closeBy closes ho for reason and tells whoever answered it (else where
 // it was posted) with message id. by is nil when the resident or the clock
 // closed it.
@@ -109,6 +133,12 @@ func (h *handoffs) closeBy(c *flows.Ctx, ho cnsbot.Handoff, by *int64, reason, i
 	if err != nil || !closed {
 		return err
 	}
+	return h.tellClosed(c, ho, reason, id)
+}
+
+// tellClosed tells whoever answered ho (else, when the resident cancelled,
+// where it was posted) that it closed, with message id.
+func (h *handoffs) tellClosed(c *flows.Ctx, ho cnsbot.Handoff, reason, id string) error {
 	data := map[string]any{"code": ho.Code, "minutes": int(h.deps.pause().Minutes())}
 	if ho.AnsweredBy != nil {
 		p, _, err := h.deps.People.PersonByID(c.Context(), *ho.AnsweredBy)
@@ -187,6 +217,17 @@ func answerer(c *flows.Ctx) (cnsbot.Person, []cnsbot.Role, bool, error) {
 // lookup finds the handoff code names for the person who acted, and
 // answers when there is nothing to do with it. ok is false when answered.
 func (h *handoffs) lookup(c *flows.Ctx, code string) (p cnsbot.Person, roles []cnsbot.Role, ho cnsbot.Handoff, ok bool, err error) {
+	return h.lookupFor(c, code, false)
+}
+
+// closedByMe reports whether p closed ho as done: closing it again is the
+// same event handled again (a retried commit, a redelivery), which must
+// give the same messages.
+func closedByMe(ho cnsbot.Handoff, p cnsbot.Person) bool {
+	return ho.Status == cnsbot.HandoffClosed && ho.CloseReason == cnsbot.HandoffDone && ho.ClosedBy != nil && *ho.ClosedBy == p.ID
+}
+
+func (h *handoffs) lookupFor(c *flows.Ctx, code string, closing bool) (p cnsbot.Person, roles []cnsbot.Role, ho cnsbot.Handoff, ok bool, err error) {
 	p, roles, allowed, err := answerer(c)
 	if err != nil {
 		return p, roles, ho, false, err
@@ -204,7 +245,7 @@ func (h *handoffs) lookup(c *flows.Ctx, code string) (p cnsbot.Person, roles []c
 	default:
 		return p, roles, ho, false, fmt.Errorf("handoff for: %w", err)
 	}
-	if ho.Status != cnsbot.HandoffOpen {
+	if ho.Status != cnsbot.HandoffOpen && !(closing && closedByMe(ho, p)) {
 		c.Reply(c.T("handoff.team.closed", map[string]any{"code": ho.Code}))
 		return p, roles, ho, false, nil
 	}
@@ -296,7 +337,7 @@ func (h *handoffs) closeCommand(c *flows.Ctx, args string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	p, _, ho, ok, err := h.lookup(c, code)
+	p, _, ho, ok, err := h.lookupFor(c, code, true)
 	if err != nil || !ok {
 		return err == nil, err
 	}
@@ -304,7 +345,7 @@ func (h *handoffs) closeCommand(c *flows.Ctx, args string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !closed {
+	if !closed && !closedByMe(ho, p) {
 		c.Reply(c.T("handoff.team.closed", map[string]any{"code": ho.Code}))
 		return true, nil
 	}

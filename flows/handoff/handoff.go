@@ -30,6 +30,7 @@ import (
 type Store interface {
 	OpenHandoff(ctx context.Context, h *cnsbot.Handoff) error
 	OpenHandoffOf(ctx context.Context, userID string) (cnsbot.Handoff, error)
+	HandoffOf(ctx context.Context, userID, code string) (cnsbot.Handoff, error)
 	HandoffFor(ctx context.Context, code string, personID int64) (cnsbot.Handoff, error)
 	AnswerHandoff(ctx context.Context, id, personID int64, text, sourceEvent string, at time.Time) error
 	HandoffAnsweredByAgent(ctx context.Context, id int64, at time.Time) error

@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -417,4 +418,43 @@ func TestAnswerFromTheChatEnglish(t *testing.T) {
 		"cancel",
 	})
 	flowstest.Golden(t, filepath.Join("testdata", "answer_from_chat.en.golden"), got)
+}
+
+// "xong CODE" handled twice (its commit lost, the event redelivered) gives
+// the same messages, so the resident still hears the assistant is back.
+func TestCloseTwiceSameEvent(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	f.play(t, zLan, []string{"gap nguoi ho tro", "@" + zMai + " tra loi {code} chào cô"})
+	mai := f.chat(t, zMai)
+	before := f.sessions.Get("u:" + zMai)
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Text: "xong " + f.vars["code"], Key: "close-1"}
+	first := mai.Do(ev)
+	f.sessions.Put(before)
+	again := mai.Do(ev)
+	if got, want := flowstest.Render(again, zMai), flowstest.Render(first, zMai); got != want || !strings.Contains(got, "u:"+zLan) {
+		t.Errorf("handled again:\n%s\nwant as the first time, with the resident's notice:\n%s", got, want)
+	}
+}
+
+// The resident's "hủy" handled again (its commit lost) gives the same
+// messages, so the team still hears it.
+func TestCancelTwiceSameEvent(t *testing.T) {
+	f := newFixture(t)
+	f.knownResident(t)
+	f.play(t, zLan, []string{"gap nguoi ho tro"})
+	lan := f.chat(t, zLan)
+	// A stored session is bytes: a copy that the first handling cannot
+	// change in place.
+	var before cnsbot.Session
+	if b, err := json.Marshal(f.sessions.Get("u:" + zLan)); err != nil || json.Unmarshal(b, &before) != nil {
+		t.Fatal(err)
+	}
+	ev := cnsbot.Event{Name: "user_send_text", Kind: cnsbot.KindText, Text: "huy", Key: "cancel-1"}
+	first := lan.Do(ev)
+	f.sessions.Put(before)
+	again := lan.Do(ev)
+	if got, want := flowstest.Render(again, zLan), flowstest.Render(first, zLan); got != want || !strings.Contains(got, "g:"+group) {
+		t.Errorf("handled again:\n%s\nwant as the first time, with the group's notice:\n%s", got, want)
+	}
 }
