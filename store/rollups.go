@@ -644,3 +644,111 @@ func (db *DB) ReportCommuneHelpRequests(ctx context.Context, communeID int64, fr
 	}
 	return rs, nil
 }
+
+// CommuneFiguresQuarters is CommuneFigures for several quarters at once:
+// the dashboard's indicators show four. From the rollups, five statements
+// serve them all; otherwise each quarter is compiled in turn.
+func (db *DB) CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []string, loc *time.Location) ([]calendar.Figures, error) {
+	out := make([]calendar.Figures, len(qs))
+	index := map[string]int{}
+	last := ""
+	for i, q := range qs {
+		start, _, err := calendar.QuarterBounds(q, loc)
+		if err != nil {
+			return nil, cnsbot.Errorf(cnsbot.EINVALID, "%s", err.Error())
+		}
+		q = calendar.Quarter(start)
+		if !rollupsCover(q, loc) || index[q] != 0 || len(qs) == 1 {
+			return db.eachQuarter(ctx, communeID, qs, loc)
+		}
+		index[q] = i + 1
+		out[i] = calendar.Figures{Quarter: q, People: map[string]int{}}
+		last = max(last, q)
+	}
+	tx := db.orm.WithContext(ctx)
+	scope, args := `SELECT id FROM teams`, []any{}
+	if communeID != 0 {
+		scope = `SELECT t.id FROM teams t JOIN units h ON h.id = t.hamlet_id WHERE h.kind = ? AND h.parent_id = ?`
+		args = []any{cnsbot.UnitHamlet, communeID}
+	}
+	with := func(a ...any) []any { return append(append([]any{}, a...), args...) }
+	quarters := make([]string, 0, len(qs))
+	for _, f := range out {
+		quarters = append(quarters, f.Quarter)
+	}
+	var fixed struct{ Teams, Households, Members int64 }
+	var all []any
+	all = append(all, with()...)
+	all = append(all, with()...)
+	all = append(all, with([]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)...)
+	err := tx.Raw(`SELECT
+		(SELECT COUNT(*) FROM teams WHERE id IN (`+scope+`)) AS teams,
+		(SELECT COALESCE(SUM(u.households), 0) FROM units u
+			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS households,
+		(SELECT COUNT(DISTINCT person_id) FROM roles WHERE role IN ? AND approved = ? AND team_id IN (`+scope+`)) AS members`,
+		all...).Scan(&fixed).Error
+	if err != nil {
+		return nil, fmt.Errorf("commune figures: %w", err)
+	}
+	var sums []struct {
+		Quarter                              string
+		Visits, Minutes, Guided, New, Active int64
+	}
+	if err := tx.Raw(`SELECT quarter, SUM(visits) AS visits, SUM(minutes) AS minutes, SUM(guided) AS guided,
+			SUM(new_households) AS new
+		FROM rollup_team_quarters WHERE quarter <= ? AND team_id IN (`+scope+`) GROUP BY quarter`, with(last)...).
+		Scan(&sums).Error; err != nil {
+		return nil, fmt.Errorf("commune figures: %w", err)
+	}
+	var active []struct {
+		Quarter string
+		N       int64
+	}
+	if err := tx.Raw(`SELECT quarter, COUNT(DISTINCT person_id) AS n FROM rollup_quarter_members
+		WHERE quarter IN ? AND team_id IN (`+scope+`) GROUP BY quarter`, with(quarters)...).Scan(&active).Error; err != nil {
+		return nil, fmt.Errorf("commune figures: %w", err)
+	}
+	var areas []struct {
+		Quarter, Area string
+		People        int64
+	}
+	if err := tx.Raw(`SELECT quarter, area, SUM(people) AS people FROM rollup_team_areas
+		WHERE quarter IN ? AND team_id IN (`+scope+`) GROUP BY quarter, area`, with(quarters)...).Scan(&areas).Error; err != nil {
+		return nil, fmt.Errorf("commune figures: %w", err)
+	}
+	for i := range out {
+		f := &out[i]
+		f.Teams, f.Households, f.Members = int(fixed.Teams), int(fixed.Households), int(fixed.Members)
+		for _, s := range sums {
+			if s.Quarter <= f.Quarter {
+				f.GuidedToDate += int(s.New)
+			}
+			if s.Quarter == f.Quarter {
+				f.Visits, f.Minutes, f.GuidedInQuarter = int(s.Visits), int(s.Minutes), int(s.Guided)
+			}
+		}
+	}
+	for _, a := range active {
+		if i := index[a.Quarter]; i > 0 {
+			out[i-1].ActiveMembers = int(a.N)
+		}
+	}
+	for _, a := range areas {
+		if i := index[a.Quarter]; i > 0 {
+			out[i-1].People[a.Area] += int(a.People)
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) eachQuarter(ctx context.Context, communeID int64, qs []string, loc *time.Location) ([]calendar.Figures, error) {
+	out := make([]calendar.Figures, 0, len(qs))
+	for _, q := range qs {
+		f, err := db.CommuneFigures(ctx, communeID, q, loc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,6 +61,13 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, id := range []int64{0, communeOf(t, db, teams[0])} {
+						all, err := db.CommuneFiguresQuarters(ctx, id, quarters, loc)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if i := slices.Index(quarters, q); !reflect.DeepEqual(all[i], want) {
+							t.Errorf("%s: commune %d's figures in %s among %v:\n got %+v\nwant %+v", when, id, q, quarters, all[i], want)
+						}
 						got, err := db.CommuneFigures(ctx, id, q, loc)
 						if err != nil {
 							t.Fatal(err)

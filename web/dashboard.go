@@ -489,12 +489,12 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 		quarters = append(quarters, calendar.Quarter(start.AddDate(0, -3*i, 0)))
 	}
 	figs := make([]calendar.Figures, len(quarters))
-	for i, q := range quarters {
-		for _, s := range scopes {
-			f, err := d.cfg.Store.CommuneFigures(ctx, s, q, d.cfg.Location)
-			if err != nil {
-				return indicators{}, err
-			}
+	for _, s := range scopes {
+		fs, err := d.communeQuarters(ctx, s, quarters)
+		if err != nil {
+			return indicators{}, err
+		}
+		for i, f := range fs {
 			figs[i] = addFigures(figs[i], f)
 		}
 	}

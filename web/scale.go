@@ -1,6 +1,12 @@
 package web
 
-import "slices"
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/camau-cns/cnsbot/calendar"
+)
 
 // pageReporters is how many reporters of a deadline a page lists. A
 // province has ~1,500 teams: the overview listed every one of them under
@@ -34,4 +40,27 @@ func trimReporters(ds []deadlineView) []deadlineView {
 		d.Reporters = rs[:pageReporters]
 	}
 	return out
+}
+
+// quartersStore is what a Store may also have: a commune's figures for
+// several quarters at once (*store.DB has it, from its rollups).
+type quartersStore interface {
+	CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []string, loc *time.Location) ([]calendar.Figures, error)
+}
+
+// communeQuarters returns a commune's figures (0: the province's) for each
+// quarter, at once when the store can.
+func (d *Dashboard) communeQuarters(ctx context.Context, communeID int64, qs []string) ([]calendar.Figures, error) {
+	if s, ok := d.cfg.Store.(quartersStore); ok {
+		return s.CommuneFiguresQuarters(ctx, communeID, qs, d.cfg.Location)
+	}
+	out := make([]calendar.Figures, 0, len(qs))
+	for _, q := range qs {
+		f, err := d.cfg.Store.CommuneFigures(ctx, communeID, q, d.cfg.Location)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
