@@ -34,11 +34,11 @@ var migrations = slices.Concat(
 	capabilityMigrations(),
 	visitIndexMigrations(),
 	formerNamesMigrations(),
-	guideMigrations(),
 	handoffMigrations(),
-	rollupMigrations(),
-	announceMigrations(),
 	householdListMigrations(),
+	guideMigrations(),
+	announceMigrations(),
+	rollupMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for
