@@ -63,64 +63,20 @@ func (db *DB) OpenHandoff(ctx context.Context, h *cnsbot.Handoff) error {
 		return cnsbot.Errorf(cnsbot.EINVALID, "handoff without user")
 	}
 	tx := db.orm.WithContext(ctx)
-	if found, err := handoffBySource(tx, h); found || err != nil {
+	if found, err := bySource(tx, h, h.SourceEvent, "handoff"); found || err != nil {
 		return err
 	}
-	if h.HamletID != 0 {
-		var hamlet cnsbot.Unit
-		if err := takeOne(tx.Where("id = ? AND kind = ?", h.HamletID, cnsbot.UnitHamlet), &hamlet, "hamlet %d", h.HamletID); err != nil {
-			return err
-		}
-		if h.CommuneID == 0 && hamlet.ParentID != nil {
-			h.CommuneID = *hamlet.ParentID
-		}
-		if h.TeamID == nil {
-			var teams []cnsbot.Team
-			if err := tx.Where("hamlet_id = ?", h.HamletID).Order("id").Limit(1).Find(&teams).Error; err != nil {
-				return fmt.Errorf("find hamlet team: %w", err)
-			}
-			if len(teams) > 0 {
-				h.TeamID = &teams[0].ID
-			}
-		}
+	if err := fillPlace(tx, h.HamletID, &h.CommuneID, &h.TeamID); err != nil {
+		return err
 	}
 	h.Status = cnsbot.HandoffOpen
 	if h.CreatedAt.IsZero() {
 		h.CreatedAt = time.Now()
 	}
 	h.CreatedAt = h.CreatedAt.UTC()
-	for range handoffCodeAttempts {
-		h.ID = 0
-		h.Code = newHandoffCode()
-		// The partial unique index on open codes and the one on source
-		// events make the insert the arbiter.
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(h)
-		if res.Error != nil {
-			return fmt.Errorf("open handoff: %w", res.Error)
-		}
-		if res.RowsAffected == 1 {
-			return nil
-		}
-		if found, err := handoffBySource(tx, h); found || err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("open handoff: no free code after %d attempts", handoffCodeAttempts)
-}
-
-func handoffBySource(tx *gorm.DB, h *cnsbot.Handoff) (bool, error) {
-	if h.SourceEvent == "" {
-		return false, nil
-	}
-	var found []cnsbot.Handoff
-	if err := tx.Where("source_event = ?", h.SourceEvent).Limit(1).Find(&found).Error; err != nil {
-		return false, fmt.Errorf("find handoff by event: %w", err)
-	}
-	if len(found) == 0 {
-		return false, nil
-	}
-	*h = found[0]
-	return true, nil
+	return createCoded(tx, h, h.SourceEvent, handoffCodeAttempts, "handoff", func(h *cnsbot.Handoff) {
+		h.ID, h.Code = 0, newHandoffCode()
+	})
 }
 
 // OpenHandoffOf returns the resident's open handoff, or ENOTFOUND.

@@ -71,26 +71,11 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) erro
 		return cnsbot.Errorf(cnsbot.EINVALID, "help request without resident")
 	}
 	tx := db.orm.WithContext(ctx)
-	if found, err := helpBySource(tx, r); found || err != nil {
+	if found, err := bySource(tx, r, r.SourceEvent, "help request"); found || err != nil {
 		return err
 	}
-	if r.HamletID != 0 {
-		var hamlet cnsbot.Unit
-		if err := takeOne(tx.Where("id = ? AND kind = ?", r.HamletID, cnsbot.UnitHamlet), &hamlet, "hamlet %d", r.HamletID); err != nil {
-			return err
-		}
-		if r.CommuneID == 0 && hamlet.ParentID != nil {
-			r.CommuneID = *hamlet.ParentID
-		}
-		if r.TeamID == nil {
-			var teams []cnsbot.Team
-			if err := tx.Where("hamlet_id = ?", r.HamletID).Order("id").Limit(1).Find(&teams).Error; err != nil {
-				return fmt.Errorf("find hamlet team: %w", err)
-			}
-			if len(teams) > 0 {
-				r.TeamID = &teams[0].ID
-			}
-		}
+	if err := fillPlace(tx, r.HamletID, &r.CommuneID, &r.TeamID); err != nil {
+		return err
 	}
 	r.Status = cnsbot.HelpOpen
 	now := time.Now().UTC()
@@ -98,38 +83,9 @@ func (db *DB) CreateHelpRequest(ctx context.Context, r *cnsbot.HelpRequest) erro
 		r.CreatedAt = now
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), now
-	for range helpCodeAttempts {
-		r.ID = 0
-		r.Code = newHelpCode()
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(r)
-		if res.Error != nil {
-			return fmt.Errorf("create help request: %w", res.Error)
-		}
-		if res.RowsAffected == 1 {
-			return nil
-		}
-		// Either the code was taken or the same event won a race.
-		if found, err := helpBySource(tx, r); found || err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("create help request: no free code after %d attempts", helpCodeAttempts)
-}
-
-// helpBySource fills r with the request created by r.SourceEvent, if any.
-func helpBySource(tx *gorm.DB, r *cnsbot.HelpRequest) (bool, error) {
-	if r.SourceEvent == "" {
-		return false, nil
-	}
-	var existing []cnsbot.HelpRequest
-	if err := tx.Where("source_event = ?", r.SourceEvent).Limit(1).Find(&existing).Error; err != nil {
-		return false, fmt.Errorf("find help request by event: %w", err)
-	}
-	if len(existing) == 0 {
-		return false, nil
-	}
-	*r = existing[0]
-	return true, nil
+	return createCoded(tx, r, r.SourceEvent, helpCodeAttempts, "help request", func(r *cnsbot.HelpRequest) {
+		r.ID, r.Code = 0, newHelpCode()
+	})
 }
 
 // HelpRequestByCode returns the help request with the given code, ignoring
@@ -467,4 +423,68 @@ func helpMigrations() []*gormigrate.Migration {
 			return tx.Table("help_requests").Migrator().DropColumn(&helpRequest{}, "CancelledAt")
 		},
 	}}
+}
+
+// fillPlace completes a request's place from its hamlet: an unset
+// communeID becomes the hamlet's commune and an unset teamID its first
+// team. A hamlet id of 0 leaves both as they are.
+func fillPlace(tx *gorm.DB, hamletID int64, communeID *int64, teamID **int64) error {
+	if hamletID == 0 {
+		return nil
+	}
+	var hamlet cnsbot.Unit
+	if err := takeOne(tx.Where("id = ? AND kind = ?", hamletID, cnsbot.UnitHamlet), &hamlet, "hamlet %d", hamletID); err != nil {
+		return err
+	}
+	if *communeID == 0 && hamlet.ParentID != nil {
+		*communeID = *hamlet.ParentID
+	}
+	if *teamID == nil {
+		var teams []cnsbot.Team
+		if err := tx.Where("hamlet_id = ?", hamletID).Order("id").Limit(1).Find(&teams).Error; err != nil {
+			return fmt.Errorf("find hamlet team: %w", err)
+		}
+		if len(teams) > 0 {
+			*teamID = &teams[0].ID
+		}
+	}
+	return nil
+}
+
+// createCoded inserts row under a fresh code (recode clears its id and
+// draws one), trying again while the code is taken. The unique indexes on
+// codes and on source events make the insert the arbiter: when the same
+// source event won a race, row becomes that row.
+func createCoded[T any](tx *gorm.DB, row *T, source string, attempts int, what string, recode func(*T)) error {
+	for range attempts {
+		recode(row)
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+		if res.Error != nil {
+			return fmt.Errorf("create %s: %w", what, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return nil
+		}
+		// Either the code was taken or the same event won a race.
+		if found, err := bySource(tx, row, source, what); found || err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("create %s: no free code after %d attempts", what, attempts)
+}
+
+// bySource fills row with the one the source event created, if any.
+func bySource[T any](tx *gorm.DB, row *T, source, what string) (bool, error) {
+	if source == "" {
+		return false, nil
+	}
+	var found []T
+	if err := tx.Where("source_event = ?", source).Limit(1).Find(&found).Error; err != nil {
+		return false, fmt.Errorf("find %s by event: %w", what, err)
+	}
+	if len(found) == 0 {
+		return false, nil
+	}
+	*row = found[0]
+	return true, nil
 }
