@@ -518,3 +518,21 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	c.Reply(b.String(), c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))
 	return true, nil
 }
+
+// groupHousehold names the listed household of a report confirmed in the
+// team's group when what was typed matches exactly one; a group is no
+// place to ask which "ông Năm", so anything else stays as typed, for the
+// leader to see with "hộ chưa khớp".
+func (t *teamFlows) groupHousehold(c *flows.Ctx, team cnsbot.Team, v *cnsbot.Visit) error {
+	if t.deps.Households == nil {
+		return nil
+	}
+	matches, err := t.deps.Households.MatchHouseholds(c.Context(), team.HamletID, v.Household)
+	if err != nil {
+		return fmt.Errorf("match households: %w", err)
+	}
+	if len(matches) == 1 {
+		v.ListedHouseholdID, v.Household = &matches[0].ID, matches[0].Label()
+	}
+	return nil
+}
