@@ -52,8 +52,8 @@ var householdJourneys = []journey{
 		name:  "households_three_nam",
 		user:  zMai,
 		setup: withHouseholdList,
-		vi:    []string{"bc", "ong Nam", "12", "#vneid", "#xong", "2", "30p", "#tiep", "#boqua", "#luu", "#tiendo"},
-		en:    []string{"English", "bc", "ong Nam", "12", "#vneid", "#xong", "2", "30 min", "skip", "skip", "save", "#tiendo"},
+		vi:    []string{"bc", "ong Nam", "12", "#vneid", "#xong", "2", "30p", "#tiep", "#boqua", "#luu", "#tiendo", "#tuancuatoi"},
+		en:    []string{"English", "bc", "ong Nam", "12", "#vneid", "#xong", "2", "30 min", "skip", "skip", "save", "#tiendo", "#tuancuatoi"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			got := listedVisits(t, f, "0987654321")
 			if len(got) != 1 || got[0] != "Trần Văn Năm – 12" {
