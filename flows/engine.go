@@ -559,6 +559,12 @@ func (e *Engine) dispatch(c *Ctx, kind string) error {
 		if err := e.onText(c); err != nil {
 			return err
 		}
+		if _, _, onRoster, err := c.Person(); err == nil && onRoster {
+			// A member's, leader's or officer's first words (a report,
+			// "tiến độ") are answered as such: the residents' welcome
+			// is not for them.
+			c.welcomed = true
+		}
 		if !c.welcomed && len(c.out) > 0 {
 			// The first answer is not the menu (the words asked for a
 			// guide, say): the welcome goes before it.

@@ -729,8 +729,18 @@ func (e *Engine) showMenu(c *Ctx, title string) {
 	c.endFlow()
 	if title == "" && c.isNew && !c.welcomed {
 		// Someone new gets one message, not a welcome and then the menu:
-		// the menu's title greets them and says who we are.
+		// the menu's title greets them and says who we are. Someone on a
+		// roster (a member, a leader, an officer) is greeted by name, with
+		// their own menu, not as a resident.
 		title = c.T("flows.menu.welcome", nil)
+		if p, _, onRoster, err := c.Person(); err == nil && onRoster {
+			// Called by the given name, the last word: "Chào Mai!".
+			name := p.FullName
+			if i := strings.LastIndexByte(strings.TrimSpace(name), ' '); i >= 0 {
+				name = strings.TrimSpace(name)[i+1:]
+			}
+			title = c.T("flows.menu.welcome_roster", map[string]any{"name": name})
+		}
 		c.welcomed = true
 	}
 	if title == "" {

@@ -356,7 +356,10 @@ func numberToken(s string) (string, bool) {
 // follows it: "ông Ba" is Mr Ba.
 var honorifics = map[string]bool{"nha": true, "ho": true, "gia": true, "dinh": true, "so": true, "ong": true,
 	"ba": true, "co": true, "chu": true, "bac": true, "anh": true, "chi": true, "em": true, "cu": true,
-	"di": true, "thim": true, "duong": true, "o": true, "can": true, "cua": true}
+	"di": true, "thim": true}
+
+// particles name no one even alone: "nhà" typed by itself matches nothing.
+var particles = map[string]bool{"nha": true, "so": true, "gia": true, "dinh": true}
 
 // householdQuery is what a member typed for a household, read.
 type householdQuery struct {
@@ -381,7 +384,7 @@ func readHouseholdQuery(text string) householdQuery {
 	for len(words) > 1 && honorifics[words[0]] {
 		words = words[1:]
 	}
-	if len(words) == 1 && honorifics[words[0]] && words[0] != "ba" {
+	if len(words) == 1 && particles[words[0]] {
 		words = nil
 	}
 	q.words = words

@@ -133,6 +133,9 @@ func TestImportHouseholds(t *testing.T) {
 				{"3 ông Năm", []string{"Nguyễn Văn Năm – Số 3"}},
 				{"0912000112", []string{"Trần Văn Năm – 12"}},
 				{"ông Ba", nil},
+				{"bà Tư", []string{"Phạm Thị Tư – 5"}},
+				{"chi Tu", []string{"Phạm Thị Tư – 5"}},
+				{"ông Sáu", []string{"Võ Văn Sáu – 8"}},
 				{"nhà", nil},
 			} {
 				if got := match(c.text); !slices.Equal(got, c.want) {

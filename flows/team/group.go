@@ -483,6 +483,9 @@ func (t *teamFlows) groupConfirm(c *flows.Ctx, team cnsbot.Team) error {
 	}
 	v := cnsbot.Visit{PersonID: m.person.ID, TeamID: team.ID, Household: p.Household, Areas: strings.Join(p.Areas, ","),
 		People: p.People, Minutes: p.Minutes, Note: p.Note, VisitedAt: c.Now(), SourceEvent: c.Event.Key}
+	if err := t.groupHousehold(c, team, &v); err != nil {
+		return err
+	}
 	if _, err := t.deps.Visits.RecordVisit(c.Context(), &v); err != nil {
 		return fmt.Errorf("record visit: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
@@ -517,4 +518,57 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	b.WriteString("\n" + c.T("households.unmatched.hint", nil))
 	c.Reply(b.String(), c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))
 	return true, nil
+}
+
+// groupHousehold names the listed household of a report confirmed in the
+// team's group when what was typed matches exactly one; a group is no
+// place to ask which "ông Năm", so anything else stays as typed, for the
+// leader to see with "hộ chưa khớp".
+func (t *teamFlows) groupHousehold(c *flows.Ctx, team cnsbot.Team, v *cnsbot.Visit) error {
+	if t.deps.Households == nil {
+		return nil
+	}
+	matches, err := t.deps.Households.MatchHouseholds(c.Context(), team.HamletID, v.Household)
+	if err != nil {
+		return fmt.Errorf("match households: %w", err)
+	}
+	if len(matches) == 1 {
+		v.ListedHouseholdID, v.Household = &matches[0].ID, matches[0].Label()
+	}
+	return nil
+}
+
+// teamWeek counts, in a team's visits of a week, the days on which the
+// team's activity reached the plan's four hours (its members' minutes
+// added up) and the week's minutes: the plan asks each team for at least
+// four hours a day on two days a week.
+func teamWeek(visits []cnsbot.Visit, loc *time.Location) (days, minutes int) {
+	perDay := map[string]int{}
+	for _, v := range visits {
+		perDay[v.VisitedAt.In(loc).Format(time.DateOnly)] += v.Minutes
+		minutes += v.Minutes
+	}
+	for _, m := range perDay {
+		if m >= planDayMinutes {
+			days++
+		}
+	}
+	return days, minutes
+}
+
+// teamWeekText says how a team's week is going against the plan's hours,
+// for "tuần của tôi" beside the member's own week.
+func (t *teamFlows) teamWeekText(c *flows.Ctx, teamID int64) (string, error) {
+	team, err := t.deps.Teams.Team(c.Context(), teamID)
+	if err != nil {
+		return "", fmt.Errorf("team: %w", err)
+	}
+	start := weekStart(c.Now(), t.deps.loc())
+	visits, err := t.deps.Week.TeamVisits(c.Context(), teamID, start, start.AddDate(0, 0, 7))
+	if err != nil {
+		return "", fmt.Errorf("team visits: %w", err)
+	}
+	days, minutes := teamWeek(visits, t.deps.loc())
+	return c.T("households.week.team", map[string]any{"team": team.Name, "days": days, "plan_days": planDays,
+		"day_hours": planDayMinutes / 60, "hours": hoursText(c.Lang(), minutes), "met": days >= planDays}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
@@ -51,8 +52,8 @@ var householdJourneys = []journey{
 		name:  "households_three_nam",
 		user:  zMai,
 		setup: withHouseholdList,
-		vi:    []string{"bc", "ong Nam", "12", "#vneid", "#xong", "2", "30p", "#tiep", "#boqua", "#luu", "#tiendo"},
-		en:    []string{"English", "bc", "ong Nam", "12", "#vneid", "#xong", "2", "30 min", "skip", "skip", "save", "#tiendo"},
+		vi:    []string{"bc", "ong Nam", "12", "#vneid", "#xong", "2", "30p", "#tiep", "#boqua", "#luu", "#tiendo", "#tuancuatoi"},
+		en:    []string{"English", "bc", "ong Nam", "12", "#vneid", "#xong", "2", "30 min", "skip", "skip", "save", "#tiendo", "#tuancuatoi"},
 		check: func(t *testing.T, f *fixture, lang string) {
 			got := listedVisits(t, f, "0987654321")
 			if len(got) != 1 || got[0] != "Trần Văn Năm – 12" {
@@ -135,7 +136,7 @@ func visitListed(t *testing.T, f *fixture, phone, typed string) {
 		t.Fatalf("match %q: %v %v", typed, hs, err)
 	}
 	v := cnsbot.Visit{PersonID: f.person(t, phone).ID, TeamID: tm.ID, Household: hs[0].Label(), ListedHouseholdID: &hs[0].ID,
-		Areas: cnsbot.AreaVNeIDInstall, People: 1, Minutes: 20, VisitedAt: t0.Add(-24 * 3600e9)}
+		Areas: cnsbot.AreaVNeIDInstall, People: 1, Minutes: 20, VisitedAt: t0.Add(-24 * time.Hour)}
 	if _, err := f.db.RecordVisit(f.ctx, &v); err != nil {
 		t.Fatal(err)
 	}
@@ -205,5 +206,27 @@ func TestLeaderSeesUnmatchedVisits(t *testing.T) {
 	}
 	if out := flowstest.Texts(f.chat(t, zMai).Say("ho chua khop")); strings.Contains(out, "Năm") {
 		t.Errorf("a member saw %q", out)
+	}
+}
+
+// TestGroupReportNamesListedHousehold: a one-line report confirmed in the
+// group names the listed household when one matches, and stays as typed
+// when several do.
+func TestGroupReportNamesListedHousehold(t *testing.T) {
+	f := newFixture(t, options{})
+	withHouseholdList(t, f)
+	g := f.group(t, "G-LINKED")
+	if err := f.db.LinkGroup(f.ctx, f.team(t, "An Xuyên", "Ấp 1").ID, "G-LINKED"); err != nil {
+		t.Fatal(err)
+	}
+	g.Say(zMai, "#bc so 12, vneid, 2 nguoi, 30p")
+	if out := flowstest.Texts(g.Say(zMai, "#ok")); !strings.Contains(out, "Trần Thị Mai: Trần Văn Năm – 12") {
+		t.Errorf("group confirmation %q, want the member and the listed household", out)
+	}
+	f.clock.Advance(time.Hour)
+	g.Say(zMai, "#bc ong nam, vneid, 1 nguoi, 15p")
+	g.Say(zMai, "#ok")
+	if got := listedVisits(t, f, "0987654321"); len(got) != 2 || got[0] != "Trần Văn Năm – 12" || got[1] != "" {
+		t.Errorf("visits name %q, want Trần Văn Năm – 12, then none (three ông Năm)", got)
 	}
 }

@@ -90,6 +90,13 @@ func (t *teamFlows) showWeek(c *flows.Ctx, m member) error {
 	if err != nil {
 		return err
 	}
+	for _, id := range m.teams {
+		line, err := t.teamWeekText(c, id)
+		if err != nil {
+			return err
+		}
+		text += "\n" + line
+	}
 	c.Reply(text, c.Button("team.menu.report", cmdReport), c.Button("team.btn.progress", cmdProgress), c.Button("common.menu", "menu"))
 	return nil
 }
