@@ -516,10 +516,12 @@ func rolledTotals(tx *gorm.DB, teamIDs []int64, q string, f *calendar.Figures) e
 // visits, in a handful of statements over small tables.
 func (db *DB) rolledUpFigures(tx *gorm.DB, teamIDs []int64, f calendar.Figures) (calendar.Figures, error) {
 	var households, members int64
-	if err := tx.Raw(`SELECT COALESCE(SUM(u.households), 0) FROM units u
-		WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN ?)`, teamIDs).Scan(&households).Error; err != nil {
+	var units struct{ Households, Listed int64 }
+	if err := tx.Raw(`SELECT COALESCE(SUM(`+householdsOf("u")+`), 0) AS households, COALESCE(SUM(`+listedOf("u")+`), 0) AS listed
+		FROM units u WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN ?)`, teamIDs).Scan(&units).Error; err != nil {
 		return calendar.Figures{}, fmt.Errorf("figures: %w", err)
 	}
+	households, f.ListedHamlets = units.Households, int(units.Listed)
 	if err := tx.Raw(`SELECT COUNT(DISTINCT person_id) FROM roles WHERE team_id IN ? AND role IN ? AND approved = ?`,
 		teamIDs, []string{cnsbot.RoleMember, cnsbot.RoleLeader}, true).Scan(&members).Error; err != nil {
 		return calendar.Figures{}, fmt.Errorf("figures: %w", err)
@@ -536,8 +538,9 @@ func (db *DB) rolledUpFigures(tx *gorm.DB, teamIDs []int64, f calendar.Figures) 
 func (db *DB) rolledReportFigures(ctx context.Context, teamIDs []int64, q string, out map[int64]calendar.Figures) error {
 	tx := db.orm.WithContext(ctx)
 	type count struct{ TeamID, N int64 }
-	var households, members []count
-	if err := tx.Raw(`SELECT t.id AS team_id, COALESCE(u.households, 0) AS n FROM teams t JOIN units u ON u.id = t.hamlet_id
+	var members []count
+	var households []struct{ TeamID, N, Listed int64 }
+	if err := tx.Raw(`SELECT t.id AS team_id, `+householdsOf("u")+` AS n, `+listedOf("u")+` AS listed FROM teams t JOIN units u ON u.id = t.hamlet_id
 		WHERE t.id IN ?`, teamIDs).Scan(&households).Error; err != nil {
 		return err
 	}
@@ -548,7 +551,7 @@ func (db *DB) rolledReportFigures(ctx context.Context, teamIDs []int64, q string
 	}
 	for _, c := range households {
 		f := out[c.TeamID]
-		f.Households = int(c.N)
+		f.Households, f.ListedHamlets = int(c.N), int(c.Listed)
 		out[c.TeamID] = f
 	}
 	for _, c := range members {
@@ -589,8 +592,9 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 	f = calendar.Figures{Quarter: q, People: map[string]int{}}
 	// One statement of scalar subqueries: one round trip, where the
 	// dashboard's indicators ask for four quarters of one or more communes.
-	var sums struct{ Teams, Households, Members, Visits, Minutes, Guided, ToDate, Active int64 }
+	var sums struct{ Teams, Households, Listed, Members, Visits, Minutes, Guided, ToDate, Active int64 }
 	var all []any
+	all = append(all, with()...)
 	all = append(all, with()...)
 	all = append(all, with()...)
 	all = append(all, with([]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)...)
@@ -599,8 +603,10 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 	all = append(all, with(q)...)
 	err = tx.Raw(`SELECT
 		(SELECT COUNT(*) FROM teams WHERE id IN (`+scope+`)) AS teams,
-		(SELECT COALESCE(SUM(u.households), 0) FROM units u
+		(SELECT COALESCE(SUM(`+householdsOf("u")+`), 0) FROM units u
 			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS households,
+		(SELECT COALESCE(SUM(`+listedOf("u")+`), 0) FROM units u
+			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS listed,
 		(SELECT COUNT(DISTINCT person_id) FROM roles WHERE role IN ? AND approved = ? AND team_id IN (`+scope+`)) AS members,
 		r.visits, r.minutes, r.guided,
 		(SELECT COALESCE(SUM(new_households), 0) FROM rollup_team_quarters WHERE quarter <= ? AND team_id IN (`+scope+`)) AS to_date,
@@ -622,6 +628,7 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 		f.People[a.Area] += int(a.People)
 	}
 	f.Teams, f.Households, f.Members = int(sums.Teams), int(sums.Households), int(sums.Members)
+	f.ListedHamlets = int(sums.Listed)
 	f.Visits, f.Minutes, f.GuidedInQuarter = int(sums.Visits), int(sums.Minutes), int(sums.Guided)
 	f.GuidedToDate, f.ActiveMembers = int(sums.ToDate), int(sums.Active)
 	return f, true, nil
@@ -676,15 +683,18 @@ func (db *DB) CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []
 	for _, f := range out {
 		quarters = append(quarters, f.Quarter)
 	}
-	var fixed struct{ Teams, Households, Members int64 }
+	var fixed struct{ Teams, Households, Listed, Members int64 }
 	var all []any
+	all = append(all, with()...)
 	all = append(all, with()...)
 	all = append(all, with()...)
 	all = append(all, with([]string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)...)
 	err := tx.Raw(`SELECT
 		(SELECT COUNT(*) FROM teams WHERE id IN (`+scope+`)) AS teams,
-		(SELECT COALESCE(SUM(u.households), 0) FROM units u
+		(SELECT COALESCE(SUM(`+householdsOf("u")+`), 0) FROM units u
 			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS households,
+		(SELECT COALESCE(SUM(`+listedOf("u")+`), 0) FROM units u
+			WHERE u.id IN (SELECT t.hamlet_id FROM teams t WHERE t.id IN (`+scope+`))) AS listed,
 		(SELECT COUNT(DISTINCT person_id) FROM roles WHERE role IN ? AND approved = ? AND team_id IN (`+scope+`)) AS members`,
 		all...).Scan(&fixed).Error
 	if err != nil {
@@ -719,6 +729,7 @@ func (db *DB) CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []
 	for i := range out {
 		f := &out[i]
 		f.Teams, f.Households, f.Members = int(fixed.Teams), int(fixed.Households), int(fixed.Members)
+		f.ListedHamlets = int(fixed.Listed)
 		for _, s := range sums {
 			if s.Quarter <= f.Quarter {
 				f.GuidedToDate += int(s.New)
