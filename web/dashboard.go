@@ -939,6 +939,9 @@ type communeData struct {
 	Visits     []store.VisitRow
 	Deadlines  []deadlineView
 	Quarter    string
+	// Hours are the commune's teams below the plan's hours this week
+	// (see teamHours); nil when the store does not count them.
+	Hours *teamHoursView
 }
 
 func (d *Dashboard) commune(c *gin.Context) {
@@ -979,6 +982,9 @@ func (d *Dashboard) commune(c *gin.Context) {
 			if data.Visits, err = d.visitList(ctx, p, id, 15); err == nil {
 				data.Deadlines, err = d.deadlines(ctx, p, id, data.Quarter)
 				data.Deadlines = trimReporters(data.Deadlines)
+			}
+			if err == nil {
+				data.Hours, err = d.teamHours(ctx, id)
 			}
 		}
 	}

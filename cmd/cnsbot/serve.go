@@ -430,13 +430,20 @@ func (s *server) dispatchAnnouncements(ctx context.Context) error {
 	return err
 }
 
-// pushNudges sends the weekly nudge to members with no activity.
+// pushNudges sends the weekly nudge to members with no activity and
+// the plan's hours nudge to teams whose week falls short.
 func (s *server) pushNudges(ctx context.Context) error {
 	out, err := team.Nudges(ctx, s.team, s.now())
 	if err != nil {
 		return err
 	}
-	return s.queue.Push(ctx, out...)
+	// The plan's hours are the team's: a team short of them by Friday is
+	// told in its group (or its leaders are).
+	teams, err := team.TeamHoursNudges(ctx, s.team, s.now())
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, append(out, teams...)...)
 }
 
 // escalateStale tells team leaders and commune officers about help
