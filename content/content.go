@@ -497,6 +497,9 @@ type Memory struct {
 	gen      int64
 	versions map[string][]Guide
 	order    []string
+	// current is what Guides returned for generation gen, nil after a
+	// publish: the flows ask on every typed message.
+	current []Version
 }
 
 // NewMemory returns a library holding the folders' guides as version 1.
@@ -524,6 +527,7 @@ func (m *Memory) Publish(g Guide) (int, error) {
 	}
 	m.versions[k] = append(m.versions[k], g)
 	m.gen++
+	m.current = nil
 	return len(m.versions[k]), nil
 }
 
@@ -532,6 +536,9 @@ func (m *Memory) Publish(g Guide) (int, error) {
 func (m *Memory) Guides(context.Context) ([]Version, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.current != nil {
+		return m.current, m.gen, nil
+	}
 	out := make([]Version, 0, len(m.order))
 	for _, k := range m.order {
 		vs := m.versions[k]
@@ -543,6 +550,7 @@ func (m *Memory) Guides(context.Context) ([]Version, int64, error) {
 		}
 		return a.Guide.Order - b.Guide.Order
 	})
+	m.current = out
 	return out, m.gen, nil
 }
 

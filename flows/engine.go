@@ -197,7 +197,11 @@ type Engine struct {
 	commands []Command
 	groups   []GroupHandler
 	// matchers caches the matcher of each choice list (see matcher).
-	matchers     sync.Map
+	matchers sync.Map
+	// labels caches a choice label's Vietnamese and English titles
+	// ([2]string by message id): choicePhrases wants them for every
+	// choice on every message, and the bundle does not change.
+	labels       sync.Map
 	matcherCount atomic.Int64
 	handlers     map[string][]EventHandler
 	incoming     []func(c *Ctx) error

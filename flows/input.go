@@ -63,8 +63,9 @@ func Prefix(phrases ...string) func(text string) (string, bool) {
 	}
 	return func(text string) (string, bool) {
 		raw := strings.Fields(strings.TrimSpace(norm.NFC.String(text)))
+		var w words
 		for _, want := range folded {
-			if rest, ok := cutWords(raw, want); ok {
+			if rest, ok := w.cut(raw, want); ok {
 				return rest, true
 			}
 		}
@@ -72,21 +73,33 @@ func Prefix(phrases ...string) func(text string) (string, bool) {
 	}
 }
 
-// cutWords consumes raw words whose folded forms spell want, and returns
-// what follows. A raw word may fold to several words ("#bc" to "bc",
+// words are the folded forms of a message's raw words, folded as far as
+// the phrases compared so far needed and shared between them: a command's
+// phrases cost one fold of the message's first words, not one per phrase
+// (issue 19).
+type words struct {
+	got  []string
+	ends []int // ends[i]: len(got) once raw[i] is folded
+}
+
+// cut consumes raw words whose folded forms spell want, and returns what
+// follows. A raw word may fold to several words ("#bc" to "bc",
 // "vneid+dvc" to two).
-func cutWords(raw, want []string) (string, bool) {
-	var got []string
-	for i, w := range raw {
-		got = append(got, vn.Words(w)...)
-		if len(got) < len(want) {
+func (w *words) cut(raw, want []string) (string, bool) {
+	for i := range raw {
+		if i == len(w.ends) {
+			w.got = append(w.got, vn.Words(raw[i])...)
+			w.ends = append(w.ends, len(w.got))
+		}
+		n := w.ends[i]
+		if n < len(want) {
 			continue
 		}
-		if len(got) > len(want) {
+		if n > len(want) {
 			return "", false
 		}
 		for j := range want {
-			if got[j] != want[j] {
+			if w.got[j] != want[j] {
 				return "", false
 			}
 		}

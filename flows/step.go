@@ -961,7 +961,12 @@ func (e *Engine) matchChoice(c *Ctx, choices []Choice, in *Input, strict bool) (
 func (e *Engine) choicePhrases(ch *Choice) []string {
 	p := []string{ch.ID}
 	if ch.Label != "" {
-		p = append(p, e.texts.T("vi", ch.Label, nil), e.texts.T("en", ch.Label, nil))
+		t, ok := e.labels.Load(ch.Label)
+		if !ok {
+			t, _ = e.labels.LoadOrStore(ch.Label, [2]string{e.texts.T("vi", ch.Label, nil), e.texts.T("en", ch.Label, nil)})
+		}
+		vien := t.([2]string)
+		p = append(p, vien[0], vien[1])
 	}
 	if ch.Title != "" {
 		p = append(p, ch.Title)

@@ -506,3 +506,66 @@ func (db *DB) figuresFrom(ctx context.Context, teamIDs []int64, q string, loc *t
 	}
 	return f, nil
 }
+
+// ClaimReminders inserts many reminders' rows of one deadline in one
+// statement, each with its State (planned for one about to be queued,
+// dropped_late for one that never will be) and Reason, and reports which
+// rows it inserted: claimed[i] is false when recs[i]'s row existed, i.e.
+// someone else owns that reminder. It is ClaimReminder for a whole batch
+// (a province's pass claims 1,500 reminders; one statement each was most
+// of its time on a busy machine, issue 19). Each record's DeadlineKey,
+// PersonID, Offset, State and Reason are used; the rest is filled in.
+func (db *DB) ClaimReminders(ctx context.Context, recs []calendar.ReminderRecord) ([]bool, error) {
+	claimed := make([]bool, len(recs))
+	if len(recs) == 0 {
+		return claimed, nil
+	}
+	now := time.Now().UTC()
+	var sb strings.Builder
+	args := make([]any, 0, len(recs)*8)
+	sb.WriteString(`INSERT INTO reminder_deliveries
+		(deadline_key, person_id, offset_label, message_id, state, reason, created_at, updated_at) VALUES `)
+	for i, r := range recs {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, r.DeadlineKey, r.PersonID, r.Offset, calendar.ReminderID(r.DeadlineKey, r.PersonID, r.Offset),
+			r.State, r.Reason, now, now)
+	}
+	sb.WriteString(` ON CONFLICT (deadline_key, person_id, offset_label) DO NOTHING
+		RETURNING deadline_key, person_id, offset_label`)
+	var rows []struct {
+		DeadlineKey string
+		PersonID    int64
+		OffsetLabel string
+	}
+	if err := db.orm.WithContext(ctx).Raw(sb.String(), args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("claim reminders: %w", err)
+	}
+	got := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		got[calendar.ReminderID(r.DeadlineKey, r.PersonID, r.OffsetLabel)] = true
+	}
+	for i, r := range recs {
+		claimed[i] = got[calendar.ReminderID(r.DeadlineKey, r.PersonID, r.Offset)]
+	}
+	return claimed, nil
+}
+
+// SetReminderStates records the state and reason of many claimed
+// reminders of one deadline and offset in one statement (see
+// ClaimReminders). Rows that do not exist are not an error here: the
+// caller claimed them moments before.
+func (db *DB) SetReminderStates(ctx context.Context, deadlineKey, offset string, personIDs []int64, state, reason string) error {
+	if len(personIDs) == 0 {
+		return nil
+	}
+	res := db.orm.WithContext(ctx).Model(&ReminderDelivery{}).
+		Where("deadline_key = ? AND offset_label = ? AND person_id IN ?", deadlineKey, offset, personIDs).
+		Updates(map[string]any{"state": state, "reason": reason, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("set reminder states: %w", res.Error)
+	}
+	return nil
+}

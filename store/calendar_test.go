@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -402,6 +403,82 @@ func TestCalendarQuarterFigures(t *testing.T) {
 			}
 			if _, err := db.QuarterFigures(ctx, s.team1.ID, "2025Q5", loc); cnsbot.ErrorCode(err) != cnsbot.EINVALID {
 				t.Errorf("bad quarter: got %v, want %s", err, cnsbot.EINVALID)
+			}
+		})
+	}
+}
+
+// TestCalendarClaimReminders: a batch claim inserts each row once, however
+// many passes claim the same batch at once, says which rows it inserted,
+// and records a dropped reminder in the claim itself.
+func TestCalendarClaimReminders(t *testing.T) {
+	ctx := context.Background()
+	for name, open := range calendarDialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			key := "2025Q3:team:commune"
+			if ok, err := db.ClaimReminder(ctx, key, 5, "7"); !ok || err != nil {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			var batch []calendar.ReminderRecord
+			for id := int64(1); id <= 600; id++ {
+				batch = append(batch, calendar.ReminderRecord{DeadlineKey: key, PersonID: id, Offset: "7", State: calendar.StatePlanned})
+			}
+			batch = append(batch, calendar.ReminderRecord{DeadlineKey: key, PersonID: 1, Offset: "14",
+				State: calendar.StateDroppedLate, Reason: calendar.ReasonSuperseded})
+
+			// Four passes claim the same batch at once: each row is won once.
+			wins := make([]atomic.Int32, len(batch))
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					got, err := db.ClaimReminders(ctx, batch)
+					if err != nil {
+						t.Errorf("claim batch: %v", err)
+						return
+					}
+					if len(got) != len(batch) {
+						t.Errorf("%d results for %d claims", len(got), len(batch))
+						return
+					}
+					for i, ok := range got {
+						if ok {
+							wins[i].Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			for i, r := range batch {
+				want := int32(1)
+				if r.PersonID == 5 {
+					want = 0 // claimed alone before
+				}
+				if got := wins[i].Load(); got != want {
+					t.Errorf("person %d offset %s won %d times, want %d", r.PersonID, r.Offset, got, want)
+				}
+			}
+			if err := db.SetReminderStates(ctx, key, "7", []int64{1, 2, 3}, calendar.StateQueued, ""); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := db.Reminders(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 601 {
+				t.Fatalf("%d rows, want 601", len(recs))
+			}
+			states := map[string]int{}
+			for _, r := range recs {
+				states[r.State+"/"+r.Reason]++
+				if r.MessageID != calendar.ReminderID(key, r.PersonID, r.Offset) {
+					t.Errorf("message id %q", r.MessageID)
+				}
+			}
+			want := map[string]int{calendar.StateQueued + "/": 3, calendar.StatePlanned + "/": 597,
+				calendar.StateDroppedLate + "/" + calendar.ReasonSuperseded: 1}
+			if !maps.Equal(states, want) {
+				t.Errorf("states %v, want %v", states, want)
 			}
 		})
 	}

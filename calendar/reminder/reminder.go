@@ -24,7 +24,10 @@
 // a row, unless the delivery log already knows its message, and queues it.
 // A message queued but neither recorded as queued nor yet handled by the
 // sender when the row is retaken goes out twice; StaleAfter (10 minutes)
-// makes that need a crash and an outbox ten minutes behind at once.
+// makes that need a crash and an outbox ten minutes behind at once. A
+// store with BatchClaims lets a pass claim, queue and record up to
+// BatchSize reminders at a time (batch.go); the rule is the same, the gap
+// a batch wide.
 package reminder
 
 import (
@@ -196,6 +199,7 @@ func (r *Reminders) Pass(ctx context.Context, now time.Time, dryRun bool) (Repor
 		if err := p.deadline(d); err != nil {
 			errs = append(errs, fmt.Errorf("deadline %s: %w", d.Key(), err))
 		}
+		p.flush()
 	}
 	errs = append(errs, p.errs...)
 	if err := errors.Join(errs...); err != nil {
@@ -238,7 +242,10 @@ type pass struct {
 	// teamFigures holds every team's figures by quarter, once asked for
 	// (batch.go).
 	teamFigures map[string]map[int64]calendar.Figures
-	errs        []error
+	// pending holds a deadline's reminders to claim, queue and record
+	// together when the store does that in batches (batch.go).
+	pending []op
+	errs    []error
 }
 
 // duty is one person's unsubmitted reports for a deadline.
@@ -432,6 +439,10 @@ func (p *pass) send(d calendar.Deadline, who calendar.Responsible, offset string
 		p.rep.Items = append(p.rep.Items, item)
 		return
 	}
+	if p.batched() {
+		p.pending = append(p.pending, op{item: item, msg: msg, state: state, reason: reason, retake: retake, staleBefore: staleBefore})
+		return
+	}
 	var ok bool
 	if retake {
 		ok, err = p.r.st.RetakeReminder(p.ctx, key, who.PersonID, offset, staleBefore)
@@ -467,6 +478,10 @@ func (p *pass) drop(d calendar.Deadline, who calendar.Responsible, offset string
 		return
 	}
 	item := Item{Deadline: d.Key(), PersonID: who.PersonID, Name: who.Name, Offset: offset, Action: ActionDropped, Reason: reason}
+	if !p.dryRun && p.batched() {
+		p.pending = append(p.pending, op{item: item, state: calendar.StateDroppedLate, reason: reason})
+		return
+	}
 	if !p.dryRun {
 		ok, err := p.r.st.ClaimReminder(p.ctx, d.Key(), who.PersonID, offset)
 		if err != nil {

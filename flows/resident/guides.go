@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/content"
@@ -53,17 +54,29 @@ func (r *residents) guideFlow(name, prefix string, extra ...flows.Choice) *flows
 		Choices: extra}
 	f.Steps = append(f.Steps, pick, r.stuckStep(), r.rateStep())
 	f.StepFor = func(step string) *flows.Step { return r.guideStep(name, step) }
+	// The engine asks for the entries on every typed message; they change
+	// only with the guides' generation, so they are built once per
+	// generation (issue 19).
+	var mu sync.Mutex
+	var cachedGen int64
+	var cached []flows.Entry
 	f.MoreEntries = func(ctx context.Context) (int64, []flows.Entry, error) {
 		cur, gen, err := r.deps.Guides.Guides(ctx)
 		if err != nil {
 			return 0, nil, err
 		}
-		var out []flows.Entry
+		mu.Lock()
+		defer mu.Unlock()
+		if cached != nil && gen == cachedGen {
+			return gen, cached, nil
+		}
+		out := []flows.Entry{}
 		for _, v := range cur {
 			if v.Guide.Flow == name {
 				out = append(out, flows.Entry{Step: v.Guide.ID + ".1", Phrases: v.Guide.Words})
 			}
 		}
+		cached, cachedGen = out, gen
 		return gen, out, nil
 	}
 	return f
