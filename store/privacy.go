@@ -239,16 +239,20 @@ func forgetRequests(tx *gorm.DB, ids []int64, e *Erasure) error {
 	// visit, named by the request's code; its key becomes a hash of the old
 	// one, so the household still counts once.
 	var visits []cnsbot.Visit
-	if err := tx.Select("id", "help_code", "household_key").Where("help_code IN ?", codes).Find(&visits).Error; err != nil {
+	if err := tx.Select("id", "team_id", "help_code", "household_key").Where("help_code IN ?", codes).Find(&visits).Error; err != nil {
 		return fmt.Errorf("find visits: %w", err)
 	}
 	for _, v := range visits {
 		sum := sha256.Sum256([]byte(v.HouseholdKey))
+		key := "#" + hex.EncodeToString(sum[:8])
 		if err := tx.Model(&cnsbot.Visit{}).Where("id = ?", v.ID).Updates(map[string]any{
-			"household": v.HelpCode, "household_key": "#" + hex.EncodeToString(sum[:8]),
+			"household": v.HelpCode, "household_key": key,
 			"note": "", "photo_url": "", "latitude": 0, "longitude": 0,
 		}).Error; err != nil {
 			return fmt.Errorf("anonymise visit: %w", err)
+		}
+		if err := renameHousehold(tx, v.TeamID, v.HouseholdKey, key, v.HelpCode); err != nil {
+			return err
 		}
 	}
 	e.Visits += int64(len(visits))
@@ -403,6 +407,37 @@ func (k *KeptCopies) ForgetUser(ctx context.Context, userID string, at time.Time
 func (q *Queue) DeleteSession(ctx context.Context, route string) error {
 	if err := q.rdb.Del(ctx, q.sessionKey(q.partition(route), route)).Err(); err != nil {
 		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// renameHousehold gives the team's household row of an anonymised visit
+// its new key and the request's code for a label, once no other visit
+// names it by the old key: the row holds the name the member typed. While
+// another visit still names that household (another request's, say), the
+// row stays as it is, as that visit does.
+func renameHousehold(tx *gorm.DB, teamID int64, oldKey, newKey, label string) error {
+	var others int64
+	if err := tx.Model(&cnsbot.Visit{}).Where("team_id = ? AND household_key = ?", teamID, oldKey).Count(&others).Error; err != nil {
+		return fmt.Errorf("count visits of household: %w", err)
+	}
+	if others > 0 {
+		return nil
+	}
+	var taken int64
+	if err := tx.Model(&Household{}).Where("team_id = ? AND key = ?", teamID, newKey).Count(&taken).Error; err != nil {
+		return fmt.Errorf("find household: %w", err)
+	}
+	q := tx.Where("team_id = ? AND key = ?", teamID, oldKey)
+	if taken > 0 {
+		// The anonymised household has its row already: the old one goes.
+		if err := q.Delete(&Household{}).Error; err != nil {
+			return fmt.Errorf("delete household: %w", err)
+		}
+		return nil
+	}
+	if err := q.Model(&Household{}).Updates(map[string]any{"key": newKey, "label": label}).Error; err != nil {
+		return fmt.Errorf("anonymise household: %w", err)
 	}
 	return nil
 }

@@ -62,6 +62,21 @@ func TestEraseUser(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// A household only the erased request's visit names: its row
+			// (the label the member typed) loses the name too.
+			own := cnsbot.Visit{PersonID: 1, TeamID: 1, HamletID: hamlet.ID, Household: "nhà chị Lan bán tạp hóa",
+				HouseholdKey: "nha chi lan ban tap hoa", HelpCode: closed.Code, VisitedAt: at, SourceEvent: "v-own"}
+			if err := db.ORM().Create(&own).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []store.Household{
+				{TeamID: 1, Key: own.HouseholdKey, Label: own.Household, FirstGuidedAt: at, LastVisitAt: at, Visits: 1},
+				{TeamID: 1, Key: "nguyen thi lan", Label: "Nguyễn Thị Lan", FirstGuidedAt: at, LastVisitAt: at, Visits: 2},
+			} {
+				if err := db.ORM().Create(&h).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
 			for _, to := range []string{"lan", "ba"} {
 				m := cnsbot.Outgoing{ID: "m-" + to, To: cnsbot.Recipient{UserID: to}, Kind: cnsbot.MsgText, Text: "Chào Lan", Purpose: "notify"}
 				if err := db.Undeliverable(ctx, m, -230, "no interaction"); err != nil {
@@ -84,8 +99,8 @@ func TestEraseUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Requests != 2 || e.Attachments != 2 || e.Visits != 1 || e.Deliveries != 1 || e.Handoffs != 1 {
-				t.Errorf("erasure %+v, want 2 requests, 2 attachments, 1 visit, 1 delivery, 1 handoff", e)
+			if e.Requests != 2 || e.Attachments != 2 || e.Visits != 2 || e.Deliveries != 1 || e.Handoffs != 1 {
+				t.Errorf("erasure %+v, want 2 requests, 2 attachments, 2 visits, 1 delivery, 1 handoff", e)
 			}
 			var reqs []cnsbot.HelpRequest
 			db.ORM().Order("id").Find(&reqs)
@@ -122,6 +137,12 @@ func TestEraseUser(t *testing.T) {
 			}
 			if v := visits[1]; v.Household != "Nguyễn Thị Lan" {
 				t.Errorf("another resident's visit changed: %+v", v)
+			}
+			if n := count(t, db, "households", "label LIKE ? OR key LIKE ?", "%bán tạp hóa%", "%tap hoa%"); n != 0 {
+				t.Errorf("%d household rows still name the erased resident's household", n)
+			}
+			if n := count(t, db, "households", "key = ?", "nguyen thi lan"); n != 1 {
+				t.Errorf("the household another request's visit names: %d rows, want 1", n)
 			}
 			if n := count(t, db, "deliveries", "recipient = ?", "u:lan"); n != 0 {
 				t.Errorf("%d kept messages for the erased user", n)
