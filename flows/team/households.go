@@ -340,23 +340,34 @@ func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64
 	return b.String(), more, nil
 }
 
+// householdLeader is the gate of the leaders' household commands: it
+// returns the caller when they lead a team; otherwise it has answered them
+// (not a member; leaders only, with buttons) and ok is false.
+func (t *teamFlows) householdLeader(c *flows.Ctx, buttons ...cnsbot.Button) (member, bool, error) {
+	m, ok, err := whoami(c)
+	if err != nil {
+		return member{}, false, err
+	}
+	if !ok {
+		t.notMember(c)
+		return member{}, false, nil
+	}
+	if len(m.leads) == 0 {
+		c.Reply(c.T("households.split.leaders_only", nil), buttons...)
+		return member{}, false, nil
+	}
+	return m, true, nil
+}
+
 // splitCommand is a leader's "chia nhà": the hamlet's unvisited households
 // shared among the team's members in runs of neighbouring houses.
 func (t *teamFlows) splitCommand(c *flows.Ctx, _ string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
 	}
-	m, ok, err := whoami(c)
-	if err != nil {
-		return false, err
-	}
-	if !ok {
-		t.notMember(c)
-		return true, nil
-	}
-	if len(m.leads) == 0 {
-		c.Reply(c.T("households.split.leaders_only", nil), c.Button("households.btn.unvisited", cmdUnvisited))
-		return true, nil
+	m, ok, err := t.householdLeader(c, c.Button("households.btn.unvisited", cmdUnvisited))
+	if err != nil || !ok {
+		return err == nil, err // !ok: answered
 	}
 	ctx := c.Context()
 	team, err := t.deps.Teams.Team(ctx, m.leads[0])
@@ -405,17 +416,9 @@ func (t *teamFlows) confirmCommand(c *flows.Ctx, args string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
 	}
-	m, ok, err := whoami(c)
-	if err != nil {
-		return false, err
-	}
-	if !ok || len(m.leads) == 0 {
-		if !ok {
-			t.notMember(c)
-		} else {
-			c.Reply(c.T("households.split.leaders_only", nil))
-		}
-		return true, nil
+	m, ok, err := t.householdLeader(c)
+	if err != nil || !ok {
+		return err == nil, err // !ok: answered
 	}
 	ctx := c.Context()
 	team, err := t.deps.Teams.Team(ctx, m.leads[0])
@@ -485,17 +488,9 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
 	}
-	m, ok, err := whoami(c)
-	if err != nil {
-		return false, err
-	}
-	if !ok || len(m.leads) == 0 {
-		if !ok {
-			t.notMember(c)
-		} else {
-			c.Reply(c.T("households.split.leaders_only", nil))
-		}
-		return true, nil
+	m, ok, err := t.householdLeader(c)
+	if err != nil || !ok {
+		return err == nil, err // !ok: answered
 	}
 	team, err := t.deps.Teams.Team(c.Context(), m.leads[0])
 	if err != nil {
