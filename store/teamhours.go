@@ -4,14 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
-)
 
-// PlanDayMinutes is the plan's day of the team's activity: at least four
-// hours, on at least PlanDays days a week. flows/team counts the same for
-// "tuần của tôi" and the team's nudge.
-const (
-	PlanDayMinutes = 240
-	PlanDays       = 2
+	"github.com/camau-cns/cnsbot"
 )
 
 // TeamWeek is one team's week against the plan's hours.
@@ -21,13 +15,13 @@ type TeamWeek struct {
 	HamletID int64
 	Hamlet   string
 	// Days are the days of the week whose visits by the team's members
-	// added up to PlanDayMinutes; Minutes are the week's in all.
+	// added up to cnsbot.PlanDayMinutes; Minutes are the week's in all.
 	Days    int
 	Minutes int
 }
 
 // Short says whether the week falls short of the plan's hours.
-func (w TeamWeek) Short() bool { return w.Days < PlanDays }
+func (w TeamWeek) Short() bool { return w.Days < cnsbot.PlanDays }
 
 // TeamWeeks returns the week [from, to) of each team of a commune's
 // hamlets (the demo's too, as the dashboard shows them), by hamlet and team, the days counted in
@@ -64,20 +58,17 @@ func (db *DB) TeamWeeks(ctx context.Context, communeID int64, from, to time.Time
 	if err != nil {
 		return nil, fmt.Errorf("visits of the week: %w", err)
 	}
-	perDay := map[int64]map[string]int{}
+	tally := make(map[int64]*cnsbot.WeekTally, len(weeks))
 	for _, r := range rows {
-		if perDay[r.TeamID] == nil {
-			perDay[r.TeamID] = map[string]int{}
+		w := tally[r.TeamID]
+		if w == nil {
+			w = &cnsbot.WeekTally{Loc: loc}
+			tally[r.TeamID] = w
 		}
-		perDay[r.TeamID][r.VisitedAt.In(loc).Format(time.DateOnly)] += r.Minutes
-		weeks[at[r.TeamID]].Minutes += r.Minutes
+		w.Add(r.VisitedAt, r.Minutes)
 	}
-	for id, days := range perDay {
-		for _, m := range days {
-			if m >= PlanDayMinutes {
-				weeks[at[id]].Days++
-			}
-		}
+	for id, w := range tally {
+		weeks[at[id]].Days, weeks[at[id]].Minutes = w.Days(), w.Minutes
 	}
 	return weeks, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/store"
 )
 
@@ -45,7 +46,7 @@ func (d *Dashboard) teamHours(ctx context.Context, communeID int64) (*teamHoursV
 	if err != nil {
 		return nil, err
 	}
-	v := &teamHoursView{From: from, Teams: len(weeks), Days: store.PlanDays, DayHours: store.PlanDayMinutes / 60}
+	v := &teamHoursView{From: from, Teams: len(weeks), Days: cnsbot.PlanDays, DayHours: cnsbot.PlanDayMinutes / 60}
 	for _, w := range weeks {
 		if w.Short() {
 			v.Short = append(v.Short, teamHoursRow{HamletID: w.HamletID, Hamlet: w.Hamlet, Team: w.Team, Days: w.Days,

@@ -538,17 +538,11 @@ func (t *teamFlows) groupHousehold(c *flows.Ctx, team cnsbot.Team, v *cnsbot.Vis
 // added up) and the week's minutes: the plan asks each team for at least
 // four hours a day on two days a week.
 func teamWeek(visits []cnsbot.Visit, loc *time.Location) (days, minutes int) {
-	perDay := map[string]int{}
+	w := cnsbot.WeekTally{Loc: loc}
 	for _, v := range visits {
-		perDay[v.VisitedAt.In(loc).Format(time.DateOnly)] += v.Minutes
-		minutes += v.Minutes
+		w.Add(v.VisitedAt, v.Minutes)
 	}
-	for _, m := range perDay {
-		if m >= planDayMinutes {
-			days++
-		}
-	}
-	return days, minutes
+	return w.Days(), w.Minutes
 }
 
 // teamWeekText says how a team's week is going against the plan's hours,

@@ -114,39 +114,48 @@ type memberTeam struct {
 // people by id; the walk runs only when someone is due a nudge.
 func findMembers(ctx context.Context, deps Deps, want map[int64]string) (map[int64]memberTeam, error) {
 	found := make(map[int64]memberTeam, len(want))
+	err := eachTeam(ctx, deps, func(tm cnsbot.Team) (bool, error) {
+		people, err := deps.Roster.TeamMembers(ctx, tm.ID)
+		if err != nil {
+			return false, fmt.Errorf("team members: %w", err)
+		}
+		for _, p := range people {
+			if _, ok := want[p.ID]; ok {
+				if _, dup := found[p.ID]; !dup {
+					found[p.ID] = memberTeam{person: p, team: tm}
+				}
+			}
+		}
+		return len(found) < len(want), nil
+	})
+	return found, err
+}
+
+// eachTeam calls fn with every team, commune by commune and hamlet by
+// hamlet, until fn says to stop or fails.
+func eachTeam(ctx context.Context, deps Deps, fn func(cnsbot.Team) (more bool, err error)) error {
 	communes, err := deps.Places.Communes(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("communes: %w", err)
+		return fmt.Errorf("communes: %w", err)
 	}
 	for _, cm := range communes {
 		hamlets, err := deps.Places.Hamlets(ctx, cm.ID)
 		if err != nil {
-			return nil, fmt.Errorf("hamlets: %w", err)
+			return fmt.Errorf("hamlets: %w", err)
 		}
 		for _, h := range hamlets {
 			teams, err := deps.Teams.TeamsOfHamlet(ctx, h.ID)
 			if err != nil {
-				return nil, fmt.Errorf("teams of hamlet: %w", err)
+				return fmt.Errorf("teams of hamlet: %w", err)
 			}
 			for _, tm := range teams {
-				people, err := deps.Roster.TeamMembers(ctx, tm.ID)
-				if err != nil {
-					return nil, fmt.Errorf("team members: %w", err)
-				}
-				for _, p := range people {
-					if _, ok := want[p.ID]; ok {
-						if _, dup := found[p.ID]; !dup {
-							found[p.ID] = memberTeam{person: p, team: tm}
-						}
-					}
-				}
-				if len(found) == len(want) {
-					return found, nil
+				if more, err := fn(tm); err != nil || !more {
+					return err
 				}
 			}
 		}
 	}
-	return found, nil
+	return nil
 }
 
 // isoWeek names the ISO week of t: "2026-W11".

@@ -13,8 +13,8 @@ import (
 // The plan's rhythm for a member (plan 220, III): at least two days a week,
 // four hours each; and the team's target: 80% of the hamlet's households.
 const (
-	planDays       = 2
-	planDayMinutes = 4 * 60
+	planDays       = cnsbot.PlanDays
+	planDayMinutes = cnsbot.PlanDayMinutes
 	planMinutes    = planDays * planDayMinutes
 	targetPercent  = 80
 )

@@ -45,32 +45,17 @@ func TeamHoursNudges(ctx context.Context, deps Deps, now time.Time) ([]cnsbot.Ou
 	if !ok {
 		return nil, nil
 	}
-	communes, err := deps.Places.Communes(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("communes: %w", err)
-	}
 	var out []cnsbot.Outgoing
-	for _, cm := range communes {
-		hamlets, err := deps.Places.Hamlets(ctx, cm.ID)
-		if err != nil {
-			return nil, fmt.Errorf("hamlets: %w", err)
+	err = eachTeam(ctx, deps, func(tm cnsbot.Team) (bool, error) {
+		if tm.Demo {
+			return true, nil
 		}
-		for _, h := range hamlets {
-			teams, err := deps.Teams.TeamsOfHamlet(ctx, h.ID)
-			if err != nil {
-				return nil, fmt.Errorf("teams of hamlet: %w", err)
-			}
-			for _, tm := range teams {
-				if tm.Demo {
-					continue
-				}
-				msgs, err := teamHoursNudge(ctx, deps, tm, start, week)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, msgs...)
-			}
-		}
+		msgs, err := teamHoursNudge(ctx, deps, tm, start, week)
+		out = append(out, msgs...)
+		return true, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
