@@ -305,23 +305,12 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, group boo
 	if !s.begin(w, r, Request{Kind: sent.Kind, UserID: sent.UserID, GroupID: sent.GroupID, Text: sent.Text}, true) {
 		return
 	}
-	tok, ok := s.checkToken(r)
+	kind := sent.Kind
+	if group && kind == KindText {
+		kind = KindGroupText
+	}
+	tok, ok := s.admit(w, r, kind)
 	if !ok {
-		s.fail(w, r, -216)
-		return
-	}
-	s.mu.Lock()
-	setup, refused := s.setupFault, s.refuse[sent.Kind]
-	if group && sent.Kind == KindText {
-		refused = s.refuse[KindGroupText]
-	}
-	s.mu.Unlock()
-	if setup != 0 {
-		s.fail(w, r, setup)
-		return
-	}
-	if refused != 0 {
-		s.fail(w, r, refused)
 		return
 	}
 	if !valid || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -417,20 +406,8 @@ func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
 	if !s.begin(w, r, Request{Kind: KindTransaction, UserID: sent.UserID, Text: sent.Text}, true) {
 		return
 	}
-	tok, ok := s.checkToken(r)
+	tok, ok := s.admit(w, r, KindTransaction)
 	if !ok {
-		s.fail(w, r, -216)
-		return
-	}
-	s.mu.Lock()
-	setup, refused := s.setupFault, s.refuse[KindTransaction]
-	s.mu.Unlock()
-	if setup != 0 {
-		s.fail(w, r, setup)
-		return
-	}
-	if refused != 0 {
-		s.fail(w, r, refused)
 		return
 	}
 	valid := decErr == nil && sent.UserID != "" && strings.HasPrefix(p.TemplateType, "transaction_") &&
@@ -447,4 +424,27 @@ func (s *Server) handleTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(w, r, sent, tok, body)
+}
+
+// admit answers what Zalo refuses before it reads a request of kind: a bad
+// token (-216), the OA's setup fault, a refusal a test set for the kind. It
+// returns the token when the request may go on.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, kind string) (string, bool) {
+	tok, ok := s.checkToken(r)
+	if !ok {
+		s.fail(w, r, -216)
+		return "", false
+	}
+	s.mu.Lock()
+	setup, refused := s.setupFault, s.refuse[kind]
+	s.mu.Unlock()
+	if setup != 0 {
+		s.fail(w, r, setup)
+		return "", false
+	}
+	if refused != 0 {
+		s.fail(w, r, refused)
+		return "", false
+	}
+	return tok, true
 }

@@ -30,19 +30,7 @@ func (s *Server) handleUploadImage(w http.ResponseWriter, r *http.Request) {
 	if !s.begin(w, r, Request{Kind: KindUpload}, true) {
 		return
 	}
-	if _, ok := s.checkToken(r); !ok {
-		s.fail(w, r, -216)
-		return
-	}
-	s.mu.Lock()
-	setup, refused := s.setupFault, s.refuse[KindUpload]
-	s.mu.Unlock()
-	if setup != 0 {
-		s.fail(w, r, setup)
-		return
-	}
-	if refused != 0 {
-		s.fail(w, r, refused)
+	if _, ok := s.admit(w, r, KindUpload); !ok {
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
