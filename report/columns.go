@@ -40,6 +40,10 @@ type numCol struct {
 	header string
 	area   string
 	kind   numKind
+	// narrow marks a column whose header is a word or two and whose
+	// figures are short: the printed sheet gives the room it saves to the
+	// columns with long headers.
+	narrow bool
 	// get returns the cell's value, and false for a blank cell.
 	get func(f Figures) (float64, bool)
 }
@@ -57,7 +61,7 @@ func ofHouseholds(get func(f Figures) float64) func(Figures) (float64, bool) {
 // numCols returns the figure columns in table order.
 func numCols() []numCol {
 	cols := []numCol{
-		{header: "reports.col.households", get: count(func(f Figures) int { return f.Households })},
+		{header: "reports.col.households", narrow: true, get: count(func(f Figures) int { return f.Households })},
 		{header: "reports.col.guided_quarter", get: count(func(f Figures) int { return f.GuidedInQuarter })},
 		{header: "reports.col.guided_to_date", get: count(func(f Figures) int { return f.GuidedToDate })},
 		{header: "reports.col.percent", kind: kindPercent, get: ofHouseholds(Figures.Percent)},
@@ -72,10 +76,10 @@ func numCols() []numCol {
 		})})
 	}
 	return append(cols,
-		numCol{header: "reports.col.members", get: count(func(f Figures) int { return f.Members })},
+		numCol{header: "reports.col.members", narrow: true, get: count(func(f Figures) int { return f.Members })},
 		numCol{header: "reports.col.active", get: count(func(f Figures) int { return f.ActiveMembers })},
-		numCol{header: "reports.col.hours", kind: kindHours, get: func(f Figures) (float64, bool) { return f.Hours(), true }},
-		numCol{header: "reports.col.visits", get: count(func(f Figures) int { return f.Visits })},
+		numCol{header: "reports.col.hours", kind: kindHours, narrow: true, get: func(f Figures) (float64, bool) { return f.Hours(), true }},
+		numCol{header: "reports.col.visits", narrow: true, get: count(func(f Figures) int { return f.Visits })},
 		numCol{header: "reports.col.help_received", get: count(func(f Figures) int { return f.HelpReceived })},
 		numCol{header: "reports.col.help_resolved", get: count(func(f Figures) int { return f.HelpResolved })},
 	)

@@ -297,7 +297,7 @@ func (x *sheet) titleBlock(ncols int) error {
 	r := x.r
 	// The unit on the left over the naming columns, the national motto and
 	// the date on the right over the last columns.
-	right := ncols - 5
+	right := rightBlock(ncols)
 	period := x.t("reports.xlsx.period", map[string]any{
 		"N": quarterNumber(r.Quarter), "Year": r.Start.Year(),
 		"From": r.Start.Format(dateLayout), "To": r.End.AddDate(0, 0, -1).Format(dateLayout),
@@ -399,26 +399,34 @@ func (x *sheet) headers() error {
 	if err := x.f.SetRowHeight(x.name, rowSubheader, 54); err != nil {
 		return err
 	}
-	firstFigure, err := excelize.ColumnNumberToName(textCols + 1)
-	if err != nil {
-		return err
-	}
 	// At 100% the naming columns and the figures fill an A4 landscape
 	// page's width between 1 cm margins (LibreOffice prints a width unit
-	// as about 7 pt): 11 figures of 6.4 units on the first sheet, 10 of 7
-	// on the appendix, with their headers wrapped.
-	figure := 6.4
-	if x.group != "" {
-		figure = 7
-	}
-	widths := []struct {
+	// as about 7 pt): on the first sheet 4 narrow figures of 5.5 units and
+	// 7 of 7.5, on the appendix 10 of 7, with their headers wrapped. A
+	// wide column holds a header's longest two words ("giải quyết"):
+	// narrower, and such a phrase breaks across lines. The naming columns
+	// wrap long names.
+	for _, w := range []struct {
 		from, to string
 		width    float64
-	}{
-		{"A", "A", 4}, {"B", "B", 12}, {"C", "C", 10}, {"D", "D", 13}, {firstFigure, x.last, figure},
-	}
-	for _, w := range widths {
+	}{{"A", "A", 4}, {"B", "B", 11}, {"C", "C", 9}, {"D", "D", 12}} {
 		if err := x.f.SetColWidth(x.name, w.from, w.to, w.width); err != nil {
+			return err
+		}
+	}
+	for i, c := range x.cols {
+		width := 7.5
+		switch {
+		case x.group != "":
+			width = 7
+		case c.narrow:
+			width = 5.5
+		}
+		name, err := excelize.ColumnNumberToName(textCols + i + 1)
+		if err != nil {
+			return err
+		}
+		if err := x.f.SetColWidth(x.name, name, name, width); err != nil {
 			return err
 		}
 	}
@@ -464,10 +472,16 @@ func (x *sheet) tableRow(row int, lv level, label [textCols]string, f Figures) e
 	return nil
 }
 
+// rightBlock is the first column of the block on the right of the title
+// and of the signatures. Seven figure columns: the national title, 12 pt
+// bold capitals, needs about 300 pt, and six columns (270 pt) wrapped it
+// onto a second line that its row then cut off.
+func rightBlock(ncols int) int { return ncols - 6 }
+
 // signatures writes the two signatures under the table: who made the
 // report on the left, the head of the unit on the right.
 func (x *sheet) signatures(row, ncols int) error {
-	right := ncols - 5
+	right := rightBlock(ncols)
 	lines := []struct {
 		row, c1, c2  int
 		value, style string

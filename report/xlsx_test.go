@@ -221,8 +221,8 @@ func checkLayout(t *testing.T, f *excelize.File, sheets []string) {
 		last, area string
 		merged     []string
 	}{
-		{"O", "$A$1:$O$27", []string{"A5:O5", "A9:A10", "E9:E10", "O9:O10", "B13:D13", "B19:D19", "J1:O1", "A2:D2", "B21:D21"}},
-		{"N", "$A$1:$N$19", []string{"A5:N5", "E9:N9", "A9:A10", "B19:D19", "I1:N1"}},
+		{"O", "$A$1:$O$27", []string{"A5:O5", "A9:A10", "E9:E10", "O9:O10", "B13:D13", "B19:D19", "I1:O1", "A2:D2", "B21:D21"}},
+		{"N", "$A$1:$N$19", []string{"A5:N5", "E9:N9", "A9:A10", "B19:D19", "H1:N1"}},
 	} {
 		sheet := sheets[i]
 		panes, err := f.GetPanes(sheet)
@@ -283,8 +283,28 @@ func checkLayout(t *testing.T, f *excelize.File, sheets []string) {
 			t.Errorf("%s: footer %+v (%v), want it in the body's typeface and size", sheet, hf, err)
 		}
 	}
-	if w, err := f.GetColWidth(sheets[0], "D"); err != nil || w != 13 {
-		t.Errorf("column D width %v (%v), want 13", w, err)
+	// The widths must fill no more than an A4 landscape page between 1 cm
+	// margins (about 112 units of 7 pt), and a long header's column must
+	// be wider than a short one's.
+	for i, last := range []string{"O", "N"} {
+		n, _ := excelize.ColumnNameToNumber(last)
+		total := 0.0
+		for c := 1; c <= n; c++ {
+			name, _ := excelize.ColumnNumberToName(c)
+			w, err := f.GetColWidth(sheets[i], name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += w
+		}
+		if total > 112 {
+			t.Errorf("%s: columns %.1f units wide, more than an A4 landscape page holds at full size", sheets[i], total)
+		}
+	}
+	households, _ := f.GetColWidth(sheets[0], "E")
+	resolved, _ := f.GetColWidth(sheets[0], "O")
+	if resolved <= households {
+		t.Errorf("the resolved requests' column (%v) is no wider than the households' (%v): its header breaks mid-phrase", resolved, households)
 	}
 	props, err := f.GetDocProps()
 	if err != nil || props.Title != "Báo cáo Tổ CNSCĐ quý 3/2025" || props.Creator != "cnsbot" {
