@@ -92,3 +92,13 @@ type UnmatchedVisit struct {
 	// Matches is how many listed households it could be (0: none).
 	Matches int
 }
+
+// VisitPlace is what became of a location a member shared just after
+// recording a visit.
+type VisitPlace struct {
+	// Visit is the member's visit the location went to.
+	Visit Visit
+	// Placed reports that the visit's listed household now has this
+	// place (it had none, or had this one).
+	Placed bool
+}

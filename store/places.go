@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -127,15 +128,6 @@ func placeFromVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 	return nil
 }
 
-// VisitPlace is what became of a location a member shared just after a
-// visit.
-type VisitPlace struct {
-	// Visit is the member's visit the location went to.
-	Visit cnsbot.Visit
-	// Placed reports that the visit's listed household has this place.
-	Placed bool
-}
-
 // AttachVisitPlace puts a location a member shared on their latest visit
 // recorded at or after since, when that visit has no location yet, and
 // gives its listed household the place if it has none. ok is false when
@@ -143,8 +135,8 @@ type VisitPlace struct {
 // stays): the location is then only where the member stands. Sharing the
 // same location again finds the same visit, so a retried event answers
 // the same.
-func (db *DB) AttachVisitPlace(ctx context.Context, personID int64, since time.Time, p cnsbot.Place) (VisitPlace, bool, error) {
-	var out VisitPlace
+func (db *DB) AttachVisitPlace(ctx context.Context, personID int64, since time.Time, p cnsbot.Place) (cnsbot.VisitPlace, bool, error) {
+	var out cnsbot.VisitPlace
 	var ok bool
 	if !p.Valid() {
 		return out, false, nil
@@ -210,7 +202,9 @@ func (db *DB) NearestUnvisited(ctx context.Context, hamletID, assignedTo int64, 
 	dist := make(map[int64]float64, len(all))
 	for _, h := range all {
 		if p, ok := h.Place(); ok {
-			dist[h.ID] = cnsbot.Distance(from, p)
+			// To the metre: houses as far as a member can tell go by
+			// house number, not by a float's last digits.
+			dist[h.ID] = math.Round(cnsbot.Distance(from, p))
 		}
 	}
 	// Stable: equal distances, and the households without a place, keep
