@@ -79,6 +79,9 @@ type options struct {
 	databaseURL string
 	teamOnly    bool
 	lookups     team.LookupLimiter
+	// noPositions wires no team.Positions: the service as it was before
+	// "nearest first".
+	noPositions bool
 }
 
 // newFixture opens the real store on SQLite in a temporary directory (or
@@ -129,6 +132,9 @@ func newFixture(t *testing.T, opts options) *fixture {
 		Households: db, Positions: db, Residents: resident.NewNotices(texts, fx.sessions, log), Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
 	if opts.lookups != nil {
 		fx.deps.Lookups = opts.lookups
+	}
+	if opts.noPositions {
+		fx.deps.Positions = nil
 	}
 	if err := team.Register(fx.engine, fx.deps); err != nil {
 		t.Fatal(err)
