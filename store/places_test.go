@@ -285,3 +285,40 @@ func TestVisitPlaces(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNearestUnvisited sorts one page of a hamlet of 2,000 unvisited
+// households, each with a place, from a member's location (the README
+// quotes it):
+//
+//	go test ./store -run '^$' -bench NearestUnvisited -benchtime 200x
+func BenchmarkNearestUnvisited(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ImportUnits(ctx, strings.NewReader(householdUnits), "units.csv"); err != nil {
+		b.Fatal(err)
+	}
+	var l strings.Builder
+	l.WriteString("Xã/Phường,Ấp/Khóm,Số nhà,Chủ hộ,Vĩ độ,Kinh độ\n")
+	for i := range 2000 {
+		fmt.Fprintf(&l, "An Xuyên,Ấp 1,%d,Chủ hộ %d,%.5f,%.5f\n", i+1, i, 9.17+float64(i%50)*0.0002, 105.15+float64(i/50)*0.0002)
+	}
+	if rep, err := db.ImportHouseholds(ctx, strings.NewReader(l.String()), "ho.csv"); err != nil {
+		b.Fatalf("import: %v %+v", err, rep.Errors)
+	}
+	c, _ := db.FindUnit(ctx, cnsbot.UnitCommune, nil, "An Xuyên")
+	h, _ := db.FindUnit(ctx, cnsbot.UnitHamlet, &c.ID, "Ấp 1")
+	from := cnsbot.Place{Lat: 9.175, Lng: 105.152}
+	for b.Loop() {
+		list, total, err := db.NearestUnvisited(ctx, h.ID, 0, from, 10, 10)
+		if err != nil || total != 2000 || len(list) != 10 {
+			b.Fatalf("page: %d of %d, %v", len(list), total, err)
+		}
+	}
+}

@@ -120,19 +120,23 @@ func (t *teamFlows) memberLocation(c *flows.Ctx) (bool, error) {
 	return true, nil
 }
 
-// groupLocation keeps a location a member shares in the team's group as
-// where they stand, for their next "#chuaden". It says nothing: in a group
-// the bot speaks only when addressed.
+// groupLocation takes a location a member shares in the team's group as
+// the private chat does (the visit just confirmed with "#ok", else where
+// they stand, for their next "#chuaden"), but says nothing: in a group the
+// bot speaks only when addressed.
 func (t *teamFlows) groupLocation(c *flows.Ctx) error {
 	p, ok := sharedLocation(c.Event)
 	if !ok || t.deps.Positions == nil {
 		return nil
 	}
-	person, _, found, err := c.Person()
-	if err != nil || !found {
+	m, ok, err := whoami(c)
+	if err != nil || !ok {
 		return err
 	}
-	t.shareHere(c, person.ID, p)
+	if _, _, err := t.deps.Positions.AttachVisitPlace(c.Context(), m.person.ID, c.Now().Add(-visitPlaceWindow), p); err != nil {
+		return fmt.Errorf("attach visit place: %w", err)
+	}
+	t.shareHere(c, m.person.ID, p)
 	return nil
 }
 

@@ -41,8 +41,8 @@ func TestResidentLocationsUnchanged(t *testing.T) {
 }
 
 // TestGroupNearestFirst: a member's location shared in the team's group
-// gets no reply, and sorts her "#chuaden" there; another member's stays
-// by house number.
+// gets no reply; it goes on the visit she just confirmed there, and sorts
+// her "#chuaden"; another member's stays by house number.
 func TestGroupNearestFirst(t *testing.T) {
 	f := newFixture(t, options{})
 	withPlacedList(t, f)
@@ -50,10 +50,23 @@ func TestGroupNearestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := f.group(t, "G-LINKED")
+	// A report confirmed in the group, then her location: it goes on the
+	// visit and number 8 gets its place, without a word in the group.
+	g.Say(zMai, "#bc so 8, vneid, 1 nguoi, 15p")
+	if got := flowstest.Texts(g.Say(zMai, "#ok")); !strings.Contains(got, "Võ Văn Sáu – 8") {
+		t.Fatalf("group report: %s", got)
+	}
 	ev := location(9.1769, 105.1513)
 	ev.Name, ev.UserID = "user_send_group_location", zMai
 	if out := g.Do(ev); len(out) != 0 {
 		t.Errorf("a location in the group got a reply: %s", flowstest.Texts(out))
+	}
+	hs, err := f.db.MatchHouseholds(f.ctx, f.team(t, "An Xuyên", "Ấp 1").HamletID, "8")
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("number 8: %v %v", hs, err)
+	}
+	if h, _ := f.db.ListedHousehold(f.ctx, hs[0].ID); h.PlacedFrom != cnsbot.PlacedFromVisit {
+		t.Errorf("number 8 placed from %q, want the group report's visit", h.PlacedFrom)
 	}
 	got := flowstest.Texts(g.Say(zMai, "#chuaden"))
 	if !strings.Contains(got, "gần bạn nhất trước") || !strings.Contains(got, "1. Trần Văn Năm – 12 (~10 m)") {
