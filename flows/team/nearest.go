@@ -38,7 +38,7 @@ const (
 	// visitPlaceWindow is how soon after recording a visit a location the
 	// member shares goes on that visit: the member is still at the door,
 	// or just left it.
-	visitPlaceWindow = 10 * time.Minute
+	visitPlaceWindow = 5 * time.Minute
 	// noteRoundFrom is the private chat's note of the point page one of
 	// "nhà chưa đến" was sorted from ("lat,lng"), so that "Thêm…" goes on
 	// in the same order even if the member shared another location in
