@@ -534,7 +534,7 @@ func seedDemoHelp(tx *gorm.DB, now time.Time, communes []cnsbot.Unit, cayTram cn
 		{"HTDM2C", "Phạm Văn Út", "+84912000103", cnsbot.AreaEPayment, "Mở tài khoản thanh toán, chuyển khoản", "Lúc nào cũng được",
 			0, cayTram, 26 * time.Hour, cnsbot.HelpTaken, &hung, "", 0},
 		{"HTDM2D", "Trần Thị Bé", "+84912000104", cnsbot.AreaVNeIDInstall, "Đã được duyệt nhưng chưa kích hoạt VNeID", "Buổi tối",
-			0, cayTram, 6 * 24 * time.Hour, cnsbot.HelpClosed, &mai, "Đã kích hoạt tài khoản định danh mức 2", 5},
+			0, cayTram, 6 * 24 * time.Hour, cnsbot.HelpClosed, &mai, cnsbot.OutcomeDone, 5},
 		{"HTDM2E", "Huỳnh Văn Hai", "+84912000105", cnsbot.AreaPublicSvc, "Nộp hồ sơ dịch vụ công trực tuyến", "Buổi sáng",
 			1, khom1, 20 * 24 * time.Hour, cnsbot.HelpClosed, &hanh, "Đã nộp hồ sơ cấp đổi giấy phép lái xe", 4},
 		{"HTDM2F", "Đặng Thị Lệ", "+84912000106", cnsbot.AreaOther, "Cài ứng dụng ngân hàng", "Buổi chiều",

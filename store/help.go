@@ -488,3 +488,38 @@ func bySource[T any](tx *gorm.DB, row *T, source, what string) (bool, error) {
 	*row = found[0]
 	return true, nil
 }
+
+// outcomeMigrations store the tapped outcomes of closed requests as codes
+// (cnsbot.Outcomes) instead of the button's Vietnamese label, which the
+// chat stored until December 2026; the pages show the code in the
+// reader's language. A help visit's note that repeated the label is
+// emptied: the request keeps the outcome.
+func outcomeMigrations() []*gormigrate.Migration {
+	// Every wording the button ever had, in every language (git log -S):
+	// labels are stored as written, so an exact match finds them all.
+	labels := map[string][]string{
+		"done": {"Đã làm được", "It worked"},
+	}
+	return []*gormigrate.Migration{{
+		ID: "2026121020_help_outcome_codes",
+		Migrate: func(tx *gorm.DB) error {
+			for code, ls := range labels {
+				if err := tx.Exec(`UPDATE help_requests SET outcome = ? WHERE outcome IN ?`, code, ls).Error; err != nil {
+					return fmt.Errorf("outcome codes: %w", err)
+				}
+				if err := tx.Exec(`UPDATE visits SET note = '' WHERE help_code <> '' AND note IN ?`, ls).Error; err != nil {
+					return fmt.Errorf("outcome codes: %w", err)
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			for code, ls := range labels {
+				if err := tx.Exec(`UPDATE help_requests SET outcome = ? WHERE outcome = ?`, ls[0], code).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}}
+}

@@ -39,6 +39,8 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	announceMigrations(),
 	rollupMigrations(),
+	outcomeMigrations(),
+	areaRollupMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -254,6 +254,9 @@ func (g *provinceGen) run(tx *gorm.DB) (int64, error) {
 	if err := rebuildRollups(tx); err != nil {
 		return 0, err
 	}
+	if err := rebuildAreaHouseholds(tx); err != nil {
+		return 0, err
+	}
 	g.log.Info("province: rollups", "elapsed", time.Since(t).Round(time.Millisecond).String())
 	var officer []int64
 	if err := tx.Model(&cnsbot.Person{}).Where("phone = ?", "+848"+itoa(10000000+int64(s.Communes)+1)).
