@@ -220,3 +220,13 @@ func (db *DB) HamletAreaProgress(ctx context.Context, hamletID int64) (HamletAre
 	}
 	return list[0], nil
 }
+
+// HamletAreaGuided is HamletAreaProgress in plain types, for the chat's
+// "tiến độ": the hamlet's households guided per area, and its households.
+func (db *DB) HamletAreaGuided(ctx context.Context, hamletID int64) (guided map[string]int, households int, err error) {
+	h, err := db.HamletAreaProgress(ctx, hamletID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.Guided, h.Households, nil
+}

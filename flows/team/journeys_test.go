@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
@@ -207,6 +208,7 @@ var journeys = []journey{
 		},
 	},
 	typedOutcome,
+	areaProgress,
 }
 
 // typedOutcome is a close whose outcome the member types: words that are
@@ -230,6 +232,30 @@ var typedOutcome = journey{
 			t.Errorf("visits %+v", vs)
 		}
 	},
+}
+
+// areaProgress is "tiến độ" with visits in six areas of the plan: a line
+// per area, most households first, the four largest and a count of the
+// rest; a household visited twice in an area counts once there.
+var areaProgress = journey{
+	name: "progress_areas",
+	user: zMai,
+	setup: func(t *testing.T, f *fixture) {
+		team := f.team(t, "An Xuyên", "Ấp 1")
+		mai := f.person(t, "0987654321")
+		for i, v := range []struct{ household, areas string }{
+			{"nhà ông Năm", "vneid,dvc"}, {"ông Năm", "vneid,yte"}, {"bà Tư", "vneid,ttkdtm"}, {"bà Sáu", "dvc,giaoduc"},
+			{"ông Bảy", "antoan"}, {"ông Tám", "khac"},
+		} {
+			visit := cnsbot.Visit{PersonID: mai.ID, TeamID: team.ID, Household: v.household, Areas: v.areas, People: 1, Minutes: 30,
+				VisitedAt: f.clock.Now().Add(-time.Hour), SourceEvent: fmt.Sprintf("area-%d", i)}
+			if _, err := f.db.RecordVisit(f.ctx, &visit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	},
+	vi: []string{"tiến độ"},
+	en: []string{"English", "progress"},
 }
 
 func TestJourneys(t *testing.T) {

@@ -112,6 +112,13 @@ func (t *teamFlows) showProgress(c *flows.Ctx, m member) error {
 		if err != nil {
 			return err
 		}
+		areas, err := t.areaProgressText(c.Context(), c.Lang(), team)
+		if err != nil {
+			return err
+		}
+		if areas != "" {
+			text += "\n" + areas
+		}
 		parts = append(parts, text)
 		if slices.Contains(m.leads, id) && team.GroupID == "" {
 			// Leaders link their team's Zalo group with the team's code.
