@@ -39,7 +39,7 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	announceMigrations(),
 	rollupMigrations(),
-	outcomeMigrations(),
+	answerMigrations(),
 	areaRollupMigrations(),
 )
 

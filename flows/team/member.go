@@ -180,7 +180,8 @@ func (t *teamFlows) requestList(ctx context.Context, lang string, reqs []cnsbot.
 			break
 		}
 		lines = append(lines, t.deps.Texts.T(lang, "team.requests.item", map[string]any{
-			"code": r.Code, "problem": r.Problem, "time": r.PreferredTime, "place": t.placeOf(ctx, r),
+			"code": r.Code, "problem": resident.ProblemText(t.deps.Texts.T, lang, r),
+			"time": resident.TimeText(t.deps.Texts.T, lang, r.PreferredTime), "place": t.placeOf(ctx, r),
 		}))
 	}
 	return strings.Join(lines, "\n")
@@ -325,7 +326,7 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 	}
 	text := t.deps.Texts.T(lang, "team.help.taken", map[string]any{
 		"code": req.Code, "name": req.Name, "phone": flows.DisplayPhone(req.Phone), "place": t.placeOf(ctx, req),
-		"problem": req.Problem, "time": req.PreferredTime,
+		"problem": resident.ProblemText(t.deps.Texts.T, lang, req), "time": resident.TimeText(t.deps.Texts.T, lang, req.PreferredTime),
 	})
 	buttons := []cnsbot.Button{
 		{Title: t.deps.Texts.T(lang, "team.btn.close", map[string]any{"code": req.Code}), Payload: "#" + cmdClose + " " + req.Code},

@@ -12,13 +12,14 @@ import (
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
-// TestOutcomeMigrationStoresCodes: requests closed with the button before
-// outcomes were codes carry its label, in Vietnamese or English; the
-// upgrade turns both into the code and empties the help visits' notes
-// that repeated it, and leaves typed outcomes and notes as written. The
-// next migration fills the per-area households from the visits already
-// stored.
-func TestOutcomeMigrationStoresCodes(t *testing.T) {
+// TestAnswerMigrationStoresCodes: requests made and closed with buttons
+// before answers were codes carry the buttons' words, in Vietnamese or
+// English; the upgrade turns outcomes and preferred times into codes,
+// empties a problem that was its topic's button, and the help visits'
+// notes that repeated the outcome, and leaves typed answers as written.
+// The next migration fills the per-area households from the visits
+// already stored.
+func TestAnswerMigrationStoresCodes(t *testing.T) {
 	for _, dialect := range domainDialects {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
@@ -33,7 +34,7 @@ func TestOutcomeMigrationStoresCodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = db.Close() })
-			i := slices.IndexFunc(migrations, func(m *gormigrate.Migration) bool { return m.ID == "2026121020_help_outcome_codes" })
+			i := slices.IndexFunc(migrations, func(m *gormigrate.Migration) bool { return m.ID == "2026121020_help_answer_codes" })
 			if i < 0 {
 				t.Fatal("the outcome migration is not in the list")
 			}
@@ -42,9 +43,18 @@ func TestOutcomeMigrationStoresCodes(t *testing.T) {
 			}
 			now := time.Now().UTC()
 			outcomes := map[string]string{"HTOLDVI1": "Đã làm được", "HTOLDEN1": "It worked", "HTTYPED1": "Cài xong, đã làm được rồi"}
+			type answers struct{ topic, problem, time string }
+			old := map[string]answers{
+				"HTOLDVI1": {"dvc", "Dịch vụ công", "Buổi sáng"},
+				"HTOLDEN1": {"ttkdtm", "Payments, transfers", "Any time"},
+				"HTTYPED1": {"khac", "Dịch vụ công", "sau 5 giờ chiều"},
+			}
 			for code, o := range outcomes {
-				if err := db.orm.Exec(`INSERT INTO help_requests (code, resident_user_id, status, outcome, source_event, created_at, updated_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?)`, code, "r-"+code, cnsbot.HelpClosed, o, "ev-"+code, now, now).Error; err != nil {
+				a := old[code]
+				if err := db.orm.Exec(`INSERT INTO help_requests (code, resident_user_id, status, outcome, topic, problem, preferred_time,
+						source_event, created_at, updated_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, code, "r-"+code, cnsbot.HelpClosed, o, a.topic, a.problem, a.time,
+					"ev-"+code, now, now).Error; err != nil {
 					t.Fatal(err)
 				}
 				if err := db.orm.Exec(`INSERT INTO visits (person_id, team_id, hamlet_id, household, household_key, areas, people, minutes,
@@ -58,10 +68,19 @@ func TestOutcomeMigrationStoresCodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]string{"HTOLDVI1": cnsbot.OutcomeDone, "HTOLDEN1": cnsbot.OutcomeDone, "HTTYPED1": outcomes["HTTYPED1"]}
+			wantAnswers := map[string]answers{
+				"HTOLDVI1": {"dvc", "", "morning"},
+				"HTOLDEN1": {"ttkdtm", "", "any"},
+				// A typed problem that reads like another topic's button stays.
+				"HTTYPED1": {"khac", "Dịch vụ công", "sau 5 giờ chiều"},
+			}
 			for code, w := range want {
 				r, err := db.HelpRequestByCode(ctx, code)
 				if err != nil || r.Outcome != w {
 					t.Errorf("%s: outcome %q %v, want %q", code, r.Outcome, err, w)
+				}
+				if got := (answers{r.Topic, r.Problem, r.PreferredTime}); got != wantAnswers[code] {
+					t.Errorf("%s: topic, problem, time %+v, want %+v", code, got, wantAnswers[code])
 				}
 				var note string
 				if err := db.orm.Raw(`SELECT note FROM visits WHERE help_code = ?`, code).Scan(&note).Error; err != nil {
