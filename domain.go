@@ -123,8 +123,7 @@ type HelpRequest struct {
 	TakenAt       *time.Time `json:"taken_at,omitempty"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 	EscalatedAt   *time.Time `json:"escalated_at,omitempty"`
-	// Outcome is an Outcome* code, or what the member typed.
-	Outcome       string     `json:"outcome,omitempty" gorm:"size:1000"`
+	Outcome       string     `json:"outcome,omitempty" gorm:"size:1000"` // an Outcome* code, or what the member typed
 	Rating        int        `json:"rating,omitempty"`
 	// CancelledAt is when the resident cancelled the request.
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
