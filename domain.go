@@ -102,6 +102,11 @@ const (
 // Outcomes lists the outcome codes.
 var Outcomes = []string{OutcomeDone}
 
+// PreferredTimes are the times a resident can tap for a visit, stored in
+// HelpRequest.PreferredTime and shown in the reader's language (locale key
+// "resident.time.<code>"); anything else there is what the resident typed.
+var PreferredTimes = []string{"morning", "afternoon", "evening", "any"}
+
 // HelpRequest is a resident's request for a team member to come.
 type HelpRequest struct {
 	ID int64 `json:"id" gorm:"primaryKey"`

@@ -81,6 +81,7 @@ func (d *Dashboard) apiHelp(c *gin.Context) {
 	lang := pageLang(c, d.cfg.Texts)
 	for i := range list.Items {
 		list.Items[i].OutcomeText = outcomeText(d.cfg.Texts, lang, list.Items[i].Outcome)
+		list.Items[i].PreferredTimeText = preferredTimeText(d.cfg.Texts, lang, list.Items[i].PreferredTime)
 	}
 	c.JSON(http.StatusOK, list)
 }

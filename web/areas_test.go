@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/locales"
 )
 
 // TestCommuneAreaTable: a commune's page shows, per hamlet and area of the
@@ -154,4 +155,22 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("not a number: %q", s)
 	}
 	return n
+}
+
+// TestPreferredTimeText: a tapped time (a code) reads in the reader's
+// language; a typed one as typed.
+func TestPreferredTimeText(t *testing.T) {
+	texts, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ lang, stored, want string }{
+		{"vi", "afternoon", "Buổi chiều"},
+		{"en", "afternoon", "Afternoon"},
+		{"vi", "sau 5 giờ chiều", "sau 5 giờ chiều"},
+	} {
+		if got := preferredTimeText(texts, c.lang, c.stored); got != c.want {
+			t.Errorf("preferredTimeText(%s, %q) = %q, want %q", c.lang, c.stored, got, c.want)
+		}
+	}
 }

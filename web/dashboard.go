@@ -555,6 +555,9 @@ type helpItem struct {
 	// OutcomeText is the outcome in the reader's language (see
 	// outcomeText); the API sets it, Outcome stays the stored code.
 	OutcomeText string `json:"outcome_text,omitempty"`
+	// PreferredTimeText is the preferred time in the reader's language,
+	// likewise.
+	PreferredTimeText string `json:"preferred_time_text,omitempty"`
 }
 
 // outcomeText shows a closed request's outcome in a language: a code
@@ -564,6 +567,15 @@ func outcomeText(texts Texts, lang, outcome string) string {
 		return texts.T(lang, "team.outcome."+outcome, nil)
 	}
 	return outcome
+}
+
+// preferredTimeText shows a request's preferred time in a language: a
+// code (cnsbot.PreferredTimes) in its words, anything else as typed.
+func preferredTimeText(texts Texts, lang, stored string) string {
+	if slices.Contains(cnsbot.PreferredTimes, stored) {
+		return texts.T(lang, "resident.time."+stored, nil)
+	}
+	return stored
 }
 
 // waitItem is a resident who asked for a person and has had no answer

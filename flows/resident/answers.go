@@ -12,9 +12,9 @@ import (
 // team's group in Vietnamese, a member or officer in theirs, the resident
 // in theirs. Typed answers are kept, and shown, as typed.
 
-// TimeCodes are the preferred times a resident can pick, stored in
-// HelpRequest.PreferredTime; each is shown by "resident.time.<code>".
-var TimeCodes = []string{"morning", "afternoon", "evening", "any"}
+// TimeCodes are the preferred times a resident can pick (see
+// cnsbot.PreferredTimes); each is shown by "resident.time.<code>".
+var TimeCodes = cnsbot.PreferredTimes
 
 // timeCode is the code of a time choice's label ("resident.time.morning").
 func timeCode(label string) string { return strings.TrimPrefix(label, "resident.time.") }
