@@ -317,7 +317,13 @@ func forDeletes(buf *[]byte, s []byte, k int, f func(v []byte, runes int) bool) 
 // fewer mistakes), then the smaller id, so the answer never depends on map
 // order.
 func (m *Matcher) Match(input string) (id string, ok bool) {
-	f := Fold(input)
+	return m.MatchFolded(Fold(input))
+}
+
+// MatchFolded is Match for an input that is folded already (f ==
+// Fold(f), as Fold returns it): a message goes through several matchers,
+// and the engine folds it once for all of them.
+func (m *Matcher) MatchFolded(f string) (id string, ok bool) {
 	if f == "" {
 		return "", false
 	}
