@@ -103,8 +103,11 @@ func (e *Engine) onText(c *Ctx) error {
 		if id, ok := e.globals.MatchFolded(in.Folded); ok {
 			return e.global(c, id)
 		}
-		if handled, err := e.entry(c, in); handled || err != nil {
-			return err
+		// At the menu, stage 6 tried the entries with this very input.
+		if f.Name != menuFlow {
+			if handled, err := e.entry(c, in); handled || err != nil {
+				return err
+			}
 		}
 	}
 	// 8. Small talk: a greeting or thanks gets a warm answer, not "not
