@@ -245,13 +245,13 @@ func (m *Matcher) buildFilter() {
 }
 
 func (m *Matcher) setFilter(h uint64) {
-	b := (h >> 32 ^ h) & m.filterMask
+	b := (h>>32 ^ h) & m.filterMask
 	m.filter[b/64] |= 1 << (b % 64)
 }
 
 // mayHave reports whether deletes may hold h: false means it does not.
 func (m *Matcher) mayHave(h uint64) bool {
-	b := (h >> 32 ^ h) & m.filterMask
+	b := (h>>32 ^ h) & m.filterMask
 	return m.filter[b/64]&(1<<(b%64)) != 0
 }
 
