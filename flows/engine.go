@@ -210,9 +210,9 @@ type Engine struct {
 	globals *vn.Matcher
 	entries *vn.Matcher
 	// dynEntries adds the flows' MoreEntries to entries, built for the
-	// generations named by dynKey.
+	// generations in dynGens.
 	dynMu      sync.Mutex
-	dynKey     string
+	dynGens    []flowGen
 	dynEntries *vn.Matcher
 	echoes     echoState
 }
