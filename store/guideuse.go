@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/camau-cns/cnsbot"
@@ -32,7 +33,12 @@ func (db *DB) RecordGuideUse(ctx context.Context, guide string, version, step in
 	}
 	row := GuideEvent{Guide: clip(guide, 64), Version: version, Step: step, Kind: kind, SourceEvent: clip(sourceEvent, 255),
 		Seq: seq, CreatedAt: time.Now().UTC()}
-	if err := db.orm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	// One INSERT is atomic by itself: without GORM's default transaction
+	// around it, a guide's step costs one round trip to the database
+	// instead of three (BEGIN, INSERT, COMMIT), on every step a resident
+	// reads (issue 19).
+	one := db.orm.Session(&gorm.Session{SkipDefaultTransaction: true})
+	if err := one.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("record guide use: %w", err)
 	}
 	return nil
