@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,11 +16,16 @@ import (
 type workers struct {
 	work chan func()
 	idle time.Duration
+	// max bounds the goroutines kept: each keeps its grown stack, and a
+	// burst may run hundreds of lanes at once (16 partitions, 32 entries a
+	// read). Beyond it a function runs on a goroutine of its own.
+	max  int32
+	kept atomic.Int32
 }
 
 // laneWorkers run the lanes of every partition's batches. A goroutine that
 // waits longer than the idle time for work ends.
-var laneWorkers = &workers{work: make(chan func()), idle: 10 * time.Second}
+var laneWorkers = &workers{work: make(chan func()), idle: 10 * time.Second, max: 64}
 
 // Go runs f on a waiting goroutine, or a new one when none waits, and calls
 // wg.Done when f returns (wg.Add(1) is Go's).
@@ -32,11 +38,17 @@ func (w *workers) Go(wg *sync.WaitGroup, f func()) {
 	select {
 	case w.work <- task:
 	default:
+		if w.kept.Add(1) > w.max {
+			w.kept.Add(-1)
+			go task()
+			return
+		}
 		go w.loop(task)
 	}
 }
 
 func (w *workers) loop(task func()) {
+	defer w.kept.Add(-1)
 	t := time.NewTimer(w.idle)
 	defer t.Stop()
 	for {

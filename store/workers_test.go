@@ -10,7 +10,7 @@ import (
 // The workers run every function, concurrently when asked to, reuse a
 // goroutine that waits, and end one that waited too long.
 func TestWorkers(t *testing.T) {
-	w := &workers{work: make(chan func()), idle: 50 * time.Millisecond}
+	w := &workers{work: make(chan func()), idle: 50 * time.Millisecond, max: 3}
 	var wg sync.WaitGroup
 	var ran atomic.Int32
 	release := make(chan struct{})
@@ -24,6 +24,9 @@ func TestWorkers(t *testing.T) {
 	}
 	for ran.Load() < 4 {
 		time.Sleep(time.Millisecond)
+	}
+	if n := w.kept.Load(); n != 3 {
+		t.Errorf("%d goroutines kept, want 3 (the fourth runs on its own)", n)
 	}
 	close(release)
 	wg.Wait()
@@ -49,5 +52,8 @@ func TestWorkers(t *testing.T) {
 	case w.work <- func() {}:
 		t.Error("a goroutine still waits after its idle time")
 	default:
+	}
+	if n := w.kept.Load(); n != 0 {
+		t.Errorf("%d goroutines kept after their idle time", n)
 	}
 }
