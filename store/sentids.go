@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,18 +24,12 @@ type SentIDs struct {
 	prefix string
 	ttl    time.Duration
 
-	// writes queue the ids to record; one goroutine at a time (writing)
-	// sends all that are queued in one pipeline, and ends when none is
-	// left. A message each cost a round trip of its own (three system
-	// calls and go-redis's check for pushed notices), about 5% of the
-	// service's CPU under the load test (issue 19).
-	writes  chan sentWrite
-	writing atomic.Bool
-}
-
-type sentWrite struct {
-	key  string
-	done chan error
+	// writes records the ids in pipelines of their own, all those queued
+	// during a round trip together: a message each cost a round trip of
+	// its own (three system calls and go-redis's check for pushed
+	// notices), about 5% of the service's CPU under the load test (issue
+	// 19).
+	writes *groupWriter[string]
 }
 
 // maxSentBatch bounds the ids written in one pipeline.
@@ -54,8 +47,10 @@ func NewSentIDs(rdb redis.UniversalClient, prefix string, ttl time.Duration) *Se
 	// (bot.Client.RememberSends writes in the background) and must not
 	// queue ahead of the outbox's acknowledgements, whose delay widens the
 	// window in which a crash re-sends a message. They share pipelines of
-	// their own instead (writeQueued).
-	return &SentIDs{rdb: rdb, prefix: prefix + "sent:", ttl: ttl, writes: make(chan sentWrite, 4*maxSentBatch)}
+	// their own instead (groupWriter).
+	s := &SentIDs{rdb: rdb, prefix: prefix + "sent:", ttl: ttl}
+	s.writes = newGroupWriter(maxSentBatch, s.write)
+	return s
 }
 
 // RememberSent records msgID as sent by the service.
@@ -63,69 +58,27 @@ func (s *SentIDs) RememberSent(ctx context.Context, _ cnsbot.Recipient, msgID st
 	if msgID == "" {
 		return nil
 	}
-	w := sentWrite{key: s.prefix + msgID, done: make(chan error, 1)}
-	select {
-	case s.writes <- w:
-	case <-ctx.Done():
-		return fmt.Errorf("remember sent message: %w", ctx.Err())
+	if err := s.writes.Add(ctx, s.prefix+msgID); err != nil {
+		return fmt.Errorf("remember sent message: %w", err)
 	}
-	if s.writing.CompareAndSwap(false, true) {
-		go s.writeQueued()
-	}
-	select {
-	case err := <-w.done:
-		if err != nil {
-			return fmt.Errorf("remember sent message: %w", err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("remember sent message: %w", ctx.Err())
-	}
+	return nil
 }
 
-// writeQueued writes the queued ids, a pipeline at a time, until none is
-// left: those queued during a round trip go together in the next.
-func (s *SentIDs) writeQueued() {
-	batch := make([]sentWrite, 0, maxSentBatch)
-	for {
-		batch = batch[:0]
-	drain:
-		for len(batch) < maxSentBatch {
-			select {
-			case w := <-s.writes:
-				batch = append(batch, w)
-			default:
-				break drain
-			}
-		}
-		if len(batch) == 0 {
-			s.writing.Store(false)
-			// An id queued after the drain, whose caller found writing
-			// still set, would wait for nobody: look once more.
-			if len(s.writes) == 0 || !s.writing.CompareAndSwap(false, true) {
-				return
-			}
-			continue
-		}
-		s.write(batch)
-	}
-}
-
-func (s *SentIDs) write(batch []sentWrite) {
+// write sets the keys in one pipeline.
+func (s *SentIDs) write(keys []string, errs []error) {
 	ctx, cancel := context.WithTimeout(context.Background(), sentWriteTimeout)
 	defer cancel()
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, w := range batch {
-			p.Set(ctx, w.key, 1, s.ttl)
+		for _, k := range keys {
+			p.Set(ctx, k, 1, s.ttl)
 		}
 		return nil
 	})
-	for i, w := range batch {
-		e := err
+	for i := range keys {
+		errs[i] = err
 		if i < len(cmds) {
-			e = cmds[i].Err()
+			errs[i] = cmds[i].Err()
 		}
-		w.done <- e
 	}
 }
 
