@@ -39,6 +39,7 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	announceMigrations(),
 	rollupMigrations(),
+	placeMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

@@ -224,6 +224,9 @@ func (t *teamFlows) inGroup(c *flows.Ctx) error {
 }
 
 func (t *teamFlows) onGroup(c *flows.Ctx) error {
+	if _, ok := sharedLocation(c.Event); ok && c.Event.GroupID != "" {
+		return t.groupLocation(c)
+	}
 	if c.Event.GroupID == "" || c.Event.Text == "" {
 		return nil
 	}
