@@ -766,6 +766,9 @@ func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHou
 			return fmt.Errorf("mark household guided: %w", err)
 		}
 	}
+	if err := relinkAreaHouseholds(tx, hamletID, oldKey, newKey); err != nil {
+		return err
+	}
 	teams := map[int64]bool{}
 	for _, v := range visits {
 		teams[v.TeamID] = true

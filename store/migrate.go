@@ -39,6 +39,8 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	announceMigrations(),
 	rollupMigrations(),
+	answerMigrations(),
+	areaRollupMigrations(),
 	placeMigrations(),
 )
 

@@ -78,13 +78,26 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 					}
 				}
 			}
+			areaCheck := func(when string) {
+				t.Helper()
+				rolled, counted, err := db.AreaHouseholdSets(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(counted) == 0 || !slices.Equal(rolled, counted) {
+					t.Errorf("%s: area households %d rows, counting the visits gives %d:\n got %v\nwant %v",
+						when, len(rolled), len(counted), rolled, counted)
+				}
+			}
 			check("as written")
 			communeCheck("as written")
+			areaCheck("as written")
 			if err := db.RebuildRollups(ctx); err != nil {
 				t.Fatal(err)
 			}
 			check("rebuilt")
 			communeCheck("rebuilt")
+			areaCheck("rebuilt")
 			// A sanity check that the world has something to count.
 			f, err := db.QuarterFigures(ctx, teams[0], "2025Q3", loc)
 			if err != nil {

@@ -78,6 +78,10 @@ func (d *Dashboard) apiHelp(c *gin.Context) {
 	if list.Items == nil {
 		list.Items = []helpItem{}
 	}
+	lang := pageLang(c, d.cfg.Texts)
+	for i := range list.Items {
+		list.Items[i].OutcomeText = outcomeText(d.cfg.Texts, lang, list.Items[i].Outcome)
+	}
 	c.JSON(http.StatusOK, list)
 }
 

@@ -270,6 +270,13 @@ func (t *teamFlows) onGroup(c *flows.Ctx) error {
 		if err != nil {
 			return err
 		}
+		areas, err := t.areaProgressText(ctx, c.Lang(), team)
+		if err != nil {
+			return err
+		}
+		if areas != "" {
+			text += "\n" + areas
+		}
 		c.Reply(text)
 	case gWeek:
 		return t.groupWeek(c, team)

@@ -220,7 +220,7 @@ func (f *fixture) helpRequest(t *testing.T, resident, commune, hamlet, problem s
 	t.Helper()
 	tm := f.team(t, commune, hamlet)
 	r := cnsbot.HelpRequest{ResidentUserID: resident, Name: "Nguyễn Thị Lan", Phone: "+84912000111", HamletID: tm.HamletID,
-		Topic: cnsbot.AreaVNeIDInstall, Problem: problem, PreferredTime: "Buổi sáng", SourceEvent: "seed-" + resident}
+		Topic: cnsbot.AreaVNeIDInstall, Problem: problem, PreferredTime: "morning", SourceEvent: "seed-" + resident}
 	if err := f.db.CreateHelpRequest(f.ctx, &r); err != nil {
 		t.Fatal(err)
 	}
