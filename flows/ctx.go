@@ -307,7 +307,7 @@ func (c *Ctx) Handoff(reason string) error {
 // engine does in private chats; a group handler may use it once it has
 // decided the bot is addressed.
 func (c *Ctx) TryCommands(text string) (bool, error) {
-	return c.e.runCommands(c, text, false)
+	return c.e.runCommands(c, NewText(text), false)
 }
 
 // endFlow leaves any flow: the person is at the main menu.

@@ -151,9 +151,10 @@ type EventHandler func(c *Ctx) (handled bool, err error)
 type Command struct {
 	// Name is for logs and tests.
 	Name string
-	// Match reports whether the raw text is this command and returns its
-	// argument (the rest of the text, as typed). See Prefix.
-	Match func(text string) (args string, ok bool)
+	// Match reports whether the text is this command and returns its
+	// argument (the rest of the text, as typed). The text is prepared once
+	// for every command (Text: as typed, folded, in words). See Prefix.
+	Match func(t *Text) (args string, ok bool)
 	// Run handles the command. When it reports false, matching goes on with
 	// the next command and then the flows, so a command may look the
 	// argument up before claiming the text. It must not reply when it
@@ -196,12 +197,9 @@ type Engine struct {
 	order    []string
 	commands []Command
 	groups   []GroupHandler
-	// matchers caches the matcher of each choice list (see matcher).
-	matchers sync.Map
-	// labels caches a choice label's Vietnamese and English titles
-	// ([2]string by message id): choicePhrases wants them for every
-	// choice on every message, and the bundle does not change.
-	labels       sync.Map
+	// matchers caches the index of each choice list (see choiceIndex),
+	// by a hash of the list.
+	matchers     sync.Map
 	matcherCount atomic.Int64
 	handlers     map[string][]EventHandler
 	incoming     []func(c *Ctx) error
@@ -212,9 +210,9 @@ type Engine struct {
 	globals *vn.Matcher
 	entries *vn.Matcher
 	// dynEntries adds the flows' MoreEntries to entries, built for the
-	// generations named by dynKey.
+	// generations in dynGens.
 	dynMu      sync.Mutex
-	dynKey     string
+	dynGens    []flowGen
 	dynEntries *vn.Matcher
 	echoes     echoState
 }

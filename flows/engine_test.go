@@ -519,7 +519,7 @@ func TestPrefix(t *testing.T) {
 		{"bcd", "", false},
 		{"nhà ông Năm", "", false},
 	} {
-		args, ok := m(tt.in)
+		args, ok := m(flows.NewText(tt.in))
 		if args != tt.args || ok != tt.ok {
 			t.Errorf("Prefix(%q) = %q, %v; want %q, %v", tt.in, args, ok, tt.args, tt.ok)
 		}

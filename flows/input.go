@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,11 +26,14 @@ type Input struct {
 	Number int
 	// Info is the form a user_submit_info event carried.
 	Info *cnsbot.UserInfo
+
+	// msg is the message prepared once for commands and matchers.
+	msg *Text
 }
 
 func newInput(text string) *Input {
-	t := strings.TrimSpace(norm.NFC.String(text))
-	return &Input{Text: t, Folded: vn.Fold(t), Payload: strings.HasPrefix(t, "#")}
+	t := NewText(text)
+	return &Input{Text: t.Raw, Folded: t.Folded, Payload: strings.HasPrefix(t.Raw, "#"), msg: t}
 }
 
 // firstNumber returns the first whole number written in s.
@@ -51,59 +55,104 @@ func firstNumber(s string) (int, bool) {
 	return 0, false
 }
 
+// Text is a typed message as commands and matchers read it. The engine
+// prepares it once per event (NewText): some thirty commands and several
+// matchers read each message, and normalizing and folding it again in each
+// of them cost more than the rest of the turn (issue 19).
+type Text struct {
+	// Raw is the message NFC-normalized and trimmed, as typed: arguments
+	// keep their diacritics and case.
+	Raw string
+	// Folded is vn.Fold(Raw), what commands and keywords are compared on.
+	Folded string
+
+	words  []string // the words of Folded, once asked for
+	fields []string // strings.Fields(Raw), once asked for
+	// ends[i] is the number of folded words in fields[:i+1], for as many
+	// fields as a command's prefix needed so far.
+	ends []int
+}
+
+// NewText prepares text for matching.
+func NewText(text string) *Text {
+	raw := strings.TrimSpace(norm.NFC.String(text))
+	return &Text{Raw: raw, Folded: vn.Fold(raw)}
+}
+
+// Words returns the words of Folded, as vn.Words(Raw) would. The slice is
+// shared: do not modify it.
+func (t *Text) Words() []string {
+	if t.words == nil {
+		t.words = strings.Fields(t.Folded)
+		if t.words == nil {
+			t.words = []string{}
+		}
+	}
+	return t.words
+}
+
+// Fields returns the words of Raw as typed (strings.Fields). The slice is
+// shared: do not modify it.
+func (t *Text) Fields() []string {
+	if t.fields == nil {
+		t.fields = strings.Fields(t.Raw)
+		if t.fields == nil {
+			t.fields = []string{}
+		}
+	}
+	return t.fields
+}
+
+// after returns the raw text after the first n folded words, when they end
+// where a typed word ends: "#bc ấp 3" after one word is "ấp 3", but
+// "vneid+dvc" has no end after "vneid". A typed word may fold to several
+// words, or to none ("…"). The folded words of the whole text are those of
+// its typed words one after another, since folding never joins two words
+// (TestTextWordsByField), so the boundary is found by folding typed words
+// only until n is reached, and only for a text whose first words already
+// matched a prefix.
+func (t *Text) after(n int) (string, bool) {
+	fields := t.Fields()
+	for i := range fields {
+		if i == len(t.ends) {
+			got := 0
+			if i > 0 {
+				got = t.ends[i-1]
+			}
+			t.ends = append(t.ends, got+len(vn.Words(fields[i])))
+		}
+		switch end := t.ends[i]; {
+		case end == n:
+			return strings.Join(fields[i+1:], " "), true
+		case end > n:
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // Prefix returns a Command.Match that recognizes text starting with one of
 // the phrases (compared folded, as whole words) and returns the rest of
-// the text as typed, so arguments keep their diacritics and case.
-func Prefix(phrases ...string) func(text string) (string, bool) {
+// the text as typed, so arguments keep their diacritics and case. It
+// compares the text's folded words, so a text that starts otherwise costs
+// no folding at all.
+func Prefix(phrases ...string) func(t *Text) (string, bool) {
 	folded := make([][]string, 0, len(phrases))
 	for _, p := range phrases {
 		if w := vn.Words(p); len(w) > 0 {
 			folded = append(folded, w)
 		}
 	}
-	return func(text string) (string, bool) {
-		raw := strings.Fields(strings.TrimSpace(norm.NFC.String(text)))
-		var w words
+	return func(t *Text) (string, bool) {
+		words := t.Words()
 		for _, want := range folded {
-			if rest, ok := w.cut(raw, want); ok {
+			if len(want) > len(words) || !slices.Equal(words[:len(want)], want) {
+				continue
+			}
+			if rest, ok := t.after(len(want)); ok {
 				return rest, true
 			}
 		}
 		return "", false
 	}
-}
-
-// words are the folded forms of a message's raw words, folded as far as
-// the phrases compared so far needed and shared between them: a command's
-// phrases cost one fold of the message's first words, not one per phrase
-// (issue 19).
-type words struct {
-	got  []string
-	ends []int // ends[i]: len(got) once raw[i] is folded
-}
-
-// cut consumes raw words whose folded forms spell want, and returns what
-// follows. A raw word may fold to several words ("#bc" to "bc",
-// "vneid+dvc" to two).
-func (w *words) cut(raw, want []string) (string, bool) {
-	for i := range raw {
-		if i == len(w.ends) {
-			w.got = append(w.got, vn.Words(raw[i])...)
-			w.ends = append(w.ends, len(w.got))
-		}
-		n := w.ends[i]
-		if n < len(want) {
-			continue
-		}
-		if n > len(want) {
-			return "", false
-		}
-		for j := range want {
-			if w.got[j] != want[j] {
-				return "", false
-			}
-		}
-		return strings.Join(raw[i+1:], " "), true
-	}
-	return "", false
 }

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/camau-cns/cnsbot/vn"
@@ -83,35 +82,47 @@ func (e *Engine) intents(more map[string][]Entry) map[string][]string {
 }
 
 // entryMatcher returns the matcher of typed entries, rebuilt when a flow's
-// MoreEntries changed since it was last built.
+// MoreEntries changed since it was last built. On every message it only
+// compares the flows' generations with those it was built for.
 func (e *Engine) entryMatcher(ctx context.Context) *vn.Matcher {
-	var gens []string
-	more := map[string][]Entry{}
-	for _, name := range e.order {
+	var genBuf [8]flowGen
+	var entBuf [8][]Entry
+	gens, entries := genBuf[:0], entBuf[:0]
+	for i, name := range e.order {
 		f := e.flows[name]
 		if f.MoreEntries == nil {
 			continue
 		}
-		gen, entries, err := f.MoreEntries(ctx)
+		gen, more, err := f.MoreEntries(ctx)
 		if err != nil {
 			// Typed shortcuts into this flow are missing for now; its
 			// menu item and the other entries still work.
 			e.log.WarnContext(ctx, "flow entries", "flow", name, "err", err)
 			continue
 		}
-		gens = append(gens, name+"@"+strconv.FormatInt(gen, 10))
-		more[name] = entries
+		gens = append(gens, flowGen{flow: i, gen: gen})
+		entries = append(entries, more)
 	}
 	if len(gens) == 0 {
 		return e.entries
 	}
-	key := strings.Join(gens, " ")
 	e.dynMu.Lock()
 	defer e.dynMu.Unlock()
-	if e.dynKey != key || e.dynEntries == nil {
-		e.dynEntries, e.dynKey = vn.NewMatcher(e.intents(more)), key
+	if e.dynEntries == nil || !slices.Equal(e.dynGens, gens) {
+		more := make(map[string][]Entry, len(gens))
+		for i, g := range gens {
+			more[e.order[g.flow]] = entries[i]
+		}
+		e.dynEntries, e.dynGens = vn.NewMatcher(e.intents(more)), slices.Clone(gens)
 	}
 	return e.dynEntries
+}
+
+// flowGen is the generation of a flow's MoreEntries, the flow by its
+// place in the registration order.
+type flowGen struct {
+	flow int
+	gen  int64
 }
 
 // IsMenu reports whether a message with these button payloads is the main

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ func (e *Engine) onText(c *Ctx) error {
 	// 2. The answer to "continue or start over?".
 	if c.Get(keyResume) != "" {
 		c.Set(keyResume, "")
-		if id, ok := resumeMatcher.Match(in.Text); ok {
+		if id, ok := resumeMatcher.MatchFolded(in.Folded); ok {
 			if id == cmdContinue {
 				e.reask(c, "")
 				return nil
@@ -80,7 +81,7 @@ func (e *Engine) onText(c *Ctx) error {
 		}
 	}
 	// 4. Commands; those that yield leave free text to the question.
-	if handled, err := e.runCommands(c, in.Text, free && !in.Payload); handled || err != nil {
+	if handled, err := e.runCommands(c, in.msg, free && !in.Payload); handled || err != nil {
 		return err
 	}
 	// 5. Back after a while to an unfinished form: continue or start over?
@@ -99,11 +100,14 @@ func (e *Engine) onText(c *Ctx) error {
 	// 7. Fallbacks, unless the question takes free text: global words with
 	// typos, typed entries into flows and the menu's items.
 	if !free || in.Payload {
-		if id, ok := e.globals.Match(in.Text); ok {
+		if id, ok := e.globals.MatchFolded(in.Folded); ok {
 			return e.global(c, id)
 		}
-		if handled, err := e.entry(c, in); handled || err != nil {
-			return err
+		// At the menu, stage 6 tried the entries with this very input.
+		if f.Name != menuFlow {
+			if handled, err := e.entry(c, in); handled || err != nil {
+				return err
+			}
 		}
 	}
 	// 8. Small talk: a greeting or thanks gets a warm answer, not "not
@@ -150,7 +154,7 @@ func (e *Engine) confirmName(c *Ctx, f *Flow, st *Step, in *Input) (bool, error)
 func (e *Engine) smallTalk(c *Ctx, f *Flow, in *Input) bool {
 	id, ok := smallTalkExact[in.Folded]
 	if !ok {
-		id, ok = smallTalk.Match(in.Text)
+		id, ok = smallTalk.MatchFolded(in.Folded)
 		ok = ok && len(strings.Fields(in.Folded)) <= 6
 	}
 	if !ok {
@@ -203,7 +207,7 @@ func (e *Engine) onMedia(c *Ctx) error {
 
 // runCommands runs the first command that claims text. At a question that
 // takes free text (typing), commands that yield are passed over.
-func (e *Engine) runCommands(c *Ctx, text string, typing bool) (bool, error) {
+func (e *Engine) runCommands(c *Ctx, text *Text, typing bool) (bool, error) {
 	for _, cmd := range e.commands {
 		if typing && cmd.Yield {
 			continue
@@ -259,7 +263,7 @@ func (e *Engine) entry(c *Ctx, in *Input) (bool, error) {
 	if m == nil {
 		return false, nil
 	}
-	id, ok := m.Match(in.Text)
+	id, ok := m.MatchFolded(in.Folded)
 	if !ok {
 		return false, nil
 	}
@@ -321,7 +325,7 @@ func (e *Engine) answer(c *Ctx, f *Flow, st *Step, in *Input) (bool, error) {
 		}
 		return true, e.accept(c, f, st, in, in.Text)
 	case InputPhone:
-		if _, ok := shareMatcher.Match(in.Text); ok && !strings.ContainsAny(in.Text, "0123456789") {
+		if _, ok := shareMatcher.MatchFolded(in.Folded); ok && !strings.ContainsAny(in.Text, "0123456789") {
 			c.RequestInfo("flows.share.title", "flows.share.subtitle")
 			c.Reply(c.T("flows.share.sent", nil))
 			return true, nil
@@ -902,10 +906,9 @@ func (e *Engine) matchChoice(c *Ctx, choices []Choice, in *Input, strict bool) (
 	if in.Folded == "" {
 		return nil, nil
 	}
-	for i := range choices {
-		if vn.Fold(choices[i].ID) == in.Folded {
-			return &choices[i], nil
-		}
+	ix := e.choiceIndex(choices)
+	if i, ok := ix.ids[in.Folded]; ok {
+		return &choices[i], nil
 	}
 	if !in.Payload {
 		if n, err := strconv.Atoi(in.Folded); err == nil {
@@ -919,29 +922,21 @@ func (e *Engine) matchChoice(c *Ctx, choices []Choice, in *Input, strict bool) (
 			}
 		}
 	}
-	phrases := make(map[string][]string, len(choices))
-	for i := range choices {
-		phrases[strconv.Itoa(i)] = e.choicePhrases(&choices[i])
-	}
 	if strict {
-		for i := range choices {
-			for _, p := range phrases[strconv.Itoa(i)] {
-				if vn.Fold(p) == in.Folded {
-					return &choices[i], nil
-				}
-			}
+		if i, ok := ix.exact[in.Folded]; ok {
+			return &choices[i], nil
 		}
 		return nil, nil
 	}
-	if id, ok := e.matcher(phrases, len(choices)).Match(in.Text); ok {
+	if id, ok := ix.matcher.MatchFolded(in.Folded); ok {
 		i, _ := strconv.Atoi(id)
 		return &choices[i], nil
 	}
 	words := strings.Fields(in.Folded)
 	var candidates []*Choice
 	for i := range choices {
-		for _, p := range phrases[strconv.Itoa(i)] {
-			if containsWords(strings.Fields(vn.Fold(p)), words) {
+		for _, p := range ix.words[i] {
+			if containsWords(p, words) {
 				candidates = append(candidates, &choices[i])
 				break
 			}
@@ -961,12 +956,7 @@ func (e *Engine) matchChoice(c *Ctx, choices []Choice, in *Input, strict bool) (
 func (e *Engine) choicePhrases(ch *Choice) []string {
 	p := []string{ch.ID}
 	if ch.Label != "" {
-		t, ok := e.labels.Load(ch.Label)
-		if !ok {
-			t, _ = e.labels.LoadOrStore(ch.Label, [2]string{e.texts.T("vi", ch.Label, nil), e.texts.T("en", ch.Label, nil)})
-		}
-		vien := t.([2]string)
-		p = append(p, vien[0], vien[1])
+		p = append(p, e.texts.T("vi", ch.Label, nil), e.texts.T("en", ch.Label, nil))
 	}
 	if ch.Title != "" {
 		p = append(p, ch.Title)
@@ -980,43 +970,123 @@ func containsWords(have, want []string) bool {
 		return false
 	}
 	for _, w := range want {
-		found := false
-		for _, h := range have {
-			if h == w {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(have, w) {
 			return false
 		}
 	}
 	return true
 }
 
-// matcher returns the matcher of a choice list, built once: most lists are
-// a step's fixed choices, and folding every synonym on every message would
-// cost more than the rest of the turn.
-func (e *Engine) matcher(phrases map[string][]string, n int) *vn.Matcher {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		b.WriteString(strings.Join(phrases[strconv.Itoa(i)], "\x1f"))
-		b.WriteByte('\x1e')
+// choiceIndex is what matching typed text against a choice list needs,
+// folded once per list rather than on every message: most lists are a
+// step's fixed choices or the menu, and folding every title and synonym
+// for each message cost more than the rest of the turn (issue 19).
+type choiceIndex struct {
+	// of identifies the list: each choice's id, label, title and words,
+	// which are all its phrases depend on.
+	of []choiceKey
+	// ids maps a folded id to its choice, the first when two fold alike.
+	ids map[string]int
+	// exact maps each folded phrase to the first choice that has it.
+	exact map[string]int
+	// words holds each choice's phrases as folded words.
+	words [][][]string
+	// matcher finds phrases in free text; its ids are choice indexes.
+	matcher *vn.Matcher
+}
+
+type choiceKey struct {
+	id, label, title string
+	words            []string
+}
+
+func keyOf(ch *Choice) choiceKey {
+	return choiceKey{id: ch.ID, label: ch.Label, title: ch.Title, words: ch.Words}
+}
+
+func (k choiceKey) equal(o choiceKey) bool {
+	return k.id == o.id && k.label == o.label && k.title == o.title && slices.Equal(k.words, o.words)
+}
+
+// choiceIndex returns the index of a choice list, built once. It is found
+// by a hash of what the phrases depend on, then compared in full, so that
+// finding it costs no allocation.
+func (e *Engine) choiceIndex(choices []Choice) *choiceIndex {
+	var h maphash.Hash
+	h.SetSeed(choiceSeed)
+	for i := range choices {
+		ch := &choices[i]
+		h.WriteString(ch.ID)
+		h.WriteByte(0x1f)
+		h.WriteString(ch.Label)
+		h.WriteByte(0x1f)
+		h.WriteString(ch.Title)
+		for _, w := range ch.Words {
+			h.WriteByte(0x1f)
+			h.WriteString(w)
+		}
+		h.WriteByte(0x1e)
 	}
-	key := b.String()
-	if m, ok := e.matchers.Load(key); ok {
-		return m.(*vn.Matcher)
+	key := h.Sum64()
+	if v, ok := e.matchers.Load(key); ok {
+		if ix := v.(*choiceIndex); ix.same(choices) {
+			return ix
+		}
 	}
-	m := vn.NewMatcher(phrases)
+	ix := e.newChoiceIndex(choices)
 	// Lists built at run time (places, recent households) vary; a full
 	// cache starts over rather than grow without bound.
 	if e.matcherCount.Add(1) > maxMatchers {
 		e.matchers.Clear()
 		e.matcherCount.Store(1)
 	}
-	e.matchers.Store(key, m)
-	return m
+	e.matchers.Store(key, ix)
+	return ix
 }
 
-// maxMatchers bounds the matcher cache.
+var choiceSeed = maphash.MakeSeed()
+
+func (ix *choiceIndex) same(choices []Choice) bool {
+	if len(ix.of) != len(choices) {
+		return false
+	}
+	for i := range choices {
+		if !ix.of[i].equal(keyOf(&choices[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) newChoiceIndex(choices []Choice) *choiceIndex {
+	ix := &choiceIndex{
+		of:    make([]choiceKey, len(choices)),
+		ids:   make(map[string]int, len(choices)),
+		exact: make(map[string]int),
+		words: make([][][]string, len(choices)),
+	}
+	phrases := make(map[string][]string, len(choices))
+	for i := range choices {
+		ch := &choices[i]
+		k := keyOf(ch)
+		k.words = slices.Clone(k.words)
+		ix.of[i] = k
+		if _, seen := ix.ids[vn.Fold(ch.ID)]; !seen {
+			ix.ids[vn.Fold(ch.ID)] = i
+		}
+		list := e.choicePhrases(ch)
+		phrases[strconv.Itoa(i)] = list
+		for _, p := range list {
+			f := vn.Fold(p)
+			if _, seen := ix.exact[f]; !seen {
+				ix.exact[f] = i
+			}
+			ix.words[i] = append(ix.words[i], strings.Fields(f))
+		}
+	}
+	ix.matcher = vn.NewMatcher(phrases)
+	return ix
+}
+
+// maxMatchers bounds the cache of choice lists.
 const maxMatchers = 4096

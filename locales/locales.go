@@ -21,6 +21,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -42,6 +43,14 @@ type Bundle struct {
 	localizers map[string]*i18n.Localizer
 	// messages maps a language to its message ids, for Has and IDs.
 	messages map[string]map[string]*i18n.Message
+
+	// plain caches the texts rendered without data (by language and
+	// id): most of what a turn says (the menu's title, button titles,
+	// questions) has none, and rendering go-i18n's template cost more
+	// than deciding the turn (issue 19). It holds at most one entry per
+	// message and language.
+	plainMu sync.RWMutex
+	plain   map[[2]string]string
 }
 
 // New loads every embedded message file.
@@ -62,6 +71,7 @@ func load(fsys fs.FS) (*Bundle, error) {
 		bundle:     i18n.NewBundle(language.Vietnamese),
 		localizers: make(map[string]*i18n.Localizer),
 		messages:   make(map[string]map[string]*i18n.Message),
+		plain:      make(map[[2]string]string),
 	}
 	unmarshal := map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal}
 	origin := make(map[string]string) // lang + " " + id → file
@@ -145,7 +155,27 @@ func (b *Bundle) Langs() []string {
 // gap shows in the chat instead of an empty bubble. Tests use Has to fail
 // on such gaps.
 func (b *Bundle) T(lang, id string, data map[string]any) string {
-	return b.localize(lang, id, data, nil)
+	if data != nil {
+		return b.localize(lang, id, data, nil)
+	}
+	lang = b.Lang(lang)
+	key := [2]string{lang, id}
+	b.plainMu.RLock()
+	text, ok := b.plain[key]
+	b.plainMu.RUnlock()
+	if ok {
+		return text
+	}
+	text = b.localize(lang, id, nil, nil)
+	if !b.Has(lang, id) && !b.Has(Default, id) {
+		// An unknown id is not cached: the cache keeps at most one entry
+		// per message and supported language.
+		return text
+	}
+	b.plainMu.Lock()
+	b.plain[key] = text
+	b.plainMu.Unlock()
+	return text
 }
 
 // TN returns the plural message id in the form that count takes in lang.

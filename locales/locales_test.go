@@ -515,3 +515,36 @@ func TestNoDistrictOutsideTheDistrictLevel(t *testing.T) {
 		t.Errorf("%d district labels matched, want %d: the pattern or the labels changed", allowed, want)
 	}
 }
+
+// Issue 19 (engine): texts without data are rendered once.
+
+// TestPlainCache renders every message without data twice, the second from
+// the cache, and compares both with a render that bypasses it.
+func TestPlainCache(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"vi", "en", "EN", "fr", ""} {
+		for _, id := range b.IDs("vi") {
+			want := b.localize(lang, id, nil, nil)
+			for range 2 {
+				if got := b.T(lang, id, nil); got != want {
+					t.Fatalf("T(%q, %q) = %q, want %q", lang, id, got, want)
+				}
+			}
+		}
+	}
+	n := len(b.plain)
+	if max := len(b.IDs("vi")) + len(b.IDs("en")); n > max {
+		t.Errorf("%d cached texts for %d messages", n, max)
+	}
+	b.T("vi", "no.such.id", nil)
+	if len(b.plain) != n {
+		t.Error("an unknown id was cached")
+	}
+	// Data still reaches the template.
+	if got := b.T("vi", "common.cancel", map[string]any{"x": 1}); got != "Hủy" {
+		t.Errorf("T with data = %q", got)
+	}
+}

@@ -40,6 +40,9 @@ type DB struct {
 	zalo    zaloIndex
 	// sealer encrypts the OA token pair at rest (see SetTokenKey).
 	sealer *tokenSealer
+	// guideUse groups the guide events of concurrent turns into one
+	// INSERT (see writeGuideEvents).
+	guideUse *groupWriter[GuideEvent]
 }
 
 // Open connects to databaseURL (postgres:// or postgresql://), or, when it
@@ -105,6 +108,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, log *slog.Logger) (*
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	db := &DB{orm: gdb, dialect: dialect, log: log}
+	db.guideUse = newGroupWriter(maxGuideBatch, db.writeGuideEvents)
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)

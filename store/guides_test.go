@@ -6,7 +6,9 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,6 +191,52 @@ func TestGuidesUse(t *testing.T) {
 			if u == nil || u.Started != 2 || u.Finished != 1 || u.Stuck != 1 || u.Come != 1 || u.Ratings != 1 || u.Average != 4 ||
 				len(u.Steps) != 2 || u.Steps[1] != (store.StepUse{Step: 2, Reached: 2, Stuck: 1, Come: 1}) {
 				t.Errorf("use %+v", u)
+			}
+		})
+	}
+}
+
+// TestGuideUseConcurrent: turns that count at once share INSERTs, each
+// row once however many times its event is counted, and each caller gets
+// its own answer.
+func TestGuideUseConcurrent(t *testing.T) {
+	for name, open := range calendarDialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			const events = 150
+			var wg sync.WaitGroup
+			errs := make(chan error, 3*events)
+			for i := range events {
+				for range 2 { // each event counted twice, as a re-delivery would
+					wg.Go(func() {
+						errs <- db.RecordGuideUse(ctx, "vneid/otp", 1, 1, store.GuideStart, "e"+strconv.Itoa(i))
+					})
+				}
+				wg.Go(func() {
+					errs <- db.RecordGuideUse(ctx, "vneid/otp", 1, 1, "clicked", "e"+strconv.Itoa(i))
+				})
+			}
+			wg.Wait()
+			close(errs)
+			invalid := 0
+			for err := range errs {
+				switch {
+				case cnsbot.ErrorCode(err) == cnsbot.EINVALID:
+					invalid++
+				case err != nil:
+					t.Fatal(err)
+				}
+			}
+			if invalid != events {
+				t.Errorf("%d refusals of an unknown kind, want %d", invalid, events)
+			}
+			use, err := db.GuidesUse(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u := use["vneid/otp"]; u == nil || u.Started != events {
+				t.Errorf("use %+v, want %d started", u, events)
 			}
 		})
 	}

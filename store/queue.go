@@ -1012,7 +1012,7 @@ func (o *owner) processBatch(entries []entry, process func(entry) bool) bool {
 	var stopped atomic.Bool
 	var wg sync.WaitGroup
 	for _, lane := range lanes {
-		wg.Go(func() {
+		laneWorkers.Go(&wg, func() {
 			if !run(lane) {
 				stopped.Store(true)
 			}

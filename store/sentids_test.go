@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,5 +56,40 @@ func TestSentIDsRedisDown(t *testing.T) {
 	}
 	if _, err := s.SentByUs(context.Background(), "m1"); err == nil {
 		t.Error("SentByUs on a closed client: got nil error")
+	}
+}
+
+// TestSentIDsConcurrent: ids remembered at once (written together in
+// pipelines) are all known, each with its TTL, and every caller returns.
+func TestSentIDsConcurrent(t *testing.T) {
+	for name, connect := range redises() {
+		t.Run(name, func(t *testing.T) {
+			rdb, prefix := connect(t)
+			ctx := context.Background()
+			s := store.NewSentIDs(rdb, prefix, time.Hour)
+			const n = 600
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i := range n {
+				wg.Go(func() {
+					errs <- s.RememberSent(ctx, cnsbot.Recipient{UserID: "u"}, "m"+strconv.Itoa(i))
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n {
+				if ok, err := s.SentByUs(ctx, "m"+strconv.Itoa(i)); err != nil || !ok {
+					t.Fatalf("m%d: %v, %v", i, ok, err)
+				}
+			}
+			if ttl := rdb.TTL(ctx, prefix+"sent:m7").Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+				t.Errorf("TTL %v", ttl)
+			}
+		})
 	}
 }

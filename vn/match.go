@@ -115,6 +115,11 @@ type Matcher struct {
 	// one. A hash collision only adds a candidate that near then rejects.
 	deletes map[uint64]int32
 	chain   []link
+	// filter has bit h&filterMask set for every hash h in deletes: most
+	// deletion strings of an input word are in no term, and testing a
+	// bit costs far less than a miss in the map.
+	filter     []uint64
+	filterMask uint64
 	// deleteLens has bit n set when some deletion string is n runes long
 	// (n < 64), to skip lookups that cannot hit.
 	deleteLens uint64
@@ -209,6 +214,7 @@ func (m *Matcher) indexTypos() {
 		return t
 	}
 	m.singleMin = math.MaxInt
+	defer m.buildFilter()
 	for i := range m.phrases {
 		p := &m.phrases[i]
 		for j, w := range p.words {
@@ -222,6 +228,31 @@ func (m *Matcher) indexTypos() {
 			m.singleMin, m.singleMax = min(m.singleMin, n), max(m.singleMax, n)
 		}
 	}
+}
+
+// buildFilter sets filter from deletes, with about 16 bits per deletion
+// string so that a string of no term passes it about once in twenty.
+func (m *Matcher) buildFilter() {
+	bits := 64
+	for bits < 16*len(m.deletes) {
+		bits *= 2
+	}
+	m.filter = make([]uint64, bits/64)
+	m.filterMask = uint64(bits - 1)
+	for h := range m.deletes {
+		m.setFilter(h)
+	}
+}
+
+func (m *Matcher) setFilter(h uint64) {
+	b := (h>>32 ^ h) & m.filterMask
+	m.filter[b/64] |= 1 << (b % 64)
+}
+
+// mayHave reports whether deletes may hold h: false means it does not.
+func (m *Matcher) mayHave(h uint64) bool {
+	b := (h>>32 ^ h) & m.filterMask
+	return m.filter[b/64]&(1<<(b%64)) != 0
 }
 
 // indexDeletes files term t under every string left by deleting up to
@@ -317,7 +348,13 @@ func forDeletes(buf *[]byte, s []byte, k int, f func(v []byte, runes int) bool) 
 // fewer mistakes), then the smaller id, so the answer never depends on map
 // order.
 func (m *Matcher) Match(input string) (id string, ok bool) {
-	f := Fold(input)
+	return m.MatchFolded(Fold(input))
+}
+
+// MatchFolded is Match for an input that is folded already (f ==
+// Fold(f), as Fold returns it): a message goes through several matchers,
+// and the engine folds it once for all of them.
+func (m *Matcher) MatchFolded(f string) (id string, ok bool) {
 	if f == "" {
 		return "", false
 	}
@@ -648,7 +685,11 @@ func (m *Matcher) nearTerms(s *scratch, dst []nearTerm, w []rune, wb []byte) []n
 		if runes < 64 && m.deleteLens&(1<<runes) == 0 {
 			return true
 		}
-		for e := m.deletes[hashBytes(v)]; e > 0; e = m.chain[e-1].next {
+		h := hashBytes(v)
+		if !m.mayHave(h) {
+			return true
+		}
+		for e := m.deletes[h]; e > 0; e = m.chain[e-1].next {
 			if t := m.chain[e-1].term; s.seen[t] != s.gen {
 				s.seen[t] = s.gen
 				s.cand = append(s.cand, t)

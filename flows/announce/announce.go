@@ -69,10 +69,10 @@ var (
 )
 
 // whole matches text that is one of phrases and nothing more.
-func whole(phrases ...string) func(string) (string, bool) {
+func whole(phrases ...string) func(*flows.Text) (string, bool) {
 	m := flows.Prefix(phrases...)
-	return func(text string) (string, bool) {
-		rest, ok := m(text)
+	return func(t *flows.Text) (string, bool) {
+		rest, ok := m(t)
 		if !ok || strings.Trim(rest, " .!…") != "" {
 			return "", false
 		}
@@ -128,7 +128,7 @@ const (
 
 var groupCommands = []struct {
 	id    string
-	match func(string) (string, bool)
+	match func(*flows.Text) (string, bool)
 }{
 	{gLink, flows.Prefix("lienket", "lien ket", "link")},
 	{gVNeID, flows.Prefix("vneid", "vn eid")},
@@ -150,8 +150,9 @@ var teamWords = map[string]bool{"tiendo": true, "tien": true, "progress": true, 
 func addressed(text string) (cmd, args string, ok bool) {
 	text = strings.TrimSpace(norm.NFC.String(text))
 	if strings.HasPrefix(text, "#") {
+		t := flows.NewText(text)
 		for _, gc := range groupCommands {
-			if args, ok := gc.match(text); ok {
+			if args, ok := gc.match(t); ok {
 				return gc.id, args, true
 			}
 		}
@@ -172,8 +173,9 @@ func addressed(text string) (cmd, args string, ok bool) {
 	if len(rest) > 0 && vn.Fold(strings.Trim(rest[0], ",.:!?")) == "oi" {
 		rest = rest[1:]
 	}
+	t := flows.NewText(strings.Join(rest, " "))
 	for _, gc := range groupCommands {
-		if args, ok := gc.match(strings.Join(rest, " ")); ok {
+		if args, ok := gc.match(t); ok {
 			return gc.id, args, true
 		}
 	}

@@ -369,7 +369,7 @@ func (h *handoffs) inGroup(c *flows.Ctx) error {
 	if c.Event.Kind != cnsbot.KindText {
 		return nil
 	}
-	text := strings.TrimPrefix(strings.TrimSpace(c.Event.Text), "#")
+	text := flows.NewText(strings.TrimPrefix(strings.TrimSpace(c.Event.Text), "#"))
 	if args, ok := matchAnswer(text); ok {
 		_, err := h.answerCommand(c, args)
 		return err

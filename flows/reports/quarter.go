@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/camau-cns/cnsbot/calendar"
-	"github.com/camau-cns/cnsbot/vn"
+	"github.com/camau-cns/cnsbot/flows"
 )
 
 // The typed forms of the report command, folded. Each head is followed by
@@ -37,11 +37,11 @@ var (
 // matchQuarter recognizes the report command and returns what names the
 // quarter, folded ("" for the current quarter), or the canonical quarter
 // of a tapped "#baocao 2025Q3".
-func matchQuarter(text string) (string, bool) {
-	if cmd, arg, ok := calendar.ParseCommand(text); ok {
+func matchQuarter(t *flows.Text) (string, bool) {
+	if cmd, arg, ok := calendar.ParseCommand(t.Raw); ok {
 		return arg, cmd == calendar.CommandReport
 	}
-	words := vn.Words(text)
+	words := t.Words()
 	for _, head := range quarterHeads {
 		if rest, ok := cutHead(words, head); ok {
 			return strings.Join(rest, " "), true

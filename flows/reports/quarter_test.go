@@ -3,6 +3,8 @@ package reports
 import (
 	"testing"
 	"time"
+
+	"github.com/camau-cns/cnsbot/flows"
 )
 
 func TestMatchAndResolveQuarter(t *testing.T) {
@@ -49,7 +51,7 @@ func TestMatchAndResolveQuarter(t *testing.T) {
 		{"menu", false, ""},
 	}
 	for _, tt := range tests {
-		args, ok := matchQuarter(tt.text)
+		args, ok := matchQuarter(flows.NewText(tt.text))
 		if ok != tt.match {
 			t.Errorf("matchQuarter(%q): got %v, want %v", tt.text, ok, tt.match)
 			continue
@@ -84,7 +86,7 @@ func TestMatchSubmitted(t *testing.T) {
 		{"đã nộp", "", false},
 	}
 	for _, tt := range tests {
-		key, ok := matchSubmitted(tt.text)
+		key, ok := matchSubmitted(flows.NewText(tt.text))
 		if ok != tt.ok || key != tt.key {
 			t.Errorf("matchSubmitted(%q): got %q %v, want %q %v", tt.text, key, ok, tt.key, tt.ok)
 		}

@@ -113,8 +113,8 @@ func (r *reports) showReport(c *flows.Ctx) bool {
 }
 
 // matchSubmitted matches the "Đã nộp" button's payload, "#danop KEY".
-func matchSubmitted(text string) (string, bool) {
-	cmd, arg, ok := calendar.ParseCommand(text)
+func matchSubmitted(t *flows.Text) (string, bool) {
+	cmd, arg, ok := calendar.ParseCommand(t.Raw)
 	if !ok || cmd != calendar.CommandSubmitted {
 		return "", false
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
-	"github.com/camau-cns/cnsbot/vn"
 )
 
 // How to address a resident. A team member asks an older neighbour how to
@@ -36,17 +35,17 @@ const (
 )
 
 // matchAddress claims "#xungho <id>", "gọi tôi là <form>" and "xưng hô".
-func matchAddress(text string) (string, bool) {
-	t := strings.TrimSpace(text)
-	if rest, ok := strings.CutPrefix(t, cmdAddress); ok && (rest == "" || rest[0] == ' ') {
+func matchAddress(t *flows.Text) (string, bool) {
+	if rest, ok := strings.CutPrefix(t.Raw, cmdAddress); ok && (rest == "" || rest[0] == ' ') {
 		return "#" + strings.TrimSpace(rest), true
 	}
-	words := strings.Fields(t)
-	folded := vn.Fold(t)
+	folded := t.Folded
 	for _, w := range addressSetWords {
-		n := len(strings.Fields(w))
-		if strings.HasPrefix(folded, w+" ") && len(words) > n {
-			return strings.Join(words[n:], " "), true
+		if !strings.HasPrefix(folded, w) || len(folded) == len(w) || folded[len(w)] != ' ' {
+			continue
+		}
+		if n := strings.Count(w, " ") + 1; len(t.Fields()) > n {
+			return strings.Join(t.Fields()[n:], " "), true
 		}
 	}
 	for _, w := range addressAskWords {

@@ -1,7 +1,6 @@
 package resident
 
 import (
-	"strings"
 	"unicode"
 
 	"github.com/camau-cns/cnsbot/flows"
@@ -20,9 +19,9 @@ const (
 
 // matchOTP reports whether text is only an OTP-like number: 4 to 8 digits,
 // spaces, dots or dashes between them allowed ("123 456").
-func matchOTP(text string) (string, bool) {
+func matchOTP(t *flows.Text) (string, bool) {
 	digits := 0
-	for _, r := range strings.TrimSpace(text) {
+	for _, r := range t.Raw {
 		switch {
 		case r >= '0' && r <= '9':
 			digits++

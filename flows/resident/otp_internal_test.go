@@ -1,6 +1,10 @@
 package resident
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/camau-cns/cnsbot/flows"
+)
 
 func TestMatchOTP(t *testing.T) {
 	for text, want := range map[string]bool{
@@ -9,7 +13,7 @@ func TestMatchOTP(t *testing.T) {
 		"0912345678": false, "0290 3831 234": false, // phone numbers
 		"HT7K3Q": false, "ma 123456": false, "123456a": false, "": false,
 	} {
-		if _, got := matchOTP(text); got != want {
+		if _, got := matchOTP(flows.NewText(text)); got != want {
 			t.Errorf("matchOTP(%q) = %v, want %v", text, got, want)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
-	"github.com/camau-cns/cnsbot/vn"
 )
 
 // cmdStatus is the payload id of "show my request".
@@ -52,8 +51,8 @@ func ParseCode(text string) (string, bool) {
 }
 
 // matchCode matches a message that is only a reference code ("HT7K3QM2").
-func matchCode(text string) (string, bool) {
-	return ParseCode(text)
+func matchCode(t *flows.Text) (string, bool) {
+	return ParseCode(t.Raw)
 }
 
 // statusCommand answers "tình trạng" (the resident's open request) and
@@ -63,7 +62,7 @@ func (r *residents) statusCommand(c *flows.Ctx, args string) (bool, error) {
 	if args == "" {
 		return true, r.showOwnStatus(c)
 	}
-	code, ok := matchCode(args)
+	code, ok := ParseCode(args)
 	if !ok {
 		return false, nil
 	}
@@ -198,8 +197,9 @@ func (r *residents) rateCommand(c *flows.Ctx, args string) (bool, error) {
 const RateWithin = 7 * 24 * time.Hour
 
 // bareRating matches a rating typed alone: "5", "5 sao", "4*", "năm sao".
-func bareRating(text string) (string, bool) {
-	w := vn.Words(strings.ReplaceAll(text, "*", " "))
+func bareRating(t *flows.Text) (string, bool) {
+	// Folding reads "*" as a space already: "4*" is the words "4".
+	w := t.Words()
 	if len(w) == 2 && (w[1] == "sao" || w[1] == "diem" || w[1] == "stars" || w[1] == "star") {
 		w = w[:1]
 	}

@@ -624,8 +624,8 @@ func (t *teamFlows) enrolCodeCommand(c *flows.Ctx, args string) (bool, error) {
 }
 
 // enrolCodeLine matches "đăng ký" followed by an enrol code.
-func enrolCodeLine(text string) (string, bool) {
-	args, ok := matchEnrol(text)
+func enrolCodeLine(t *flows.Text) (string, bool) {
+	args, ok := matchEnrol(t)
 	if !ok {
 		return "", false
 	}

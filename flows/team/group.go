@@ -38,7 +38,7 @@ const (
 
 type groupCommand struct {
 	id    string
-	match func(text string) (string, bool)
+	match func(t *flows.Text) (string, bool)
 	// words are the folded one-word forms, for typo tolerance after "#".
 	words []string
 }
@@ -103,7 +103,7 @@ func (t *teamFlows) addressed(text string) (cmd, args string, ok bool) {
 		return "", "", false
 	}
 	// "nhận HT7K3QM2", as the bot's own notice of a new request says.
-	if rest, ok := matchTake(text); ok {
+	if rest, ok := matchTake(flows.NewText(text)); ok {
 		if _, ok := codeArg(rest); ok {
 			return gTake, rest, true
 		}
@@ -125,8 +125,9 @@ func (t *teamFlows) addressed(text string) (cmd, args string, ok bool) {
 }
 
 func matchGroupCommand(text string) (string, string, bool) {
+	t := flows.NewText(text)
 	for _, gc := range groupCommands {
-		if args, ok := gc.match(text); ok {
+		if args, ok := gc.match(t); ok {
 			return gc.id, args, true
 		}
 	}

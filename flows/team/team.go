@@ -254,7 +254,7 @@ var (
 	closeWords    = []string{cmdClose, "done"}
 )
 
-func whole(text string) (string, bool) { return text, true }
+func whole(t *flows.Text) (string, bool) { return t.Raw, true }
 
 // member is the person who acted, with the teams they belong to.
 type member struct {

@@ -732,8 +732,8 @@ func (t *teamFlows) reportCommand(c *flows.Ctx, args string) (bool, error) {
 // reportLine matches a one-line report clear enough to start one even
 // while another question is being answered: it says at least the
 // household and most of the rest.
-func reportLine(text string) (string, bool) {
-	args, ok := matchReport(text)
+func reportLine(t *flows.Text) (string, bool) {
+	args, ok := matchReport(t)
 	if !ok || strings.TrimSpace(args) == "" {
 		return "", false
 	}
