@@ -171,8 +171,12 @@ func testListedCountsAgree(t *testing.T, db *store.DB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		of := func(f report.Figures) counts { return counts{f.Households, f.GuidedInQuarter, f.GuidedToDate, f.Unmatched} }
-		cal := func(f calendar.Figures) counts { return counts{f.Households, f.GuidedInQuarter, f.GuidedToDate, f.Unmatched} }
+		of := func(f report.Figures) counts {
+			return counts{f.Households, f.GuidedInQuarter, f.GuidedToDate, f.Unmatched}
+		}
+		cal := func(f calendar.Figures) counts {
+			return counts{f.Households, f.GuidedInQuarter, f.GuidedToDate, f.Unmatched}
+		}
 		var rows []counts
 		for _, row := range r.Communes[0].Rows {
 			rows = append(rows, of(row.Figures))
