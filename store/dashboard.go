@@ -198,8 +198,8 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 		LEFT JOIN (SELECT hamlet_id, COUNT(*) AS teams FROM teams GROUP BY hamlet_id) c ON c.hamlet_id = h.id
 		LEFT JOIN (SELECT t.hamlet_id, SUM(r.new_households) AS guided
 			FROM rollup_team_quarters r JOIN teams t ON t.id = r.team_id GROUP BY t.hamlet_id) g ON g.hamlet_id = h.id
-		LEFT JOIN (SELECT t.hamlet_id, COUNT(DISTINCT rl.listed_household_id) AS guided` + rolledListedJoin + `
-			GROUP BY t.hamlet_id) l ON l.hamlet_id = h.id
+		LEFT JOIN (SELECT t.hamlet_id, COUNT(DISTINCT rl.listed_household_id) AS guided` + rolledListedFrom + `
+			WHERE ` + rolledListedOn + ` GROUP BY t.hamlet_id) l ON l.hamlet_id = h.id
 		WHERE h.kind = ?`
 	args := []any{cnsbot.UnitHamlet}
 	if communeID != 0 {
