@@ -289,7 +289,7 @@ func rebuildRollups(tx *gorm.DB) error {
 	if err := tx.Raw(`SELECT DISTINCT team_id FROM visits ORDER BY team_id`).Scan(&teams).Error; err != nil {
 		return fmt.Errorf("rebuild rollups: %w", err)
 	}
-	return buildRollups(tx, teams, len(tables) > 5)
+	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
 }
 
 // rollupTableNames are the rollup tables that exist: the first migration
@@ -339,7 +339,7 @@ func rebuildTeamRollups(tx *gorm.DB, teams []int64) error {
 			}
 		}
 	}
-	return buildRollups(tx, teams, len(tables) > 5)
+	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
 }
 
 // read adds the visits of some teams to b.
