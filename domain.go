@@ -91,6 +91,22 @@ const (
 	HelpCancelled = "cancelled"
 )
 
+// Outcomes of a closed help request: HelpRequest.Outcome holds one of these
+// codes when the member tapped (or typed) a choice, shown in the reader's
+// language (locale key "team.outcome.<code>"); anything else there is
+// what the member typed, kept as written.
+const (
+	OutcomeDone = "done"
+)
+
+// Outcomes lists the outcome codes.
+var Outcomes = []string{OutcomeDone}
+
+// PreferredTimes are the times a resident can tap for a visit, stored in
+// HelpRequest.PreferredTime and shown in the reader's language (locale key
+// "resident.time.<code>"); anything else there is what the resident typed.
+var PreferredTimes = []string{"morning", "afternoon", "evening", "any"}
+
 // HelpRequest is a resident's request for a team member to come.
 type HelpRequest struct {
 	ID int64 `json:"id" gorm:"primaryKey"`
@@ -112,7 +128,7 @@ type HelpRequest struct {
 	TakenAt       *time.Time `json:"taken_at,omitempty"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 	EscalatedAt   *time.Time `json:"escalated_at,omitempty"`
-	Outcome       string     `json:"outcome,omitempty" gorm:"size:1000"`
+	Outcome       string     `json:"outcome,omitempty" gorm:"size:1000"` // an Outcome* code, or what the member typed
 	Rating        int        `json:"rating,omitempty"`
 	// CancelledAt is when the resident cancelled the request.
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`

@@ -32,9 +32,34 @@ type ListedHousehold struct {
 	// AssignedTo is the member a leader gave the household to ("chia nhà").
 	AssignedTo *int64 `json:"assigned_to,omitempty" gorm:"index"`
 	// GuidedAt is the time of the first visit that named it.
-	GuidedAt  *time.Time `json:"guided_at,omitempty"`
-	CreatedAt time.Time  `json:"-"`
-	UpdatedAt time.Time  `json:"-"`
+	GuidedAt *time.Time `json:"guided_at,omitempty"`
+	// Latitude and Longitude are the household's place, from the list's
+	// coordinate columns or from the first visit that carried a location;
+	// nil when it has none. Personal data: never log them, and they stay
+	// out of JSON.
+	Latitude  *float64 `json:"-"`
+	Longitude *float64 `json:"-"`
+	// PlacedFrom says where the place came from: PlacedFromList or
+	// PlacedFromVisit ("" without a place).
+	PlacedFrom string    `json:"-" gorm:"size:8"`
+	CreatedAt  time.Time `json:"-"`
+	UpdatedAt  time.Time `json:"-"`
+}
+
+// Where a listed household's place came from. The list's word wins: an
+// import with coordinates replaces a place a visit gave; a visit gives a
+// place only to a household that has none.
+const (
+	PlacedFromList  = "list"
+	PlacedFromVisit = "visit"
+)
+
+// Place returns the household's place, ok false when it has none.
+func (h ListedHousehold) Place() (Place, bool) {
+	if h.Latitude == nil || h.Longitude == nil {
+		return Place{}, false
+	}
+	return Place{Lat: *h.Latitude, Lng: *h.Longitude}, true
 }
 
 // Label is how a household is shown to a member: its head and address,
@@ -66,4 +91,14 @@ type UnmatchedVisit struct {
 	Visits    int
 	// Matches is how many listed households it could be (0: none).
 	Matches int
+}
+
+// VisitPlace is what became of a location a member shared just after
+// recording a visit.
+type VisitPlace struct {
+	// Visit is the member's visit the location went to.
+	Visit Visit
+	// Placed reports that the visit's listed household now has this
+	// place (it had none, or had this one).
+	Placed bool
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sort"
 	"strconv"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/camau-cns/cnsbot/bot/zalotest"
 	"github.com/camau-cns/cnsbot/calendar/reminder"
 	"github.com/camau-cns/cnsbot/faults/loadgen"
+	"github.com/camau-cns/cnsbot/internal/machine"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/store"
 )
@@ -148,14 +150,24 @@ func TestReminderFanOut(t *testing.T) {
 		expected, missing, doubled)
 	addRow(row{Scenario: "reminder-fanout", Events: n, Acked: queued, Posts: len(times), Non200: "-",
 		Reminders: fmt.Sprintf("%d+0/%d", n-missing, n), RemindersOK: missing == 0 && doubled == 0, Refreshes: -1,
-		Took: took, OK: missing == 0 && doubled == 0 && took >= floor && took <= ceiling,
+		Took: took, OK: missing == 0 && doubled == 0 && took >= floor && (took <= ceiling || machine.Starved()),
 		Extra: fmt.Sprintf("%d reminders queued by the pass in %s; sent in %s at SEND_RATE %d (%.0f/s; count÷rate %s); missing %d, doubled %d",
 			n, passTook.Round(100*time.Millisecond), took.Round(100*time.Millisecond), rate, perSec, expected, missing, doubled)})
 	if missing > 0 || doubled > 0 {
 		t.Errorf("reminders: %d leaders without one, %d with more than one; want exactly one each", missing, doubled)
 	}
-	if took < floor || took > ceiling {
-		t.Errorf("sending %d reminders at %d/s took %s, want between %s and %s (count÷rate %s)",
-			n, rate, took.Round(time.Millisecond), floor.Round(time.Millisecond), ceiling.Round(time.Millisecond), expected)
+	switch {
+	case took < floor:
+		// Faster than the limit allows: a busy machine cannot cause that.
+		t.Errorf("sending %d reminders at %d/s took %s, under %s: the shared rate limit did not hold (count÷rate %s)",
+			n, rate, took.Round(time.Millisecond), floor.Round(time.Millisecond), expected)
+	case took > ceiling && machine.Starved():
+		// Slower than the limit explains, on a machine whose other work
+		// took the cores: that says nothing about the pipeline.
+		t.Logf("could not measure whether the pipeline keeps up with the limit: sending took %s (want at most %s) at a load average of %s on %d cores",
+			took.Round(time.Millisecond), ceiling.Round(time.Millisecond), machine.LoadAverage(), runtime.NumCPU())
+	case took > ceiling:
+		t.Errorf("sending %d reminders at %d/s took %s, over %s: the pipeline, not the limit, set the pace (count÷rate %s)",
+			n, rate, took.Round(time.Millisecond), ceiling.Round(time.Millisecond), expected)
 	}
 }

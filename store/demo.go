@@ -527,17 +527,17 @@ func seedDemoHelp(tx *gorm.DB, now time.Time, communes []cnsbot.Unit, cayTram cn
 		rating                                  int
 	}
 	reqs := []req{
-		{"HTDM2A", "Nguyễn Văn Tư", "+84912000101", cnsbot.AreaVNeIDInstall, "Quên mật khẩu VNeID, điện thoại không nhận OTP", "Buổi sáng",
+		{"HTDM2A", "Nguyễn Văn Tư", "+84912000101", cnsbot.AreaVNeIDInstall, "Quên mật khẩu VNeID, điện thoại không nhận OTP", "morning",
 			0, tanHoa, 75 * time.Hour, cnsbot.HelpOpen, nil, "", 0},
-		{"HTDM2B", "Lê Thị Sáu", "+84912000102", cnsbot.AreaCaMauG, "Muốn gửi phản ánh hiện trường trên CaMau-G", "Buổi chiều",
+		{"HTDM2B", "Lê Thị Sáu", "+84912000102", cnsbot.AreaCaMauG, "Muốn gửi phản ánh hiện trường trên CaMau-G", "afternoon",
 			0, cayTram, 5 * time.Hour, cnsbot.HelpOpen, nil, "", 0},
-		{"HTDM2C", "Phạm Văn Út", "+84912000103", cnsbot.AreaEPayment, "Mở tài khoản thanh toán, chuyển khoản", "Lúc nào cũng được",
+		{"HTDM2C", "Phạm Văn Út", "+84912000103", cnsbot.AreaEPayment, "Mở tài khoản thanh toán, chuyển khoản", "any",
 			0, cayTram, 26 * time.Hour, cnsbot.HelpTaken, &hung, "", 0},
-		{"HTDM2D", "Trần Thị Bé", "+84912000104", cnsbot.AreaVNeIDInstall, "Đã được duyệt nhưng chưa kích hoạt VNeID", "Buổi tối",
-			0, cayTram, 6 * 24 * time.Hour, cnsbot.HelpClosed, &mai, "Đã kích hoạt tài khoản định danh mức 2", 5},
-		{"HTDM2E", "Huỳnh Văn Hai", "+84912000105", cnsbot.AreaPublicSvc, "Nộp hồ sơ dịch vụ công trực tuyến", "Buổi sáng",
+		{"HTDM2D", "Trần Thị Bé", "+84912000104", cnsbot.AreaVNeIDInstall, "Đã được duyệt nhưng chưa kích hoạt VNeID", "evening",
+			0, cayTram, 6 * 24 * time.Hour, cnsbot.HelpClosed, &mai, cnsbot.OutcomeDone, 5},
+		{"HTDM2E", "Huỳnh Văn Hai", "+84912000105", cnsbot.AreaPublicSvc, "Nộp hồ sơ dịch vụ công trực tuyến", "morning",
 			1, khom1, 20 * 24 * time.Hour, cnsbot.HelpClosed, &hanh, "Đã nộp hồ sơ cấp đổi giấy phép lái xe", 4},
-		{"HTDM2F", "Đặng Thị Lệ", "+84912000106", cnsbot.AreaOther, "Cài ứng dụng ngân hàng", "Buổi chiều",
+		{"HTDM2F", "Đặng Thị Lệ", "+84912000106", cnsbot.AreaOther, "Cài ứng dụng ngân hàng", "afternoon",
 			1, khom3, 10 * 24 * time.Hour, cnsbot.HelpCancelled, nil, "", 0},
 	}
 	for i, q := range reqs {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/camau-cns/cnsbot/calendar"
@@ -71,4 +73,39 @@ func (db *DB) CountedReportHamletFigures(ctx context.Context, hamletIDs []int64,
 // Figures is figures: from the rollups when they cover q.
 func (db *DB) Figures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (calendar.Figures, error) {
 	return db.figures(ctx, teamIDs, q, loc)
+}
+
+// AreaHouseholdSets returns rollup_area_households as sorted
+// "hamlet area household listed" rows, and the rows that counting every
+// visit gives.
+func (db *DB) AreaHouseholdSets(ctx context.Context) (rolled, counted []string, err error) {
+	tx := db.orm.WithContext(ctx)
+	var rows []rollupAreaHousehold
+	if err := tx.Find(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	for _, r := range rows {
+		rolled = append(rolled, fmt.Sprint(r.HamletID, r.Area, r.Household, r.Listed))
+	}
+	var visits []struct {
+		HamletID     int64
+		HouseholdKey string
+		Areas        string
+	}
+	if err := tx.Raw(`SELECT hamlet_id, household_key, areas FROM visits`).Scan(&visits).Error; err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, v := range visits {
+		for _, a := range visitAreas(v.Areas) {
+			s := fmt.Sprint(v.HamletID, a, householdHash(v.HouseholdKey), isListedKey(v.HouseholdKey))
+			if !seen[s] {
+				seen[s] = true
+				counted = append(counted, s)
+			}
+		}
+	}
+	slices.Sort(rolled)
+	slices.Sort(counted)
+	return rolled, counted, nil
 }

@@ -488,3 +488,72 @@ func bySource[T any](tx *gorm.DB, row *T, source, what string) (bool, error) {
 	*row = found[0]
 	return true, nil
 }
+
+// answerMigrations store the answers a resident or member picked from
+// buttons as codes instead of the button's words, which the chat stored
+// (in Vietnamese) until December 2026; every message and page shows a
+// code in its reader's language:
+//   - a closed request's outcome: cnsbot.Outcomes ("done"); a help visit's
+//     note that repeated the button's words is emptied (the request keeps
+//     the outcome);
+//   - the preferred time: resident.TimeCodes ("morning"…);
+//   - the problem, when it was a topic's button: emptied, as the request's
+//     Topic says it.
+//
+// Typed answers are left as written. Every wording each button ever had,
+// in both languages, is listed (git log -S on locales/): the words were
+// stored as written, so an exact match finds them.
+func answerMigrations() []*gormigrate.Migration {
+	outcomes := map[string][]string{"done": {"Đã làm được", "It worked"}}
+	times := map[string][]string{
+		"morning": {"Buổi sáng", "Morning"}, "afternoon": {"Buổi chiều", "Afternoon"},
+		"evening": {"Buổi tối", "Evening"}, "any": {"Lúc nào cũng được", "Any time"},
+	}
+	topics := map[string][]string{
+		"vneid": {"VNeID"}, "camaug": {"CaMau-G"}, "dvc": {"Dịch vụ công", "Public services"},
+		"ttkdtm": {"Thanh toán, chuyển khoản", "Payments, transfers"}, "khac": {"Việc khác", "Something else"},
+	}
+	return []*gormigrate.Migration{{
+		ID: "2026121020_help_answer_codes",
+		Migrate: func(tx *gorm.DB) error {
+			fail := func(err error) error { return fmt.Errorf("answer codes: %w", err) }
+			for code, ls := range outcomes {
+				if err := tx.Exec(`UPDATE help_requests SET outcome = ? WHERE outcome IN ?`, code, ls).Error; err != nil {
+					return fail(err)
+				}
+				if err := tx.Exec(`UPDATE visits SET note = '' WHERE help_code <> '' AND note IN ?`, ls).Error; err != nil {
+					return fail(err)
+				}
+			}
+			for code, ls := range times {
+				if err := tx.Exec(`UPDATE help_requests SET preferred_time = ? WHERE preferred_time IN ?`, code, ls).Error; err != nil {
+					return fail(err)
+				}
+			}
+			for topic, ls := range topics {
+				if err := tx.Exec(`UPDATE help_requests SET problem = '' WHERE topic = ? AND problem IN ?`, topic, ls).Error; err != nil {
+					return fail(err)
+				}
+			}
+			return nil
+		},
+		Rollback: func(tx *gorm.DB) error {
+			for code, ls := range outcomes {
+				if err := tx.Exec(`UPDATE help_requests SET outcome = ? WHERE outcome = ?`, ls[0], code).Error; err != nil {
+					return err
+				}
+			}
+			for code, ls := range times {
+				if err := tx.Exec(`UPDATE help_requests SET preferred_time = ? WHERE preferred_time = ?`, ls[0], code).Error; err != nil {
+					return err
+				}
+			}
+			for topic, ls := range topics {
+				if err := tx.Exec(`UPDATE help_requests SET problem = ? WHERE topic = ? AND problem = ''`, ls[0], topic).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}}
+}

@@ -109,6 +109,11 @@ const (
 	colHead    = "head of household"
 	colMembers = "members"
 	colNote    = "note"
+	// A household's place: latitude and longitude in two columns, or
+	// both (or a Google Maps link) in one.
+	colLat   = "latitude"
+	colLng   = "longitude"
+	colPlace = "coordinates"
 )
 
 var householdColumns = []column{
@@ -123,6 +128,10 @@ var householdColumns = []column{
 	{name: colMembers, aliases: []string{"Số thành viên", "Số nhân khẩu", "Nhân khẩu", "Số người", "Số khẩu",
 		"members", "household members"}},
 	{name: colNote, aliases: []string{"Ghi chú", "note", "notes"}},
+	{name: colLat, aliases: []string{"Vĩ độ", "Vĩ độ (lat)", "Lat", "latitude"}},
+	{name: colLng, aliases: []string{"Kinh độ", "Kinh độ (long)", "Kinh độ (lng)", "Lng", "Long", "Lon", "longitude"}},
+	{name: colPlace, aliases: []string{"Tọa độ", "Vị trí", "Định vị", "Tọa độ GPS", "GPS", "Google Maps", "Bản đồ",
+		"Link bản đồ", "Link Google Maps", "coordinates", "location", "place", "map"}},
 }
 
 // householdRow is one good row of a household list.
@@ -208,6 +217,11 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 			}
 			h.Members = n
 		}
+		if p, ok, err := rowPlace(rec, cols); err != nil {
+			reasons = append(reasons, err.Error())
+		} else if ok {
+			h.Latitude, h.Longitude, h.PlacedFrom = &p.Lat, &p.Lng, cnsbot.PlacedFromList
+		}
 		communeName, hamletName := rec.get(cols, colCommune), rec.get(cols, colHamlet)
 		if vn.Fold(communeName) == "" || vn.Fold(hamletName) == "" {
 			reasons = append(reasons, "commune and hamlet are required")
@@ -292,6 +306,13 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				if old.Note != h.Note {
 					updates["note"] = h.Note
 				}
+				if p, ok := h.Place(); ok {
+					// The list's place replaces one a visit gave; a row
+					// without one keeps the household's.
+					if op, had := old.Place(); !had || op != p || old.PlacedFrom != cnsbot.PlacedFromList {
+						updates["latitude"], updates["longitude"], updates["placed_from"] = p.Lat, p.Lng, cnsbot.PlacedFromList
+					}
+				}
 				if old.Pending {
 					// The list now has the household a member added.
 					updates["pending"] = false
@@ -322,6 +343,35 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 		return rep, importFailed(&rep, err)
 	}
 	return rep, nil
+}
+
+// rowPlace reads a row's place: the latitude and longitude columns, else
+// the one cell of both (or a map link). ok is false when the row gives
+// none. A place outside Vietnam is refused.
+func rowPlace(rec record, cols map[string]int) (p cnsbot.Place, ok bool, err error) {
+	lat, lng, cell := rec.get(cols, colLat), rec.get(cols, colLng), rec.get(cols, colPlace)
+	switch {
+	case lat != "" || lng != "":
+		if lat == "" || lng == "" {
+			return p, false, fmt.Errorf("the place needs both the latitude (Vĩ độ) and the longitude (Kinh độ)")
+		}
+		if p.Lat, err = parseDegree(lat); err != nil {
+			return p, false, fmt.Errorf("latitude (Vĩ độ) %w", err)
+		}
+		if p.Lng, err = parseDegree(lng); err != nil {
+			return p, false, fmt.Errorf("longitude (Kinh độ) %w", err)
+		}
+	case cell != "":
+		if p, err = parsePlace(cell); err != nil {
+			return p, false, fmt.Errorf("place (Tọa độ): %w", err)
+		}
+	default:
+		return p, false, nil
+	}
+	if err := checkPlace(p); err != nil {
+		return p, false, err
+	}
+	return p, true, nil
 }
 
 // householdListKey identifies a listed household within its hamlet.
@@ -722,6 +772,9 @@ func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHou
 		if err := tx.Model(&cnsbot.ListedHousehold{}).Where("id = ?", h.ID).Update("guided_at", visits[0].VisitedAt.UTC()).Error; err != nil {
 			return nil, fmt.Errorf("mark household guided: %w", err)
 		}
+	}
+	if err := relinkAreaHouseholds(tx, hamletID, oldKey, newKey); err != nil {
+		return nil, err
 	}
 	teams := map[int64]bool{}
 	for _, v := range visits {

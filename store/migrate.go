@@ -39,6 +39,9 @@ var migrations = slices.Concat(
 	guideMigrations(),
 	announceMigrations(),
 	rollupMigrations(),
+	answerMigrations(),
+	areaRollupMigrations(),
+	placeMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

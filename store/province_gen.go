@@ -255,6 +255,11 @@ func (g *provinceGen) run(tx *gorm.DB) (int64, error) {
 		return 0, err
 	}
 	g.log.Info("province: rollups", "elapsed", time.Since(t).Round(time.Millisecond).String())
+	t = time.Now()
+	if err := rebuildAreaHouseholds(tx); err != nil {
+		return 0, err
+	}
+	g.log.Info("province: area households", "elapsed", time.Since(t).Round(time.Millisecond).String())
 	var officer []int64
 	if err := tx.Model(&cnsbot.Person{}).Where("phone = ?", "+848"+itoa(10000000+int64(s.Communes)+1)).
 		Pluck("id", &officer).Error; err != nil || len(officer) != 1 {

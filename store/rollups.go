@@ -263,14 +263,19 @@ func rollVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 			return fail("listed household", err)
 		}
 	}
-	return nil
+	return rollAreaHouseholds(tx, v)
 }
 
 // RebuildRollups recomputes the rollups from the visits: after a bulk load
 // that wrote visits around the store (the province generator), or to
 // check them.
 func (db *DB) RebuildRollups(ctx context.Context) error {
-	return db.orm.WithContext(ctx).Transaction(rebuildRollups)
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := rebuildRollups(tx); err != nil {
+			return err
+		}
+		return rebuildAreaHouseholds(tx)
+	})
 }
 
 // rebuildRollups empties the rollups and fills them from every visit, a

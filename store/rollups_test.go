@@ -82,8 +82,20 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 					}
 				}
 			}
+			areaCheck := func(when string) {
+				t.Helper()
+				rolled, counted, err := db.AreaHouseholdSets(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(counted) == 0 || !slices.Equal(rolled, counted) {
+					t.Errorf("%s: area households %d rows, counting the visits gives %d:\n got %v\nwant %v",
+						when, len(rolled), len(counted), rolled, counted)
+				}
+			}
 			check("as written")
 			communeCheck("as written")
+			areaCheck("as written")
 			// A household a member added, confirmed by the leader: its
 			// visits count from now on.
 			if err := db.ConfirmHousehold(ctx, lw.hamlet, lw.pending); err != nil {
@@ -91,6 +103,7 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 			}
 			check("after hộ mới confirmed")
 			communeCheck("after hộ mới confirmed")
+			areaCheck("after hộ mới confirmed")
 			// A list imported again with a household that typed visits of
 			// both teams match: they are linked to it.
 			lw.importList(t, "Tân Lộc Mới")
@@ -99,11 +112,13 @@ func TestRollupsAgreeWithVisits(t *testing.T) {
 			}
 			check("after a second import linked old visits")
 			communeCheck("after a second import linked old visits")
+			areaCheck("after a second import linked old visits")
 			if err := db.RebuildRollups(ctx); err != nil {
 				t.Fatal(err)
 			}
 			check("rebuilt")
 			communeCheck("rebuilt")
+			areaCheck("rebuilt")
 			// A sanity check that the world has something to count.
 			f, err := db.QuarterFigures(ctx, teams[0], "2025Q3", loc)
 			if err != nil {

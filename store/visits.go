@@ -107,6 +107,9 @@ func (db *DB) RecordVisit(ctx context.Context, v *cnsbot.Visit) (created bool, e
 		if err := markGuided(tx, v); err != nil {
 			return err
 		}
+		if err := placeFromVisit(tx, v); err != nil {
+			return err
+		}
 		if err := countHousehold(tx, v, now); err != nil {
 			return err
 		}

@@ -78,6 +78,11 @@ func (d *Dashboard) apiHelp(c *gin.Context) {
 	if list.Items == nil {
 		list.Items = []helpItem{}
 	}
+	lang := pageLang(c, d.cfg.Texts)
+	for i := range list.Items {
+		list.Items[i].OutcomeText = outcomeText(d.cfg.Texts, lang, list.Items[i].Outcome)
+		list.Items[i].PreferredTimeText = preferredTimeText(d.cfg.Texts, lang, list.Items[i].PreferredTime)
+	}
 	c.JSON(http.StatusOK, list)
 }
 

@@ -8,12 +8,15 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/camau-cns/cnsbot/internal/machine"
 )
 
 // TestAdminRoutesRefuseWithoutAValidToken asks every route under /admin
@@ -275,17 +278,23 @@ func TestAdminTokenCheckLeaksNoTiming(t *testing.T) {
 		sink = h
 	}
 
+	// The control runs first: if the measurement cannot see its leak, it
+	// could not see one in the real check either.
+	blind := false
 	for _, c := range []struct {
 		name      string
 		f         func(string)
 		perBatch  int
 		wantLeaky bool
 	}{
+		{"leaky control", leaky, 3000, true},
 		{"middleware", refuse, 300, false},
 		{"check", check, 3000, false},
-		{"leaky control", leaky, 3000, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if blind {
+				t.Skipf("could not measure: the control's leak did not show at a load average of %s on %d cores", machine.LoadAverage(), runtime.NumCPU())
+			}
 			var rho, spread float64
 			var leak bool
 			// The control is measured up to three times: on a machine
@@ -311,6 +320,11 @@ func TestAdminTokenCheckLeaksNoTiming(t *testing.T) {
 				leak = spread > 0.05 && (rho > 0.5 || rising(medians))
 			}
 			switch {
+			case c.wantLeaky && !leak && machine.Starved():
+				// Other builds took the cores: say so, and measure nothing.
+				blind = true
+				t.Skipf("could not measure: a comparison that stops at the first difference did not show (ρ %.2f, spread %.1f%%) at a load average of %s on %d cores",
+					rho, 100*spread, machine.LoadAverage(), runtime.NumCPU())
 			case c.wantLeaky && !leak:
 				t.Errorf("the measurement does not see a comparison that stops at the first difference (ρ %.2f, spread %.1f%%): it could not see a leak either", rho, 100*spread)
 			case !c.wantLeaky && leak:

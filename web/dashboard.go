@@ -552,6 +552,30 @@ type helpItem struct {
 	Age   time.Duration `json:"-"`
 	Hours int           `json:"age_hours"`
 	Stale bool          `json:"stale"`
+	// OutcomeText is the outcome in the reader's language (see
+	// outcomeText); the API sets it, Outcome stays the stored code.
+	OutcomeText string `json:"outcome_text,omitempty"`
+	// PreferredTimeText is the preferred time in the reader's language,
+	// likewise.
+	PreferredTimeText string `json:"preferred_time_text,omitempty"`
+}
+
+// outcomeText shows a closed request's outcome in a language: a code
+// (cnsbot.Outcomes) by its words, typed words as the member wrote them.
+func outcomeText(texts Texts, lang, outcome string) string {
+	if slices.Contains(cnsbot.Outcomes, outcome) {
+		return texts.T(lang, "team.outcome."+outcome, nil)
+	}
+	return outcome
+}
+
+// preferredTimeText shows a request's preferred time in a language: a
+// code (cnsbot.PreferredTimes) in its words, anything else as typed.
+func preferredTimeText(texts Texts, lang, stored string) string {
+	if slices.Contains(cnsbot.PreferredTimes, stored) {
+		return texts.T(lang, "resident.time."+stored, nil)
+	}
+	return stored
 }
 
 // waitItem is a resident who asked for a person and has had no answer
@@ -942,6 +966,9 @@ type communeData struct {
 	// Hours are the commune's teams below the plan's hours this week
 	// (see teamHours); nil when the store does not count them.
 	Hours *teamHoursView
+	// Areas are the hamlets' households guided per area of the plan (see
+	// areaProgress); nil when the store does not count them.
+	Areas *areasView
 }
 
 func (d *Dashboard) commune(c *gin.Context) {
@@ -985,6 +1012,9 @@ func (d *Dashboard) commune(c *gin.Context) {
 			}
 			if err == nil {
 				data.Hours, err = d.teamHours(ctx, id)
+			}
+			if err == nil {
+				data.Areas, err = d.areaProgress(ctx, id)
 			}
 		}
 	}

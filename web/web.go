@@ -176,6 +176,9 @@ func funcs(texts Texts, loc *time.Location) template.FuncMap {
 			}
 			return a
 		},
+		// outcome shows a closed request's outcome: a code (cnsbot.Outcomes)
+		// in the page's language, typed words as the member wrote them.
+		"outcome": func(lang, o string) string { return outcomeText(texts, lang, o) },
 		// label renders prefix+key, or the key itself when it has no message.
 		"label": func(lang, prefix, key string) string {
 			if s := texts.T(lang, prefix+key, nil); s != prefix+key {

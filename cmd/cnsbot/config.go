@@ -96,6 +96,9 @@ type Config struct {
 	// HandoffWorkingHours are the working hours of a weekday (Monday to
 	// Friday, Asia/Ho_Chi_Minh) that HandoffEscalateAfter counts.
 	HandoffWorkingHours string `env:"HANDOFF_WORKING_HOURS" envDefault:"07:00-11:30,13:30-17:00"`
+	// NearestFirstFor is how long a location a team member shared sorts
+	// their "nhà chưa đến" nearest first.
+	NearestFirstFor time.Duration `env:"NEAREST_FIRST_FOR" envDefault:"2h"`
 	// WebhookMaxAge refuses events older than this (replays); 0 turns it off.
 	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"24h"`
 	// PprofAddr, when set, serves net/http/pprof on a separate listener
@@ -140,6 +143,9 @@ func (c Config) validate() error {
 	}
 	if c.SendRate < 1 {
 		return fmt.Errorf("SEND_RATE must be at least 1, got %d", c.SendRate)
+	}
+	if c.NearestFirstFor < 0 {
+		return fmt.Errorf("NEAREST_FIRST_FOR must not be negative, got %s", c.NearestFirstFor)
 	}
 	if c.CodeLookupsPerMinute < 0 || c.CodeLookupsPerHour < 0 {
 		return fmt.Errorf("CODE_LOOKUPS_PER_MINUTE and CODE_LOOKUPS_PER_HOUR must not be negative")

@@ -31,6 +31,15 @@ func TestImportHouseholdsCommand(t *testing.T) {
 			t.Errorf("got %q, want %q", out.String(), want)
 		}
 	}
+	// The same list with places, in the forms officers write them, moves
+	// the six households that have one.
+	out.Reset()
+	if err := importCmd(ctx, []string{"households", "../../examples/households_places.csv"}, &out, cfg, log); err != nil {
+		t.Fatalf("import households with places: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "0 mới, 6 cập nhật") {
+		t.Errorf("got %q, want 0 new and 6 updated", out.String())
+	}
 	bad := filepath.Join(t.TempDir(), "ho.csv")
 	content := "Xã/Phường,Ấp/Khóm,Địa chỉ,Chủ hộ,Số điện thoại\n" +
 		"An Xuyên,Ấp 1,40,Phạm Văn Tư,0913 222 333\n" +

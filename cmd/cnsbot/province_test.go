@@ -192,6 +192,26 @@ func TestProvinceScale(t *testing.T) {
 			return err
 		}},
 	)
+	// Progress per area of the plan (issue 16): a leader's lines of "tiến
+	// độ", and the commune page's table of hamlets × areas.
+	team, err := db.Team(ctx, *leader.TeamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	communeID, _ := strconv.ParseInt(commune, 10, 64)
+	probes = append(probes,
+		scaleProbe{name: "chat: leader's tiến độ by area", budget: 200 * time.Millisecond, runs: runs, do: func() error {
+			_, _, err := db.HamletAreaGuided(ctx, team.HamletID)
+			return err
+		}},
+		scaleProbe{name: "commune page: progress by area", budget: ms, runs: runs, do: func() error {
+			hs, err := db.AreaProgress(ctx, communeID, 0)
+			if err == nil && len(hs) == 0 {
+				err = fmt.Errorf("no hamlets in commune %d", communeID)
+			}
+			return err
+		}},
+	)
 	// A reminder pass at a moment each team's leaders are reminded: once,
 	// since it records what it sent. A dry run computes the same messages.
 	sched, err := db.Schedule(ctx)

@@ -263,7 +263,7 @@ func (s *server) registerFlows(texts *locales.Bundle, kept *store.KeptCopies) er
 	// One Zalo user's lookups of help requests by code, counted in Redis
 	// across the team's and the residents' commands.
 	lookups := store.NewLookupLimiter(s.rdb, cfg.RedisPrefix, cfg.CodeLookupsPerMinute, cfg.CodeLookupsPerHour)
-	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db, Households: db, Lookups: lookups,
+	s.team = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Week: db, Households: db, Positions: db, NearestFor: cfg.NearestFirstFor, Lookups: lookups,
 		Texts: texts, Residents: resident.NewNotices(texts, s.queue, log), Location: vietnam, Log: log,
 		Once: store.NewLocks(s.rdb, cfg.RedisPrefix),
 		// Five tries at an enrol code, then one every two minutes.

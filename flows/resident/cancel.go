@@ -80,7 +80,7 @@ func (r *residents) cancelCommand(c *flows.Ctx, args string) (bool, error) {
 		r.replyStatus(c, req)
 		return true, nil
 	}
-	c.Start(FlowCancel, "", map[string]string{keyCancelCode: req.Code, keyCancelProblem: req.Problem})
+	c.Start(FlowCancel, "", map[string]string{keyCancelCode: req.Code, keyCancelProblem: ProblemText(c.TIn, c.Lang(), req)})
 	return true, nil
 }
 

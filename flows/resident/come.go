@@ -26,8 +26,8 @@ const (
 	keyProblem     = "problem"
 	keyProblemHint = "problem_hint" // the guide the person came from
 	// keyProblemLabel and keyTimeLabel hold the message ids of answers
-	// picked from buttons, so the request can be stored in Vietnamese
-	// for the team whatever language the resident chats in.
+	// picked from buttons, so the request stores codes that each reader
+	// sees in their language (answers.go).
 	keyProblemLabel = "problem_label"
 	keyTimeLabel    = "time_label"
 	// keyHintVi and keyProblemVi hold the Vietnamese title of the guide
@@ -287,16 +287,27 @@ func chooseTime(c *flows.Ctx, in flows.Input) error {
 	return nil
 }
 
-// forTeam returns an answer as the team reads it: a button's text in
-// Vietnamese, or what the resident typed.
-func forTeam(c *flows.Ctx, key, labelKey string) string {
-	if label := c.Get(labelKey); label != "" {
-		return c.TIn("vi", label, nil)
+// storedProblem is the problem as the request keeps it: empty when the
+// resident tapped a topic (the request's Topic says it, and ProblemText
+// shows it in each reader's language), the Vietnamese title of the guide
+// they came from, or what they typed.
+func storedProblem(c *flows.Ctx) string {
+	if c.Get(keyProblemLabel) != "" {
+		return ""
 	}
-	if key == keyProblem && c.Get(keyProblemVi) != "" {
-		return c.Get(keyProblemVi)
+	if vi := c.Get(keyProblemVi); vi != "" {
+		return vi
 	}
-	return c.Get(key)
+	return c.Get(keyProblem)
+}
+
+// storedTime is the preferred time as the request keeps it: a code
+// (TimeCodes) when tapped, else what the resident typed.
+func storedTime(c *flows.Ctx) string {
+	if label := c.Get(keyTimeLabel); label != "" {
+		return timeCode(label)
+	}
+	return c.Get(keyTime)
 }
 
 func summaryVars(c *flows.Ctx) map[string]any {
@@ -325,8 +336,8 @@ func (r *residents) submit(c *flows.Ctx) error {
 		CommuneID:      communeID,
 		HamletID:       hamletID,
 		Topic:          c.Get(keyTopic),
-		Problem:        forTeam(c, keyProblem, keyProblemLabel),
-		PreferredTime:  forTeam(c, keyTime, keyTimeLabel),
+		Problem:        storedProblem(c),
+		PreferredTime:  storedTime(c),
 		SourceEvent:    c.Event.Key,
 	}
 	if req.Topic == "" {

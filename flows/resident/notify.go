@@ -26,8 +26,7 @@ const StaleAfter = 48 * time.Hour
 func (r *residents) notifyTeam(c *flows.Ctx, req cnsbot.HelpRequest, where string) (bool, error) {
 	ctx := c.Context()
 	data := map[string]any{
-		"code": req.Code, "place": where, "problem": req.Problem, "time": req.PreferredTime,
-		"name": req.Name, "phone": flows.DisplayPhone(req.Phone),
+		"code": req.Code, "place": where, "name": req.Name, "phone": flows.DisplayPhone(req.Phone),
 	}
 	teams, err := r.deps.HelpDesk.TeamsOfHamlet(ctx, req.HamletID)
 	if err != nil && cnsbot.ErrorCode(err) != cnsbot.ENOTFOUND {
@@ -44,7 +43,7 @@ func (r *residents) notifyTeam(c *flows.Ctx, req cnsbot.HelpRequest, where strin
 		c.Send(cnsbot.Outgoing{
 			ID:   "help:" + req.Code + ":group",
 			To:   cnsbot.Recipient{GroupID: team.GroupID},
-			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.group", forGroup(data)),
+			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.group", forGroup(requestWords(c.TIn, "vi", req, data))),
 			Purpose: "notify", Ref: req.Code, Lang: "vi",
 		})
 		return true, nil
@@ -75,7 +74,7 @@ func (r *residents) notifyTeam(c *flows.Ctx, req cnsbot.HelpRequest, where strin
 // name or phone again.
 func (r *residents) notifyCancelled(c *flows.Ctx, req cnsbot.HelpRequest) error {
 	ctx := c.Context()
-	data := map[string]any{"code": req.Code, "place": placeOf(ctx, r.deps, req), "problem": req.Problem}
+	data := map[string]any{"code": req.Code, "place": placeOf(ctx, r.deps, req)}
 	var group string
 	if req.TeamID != nil {
 		team, err := r.deps.HelpDesk.Team(ctx, *req.TeamID)
@@ -94,7 +93,7 @@ func (r *residents) notifyCancelled(c *flows.Ctx, req cnsbot.HelpRequest) error 
 			c.Send(cnsbot.Outgoing{
 				ID:   "help:" + req.Code + ":cancelled:" + strconv.FormatInt(p.ID, 10),
 				To:   cnsbot.Recipient{UserID: *p.ZaloUserID},
-				Kind: cnsbot.MsgText, Text: c.TIn(lang, "resident.notify.cancelled", data),
+				Kind: cnsbot.MsgText, Text: c.TIn(lang, "resident.notify.cancelled", requestWords(c.TIn, lang, req, data)),
 				Purpose: "notify", Ref: req.Code, Lang: lang, FallbackGroup: group,
 			})
 			n++
@@ -116,7 +115,7 @@ func (r *residents) notifyCancelled(c *flows.Ctx, req cnsbot.HelpRequest) error 
 		c.Send(cnsbot.Outgoing{
 			ID:   "help:" + req.Code + ":cancelled:group",
 			To:   cnsbot.Recipient{GroupID: group},
-			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.cancelled", forGroup(data)),
+			Kind: cnsbot.MsgText, Text: c.TIn("vi", "resident.notify.cancelled", forGroup(requestWords(c.TIn, "vi", req, data))),
 			Purpose: "notify", Ref: req.Code, Lang: "vi",
 		})
 		return nil
@@ -150,7 +149,7 @@ func sendPeople(c *flows.Ctx, people []cnsbot.Person, req cnsbot.HelpRequest, id
 		m := cnsbot.Outgoing{
 			ID:   "help:" + req.Code + ":" + strconv.FormatInt(p.ID, 10),
 			To:   cnsbot.Recipient{UserID: *p.ZaloUserID},
-			Kind: cnsbot.MsgText, Text: c.TIn(lang, id, data),
+			Kind: cnsbot.MsgText, Text: c.TIn(lang, id, requestWords(c.TIn, lang, req, data)),
 			Purpose: "notify", Ref: req.Code, Lang: lang,
 		}
 		if takeButton {
@@ -221,7 +220,8 @@ func (n *Notices) Taken(ctx context.Context, r cnsbot.HelpRequest, memberName, m
 		To:   cnsbot.Recipient{UserID: r.ResidentUserID},
 		Kind: cnsbot.MsgText,
 		Text: n.deps.Texts.T(lang, "resident.notify.taken", map[string]any{
-			"code": r.Code, "member": memberName, "member_phone": flows.DisplayPhone(memberPhone), "time": r.PreferredTime,
+			"code": r.Code, "member": memberName, "member_phone": flows.DisplayPhone(memberPhone),
+			"time": TimeText(n.deps.Texts.T, lang, r.PreferredTime),
 		}),
 		Purpose: "notify", Ref: r.Code, Lang: lang,
 	}
@@ -275,8 +275,7 @@ func EscalateStale(ctx context.Context, deps Deps, now time.Time) ([]cnsbot.Outg
 			return out, fmt.Errorf("commune officers: %w", err)
 		}
 		people = append(people, officers...)
-		data := map[string]any{"code": r.Code, "place": placeOf(ctx, deps, r), "problem": r.Problem,
-			"hours": int(StaleAfter / time.Hour)}
+		data := map[string]any{"code": r.Code, "place": placeOf(ctx, deps, r), "hours": int(StaleAfter / time.Hour)}
 		seen := make(map[int64]bool)
 		sent := 0
 		for _, p := range people {
@@ -288,7 +287,7 @@ func EscalateStale(ctx context.Context, deps Deps, now time.Time) ([]cnsbot.Outg
 			out = append(out, cnsbot.Outgoing{
 				ID:   "esc:" + r.Code + ":" + strconv.FormatInt(p.ID, 10),
 				To:   cnsbot.Recipient{UserID: *p.ZaloUserID},
-				Kind: cnsbot.MsgText, Text: deps.Texts.T(lang, "resident.notify.stale", data),
+				Kind: cnsbot.MsgText, Text: deps.Texts.T(lang, "resident.notify.stale", requestWords(deps.Texts.T, lang, r, data)),
 				Purpose: "notify", Ref: r.Code, Lang: lang, FallbackGroup: fallback,
 			})
 			sent++

@@ -211,8 +211,9 @@ var journeys = []journey{
 				t.Fatalf("requests %v, want one", f.desk.Requests)
 			}
 			r := f.desk.Requests[0]
-			// Answers picked from buttons are stored in Vietnamese, for the team.
-			wantProblem, wantTime := "Quên mật khẩu", "Buổi chiều"
+			// The guide the resident came from is kept by its Vietnamese
+			// title, for the team; a time picked from buttons by its code.
+			wantProblem, wantTime := "Quên mật khẩu", "afternoon"
 			if r.HamletID != 11 || r.CommuneID != 1 || r.Phone != "+84912345678" || r.Topic != cnsbot.AreaVNeIDInstall ||
 				r.Problem != wantProblem || r.PreferredTime != wantTime || r.TeamID == nil || *r.TeamID != 1 {
 				t.Errorf("request %+v", r)
@@ -265,6 +266,11 @@ var journeys = []journey{
 			// Cây Trâm's team has no group: its members with Zalo, privately.
 			if !slices.Equal(to, []string{"u:z-bay", "u:z-mai"}) {
 				t.Errorf("notified %v, want the two members with Zalo", to)
+			}
+			// The topic and the time were tapped: codes, whatever the
+			// resident's language (the members read them as words above).
+			if r := f.desk.Requests[0]; r.Topic != cnsbot.AreaVNeIDInstall || r.Problem != "" || r.PreferredTime != "any" {
+				t.Errorf("request's topic, problem, time: %q %q %q, want vneid, empty, any", r.Topic, r.Problem, r.PreferredTime)
 			}
 		},
 	},

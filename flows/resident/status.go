@@ -133,7 +133,7 @@ func (r *residents) showOwnStatus(c *flows.Ctx) error {
 }
 
 func (r *residents) replyStatus(c *flows.Ctx, req cnsbot.HelpRequest) {
-	data := map[string]any{"code": req.Code, "problem": req.Problem, "time": req.PreferredTime}
+	data := requestWords(c.TIn, c.Lang(), req, map[string]any{"code": req.Code})
 	switch req.Status {
 	case cnsbot.HelpClosed:
 		if req.Rating == 0 {

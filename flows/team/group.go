@@ -223,6 +223,9 @@ func (t *teamFlows) inGroup(c *flows.Ctx) error {
 }
 
 func (t *teamFlows) onGroup(c *flows.Ctx) error {
+	if _, ok := sharedLocation(c.Event); ok && c.Event.GroupID != "" {
+		return t.groupLocation(c)
+	}
 	if c.Event.GroupID == "" || c.Event.Text == "" {
 		return nil
 	}
@@ -265,6 +268,13 @@ func (t *teamFlows) onGroup(c *flows.Ctx) error {
 		text, err := t.progressText(ctx, c.Lang(), team)
 		if err != nil {
 			return err
+		}
+		areas, err := t.areaProgressText(ctx, c.Lang(), team)
+		if err != nil {
+			return err
+		}
+		if areas != "" {
+			text += "\n" + areas
 		}
 		c.Reply(text)
 	case gWeek:

@@ -56,7 +56,7 @@ const (
 )
 
 var (
-	unvisitedWords = []string{cmdUnvisited, "nha chua den", "ho chua den", "chua den", "unvisited", "next houses"}
+	unvisitedWords = []string{cmdUnvisited, "nha chua den", "ho chua den", "chua den", "houses not visited", "unvisited", "next houses"}
 	splitWords     = []string{cmdSplit, "chia nha", "chia ho", "split houses"}
 	confirmWords   = []string{cmdConfirm, "xac nhan ho", "ho moi", "new households"}
 	unmatchedWords = []string{"hochuakhop", "ho chua khop", "chua khop", "unmatched", "unmatched visits"}
@@ -256,7 +256,8 @@ func roundTeam(m member) int64 {
 }
 
 // unvisitedCommand answers "nhà chưa đến": the team hamlet's listed
-// households no visit has named yet, ten at a time, by house number; a
+// households no visit has named yet, ten at a time, by house number, or
+// nearest first after the member shared their location (nearest.go); a
 // member who was given a share sees theirs. "chuaden 10" is the next page.
 func (t *teamFlows) unvisitedCommand(c *flows.Ctx, args string) (bool, error) {
 	if t.deps.Households == nil {
@@ -314,7 +315,17 @@ func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64
 		who = personID
 	}
 	offset = max(offset, 0)
-	list, total, err := t.deps.Households.UnvisitedHouseholds(ctx, team.HamletID, who, offset, pageSize)
+	from, near, err := t.roundFrom(c, personID, offset, group)
+	if err != nil {
+		return "", false, err
+	}
+	var list []cnsbot.ListedHousehold
+	var total int
+	if near {
+		list, total, err = t.deps.Positions.NearestUnvisited(ctx, team.HamletID, who, from, offset, pageSize)
+	} else {
+		list, total, err = t.deps.Households.UnvisitedHouseholds(ctx, team.HamletID, who, offset, pageSize)
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("unvisited households: %w", err)
 	}
@@ -325,10 +336,29 @@ func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64
 		return c.T("households.unvisited.end", map[string]any{"total": total}), false, nil
 	}
 	var b strings.Builder
-	b.WriteString(c.T("households.unvisited.head", map[string]any{"team": team.Name, "total": total, "mine": who != 0,
+	head := "households.unvisited.head"
+	if near {
+		head = "households.nearest.head"
+	}
+	b.WriteString(c.T(head, map[string]any{"team": team.Name, "total": total, "mine": who != 0,
 		"from": offset + 1, "to": offset + len(list)}))
+	unplaced := false
 	for i, h := range list {
 		fmt.Fprintf(&b, "\n%d. %s", offset+i+1, h.Label())
+		if !near {
+			continue
+		}
+		if p, ok := h.Place(); ok {
+			b.WriteString(" (" + distanceText(c, cnsbot.Distance(from, p)) + ")")
+		} else {
+			unplaced = true
+		}
+	}
+	switch {
+	case unplaced:
+		b.WriteString("\n" + c.T("households.nearest.unplaced", nil))
+	case !near && !group && offset == 0 && t.deps.Positions != nil:
+		b.WriteString("\n" + c.T("households.nearest.hint", nil))
 	}
 	more := offset+len(list) < total
 	switch {

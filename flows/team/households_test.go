@@ -26,6 +26,21 @@ func withHouseholdList(t *testing.T, f *fixture) {
 	}
 }
 
+// withPlacedList imports testdata/households_places.csv: the same list
+// with the houses' places along one road (number 30 stands by number 3;
+// 27/4, 8 and 10 have none yet).
+func withPlacedList(t *testing.T, f *fixture) {
+	t.Helper()
+	file, err := os.Open(filepath.Join("testdata", "households_places.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if rep, err := f.db.ImportHouseholds(f.ctx, file, "households_places.csv"); err != nil {
+		t.Fatalf("import households: %v %+v", err, rep.Errors)
+	}
+}
+
 // listedVisits returns the heads of household of a person's visits, ""
 // for a visit that names no listed household.
 func listedVisits(t *testing.T, f *fixture, phone string) []string {
@@ -99,6 +114,55 @@ var householdJourneys = []journey{
 		},
 		vi: []string{"nha chua den", "#chuaden 10", "#chuaden 20"},
 		en: []string{"English", "houses not visited", "#chuaden 10"},
+	},
+	{
+		// Nearest first: by house number with a word on sharing a
+		// location; the member shares it and the round comes nearest
+		// first with distances, the houses without a place after; "Thêm…"
+		// goes on from the same point though she shared another meanwhile;
+		// two hours after her last location it is by house number again.
+		name:  "households_nearest",
+		user:  zMai,
+		setup: withPlacedList,
+		vi: []string{"nha chua den", "!location 9.1769,105.1513", "nha chua den", "!location 9.185,105.163",
+			"#chuaden 10", "!wait 2h1m", "#chuaden"},
+		en: []string{"English", "houses not visited", "!location 9.1769,105.1513", "houses not visited", "!location 9.185,105.163",
+			"#chuaden 10", "!wait 2h1m", "#chuaden"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			hamlet := f.team(t, "An Xuyên", "Ấp 1").HamletID
+			if _, n, err := f.db.UnvisitedHouseholds(f.ctx, hamlet, 0, 0, 0); err != nil || n != 14 {
+				t.Errorf("unvisited %d %v, want 14: sharing a location visits nothing", n, err)
+			}
+		},
+	},
+	{
+		// A visit's location gives its household a place: shared in the
+		// form (number 10), or just after a one-line report (number 8);
+		// a third location, long after, is only where she stands.
+		name:  "households_visit_place",
+		user:  zMai,
+		setup: withPlacedList,
+		vi: []string{"bc", "10", "#vneid", "#xong", "1", "#15", "!location 9.1769,105.151", "#tiep", "#boqua", "#luu",
+			"bc so 8, vneid, 1 nguoi, 15p", "#luu", "!location 9.1769,105.1508", "!wait 30m", "!location 9.1769,105.1509"},
+		en: []string{"English", "bc", "10", "#vneid", "#xong", "1", "#15", "!location 9.1769,105.151", "next", "skip", "save",
+			"bc so 8, vneid, 1 nguoi, 15p", "save", "!location 9.1769,105.1508", "!wait 30m", "!location 9.1769,105.1509"},
+		check: func(t *testing.T, f *fixture, lang string) {
+			hamlet := f.team(t, "An Xuyên", "Ấp 1").HamletID
+			for number, want := range map[string]cnsbot.Place{"10": {Lat: 9.1769, Lng: 105.151}, "8": {Lat: 9.1769, Lng: 105.1508}} {
+				hs, err := f.db.MatchHouseholds(f.ctx, hamlet, number)
+				if err != nil || len(hs) != 1 {
+					t.Fatalf("household %s: %v %v", number, hs, err)
+				}
+				h, _ := f.db.ListedHousehold(f.ctx, hs[0].ID)
+				if p, ok := h.Place(); !ok || p != want || h.PlacedFrom != cnsbot.PlacedFromVisit {
+					t.Errorf("number %s at %v %v from %q, want %v from a visit", number, p, ok, h.PlacedFrom, want)
+				}
+			}
+			vs := f.visits(t, f.person(t, "0987654321").ID)
+			if len(vs) != 2 || vs[0].Longitude != 105.151 || vs[1].Longitude != 105.1508 {
+				t.Errorf("visits %+v, want both with their locations", vs)
+			}
+		},
 	},
 	{
 		// The leader splits the round among the team's four people; each

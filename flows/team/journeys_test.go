@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows/flowstest"
@@ -188,11 +189,11 @@ var journeys = []journey{
 			code := f.vars["code"]
 			r, err := f.db.HelpRequestByCode(f.ctx, code)
 			mai := f.person(t, "0987654321")
-			if err != nil || r.Status != cnsbot.HelpClosed || r.TakenBy == nil || *r.TakenBy != mai.ID || r.Outcome != "Đã làm được" {
+			if err != nil || r.Status != cnsbot.HelpClosed || r.TakenBy == nil || *r.TakenBy != mai.ID || r.Outcome != cnsbot.OutcomeDone {
 				t.Errorf("request %+v %v", r, err)
 			}
 			vs := f.visits(t, mai.ID)
-			if len(vs) != 1 || vs[0].HelpCode != code || vs[0].Minutes != 45 || vs[0].Household != "Nguyễn Thị Lan" {
+			if len(vs) != 1 || vs[0].HelpCode != code || vs[0].Minutes != 45 || vs[0].Household != "Nguyễn Thị Lan" || vs[0].Note != "" {
 				t.Errorf("visits %+v", vs)
 			}
 			var ids []string
@@ -206,6 +207,55 @@ var journeys = []journey{
 			}
 		},
 	},
+	typedOutcome,
+	areaProgress,
+}
+
+// typedOutcome is a close whose outcome the member types: words that are
+// no button's are kept as written, on the request and as the visit's note.
+var typedOutcome = journey{
+	name: "help_close_typed",
+	user: zMai,
+	setup: func(t *testing.T, f *fixture) {
+		r := f.helpRequest(t, "r-1", "An Xuyên", "Ấp 1", "Cài VNeID cho mẹ")
+		f.vars["code"] = r.Code
+	},
+	vi: []string{"#nhan {code}", "xong {code}", "Cài xong VNeID, mẹ tự đăng nhập được", "30p"},
+	en: []string{"English", "#nhan {code}", "done {code}", "Cài xong VNeID, mẹ tự đăng nhập được", "30 min"},
+	check: func(t *testing.T, f *fixture, lang string) {
+		r, err := f.db.HelpRequestByCode(f.ctx, f.vars["code"])
+		const typed = "Cài xong VNeID, mẹ tự đăng nhập được"
+		if err != nil || r.Status != cnsbot.HelpClosed || r.Outcome != typed {
+			t.Errorf("request %+v %v", r, err)
+		}
+		if vs := f.visits(t, f.person(t, "0987654321").ID); len(vs) != 1 || vs[0].Note != typed {
+			t.Errorf("visits %+v", vs)
+		}
+	},
+}
+
+// areaProgress is "tiến độ" with visits in six areas of the plan: a line
+// per area, most households first, the four largest and a count of the
+// rest; a household visited twice in an area counts once there.
+var areaProgress = journey{
+	name: "progress_areas",
+	user: zMai,
+	setup: func(t *testing.T, f *fixture) {
+		team := f.team(t, "An Xuyên", "Ấp 1")
+		mai := f.person(t, "0987654321")
+		for i, v := range []struct{ household, areas string }{
+			{"nhà ông Năm", "vneid,dvc"}, {"ông Năm", "vneid,yte"}, {"bà Tư", "vneid,ttkdtm"}, {"bà Sáu", "dvc,giaoduc"},
+			{"ông Bảy", "antoan"}, {"ông Tám", "khac"},
+		} {
+			visit := cnsbot.Visit{PersonID: mai.ID, TeamID: team.ID, Household: v.household, Areas: v.areas, People: 1, Minutes: 30,
+				VisitedAt: f.clock.Now().Add(-time.Hour), SourceEvent: fmt.Sprintf("area-%d", i)}
+			if _, err := f.db.RecordVisit(f.ctx, &visit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	},
+	vi: []string{"tiến độ"},
+	en: []string{"English", "progress"},
 }
 
 func TestJourneys(t *testing.T) {

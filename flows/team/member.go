@@ -112,6 +112,13 @@ func (t *teamFlows) showProgress(c *flows.Ctx, m member) error {
 		if err != nil {
 			return err
 		}
+		areas, err := t.areaProgressText(c.Context(), c.Lang(), team)
+		if err != nil {
+			return err
+		}
+		if areas != "" {
+			text += "\n" + areas
+		}
 		parts = append(parts, text)
 		if slices.Contains(m.leads, id) && team.GroupID == "" {
 			// Leaders link their team's Zalo group with the team's code.
@@ -173,7 +180,8 @@ func (t *teamFlows) requestList(ctx context.Context, lang string, reqs []cnsbot.
 			break
 		}
 		lines = append(lines, t.deps.Texts.T(lang, "team.requests.item", map[string]any{
-			"code": r.Code, "problem": r.Problem, "time": r.PreferredTime, "place": t.placeOf(ctx, r),
+			"code": r.Code, "problem": resident.ProblemText(t.deps.Texts.T, lang, r),
+			"time": resident.TimeText(t.deps.Texts.T, lang, r.PreferredTime), "place": t.placeOf(ctx, r),
 		}))
 	}
 	return strings.Join(lines, "\n")
@@ -318,7 +326,7 @@ func (t *teamFlows) takeCommand(c *flows.Ctx, args string) (bool, error) {
 	}
 	text := t.deps.Texts.T(lang, "team.help.taken", map[string]any{
 		"code": req.Code, "name": req.Name, "phone": flows.DisplayPhone(req.Phone), "place": t.placeOf(ctx, req),
-		"problem": req.Problem, "time": req.PreferredTime,
+		"problem": resident.ProblemText(t.deps.Texts.T, lang, req), "time": resident.TimeText(t.deps.Texts.T, lang, req.PreferredTime),
 	})
 	buttons := []cnsbot.Button{
 		{Title: t.deps.Texts.T(lang, "team.btn.close", map[string]any{"code": req.Code}), Payload: "#" + cmdClose + " " + req.Code},
@@ -467,13 +475,28 @@ func (t *teamFlows) closeFlow() *flows.Flow {
 	}
 }
 
-// chooseOutcome keeps a tapped outcome in Vietnamese, for the officers
-// who read the requests.
+// outcomeCodes maps the outcome step's choices to the codes stored
+// (cnsbot.Outcomes). The choice keeps its id "lamduoc": it is the payload
+// of buttons already sent, and a command members type.
+var outcomeCodes = map[string]string{"lamduoc": cnsbot.OutcomeDone}
+
+// chooseOutcome stores a tapped outcome (or typed words that match its
+// button) as its code, which every page shows in its reader's language;
+// other typed words are kept as written.
 func chooseOutcome(c *flows.Ctx, in flows.Input) error {
 	if in.Choice != nil {
-		c.Set(keyOutcome, c.TIn("vi", in.Choice.Label, nil))
+		c.Set(keyOutcome, outcomeCodes[in.Choice.ID])
 	}
 	return nil
+}
+
+// outcomeText shows a stored outcome in a language: a code by its words,
+// typed text as it was typed.
+func outcomeText(tr func(lang, id string, data map[string]any) string, lang, outcome string) string {
+	if slices.Contains(cnsbot.Outcomes, outcome) {
+		return tr(lang, "team.outcome."+outcome, nil)
+	}
+	return outcome
 }
 
 // finishClose closes the request, counts it as a visit to the resident's
@@ -511,7 +534,8 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	if len(m.teams) == 0 {
 		// An officer: the request is done, and no member's week or
 		// team's visits change.
-		c.Reply(c.T("team.close.saved", map[string]any{"code": req.Code}), c.Button("common.menu", "menu"))
+		c.Reply(c.T("team.close.saved", map[string]any{"code": req.Code,
+			"outcome": outcomeText(t.deps.Texts.T, c.Lang(), c.Get(keyOutcome))}), c.Button("common.menu", "menu"))
 		c.Done()
 		return nil
 	}
@@ -528,8 +552,14 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 		area = a[0]
 	}
 	minutes, _ := strconv.Atoi(c.Get(keyMinutes))
+	// The visit's note is what the member typed; a tapped outcome is the
+	// request's, which the visit names.
+	note := c.Get(keyOutcome)
+	if slices.Contains(cnsbot.Outcomes, note) {
+		note = ""
+	}
 	v := cnsbot.Visit{PersonID: m.person.ID, TeamID: teamID, Household: household, Areas: area, People: 1,
-		Minutes: minutes, Note: c.Get(keyOutcome), HelpCode: req.Code, VisitedAt: c.Now(), SourceEvent: c.Event.Key}
+		Minutes: minutes, Note: note, HelpCode: req.Code, VisitedAt: c.Now(), SourceEvent: c.Event.Key}
 	if _, err := t.deps.Visits.RecordVisit(ctx, &v); err != nil {
 		return fmt.Errorf("record visit for help request: %w", err)
 	}
@@ -537,7 +567,8 @@ func (t *teamFlows) finishClose(c *flows.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("team: %w", err)
 	}
-	text, err := t.afterReport(ctx, c.Lang(), c.T("team.close.saved", map[string]any{"code": req.Code}), m.person.ID, team, c.Now())
+	text, err := t.afterReport(ctx, c.Lang(), c.T("team.close.saved", map[string]any{"code": req.Code,
+		"outcome": outcomeText(t.deps.Texts.T, c.Lang(), c.Get(keyOutcome))}), m.person.ID, team, c.Now())
 	if err != nil {
 		return err
 	}

@@ -136,6 +136,13 @@ type Deps struct {
 	// them visits name households as typed, and "nhà chưa đến" is not
 	// offered.
 	Households Households
+	// Positions keep where members stand, for "nhà chưa đến" nearest
+	// first (nearest.go). Optional: without them the round goes by house
+	// number.
+	Positions Positions
+	// NearestFor is how long a location a member shared sorts their
+	// round nearest first; default 2 hours.
+	NearestFor time.Duration
 	// DoubtSharedPhone treats the phone Zalo's share form sends like a
 	// typed one: it then proves nothing, and leaders and officers enrol
 	// by code only.

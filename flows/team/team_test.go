@@ -33,6 +33,7 @@ var (
 	_ team.WeekVisits = (*store.DB)(nil)
 	_ team.Households = (*store.DB)(nil)
 	_ team.Claimer    = (*store.Locks)(nil)
+	_ team.Positions  = (*store.DB)(nil)
 )
 
 var vietnam = mustLocation("Asia/Ho_Chi_Minh")
@@ -78,6 +79,9 @@ type options struct {
 	databaseURL string
 	teamOnly    bool
 	lookups     team.LookupLimiter
+	// noPositions wires no team.Positions: the service as it was before
+	// "nearest first".
+	noPositions bool
 }
 
 // newFixture opens the real store on SQLite in a temporary directory (or
@@ -125,9 +129,12 @@ func newFixture(t *testing.T, opts options) *fixture {
 		InfoImageURL: "https://example.invalid/form.png"})
 	fx.deps = team.Deps{Roster: db, Teams: db, Places: db, Visits: db, HelpDesk: db, Texts: texts, Week: db,
 		Lookups: &flowstest.Lookups{}, Attempts: store.NewAttempts(storetest.MiniRedis(t), "t:", "enrol-code", 5, 10*time.Minute),
-		Households: db, Residents: resident.NewNotices(texts, fx.sessions, log), Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
+		Households: db, Positions: db, Residents: resident.NewNotices(texts, fx.sessions, log), Location: vietnam, Names: []string{"Trợ lý Tổ"}, Log: log}
 	if opts.lookups != nil {
 		fx.deps.Lookups = opts.lookups
+	}
+	if opts.noPositions {
+		fx.deps.Positions = nil
 	}
 	if err := team.Register(fx.engine, fx.deps); err != nil {
 		t.Fatal(err)
@@ -213,7 +220,7 @@ func (f *fixture) helpRequest(t *testing.T, resident, commune, hamlet, problem s
 	t.Helper()
 	tm := f.team(t, commune, hamlet)
 	r := cnsbot.HelpRequest{ResidentUserID: resident, Name: "Nguyễn Thị Lan", Phone: "+84912000111", HamletID: tm.HamletID,
-		Topic: cnsbot.AreaVNeIDInstall, Problem: problem, PreferredTime: "Buổi sáng", SourceEvent: "seed-" + resident}
+		Topic: cnsbot.AreaVNeIDInstall, Problem: problem, PreferredTime: "morning", SourceEvent: "seed-" + resident}
 	if err := f.db.CreateHelpRequest(f.ctx, &r); err != nil {
 		t.Fatal(err)
 	}

@@ -576,9 +576,14 @@ func chooseNote(c *flows.Ctx, in flows.Input) error {
 }
 
 // onMedia keeps a photo or location sent while a member fills in a report.
+// Outside a report, a member's location is where they stand
+// (memberLocation).
 func (t *teamFlows) onMedia(c *flows.Ctx) (bool, error) {
-	if c.Event.IsGroup() || c.FlowName() != FlowVisit {
+	if c.Event.IsGroup() {
 		return false, nil
+	}
+	if c.FlowName() != FlowVisit {
+		return t.memberLocation(c)
 	}
 	lead := ""
 	for _, a := range c.Event.Attachments {
@@ -590,6 +595,11 @@ func (t *teamFlows) onMedia(c *flows.Ctx) (bool, error) {
 			c.Set(keyLat, strconv.FormatFloat(a.Latitude, 'f', -1, 64))
 			c.Set(keyLng, strconv.FormatFloat(a.Longitude, 'f', -1, 64))
 			lead = "team.visit.location_kept"
+			// The member stands at the door: the next houses are
+			// nearest from here.
+			if m, ok, err := whoami(c); err == nil && ok {
+				t.shareHere(c, m.person.ID, cnsbot.Place{Lat: a.Latitude, Lng: a.Longitude})
+			}
 		}
 	}
 	if lead == "" {
