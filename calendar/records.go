@@ -115,8 +115,14 @@ type Figures struct {
 	ListedHamlets int `json:"listed_hamlets,omitempty"`
 	// GuidedInQuarter counts distinct households visited in the quarter,
 	// GuidedToDate those visited at any time before the quarter's end.
+	// In a hamlet with a list, they count the confirmed households of the
+	// list that visits named (store/listedcounts.go has the rule).
 	GuidedInQuarter int `json:"guided_in_quarter"`
 	GuidedToDate    int `json:"guided_to_date"`
+	// Unmatched counts the households typed in visits, by the quarter's
+	// end, in hamlets with a list that match no listed household ("chưa
+	// khớp"): they do not count as guided until the leader resolves them.
+	Unmatched int `json:"unmatched,omitempty"`
 	// People is the number of people guided in the quarter per area
 	// (cnsbot.Area*): a visit adds its people to each area it covered.
 	People map[string]int `json:"people"`

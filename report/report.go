@@ -37,6 +37,11 @@ type Source interface {
 	FindUnit(ctx context.Context, kind string, parentID *int64, name string) (cnsbot.Unit, error)
 	ReportTeams(ctx context.Context) ([]cnsbot.Team, error)
 	ReportFigures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error)
+	// ReportHamletFigures returns the figures of the hamlets that have a
+	// household list, over all their teams: the list's households, and
+	// the listed households guided, each once however many teams guided
+	// it. Hamlets without a list are not in the map.
+	ReportHamletFigures(ctx context.Context, hamletIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error)
 	ReportHelpRequests(ctx context.Context, from, to time.Time) ([]cnsbot.HelpRequest, error)
 }
 
@@ -58,7 +63,7 @@ type Report struct {
 	Total    Figures
 	// ListedHamlets counts the hamlets whose households are their
 	// household list's rather than the units import's count; the report
-	// says so under its date.
+	// says so under its date, with Total.Unmatched.
 	ListedHamlets int
 }
 
@@ -88,9 +93,15 @@ type Figures struct {
 	// a subtotal counts each hamlet once, however many teams it has.
 	Households int
 	// GuidedInQuarter counts distinct households visited in the quarter,
-	// GuidedToDate those visited by the quarter's end.
+	// GuidedToDate those visited by the quarter's end. In a hamlet with a
+	// household list they are the list's households that visits named: a
+	// team's row counts those its visits named, and a subtotal counts a
+	// household once however many of the hamlet's teams guided it.
 	GuidedInQuarter int
 	GuidedToDate    int
+	// Unmatched counts, in hamlets with a list, the households typed in
+	// visits that match none of it ("chưa khớp"): not counted as guided.
+	Unmatched int
 	// People is the number of people guided in the quarter per area, in
 	// the order of cnsbot.Areas; areas the service does not know count as
 	// cnsbot.AreaOther.
@@ -129,8 +140,19 @@ func (f Figures) Hours() float64 { return float64(f.Minutes) / 60 }
 
 // add adds g's counts to f, except Households (see Commune.Subtotal).
 func (f *Figures) add(g Figures) {
+	f.addGuided(g)
+	f.addRest(g)
+}
+
+// addGuided adds g's households guided to f.
+func (f *Figures) addGuided(g Figures) {
 	f.GuidedInQuarter += g.GuidedInQuarter
 	f.GuidedToDate += g.GuidedToDate
+	f.Unmatched += g.Unmatched
+}
+
+// addRest adds g's other counts to f.
+func (f *Figures) addRest(g Figures) {
 	if f.People == nil {
 		f.People = make([]int, len(cnsbot.Areas))
 	}
@@ -147,7 +169,7 @@ func (f *Figures) add(g Figures) {
 
 // fromCalendar takes a team's figures from the visit reports.
 func fromCalendar(c calendar.Figures) Figures {
-	f := Figures{GuidedInQuarter: c.GuidedInQuarter, GuidedToDate: c.GuidedToDate, Members: c.Members,
+	f := Figures{GuidedInQuarter: c.GuidedInQuarter, GuidedToDate: c.GuidedToDate, Unmatched: c.Unmatched, Members: c.Members,
 		ActiveMembers: c.ActiveMembers, Visits: c.Visits, Minutes: c.Minutes, People: make([]int, len(cnsbot.Areas))}
 	other := slices.Index(cnsbot.Areas, cnsbot.AreaOther)
 	for area, n := range c.People {
@@ -198,7 +220,7 @@ func Build(ctx context.Context, src Source, q string, commune string, loc *time.
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	teamIDs, err := r.layout(ctx, src, communes, teams)
+	teamIDs, hamletIDs, err := r.layout(ctx, src, communes, teams)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -206,33 +228,39 @@ func Build(ctx context.Context, src Source, q string, commune string, loc *time.
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	listed, err := src.ReportHamletFigures(ctx, hamletIDs, q, loc)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	help, err := helpRequests(ctx, src, communes, start, end, strings.TrimSpace(commune) != "")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	r.fill(figs, help)
-	r.sum()
+	r.fill(figs, listed, help)
+	r.sum(listed)
 	return r, nil
 }
 
 // layout lays out the rows: each commune's hamlets in name order, a row
 // per team of a hamlet, or one row for a hamlet without a team, numbered
-// through the report. It returns the teams that have a row.
-func (r *Report) layout(ctx context.Context, src Source, communes []cnsbot.Unit, teams []cnsbot.Team) ([]int64, error) {
+// through the report. It returns the teams that have a row, and the
+// hamlets.
+func (r *Report) layout(ctx context.Context, src Source, communes []cnsbot.Unit, teams []cnsbot.Team) ([]int64, []int64, error) {
 	teamsOf := map[int64][]cnsbot.Team{}
 	for _, t := range teams {
 		teamsOf[t.HamletID] = append(teamsOf[t.HamletID], t)
 	}
-	var teamIDs []int64
+	var teamIDs, hamletIDs []int64
 	no := 0
 	r.Communes = make([]Commune, 0, len(communes))
 	for _, c := range communes {
 		hamlets, err := src.Hamlets(ctx, c.ID)
 		if err != nil {
-			return nil, fmt.Errorf("hamlets of %s: %w", c.Name, err)
+			return nil, nil, fmt.Errorf("hamlets of %s: %w", c.Name, err)
 		}
 		block := Commune{ID: c.ID, Name: c.Name}
 		for _, h := range hamlets {
+			hamletIDs = append(hamletIDs, h.ID)
 			row := Row{Commune: c.Name, Hamlet: h.Name, HamletID: h.ID,
 				Figures: Figures{Households: h.Households, People: make([]int, len(cnsbot.Areas))}}
 			ts := teamsOf[h.ID]
@@ -252,13 +280,14 @@ func (r *Report) layout(ctx context.Context, src Source, communes []cnsbot.Unit,
 		}
 		r.Communes = append(r.Communes, block)
 	}
-	return teamIDs, nil
+	return teamIDs, hamletIDs, nil
 }
 
-// fill puts the teams' figures and the help requests on their rows. A
-// request without a team of its own (or whose team has no row) counts for
-// its hamlet: the row of a hamlet without a team, or its first team.
-func (r *Report) fill(figs map[int64]calendar.Figures, help []cnsbot.HelpRequest) {
+// fill puts the teams' figures and the help requests on their rows, and
+// the households of a hamlet's list on each of its rows. A request without
+// a team of its own (or whose team has no row) counts for its hamlet: the
+// row of a hamlet without a team, or its first team.
+func (r *Report) fill(figs map[int64]calendar.Figures, hamlets map[int64]calendar.Figures, help []cnsbot.HelpRequest) {
 	hamletRow := map[int64]*Row{}
 	teamRow := map[int64]*Row{}
 	for ci := range r.Communes {
@@ -272,20 +301,26 @@ func (r *Report) fill(figs map[int64]calendar.Figures, help []cnsbot.HelpRequest
 			}
 		}
 	}
-	listed := map[int64]bool{}
 	for id, f := range figs {
 		if row := teamRow[id]; row != nil {
 			g := fromCalendar(f)
 			g.Households = row.Households
-			if f.ListedHamlets > 0 {
-				// The hamlet's household list is the base once it has one.
-				g.Households = f.Households
-				if !listed[row.HamletID] {
-					listed[row.HamletID] = true
-					r.ListedHamlets++
-				}
-			}
 			row.Figures = g
+		}
+	}
+	for ci := range r.Communes {
+		for ri := range r.Communes[ci].Rows {
+			row := &r.Communes[ci].Rows[ri]
+			if h, ok := hamlets[row.HamletID]; ok {
+				// The hamlet's household list is the base once it has one.
+				row.Households = h.Households
+			}
+		}
+	}
+	r.ListedHamlets = 0
+	for id := range hamlets {
+		if hamletRow[id] != nil {
+			r.ListedHamlets++
 		}
 	}
 	for _, h := range help {
@@ -307,18 +342,29 @@ func (r *Report) fill(figs map[int64]calendar.Figures, help []cnsbot.HelpRequest
 }
 
 // sum adds the rows up into each commune's subtotal and the subtotals into
-// the total. Households count once per hamlet, however many teams it has.
-func (r *Report) sum() {
+// the total. Households count once per hamlet, however many teams it has;
+// so do the households guided of a hamlet with a list (listed), which
+// come from the hamlet's figures rather than its teams' rows: a household
+// two teams guided is one household.
+func (r *Report) sum(listed map[int64]calendar.Figures) {
 	r.Total = Figures{People: make([]int, len(cnsbot.Areas))}
 	for ci := range r.Communes {
 		c := &r.Communes[ci]
 		c.Subtotal = Figures{People: make([]int, len(cnsbot.Areas))}
 		seen := map[int64]bool{}
 		for _, row := range c.Rows {
-			c.Subtotal.add(row.Figures)
+			c.Subtotal.addRest(row.Figures)
+			h, isListed := listed[row.HamletID]
+			if !isListed {
+				c.Subtotal.addGuided(row.Figures)
+			}
 			if !seen[row.HamletID] {
 				seen[row.HamletID] = true
 				c.Subtotal.Households += row.Households
+				if isListed {
+					c.Subtotal.addGuided(Figures{GuidedInQuarter: h.GuidedInQuarter, GuidedToDate: h.GuidedToDate,
+						Unmatched: h.Unmatched})
+				}
 			}
 		}
 		r.Total.add(c.Subtotal)

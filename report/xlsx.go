@@ -559,11 +559,16 @@ func quarterNumber(q string) int {
 	return int(q[len(q)-1] - '0')
 }
 
-// listedNote says, after the date made, how many hamlets' households are
-// counted from their household lists; "" when none are.
+// listedNote says, after the date made, how many hamlets' households (and
+// households guided) are counted from their household lists, and how many
+// typed households match none of them; "" when no hamlet has a list.
 func (x *sheet) listedNote() string {
 	if x.r.ListedHamlets == 0 {
 		return ""
 	}
-	return " — " + x.t("households.report.listed", map[string]any{"N": x.r.ListedHamlets})
+	note := " — " + x.t("households.report.listed", map[string]any{"N": x.r.ListedHamlets})
+	if n := x.r.Total.Unmatched; n > 0 {
+		note += " " + x.t("households.counted.report_unmatched", map[string]any{"N": n})
+	}
+	return note
 }

@@ -477,6 +477,12 @@ func (db *DB) figuresFrom(ctx context.Context, teamIDs []int64, q string, loc *t
 			return calendar.Figures{}, fmt.Errorf("figures: %w", err)
 		}
 	}
+	// Teams of listed hamlets count their listed households, each once.
+	a, err := countedListedAdjust(tx, teamIDs, from, to)
+	if err != nil {
+		return calendar.Figures{}, err
+	}
+	a.apply(&f)
 	// One row per distinct combination of areas: few, however many visits.
 	var byAreas []struct {
 		Areas   string

@@ -169,7 +169,9 @@ func officerScope(tx *gorm.DB, personID int64) (Officer, error) {
 }
 
 // UnitProgress is a hamlet's progress toward guiding 80% of its
-// households: Guided counts the distinct households its teams guided.
+// households: Guided counts the distinct households its teams guided (in
+// a hamlet with a list, its listed households, each once however many
+// of its teams guided it: listedcounts.go).
 type UnitProgress struct {
 	ID         int64  `json:"id"`
 	Name       string `json:"name"`
@@ -187,13 +189,17 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 	// The households a team guided are the sum of those it guided for
 	// the first time in each quarter, from the rollups (rollups.go): a few
 	// rows per team. Counting the households table per hamlet took 1.3 s
-	// at a province's 1,500 hamlets and 190 k households (issue 19).
+	// at a province's 1,500 hamlets and 190 k households (issue 19). A
+	// hamlet with a list counts the listed households its teams named.
 	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, ` + householdsOf("h") + ` AS households, h.demo,
-			COALESCE(c.teams, 0) AS teams, COALESCE(g.guided, 0) AS guided
+			COALESCE(c.teams, 0) AS teams,
+			CASE WHEN ` + listedOf("h") + ` = 1 THEN COALESCE(l.guided, 0) ELSE COALESCE(g.guided, 0) END AS guided
 		FROM units h
 		LEFT JOIN (SELECT hamlet_id, COUNT(*) AS teams FROM teams GROUP BY hamlet_id) c ON c.hamlet_id = h.id
 		LEFT JOIN (SELECT t.hamlet_id, SUM(r.new_households) AS guided
 			FROM rollup_team_quarters r JOIN teams t ON t.id = r.team_id GROUP BY t.hamlet_id) g ON g.hamlet_id = h.id
+		LEFT JOIN (SELECT t.hamlet_id, COUNT(DISTINCT rl.listed_household_id) AS guided` + rolledListedFrom + `
+			WHERE ` + rolledListedOn + ` GROUP BY t.hamlet_id) l ON l.hamlet_id = h.id
 		WHERE h.kind = ?`
 	args := []any{cnsbot.UnitHamlet}
 	if communeID != 0 {

@@ -65,6 +65,11 @@ func (db *DB) CountedReportFigures(ctx context.Context, teamIDs []int64, q strin
 	return db.reportFiguresFrom(ctx, teamIDs, q, loc, false)
 }
 
+// CountedReportHamletFigures is ReportHamletFigures counted from the visits.
+func (db *DB) CountedReportHamletFigures(ctx context.Context, hamletIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error) {
+	return db.reportHamletFiguresFrom(ctx, hamletIDs, q, loc, false)
+}
+
 // Figures is figures: from the rollups when they cover q.
 func (db *DB) Figures(ctx context.Context, teamIDs []int64, q string, loc *time.Location) (calendar.Figures, error) {
 	return db.figures(ctx, teamIDs, q, loc)

@@ -726,6 +726,7 @@ func linkOldVisits(tx *gorm.DB, hamletID int64, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	var teams []int64
 	for _, k := range keys {
 		q := readHouseholdQuery(k.Household)
 		var match *cnsbot.ListedHousehold
@@ -739,41 +740,57 @@ func linkOldVisits(tx *gorm.DB, hamletID int64, now time.Time) error {
 		if n != 1 {
 			continue
 		}
-		if err := relinkVisits(tx, hamletID, k.HouseholdKey, *match, now); err != nil {
+		moved, err := relinkVisits(tx, hamletID, k.HouseholdKey, *match, now)
+		if err != nil {
 			return err
 		}
+		teams = append(teams, moved...)
 	}
-	return nil
+	// The linked visits left their typed key for the listed household's:
+	// the rollups of their teams are counted again, once per import.
+	return rebuildTeamRollups(tx, teams)
 }
 
 // relinkVisits points the visits of a hamlet typed as oldKey at a listed
-// household, and moves each team's household count onto its key.
-func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHousehold, now time.Time) error {
+// household, and moves each team's household count onto its key. It
+// returns the teams whose visits moved: their rollups must be counted
+// again (rebuildTeamRollups), which the caller does once for all its keys.
+func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHousehold, now time.Time) ([]int64, error) {
 	newKey := listedKey(h.ID)
 	var visits []cnsbot.Visit
 	err := tx.Select("id", "team_id", "visited_at").Where("hamlet_id = ? AND household_key = ? AND listed_household_id IS NULL", hamletID, oldKey).
 		Order("visited_at").Find(&visits).Error
 	if err != nil || len(visits) == 0 {
-		return err
+		return nil, err
 	}
 	err = tx.Model(&cnsbot.Visit{}).Where("hamlet_id = ? AND household_key = ? AND listed_household_id IS NULL", hamletID, oldKey).
 		Updates(map[string]any{"listed_household_id": h.ID, "household_key": newKey, "updated_at": now}).Error
 	if err != nil {
-		return fmt.Errorf("link visits: %w", err)
+		return nil, fmt.Errorf("link visits: %w", err)
 	}
 	if h.GuidedAt == nil || visits[0].VisitedAt.Before(*h.GuidedAt) {
 		if err := tx.Model(&cnsbot.ListedHousehold{}).Where("id = ?", h.ID).Update("guided_at", visits[0].VisitedAt.UTC()).Error; err != nil {
-			return fmt.Errorf("mark household guided: %w", err)
+			return nil, fmt.Errorf("mark household guided: %w", err)
 		}
 	}
 	if err := relinkAreaHouseholds(tx, hamletID, oldKey, newKey); err != nil {
-		return err
+		return nil, err
 	}
 	teams := map[int64]bool{}
 	for _, v := range visits {
 		teams[v.TeamID] = true
 	}
+	var moved []int64
 	for team := range teams {
+		moved = append(moved, team)
+	}
+	return moved, moveHouseholdCounts(tx, moved, oldKey, newKey, now)
+}
+
+// moveHouseholdCounts moves each team's Household row of oldKey onto
+// newKey, merging it with the row already there.
+func moveHouseholdCounts(tx *gorm.DB, teams []int64, oldKey, newKey string, now time.Time) error {
+	for _, team := range teams {
 		var old []Household
 		if err := tx.Where(&Household{TeamID: team, Key: oldKey}).Find(&old).Error; err != nil {
 			return fmt.Errorf("load household count: %w", err)

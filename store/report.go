@@ -135,7 +135,7 @@ func (db *DB) reportFigures(ctx context.Context, teamIDs []int64, from, to time.
 		}
 		out[a.TeamID] = f
 	}
-	return nil
+	return applyCountedTeamListed(tx, teamIDs, from, to, out)
 }
 
 // ReportHelpRequests returns the help requests created or closed in

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,8 +116,28 @@ func rollupMigrations() []*gormigrate.Migration {
 			}
 			return nil
 		},
+	}, {
+		// Issue 16: in a hamlet with a household list, a household guided
+		// is a listed household a visit named. The hashed keys above cannot
+		// say which, nor whether the household is still waiting for its
+		// leader (pending), so the listed households each team named are
+		// kept by id, per quarter, and counted against the list when read.
+		ID: "2026121010_listed_rollups",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.Exec(rollupListedTable).Error; err != nil {
+				return fmt.Errorf("create listed rollups: %w", err)
+			}
+			return rebuildRollups(tx)
+		},
+		Rollback: func(tx *gorm.DB) error { return tx.Migrator().DropTable("rollup_listed") },
 	}}
 }
+
+// rollupListedTable is the listed households each team's visits named in
+// a quarter: an id of the list, not a name.
+const rollupListedTable = `CREATE TABLE rollup_listed (
+		team_id BIGINT NOT NULL, quarter VARCHAR(8) NOT NULL, listed_household_id BIGINT NOT NULL,
+		PRIMARY KEY (team_id, quarter, listed_household_id))`
 
 // rollupTables is the rollups' schema, in SQL both dialects read.
 var rollupTables = []string{
@@ -236,6 +257,12 @@ func rollVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 			return fail("areas", err)
 		}
 	}
+	if v.ListedHouseholdID != nil {
+		if _, err := insertNew(tx, `INSERT INTO rollup_listed (team_id, quarter, listed_household_id) VALUES (?, ?, ?)`,
+			v.TeamID, q, *v.ListedHouseholdID); err != nil {
+			return fail("listed household", err)
+		}
+	}
 	return rollAreaHouseholds(tx, v)
 }
 
@@ -257,8 +284,8 @@ func (db *DB) RebuildRollups(ctx context.Context) error {
 // Reads and writes alternate rather than interleave: SQLite's one
 // connection cannot write while a read is open.
 func rebuildRollups(tx *gorm.DB) error {
-	for _, t := range []string{"rollup_team_quarters", "rollup_team_areas", "rollup_quarter_households",
-		"rollup_quarter_members", "rollup_households"} {
+	tables := rollupTableNames(tx)
+	for _, t := range tables {
 		if err := tx.Exec("DELETE FROM " + t).Error; err != nil {
 			return fmt.Errorf("rebuild rollups: %w", err)
 		}
@@ -267,9 +294,26 @@ func rebuildRollups(tx *gorm.DB) error {
 	if err := tx.Raw(`SELECT DISTINCT team_id FROM visits ORDER BY team_id`).Scan(&teams).Error; err != nil {
 		return fmt.Errorf("rebuild rollups: %w", err)
 	}
+	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
+}
+
+// rollupTableNames are the rollup tables that exist: the first migration
+// rebuilt the rollups before rollup_listed was added.
+func rollupTableNames(tx *gorm.DB) []string {
+	tables := []string{"rollup_team_quarters", "rollup_team_areas", "rollup_quarter_households",
+		"rollup_quarter_members", "rollup_households"}
+	if tx.Migrator().HasTable("rollup_listed") {
+		tables = append(tables, "rollup_listed")
+	}
+	return tables
+}
+
+// buildRollups fills the rollups of teams, which have none, from their
+// visits, a hundred teams at a time.
+func buildRollups(tx *gorm.DB, teams []int64, listed bool) error {
 	const chunk = 100
 	for i := 0; i < len(teams); i += chunk {
-		var b rollupBuilder
+		b := rollupBuilder{noListed: !listed}
 		if err := b.read(tx, teams[i:min(i+chunk, len(teams))]); err != nil {
 			return fmt.Errorf("rebuild rollups: %w", err)
 		}
@@ -281,10 +325,32 @@ func rebuildRollups(tx *gorm.DB) error {
 	return nil
 }
 
+// rebuildTeamRollups recomputes the rollups of some teams from their
+// visits: after visits changed household (linked to a listed household),
+// which moves them between the distinct sets. A team's rows are a few
+// hundred, its visits a few thousand.
+func rebuildTeamRollups(tx *gorm.DB, teams []int64) error {
+	if len(teams) == 0 {
+		return nil
+	}
+	slices.Sort(teams)
+	teams = slices.Compact(teams)
+	tables := rollupTableNames(tx)
+	for i := 0; i < len(teams); i += reportBatch {
+		batch := teams[i:min(i+reportBatch, len(teams))]
+		for _, t := range tables {
+			if err := tx.Exec("DELETE FROM "+t+" WHERE team_id IN ?", batch).Error; err != nil {
+				return fmt.Errorf("rebuild team rollups: %w", err)
+			}
+		}
+	}
+	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
+}
+
 // read adds the visits of some teams to b.
 func (b *rollupBuilder) read(tx *gorm.DB, teams []int64) error {
 	rows, err := tx.Raw(`SELECT team_id, person_id, COALESCE(household_key, ''), COALESCE(areas, ''),
-			COALESCE(people, 0), COALESCE(minutes, 0), visited_at
+			COALESCE(people, 0), COALESCE(minutes, 0), visited_at, listed_household_id
 		FROM visits WHERE team_id IN ? ORDER BY team_id, visited_at`, teams).Rows()
 	if err != nil {
 		return err
@@ -293,10 +359,14 @@ func (b *rollupBuilder) read(tx *gorm.DB, teams []int64) error {
 	for rows.Next() {
 		var v cnsbot.Visit
 		var at sql.NullTime
-		if err := rows.Scan(&v.TeamID, &v.PersonID, &v.HouseholdKey, &v.Areas, &v.People, &v.Minutes, &at); err != nil {
+		var listed sql.NullInt64
+		if err := rows.Scan(&v.TeamID, &v.PersonID, &v.HouseholdKey, &v.Areas, &v.People, &v.Minutes, &at, &listed); err != nil {
 			return err
 		}
 		v.VisitedAt = at.Time
+		if listed.Valid {
+			v.ListedHouseholdID = &listed.Int64
+		}
 		b.add(&v)
 	}
 	return rows.Err()
@@ -304,18 +374,22 @@ func (b *rollupBuilder) read(tx *gorm.DB, teams []int64) error {
 
 // rollupBuilder aggregates visits sorted by team into rollup rows.
 type rollupBuilder struct {
+	// noListed: rollup_listed does not exist yet (an old migration).
+	noListed   bool
 	team       int64
 	quarters   map[string]*teamQuarterAdd
 	areas      map[[2]string]int64
 	households map[string]map[int64]bool
 	members    map[string]map[int64]bool
 	first      map[int64]string
+	listed     map[string]map[int64]bool
 
 	outQuarters   []rollupTeamQuarter
 	outAreas      []rollupTeamArea
 	outHouseholds []rollupQuarterHousehold
 	outMembers    []rollupQuarterMember
 	outFirst      []rollupHousehold
+	outListed     []rollupListed
 }
 
 type rollupTeamQuarter struct {
@@ -357,6 +431,14 @@ type rollupHousehold struct {
 
 func (rollupHousehold) TableName() string { return "rollup_households" }
 
+type rollupListed struct {
+	TeamID            int64
+	Quarter           string
+	ListedHouseholdID int64
+}
+
+func (rollupListed) TableName() string { return "rollup_listed" }
+
 func (b *rollupBuilder) add(v *cnsbot.Visit) {
 	if b.quarters == nil || v.TeamID != b.team {
 		b.flush()
@@ -366,6 +448,7 @@ func (b *rollupBuilder) add(v *cnsbot.Visit) {
 		b.households = map[string]map[int64]bool{}
 		b.members = map[string]map[int64]bool{}
 		b.first = map[int64]string{}
+		b.listed = map[string]map[int64]bool{}
 	}
 	q := rollupQuarter(v.VisitedAt)
 	a := b.quarters[q]
@@ -374,6 +457,10 @@ func (b *rollupBuilder) add(v *cnsbot.Visit) {
 		b.quarters[q] = a
 		b.households[q] = map[int64]bool{}
 		b.members[q] = map[int64]bool{}
+		b.listed[q] = map[int64]bool{}
+	}
+	if v.ListedHouseholdID != nil {
+		b.listed[q][*v.ListedHouseholdID] = true
 	}
 	a.visits++
 	a.minutes += int64(v.Minutes)
@@ -410,6 +497,11 @@ func (b *rollupBuilder) flush() {
 		for p := range b.members[q] {
 			b.outMembers = append(b.outMembers, rollupQuarterMember{TeamID: t, Quarter: q, PersonID: p})
 		}
+		if !b.noListed {
+			for id := range b.listed[q] {
+				b.outListed = append(b.outListed, rollupListed{TeamID: t, Quarter: q, ListedHouseholdID: id})
+			}
+		}
 	}
 	for k, n := range b.areas {
 		b.outAreas = append(b.outAreas, rollupTeamArea{TeamID: t, Quarter: k[0], Area: k[1], People: n})
@@ -424,7 +516,7 @@ func (b *rollupBuilder) flush() {
 // bound on a statement's variables.
 func (b *rollupBuilder) write(tx *gorm.DB) error {
 	const batch = 1000
-	for _, rows := range []any{b.outQuarters, b.outAreas, b.outHouseholds, b.outMembers, b.outFirst} {
+	for _, rows := range []any{b.outQuarters, b.outAreas, b.outHouseholds, b.outMembers, b.outFirst, b.outListed} {
 		if err := tx.CreateInBatches(rows, batch).Error; err != nil {
 			return fmt.Errorf("rebuild rollups: %w", err)
 		}
@@ -489,6 +581,12 @@ func rolledTotals(tx *gorm.DB, teamIDs []int64, q string, f *calendar.Figures) e
 			f.People[a] += n
 		}
 	}
+	// Teams of listed hamlets count their listed households, each once.
+	a, err := rolledListedAdjustIDs(tx, teamIDs, q)
+	if err != nil {
+		return err
+	}
+	a.apply(f)
 	// Distinct people over the teams; one statement when the ids fit.
 	if len(teamIDs) <= reportBatch {
 		var n int64
@@ -564,7 +662,10 @@ func (db *DB) rolledReportFigures(ctx context.Context, teamIDs []int64, q string
 		f.Members = int(c.N)
 		out[c.TeamID] = f
 	}
-	return rolledFigures(tx, teamIDs, q, out)
+	if err := rolledFigures(tx, teamIDs, q, out); err != nil {
+		return err
+	}
+	return applyRolledTeamListed(tx, teamIDs, q, out)
 }
 
 // figures compiles the figures of the teams for quarter q, whose days are
@@ -636,6 +737,11 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 	f.ListedHamlets = int(sums.Listed)
 	f.Visits, f.Minutes, f.GuidedInQuarter = int(sums.Visits), int(sums.Minutes), int(sums.Guided)
 	f.GuidedToDate, f.ActiveMembers = int(sums.ToDate), int(sums.Active)
+	a, err := rolledListedAdjust(tx, `t.id IN (`+scope+`)`, args, []string{q})
+	if err != nil {
+		return calendar.Figures{}, false, fmt.Errorf("commune figures: %w", err)
+	}
+	a[q].apply(&f)
 	return f, true, nil
 }
 
@@ -743,6 +849,13 @@ func (db *DB) CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []
 				f.Visits, f.Minutes, f.GuidedInQuarter = int(s.Visits), int(s.Minutes), int(s.Guided)
 			}
 		}
+	}
+	adjust, err := rolledListedAdjust(tx, `t.id IN (`+scope+`)`, args, quarters)
+	if err != nil {
+		return nil, fmt.Errorf("commune figures: %w", err)
+	}
+	for i := range out {
+		adjust[out[i].Quarter].apply(&out[i])
 	}
 	for _, a := range active {
 		if i := index[a.Quarter]; i > 0 {

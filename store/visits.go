@@ -242,8 +242,9 @@ func (db *DB) TeamVisits(ctx context.Context, teamID int64, from, to time.Time) 
 
 // TeamProgress returns how many distinct households the team has guided to
 // date and how many households its hamlet has. Where the hamlet has a
-// household list, both count the list's households: those visited, by any
-// team of the hamlet, and all of them.
+// household list, both count the list's confirmed households: those the
+// team's visits named, and all of them (the rule of listedcounts.go, which
+// the report's row of the team follows too).
 func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, households int, err error) {
 	tx := db.orm.WithContext(ctx)
 	var team cnsbot.Team
@@ -256,8 +257,8 @@ func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, house
 	}
 	var n int64
 	if listed {
-		err := tx.Model(&cnsbot.ListedHousehold{}).
-			Where("hamlet_id = ? AND pending = ? AND guided_at IS NOT NULL", team.HamletID, false).Count(&n).Error
+		err := tx.Raw(`SELECT COUNT(DISTINCT rl.listed_household_id)`+rolledListedFrom+` WHERE `+rolledListedOn+` AND t.id = ?`, teamID).
+			Scan(&n).Error
 		if err != nil {
 			return 0, 0, fmt.Errorf("count guided households: %w", err)
 		}

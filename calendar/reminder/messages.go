@@ -162,6 +162,9 @@ func FiguresText(texts Texts, lang string, f calendar.Figures, withTeams bool) [
 		out = append(out, texts.T(lang, "calendar.figures.households", data))
 		if f.ListedHamlets > 0 {
 			out = append(out, texts.T(lang, "households.figures.listed", map[string]any{"N": f.ListedHamlets}))
+			if f.Unmatched > 0 {
+				out = append(out, texts.T(lang, "households.counted.figures_unmatched", map[string]any{"N": f.Unmatched}))
+			}
 		}
 	} else {
 		out = append(out, texts.T(lang, "calendar.figures.households_unknown", data))

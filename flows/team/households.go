@@ -513,7 +513,8 @@ func (t *teamFlows) groupUnvisited(c *flows.Ctx, team cnsbot.Team, args string) 
 
 // unmatchedCommand is a leader's "hộ chưa khớp": the households typed in
 // visits before the hamlet had its list that the import could not match to
-// one listed household. They keep counting as typed.
+// one listed household. They do not count as guided until they match
+// (store/listedcounts.go).
 func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
