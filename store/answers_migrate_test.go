@@ -2,14 +2,10 @@ package store
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/go-gormigrate/gormigrate/v2"
-
 	"github.com/camau-cns/cnsbot"
-	"github.com/camau-cns/cnsbot/store/storetest"
 )
 
 // TestAnswerMigrationStoresCodes: requests made and closed with buttons
@@ -23,24 +19,7 @@ func TestAnswerMigrationStoresCodes(t *testing.T) {
 	for _, dialect := range domainDialects {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
-			var url, dir string
-			if dialect == DialectPostgres {
-				url = storetest.PostgresURL(t)
-			} else {
-				dir = t.TempDir()
-			}
-			db, err := Open(ctx, url, dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			i := slices.IndexFunc(migrations, func(m *gormigrate.Migration) bool { return m.ID == "2026121020_help_answer_codes" })
-			if i < 0 {
-				t.Fatal("the outcome migration is not in the list")
-			}
-			if err := db.migrate(ctx, migrations[:i]); err != nil {
-				t.Fatal(err)
-			}
+			db := openMigratedBefore(t, dialect, "2026121020_help_answer_codes")
 			now := time.Now().UTC()
 			outcomes := map[string]string{"HTOLDVI1": "Đã làm được", "HTOLDEN1": "It worked", "HTTYPED1": "Cài xong, đã làm được rồi"}
 			type answers struct{ topic, problem, time string }

@@ -40,6 +40,13 @@ func domainMigrationList() []*gormigrate.Migration {
 
 func openDomainDB(t *testing.T, dialect string) *DB {
 	t.Helper()
+	return openMigrated(t, dialect, domainMigrationList())
+}
+
+// openMigrated opens a new database of the dialect with the given
+// migrations applied, and no others.
+func openMigrated(t *testing.T, dialect string, list []*gormigrate.Migration) *DB {
+	t.Helper()
 	ctx := context.Background()
 	var url, dir string
 	if dialect == DialectPostgres {
@@ -52,10 +59,21 @@ func openDomainDB(t *testing.T, dialect string) *DB {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := db.migrate(ctx, domainMigrationList()); err != nil {
+	if err := db.migrate(ctx, list); err != nil {
 		t.Fatalf("migrate %s: %v", dialect, err)
 	}
 	return db
+}
+
+// openMigratedBefore opens a new database as it was before the migration
+// with the given id: every migration listed before it applied.
+func openMigratedBefore(t *testing.T, dialect, id string) *DB {
+	t.Helper()
+	i := slices.IndexFunc(migrations, func(m *gormigrate.Migration) bool { return m.ID == id })
+	if i < 0 {
+		t.Fatalf("migration %s is not in the list", id)
+	}
+	return openMigrated(t, dialect, migrations[:i])
 }
 
 func TestDomainMigrations(t *testing.T) {
