@@ -87,6 +87,9 @@ type HouseholdShare struct {
 // list that the import could not match to exactly one listed household:
 // the leader resolves it.
 type UnmatchedVisit struct {
+	// Key is the visits' household_key, by which the leader's choice
+	// links them (DB.LinkUnmatched).
+	Key       string
 	Household string
 	Visits    int
 	// Matches is how many listed households it could be (0: none).

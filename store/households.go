@@ -694,7 +694,7 @@ func (db *DB) UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([
 	out := make([]cnsbot.UnmatchedVisit, 0, len(rows))
 	for _, r := range rows {
 		q := readHouseholdQuery(r.Household)
-		u := cnsbot.UnmatchedVisit{Household: r.Household, Visits: int(r.N)}
+		u := cnsbot.UnmatchedVisit{Key: r.HouseholdKey, Household: r.Household, Visits: int(r.N)}
 		for _, h := range list {
 			if q.matches(h) {
 				u.Matches++
@@ -740,7 +740,7 @@ func linkOldVisits(tx *gorm.DB, hamletID int64, now time.Time) error {
 		if n != 1 {
 			continue
 		}
-		moved, err := relinkVisits(tx, hamletID, k.HouseholdKey, *match, now)
+		moved, _, err := relinkVisits(tx, hamletID, k.HouseholdKey, *match, now)
 		if err != nil {
 			return err
 		}
@@ -754,27 +754,28 @@ func linkOldVisits(tx *gorm.DB, hamletID int64, now time.Time) error {
 // relinkVisits points the visits of a hamlet typed as oldKey at a listed
 // household, and moves each team's household count onto its key. It
 // returns the teams whose visits moved: their rollups must be counted
-// again (rebuildTeamRollups), which the caller does once for all its keys.
-func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHousehold, now time.Time) ([]int64, error) {
+// again (rebuildTeamRollups), which the caller does once for all its keys,
+// and how many visits it linked.
+func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHousehold, now time.Time) ([]int64, int, error) {
 	newKey := listedKey(h.ID)
 	var visits []cnsbot.Visit
 	err := tx.Select("id", "team_id", "visited_at").Where("hamlet_id = ? AND household_key = ? AND listed_household_id IS NULL", hamletID, oldKey).
 		Order("visited_at").Find(&visits).Error
 	if err != nil || len(visits) == 0 {
-		return nil, err
+		return nil, 0, err
 	}
 	err = tx.Model(&cnsbot.Visit{}).Where("hamlet_id = ? AND household_key = ? AND listed_household_id IS NULL", hamletID, oldKey).
 		Updates(map[string]any{"listed_household_id": h.ID, "household_key": newKey, "updated_at": now}).Error
 	if err != nil {
-		return nil, fmt.Errorf("link visits: %w", err)
+		return nil, 0, fmt.Errorf("link visits: %w", err)
 	}
 	if h.GuidedAt == nil || visits[0].VisitedAt.Before(*h.GuidedAt) {
 		if err := tx.Model(&cnsbot.ListedHousehold{}).Where("id = ?", h.ID).Update("guided_at", visits[0].VisitedAt.UTC()).Error; err != nil {
-			return nil, fmt.Errorf("mark household guided: %w", err)
+			return nil, 0, fmt.Errorf("mark household guided: %w", err)
 		}
 	}
 	if err := relinkAreaHouseholds(tx, hamletID, oldKey, newKey); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	teams := map[int64]bool{}
 	for _, v := range visits {
@@ -784,7 +785,7 @@ func relinkVisits(tx *gorm.DB, hamletID int64, oldKey string, h cnsbot.ListedHou
 	for team := range teams {
 		moved = append(moved, team)
 	}
-	return moved, moveHouseholdCounts(tx, moved, oldKey, newKey, now)
+	return moved, len(visits), moveHouseholdCounts(tx, moved, oldKey, newKey, now)
 }
 
 // moveHouseholdCounts moves each team's Household row of oldKey onto
@@ -846,4 +847,36 @@ func markGuided(tx *gorm.DB, v *cnsbot.Visit) error {
 		return fmt.Errorf("mark household guided: %w", err)
 	}
 	return nil
+}
+
+// LinkUnmatched points the visits of a hamlet typed as householdKey (see
+// UnmatchedVisits) at a listed household a leader chose, and counts the
+// moved teams' rollups again. It returns how many visits it linked: 0 when
+// none were left under that key (another leader linked them first). A
+// pending household ("hộ mới") is refused: its leader confirms it first,
+// so that an unconfirmed household never gathers counted visits.
+func (db *DB) LinkUnmatched(ctx context.Context, hamletID int64, householdKey string, listedID int64) (visits int, err error) {
+	if householdKey == "" {
+		return 0, cnsbot.Errorf(cnsbot.EINVALID, "household key is empty")
+	}
+	now := time.Now().UTC()
+	err = db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var h cnsbot.ListedHousehold
+		if err := takeOne(tx.Where("id = ? AND hamlet_id = ?", listedID, hamletID), &h, "household %d", listedID); err != nil {
+			return err
+		}
+		if h.Pending {
+			return cnsbot.Errorf(cnsbot.EINVALID, "household %d is not confirmed", listedID)
+		}
+		teams, n, err := relinkVisits(tx, hamletID, householdKey, h, now)
+		if err != nil {
+			return err
+		}
+		visits = n
+		return rebuildTeamRollups(tx, teams)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return visits, nil
 }
