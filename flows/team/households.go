@@ -9,6 +9,7 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/flows"
+	"github.com/camau-cns/cnsbot/vn"
 )
 
 // Households is the hamlets' household lists (a *store.DB). Where a hamlet
@@ -25,6 +26,7 @@ type Households interface {
 	PendingHouseholds(ctx context.Context, hamletID int64) ([]cnsbot.ListedHousehold, error)
 	ConfirmHousehold(ctx context.Context, hamletID, id int64) error
 	UnmatchedVisits(ctx context.Context, hamletID int64, limit int) ([]cnsbot.UnmatchedVisit, error)
+	LinkUnmatched(ctx context.Context, hamletID int64, householdKey string, listedID int64) (int, error)
 }
 
 // Session Data keys of a visit to a listed household.
@@ -59,7 +61,7 @@ var (
 	unvisitedWords = []string{cmdUnvisited, "nha chua den", "ho chua den", "chua den", "houses not visited", "unvisited", "next houses"}
 	splitWords     = []string{cmdSplit, "chia nha", "chia ho", "split houses"}
 	confirmWords   = []string{cmdConfirm, "xac nhan ho", "ho moi", "new households"}
-	unmatchedWords = []string{"hochuakhop", "ho chua khop", "chua khop", "unmatched", "unmatched visits"}
+	unmatchedWords = []string{cmdUnmatched, "ho chua khop", "chua khop", "unmatched", "unmatched visits"}
 )
 
 // pickStep asks which listed household the member meant, when what they
@@ -514,7 +516,8 @@ func (t *teamFlows) groupUnvisited(c *flows.Ctx, team cnsbot.Team, args string) 
 // unmatchedCommand is a leader's "hộ chưa khớp": the households typed in
 // visits before the hamlet had its list that the import could not match to
 // one listed household. They do not count as guided until they match
-// (store/listedcounts.go).
+// (store/listedcounts.go): the first are buttons, and "ghép hộ N" links
+// the N-th (unmatched.go).
 func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
@@ -537,12 +540,17 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	}
 	var b strings.Builder
 	b.WriteString(c.T("households.unmatched.head", nil))
+	var buttons []cnsbot.Button
 	for i, u := range list {
 		fmt.Fprintf(&b, "\n%d. %s", i+1, c.T("households.unmatched.line", map[string]any{"household": u.Household,
 			"visits": u.Visits, "matches": u.Matches}))
+		if i < linkButtons {
+			buttons = append(buttons, cnsbot.Button{Title: fmt.Sprintf("%d. %s", i+1, vn.Clip(u.Household, 40)),
+				Payload: "#" + cmdLink + " " + strconv.Itoa(i+1)})
+		}
 	}
 	b.WriteString("\n" + c.T("households.unmatched.hint", nil))
-	c.Reply(b.String(), c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))
+	c.Reply(b.String(), append(buttons, c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))...)
 	return true, nil
 }
 

@@ -190,6 +190,88 @@ var householdJourneys = []journey{
 	},
 }
 
+var linkJourney = journey{
+	// The leader links "ông Năm", typed before the list, to number 12:
+	// its report then counts, and the team's progress has one more.
+	name:  "households_link",
+	user:  zHung,
+	setup: withUnmatchedVisits,
+	vi:    []string{"#tiendo", "ho chua khop", "#ghepho 2", "12", "#dungghep", "#tiendo"},
+	en:    []string{"English", "#tiendo", "unmatched", "#ghepho 2", "12", "yes", "#tiendo"},
+	check: func(t *testing.T, f *fixture, lang string) {
+		if got := listedVisits(t, f, "0987654321"); len(got) != 2 || got[0] != "Trần Văn Năm – 12" || got[1] != "" {
+			t.Errorf("visits name %q, want Trần Văn Năm – 12 and cô Ba as typed", got)
+		}
+		un, err := f.db.UnmatchedVisits(f.ctx, f.team(t, "An Xuyên", "Ấp 1").HamletID, 10)
+		if err != nil || len(un) != 1 || un[0].Household != "nhà cô Ba" {
+			t.Errorf("unmatched after the link %+v %v, want only nhà cô Ba", un, err)
+		}
+	},
+}
+
+// withUnmatchedVisits records two visits of Mai typed before Ấp 1 had its
+// list, "ông Năm" (three households) and "nhà cô Ba" (none), then imports
+// the list: both stay unmatched.
+func withUnmatchedVisits(t *testing.T, f *fixture) {
+	t.Helper()
+	tm := f.team(t, "An Xuyên", "Ấp 1")
+	mai := f.person(t, "0987654321")
+	for i, h := range []string{"ông Năm", "nhà cô Ba"} {
+		v := cnsbot.Visit{PersonID: mai.ID, TeamID: tm.ID, Household: h, Areas: "vneid", People: 1, Minutes: 30,
+			VisitedAt: t0.Add(time.Duration(i-48) * time.Hour)}
+		if _, err := f.db.RecordVisit(f.ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withHouseholdList(t, f)
+}
+
+func TestLinkUnmatchedJourney(t *testing.T) {
+	for _, lang := range []string{"vi", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			runJourney(t, newFixture(t, options{}), linkJourney, lang)
+		})
+	}
+}
+
+// TestLinkUnmatchedJourneyPostgres gives the same transcript on Postgres.
+func TestLinkUnmatchedJourneyPostgres(t *testing.T) {
+	runJourney(t, newFixture(t, options{databaseURL: storetest.PostgresURL(t)}), linkJourney, "vi")
+}
+
+// TestLinkUnmatchedAsks: several matches are offered with their
+// addresses, a name on no list is said and asked again, "Không phải" asks
+// again, and a member who does not lead is refused.
+func TestLinkUnmatchedAsks(t *testing.T) {
+	f := newFixture(t, options{})
+	withUnmatchedVisits(t, f)
+	if out := flowstest.Texts(f.chat(t, zMai).Say("#ghepho 2")); !strings.Contains(out, "Chỉ tổ trưởng") {
+		t.Errorf("a member linking saw %q, want leaders only", out)
+	}
+	hung := f.chat(t, zHung)
+	hung.Say("#ghepho 2")
+	steps := []struct{ say, want string }{
+		{"ong nam", "“ong nam” khớp 3 hộ"},
+		{"ong Ba", "Mình chưa thấy “ong Ba”"},
+		{"27", "là của hộ Lê Văn Năm – 27/4, đúng không?"},
+		{"#khongphai", "“ông Năm” là hộ nào"},
+		{"thoi", ""},
+	}
+	for _, s := range steps {
+		out := flowstest.Transcript(hung.Say(s.say), zHung, nil)
+		if !strings.Contains(out, s.want) {
+			t.Errorf("%q: said %q, want %q in it", s.say, out, s.want)
+		}
+		if s.say == "ong nam" && !strings.Contains(out, "Nguyễn Văn Năm – Số 3") {
+			t.Errorf("matches said %q, want the addresses", out)
+		}
+	}
+	un, err := f.db.UnmatchedVisits(f.ctx, f.team(t, "An Xuyên", "Ấp 1").HamletID, 10)
+	if err != nil || len(un) != 2 {
+		t.Errorf("unmatched %+v %v, want both still there", un, err)
+	}
+}
+
 // visitListed records a visit of a person to a listed household of Ấp 1,
 // found by what a member would type.
 func visitListed(t *testing.T, f *fixture, phone, typed string) {

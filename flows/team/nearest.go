@@ -68,7 +68,7 @@ func sharedLocation(ev cnsbot.Event) (cnsbot.Place, bool) {
 // ("nhờ tổ đến nhà" asked for oneself) it stays the form's.
 func teamFlow(name string) bool {
 	switch name {
-	case "", "menu", FlowVisit, FlowMember, FlowClose:
+	case "", "menu", FlowVisit, FlowMember, FlowClose, FlowLink:
 		return true
 	}
 	return false

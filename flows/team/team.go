@@ -189,7 +189,7 @@ func Register(e *flows.Engine, deps Deps) error {
 		return fmt.Errorf("team: Roster, Teams, Places, Visits, HelpDesk, Texts, Residents, Week, Lookups and Attempts are required")
 	}
 	t := &teamFlows{deps: deps, names: botNames(deps.Names)}
-	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow()} {
+	for _, f := range []*flows.Flow{t.enrolFlow(), t.visitFlow(), t.closeFlow(), t.memberFlow(), t.linkFlow()} {
 		e.Register(f)
 	}
 	e.MenuItem(flows.MenuItem{ID: cmdReport, Label: "team.menu.report", Order: 1, Flow: FlowVisit,
@@ -217,6 +217,7 @@ func Register(e *flows.Engine, deps Deps) error {
 	e.Command(flows.Command{Name: "team-split", Match: flows.Prefix(splitWords...), Run: t.splitCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-confirm-household", Match: flows.Prefix(confirmWords...), Run: t.confirmCommand, Yield: true})
 	e.Command(flows.Command{Name: "team-unmatched", Match: flows.Prefix(unmatchedWords...), Run: t.unmatchedCommand, Yield: true})
+	e.Command(flows.Command{Name: "team-link-household", Match: flows.Prefix(linkWords...), Run: t.linkCommand, Yield: true})
 	e.OnGroup(t.inGroup)
 	e.OnEvent(cnsbot.KindMedia, t.onMedia)
 	return nil
