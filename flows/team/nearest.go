@@ -40,9 +40,11 @@ const (
 	// or just left it.
 	visitPlaceWindow = 5 * time.Minute
 	// noteRoundFrom is the private chat's note of the point page one of
-	// "nhà chưa đến" was sorted from ("lat,lng"), so that "Thêm…" goes on
-	// in the same order even if the member shared another location in
-	// between. It is the member's own location, in their own session.
+	// "nhà chưa đến" was sorted from and when ("lat,lng,unix seconds"),
+	// so that "Thêm…" goes on in the same order even if the member shared
+	// another location in between. It is the member's own location, in
+	// their own session, and holds as long as a shared location does
+	// (Deps.NearestFor): "chuaden 10" typed days later is by house number.
 	noteRoundFrom = "round_from"
 )
 
@@ -150,7 +152,7 @@ func (t *teamFlows) roundFrom(c *flows.Ctx, personID int64, offset int, group bo
 		return cnsbot.Place{}, false, nil
 	}
 	if !group && offset > 0 {
-		p, ok := parseRoundFrom(c.Note(noteRoundFrom))
+		p, ok := parseRoundFrom(c.Note(noteRoundFrom), c.Now().Add(-t.deps.nearestFor()))
 		return p, ok, nil
 	}
 	p, ok, err := t.deps.Positions.SharedPlace(c.Context(), personID, c.Now().Add(-t.deps.nearestFor()))
@@ -160,22 +162,30 @@ func (t *teamFlows) roundFrom(c *flows.Ctx, personID int64, offset int, group bo
 	if !group {
 		note := ""
 		if ok {
-			note = strconv.FormatFloat(p.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(p.Lng, 'f', -1, 64)
+			note = strconv.FormatFloat(p.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(p.Lng, 'f', -1, 64) +
+				"," + strconv.FormatInt(c.Now().Unix(), 10)
 		}
 		c.SetNote(noteRoundFrom, note)
 	}
 	return p, ok, nil
 }
 
-func parseRoundFrom(note string) (cnsbot.Place, bool) {
-	lat, lng, ok := strings.Cut(note, ",")
-	if !ok {
+// parseRoundFrom reads noteRoundFrom: the point, if the note was written
+// after since. A note without its time (written before notes had one) is
+// as old as can be.
+func parseRoundFrom(note string, since time.Time) (cnsbot.Place, bool) {
+	f := strings.Split(note, ",")
+	if len(f) != 3 {
+		return cnsbot.Place{}, false
+	}
+	at, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil || time.Unix(at, 0).Before(since) {
 		return cnsbot.Place{}, false
 	}
 	var p cnsbot.Place
 	var err1, err2 error
-	p.Lat, err1 = strconv.ParseFloat(lat, 64)
-	p.Lng, err2 = strconv.ParseFloat(lng, 64)
+	p.Lat, err1 = strconv.ParseFloat(f[0], 64)
+	p.Lng, err2 = strconv.ParseFloat(f[1], 64)
 	return p, err1 == nil && err2 == nil && p.Valid()
 }
 
