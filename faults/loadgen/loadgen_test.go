@@ -264,6 +264,14 @@ func TestCrashResends(t *testing.T) {
 	if _, n := g.CrashResends([]Msg{a, late, again, c}); n != 0 {
 		t.Errorf("first copy %v after the kill: %d re-sent, want 0 (a duplicate)", InFlightGrace+time.Millisecond, n)
 	}
+	// The same menu again later, as the answer to another event: one
+	// first copy excuses one re-send, not every later copy (the fault
+	// suite's cnsbot-sigkill once counted a user's answers as duplicated
+	// because the in-flight menu excused both).
+	menuAgain := at(b, 2*time.Second+time.Millisecond)
+	if got, n := g.CrashResends([]Msg{a, inFlight, again, c, menuAgain}); n != 1 || !sameKeys(got, []Msg{a, inFlight, c, menuAgain}) {
+		t.Errorf("a re-send then the same menu answering a later event: %d re-sent, left %v; want 1 and the later menu kept", n, got)
+	}
 	soon := at(b, 40*time.Millisecond)
 	if _, n := g.CrashResends([]Msg{a, inFlight, soon, c}); n != 0 {
 		t.Errorf("two copies 10 ms apart just after the kill: %d re-sent, want 0 (no next owner is that quick)", n)

@@ -255,19 +255,23 @@ func (g *Generator) CrashResends(got []Msg) ([]Msg, int) {
 	if len(kills) == 0 {
 		return got, 0
 	}
-	resend := func(before []Msg, m Msg) bool {
+	// Each first copy excuses one second copy: the same message may come
+	// again later as the answer to another event (a menu, say), and that
+	// one is not a re-send.
+	used := make([]bool, len(got))
+	resend := func(i int) bool {
+		m := got[i]
 		for _, k := range kills {
 			if !m.Time.After(k) {
 				continue
 			}
-			for _, b := range before {
-				if b.key() != m.key() {
+			for j, b := range got[:i] {
+				if used[j] || b.key() != m.key() {
 					continue
 				}
-				if !b.Time.After(k) && k.Sub(b.Time) <= ResendWindow {
-					return true
-				}
-				if b.Time.After(k) && b.Time.Sub(k) <= InFlightGrace && m.Time.Sub(b.Time) >= InFlightGrace {
+				if (!b.Time.After(k) && k.Sub(b.Time) <= ResendWindow) ||
+					(b.Time.After(k) && b.Time.Sub(k) <= InFlightGrace && m.Time.Sub(b.Time) >= InFlightGrace) {
+					used[j] = true
 					return true
 				}
 			}
@@ -277,7 +281,7 @@ func (g *Generator) CrashResends(got []Msg) ([]Msg, int) {
 	out := make([]Msg, 0, len(got))
 	n := 0
 	for i, m := range got {
-		if resend(got[:i], m) {
+		if resend(i) {
 			n++
 			continue
 		}
