@@ -522,17 +522,9 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	if t.deps.Households == nil {
 		return false, nil
 	}
-	m, ok, err := t.householdLeader(c)
+	_, list, ok, err := t.leaderUnmatched(c)
 	if err != nil || !ok {
 		return err == nil, err // !ok: answered
-	}
-	team, err := t.deps.Teams.Team(c.Context(), m.leads[0])
-	if err != nil {
-		return false, fmt.Errorf("team: %w", err)
-	}
-	list, err := t.deps.Households.UnmatchedVisits(c.Context(), team.HamletID, pageSize)
-	if err != nil {
-		return false, fmt.Errorf("unmatched visits: %w", err)
 	}
 	if len(list) == 0 {
 		c.Reply(c.T("households.unmatched.none", nil), c.Button("common.menu", "menu"))
@@ -552,6 +544,25 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	b.WriteString("\n" + c.T("households.unmatched.hint", nil))
 	c.Reply(b.String(), append(buttons, c.Button("households.btn.unvisited", cmdUnvisited), c.Button("common.menu", "menu"))...)
 	return true, nil
+}
+
+// leaderUnmatched is the first page of "hộ chưa khớp" of the team the
+// person leads, for the commands that show or pick from it; ok false when
+// the person leads no team with a list (already answered).
+func (t *teamFlows) leaderUnmatched(c *flows.Ctx) (cnsbot.Team, []cnsbot.UnmatchedVisit, bool, error) {
+	m, ok, err := t.householdLeader(c)
+	if err != nil || !ok {
+		return cnsbot.Team{}, nil, false, err
+	}
+	team, err := t.deps.Teams.Team(c.Context(), m.leads[0])
+	if err != nil {
+		return cnsbot.Team{}, nil, false, fmt.Errorf("team: %w", err)
+	}
+	list, err := t.deps.Households.UnmatchedVisits(c.Context(), team.HamletID, pageSize)
+	if err != nil {
+		return cnsbot.Team{}, nil, false, fmt.Errorf("unmatched visits: %w", err)
+	}
+	return team, list, true, nil
 }
 
 // groupHousehold names the listed household of a report confirmed in the

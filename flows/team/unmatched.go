@@ -50,17 +50,9 @@ func (t *teamFlows) linkCommand(c *flows.Ctx, args string) (bool, error) {
 	if err != nil || n < 1 || n > pageSize {
 		return t.unmatchedCommand(c, "")
 	}
-	m, ok, err := t.householdLeader(c)
+	team, list, ok, err := t.leaderUnmatched(c)
 	if err != nil || !ok {
 		return err == nil, err // !ok: answered
-	}
-	team, err := t.deps.Teams.Team(c.Context(), m.leads[0])
-	if err != nil {
-		return false, fmt.Errorf("team: %w", err)
-	}
-	list, err := t.deps.Households.UnmatchedVisits(c.Context(), team.HamletID, pageSize)
-	if err != nil {
-		return false, fmt.Errorf("unmatched visits: %w", err)
 	}
 	if n > len(list) {
 		return t.unmatchedCommand(c, "")
