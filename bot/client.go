@@ -400,10 +400,6 @@ type envelope struct {
 	Data    json.RawMessage `json:"data"`
 }
 
-func (c *Client) do(ctx context.Context, method, path string, body []byte, tok string, out any) error {
-	return c.doAs(ctx, method, path, body, "application/json", tok, out)
-}
-
 func (c *Client) doAs(ctx context.Context, method, path string, body []byte, ctype, tok string, out any) error {
 	var rd io.Reader
 	if body != nil {

@@ -30,10 +30,9 @@ type logEntry struct {
 
 // memDeliveryLog is an in-memory bot.DeliveryLog.
 type memDeliveryLog struct {
-	mu          sync.Mutex
-	entries     []logEntry
-	failWrites  int // the next failWrites calls fail
-	withFallbck bool
+	mu         sync.Mutex
+	entries    []logEntry
+	failWrites int // the next failWrites calls fail
 }
 
 func (l *memDeliveryLog) add(e logEntry) error {

@@ -38,10 +38,9 @@ const paperA4 = 9
 const (
 	sizeTable = 10
 	sizeBlock = 12
+	// No type prints under 9 pt (TestXLSXPrints): the widths below keep
+	// each sheet within one A4 landscape page's width at 100%.
 	sizeTitle = 14
-	// minPrinted is the smallest type a printed page may have; the widths
-	// below keep each sheet within one A4 landscape page's width at 100%.
-	minPrinted = 9
 )
 
 // bodyFont is the typeface of every cell and of the page footer:

@@ -88,13 +88,12 @@ func (db *DB) GenerateProvince(ctx context.Context, s ProvinceSpec, log *slog.Lo
 }
 
 type provinceGen struct {
-	spec        ProvinceSpec
-	now, start  time.Time
-	span        int64
-	dialect     string
-	log         *slog.Logger
-	provinceID  int64
-	teams, hhPc int64
+	spec       ProvinceSpec
+	now, start time.Time
+	span       int64
+	dialect    string
+	log        *slog.Logger
+	provinceID int64
 }
 
 // at is the SQL of the instant secs (an SQL expression) seconds after

@@ -203,15 +203,6 @@ func Words(s string) []string {
 	}
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 // fixWords applies the per-word Telex repairs to a space-separated folded
 // buffer in place; every repair shortens or keeps a word, so writing never
 // overtakes reading.

@@ -374,14 +374,6 @@ func (g *Generator) Check(tr Transcript, rec *Recorder, others map[string]bool) 
 	return v
 }
 
-func shortList(ms []Msg) string {
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		parts[i] = m.short()
-	}
-	return "[" + strings.Join(parts, " ") + "]"
-}
-
 // firstDifference describes where got departs from want.
 func firstDifference(want, got []Msg) string {
 	i := 0
