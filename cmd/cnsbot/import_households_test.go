@@ -52,7 +52,7 @@ func TestImportHouseholdsCommand(t *testing.T) {
 	if err := importCmd(ctx, []string{"--lang", "en", "households", bad}, &out, cfg, log); err == nil {
 		t.Fatalf("got no error for a bad list; output %q", out.String())
 	}
-	if !strings.Contains(out.String(), "line 3") || !strings.Contains(out.String(), "line 4") ||
+	if !strings.Contains(out.String(), "Line 3: ") || !strings.Contains(out.String(), "Line 4: ") ||
 		!strings.Contains(out.String(), "nothing was written") {
 		t.Errorf("got %q, want lines 3 and 4 reported and nothing written", out.String())
 	}
