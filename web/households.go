@@ -46,6 +46,28 @@ type householdsData struct {
 	Unvisited  []unvisitedRow
 	Total      int
 	Import     *store.ImportReport
+	// Problems are the refused upload's row problems in the officer's
+	// language, with their codes for scripts and tests.
+	Problems []importProblem
+}
+
+// importProblem is one problem of an uploaded file's row as the page
+// lists it.
+type importProblem struct {
+	Code string
+	Text string
+}
+
+// importProblems renders a report's row problems in lang.
+func (d *Dashboard) importProblems(lang string, rep store.ImportReport) []importProblem {
+	t := func(id string, data map[string]any) string { return d.cfg.Texts.T(lang, id, data) }
+	var out []importProblem
+	for _, e := range rep.Errors {
+		for i, text := range e.Texts(t) {
+			out = append(out, importProblem{Code: e.Problems[i].Code, Text: text})
+		}
+	}
+	return out
 }
 
 // unvisitedRow is a household as the page and the export show it: the
@@ -218,7 +240,7 @@ func (d *Dashboard) importHouseholds(c *gin.Context) {
 	}
 	lang := pageLang(c, d.cfg.Texts)
 	d.show(c, status, "households", d.page(c, "households", d.cfg.Texts.T(lang, "households.web.import_title", nil),
-		householdsData{Import: &rep}))
+		householdsData{Import: &rep, Problems: d.importProblems(lang, rep)}))
 }
 
 // householdsLink is a hamlet's page of houses not visited.
