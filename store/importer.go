@@ -856,9 +856,10 @@ func readTable(r io.Reader, filename string) ([]record, []RowError, error) {
 	ext := strings.ToLower(filepath.Ext(filename))
 	switch {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")), ext == ".xlsx", ext == ".xlsm":
-		return readXLSX(data)
+		recs, bad, err := readXLSX(data)
+		return recs, bad, refused(FileNotWorkbook, err)
 	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0")), ext == ".xls":
-		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "old .xls workbooks are not supported; save the file as .xlsx or as CSV UTF-8")
+		return nil, nil, refused(FileOldXLS, cnsbot.Errorf(cnsbot.EINVALID, "old .xls workbooks are not supported"))
 	}
 	return readCSV(data)
 }
@@ -866,7 +867,7 @@ func readTable(r io.Reader, filename string) ([]record, []RowError, error) {
 func readCSV(data []byte) ([]record, []RowError, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if !utf8.Valid(data) {
-		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "file is not UTF-8 text; save it as CSV UTF-8 or as .xlsx")
+		return nil, nil, refused(FileNotUTF8, cnsbot.Errorf(cnsbot.EINVALID, "file is not UTF-8 text"))
 	}
 	delim := detectDelimiter(data)
 	if err := checkCSV(data, delim); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -629,18 +630,26 @@ func TestImportFileFormats(t *testing.T) {
 	tests := []struct {
 		name, file, content string
 		code                string
+		refusal             string // the FileRefusal's code
 		errLine             int
 	}{
-		{name: "old xls", file: "roster.xls", content: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", code: cnsbot.EINVALID},
-		{name: "windows-1258", file: "roster.csv", content: "X\xE3/Ph\xFD\xF4ng\n", code: cnsbot.EINVALID},
+		{name: "old xls", file: "roster.xls", content: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", code: cnsbot.EINVALID, refusal: FileOldXLS},
+		{name: "windows-1258", file: "roster.csv", content: "X\xE3/Ph\xFD\xF4ng\n", code: cnsbot.EINVALID, refusal: FileNotUTF8},
 		{name: "empty", file: "roster.csv", content: "", code: cnsbot.EINVALID, errLine: 1},
-		{name: "not a workbook", file: "units.xlsx", content: "PK\x03\x04garbage", code: cnsbot.EINVALID},
+		{name: "not a workbook", file: "units.xlsx", content: "PK\x03\x04garbage", code: cnsbot.EINVALID, refusal: FileNotWorkbook},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := (&DB{}).ImportUnits(context.Background(), strings.NewReader(tt.content), tt.file)
 			if got := cnsbot.ErrorCode(err); got != tt.code {
 				t.Errorf("error: got %v (%s), want code %s", err, got, tt.code)
+			}
+			var refusal *FileRefusal
+			switch {
+			case errors.As(err, &refusal) && refusal.Code != tt.refusal:
+				t.Errorf("refusal: got %s, want %q", refusal.Code, tt.refusal)
+			case refusal == nil && tt.refusal != "":
+				t.Errorf("error %v is no refusal, want %s", err, tt.refusal)
 			}
 			if tt.errLine != 0 && (len(rep.Errors) != 1 || rep.Errors[0].Line != tt.errLine) {
 				t.Errorf("row errors: got %v, want one on line %d", rep.Errors, tt.errLine)

@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 
+	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/vn"
 )
 
@@ -66,6 +67,35 @@ const (
 	RowZaloOtherPhone = "imports.row.zalo_other_phone"
 	RowZaloTaken      = "imports.row.zalo_taken"
 )
+
+// Codes of why a file is refused as a whole, before any row is read;
+// message ids like the rows' codes. Their texts use the file's name (File).
+const (
+	FileOldXLS      = "imports.file.old_xls"
+	FileNotUTF8     = "imports.file.not_utf8"
+	FileNotWorkbook = "imports.file.not_workbook"
+)
+
+// FileRefusal is the error of an import refused as a whole: Code says why
+// in the reader's language, and the error it wraps keeps the cnsbot code
+// (EINVALID) and the detail for logs. A table too large to read is
+// ErrSheetTooLarge instead, which carries limits rather than a code.
+type FileRefusal struct {
+	Code string
+	err  error
+}
+
+func (e *FileRefusal) Error() string { return e.err.Error() }
+func (e *FileRefusal) Unwrap() error { return e.err }
+
+// refused gives an invalid file's error its code; any other error (none,
+// a table too large, a failed read) comes back as it is.
+func refused(code string, err error) error {
+	if cnsbot.ErrorCode(err) != cnsbot.EINVALID {
+		return err
+	}
+	return &FileRefusal{Code: code, err: err}
+}
 
 // RowProblem is one thing wrong with a row: a code and the facts its text
 // needs. Fields a code does not use are zero.

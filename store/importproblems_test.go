@@ -11,8 +11,9 @@ import (
 	"github.com/camau-cns/cnsbot/locales"
 )
 
-// rowCodeLiteral is a problem code as the store's code writes it.
-var rowCodeLiteral = regexp.MustCompile(`"(imports\.row\.[a-z_]+)"`)
+// rowCodeLiteral is a problem code (a row's or a whole file's) as the
+// store's code writes it.
+var rowCodeLiteral = regexp.MustCompile(`"(imports\.(?:row|file)\.[a-z0-9_]+)"`)
 
 // rowCodesInSource returns every problem code the store's (non-test)
 // source names, so that a code added anywhere is checked.
@@ -57,7 +58,7 @@ func TestEveryRowProblemHasTexts(t *testing.T) {
 	}
 	// And no text stays once its code is gone.
 	for _, id := range texts.IDs("vi") {
-		if strings.HasPrefix(id, "imports.row.") && !slices.Contains(codes, id) {
+		if (strings.HasPrefix(id, "imports.row.") || strings.HasPrefix(id, "imports.file.")) && !slices.Contains(codes, id) {
 			t.Errorf("%s has a text but the store never uses it", id)
 		}
 	}

@@ -143,3 +143,15 @@ func TestHouseholdUploadRefusedInVietnamese(t *testing.T) {
 		t.Errorf("the English page lacks %q: %.2000s", want, page)
 	}
 }
+
+// TestHouseholdUploadRefusesOldWorkbook: a file refused whole says why and
+// what to do, in the officer's language, with its code.
+func TestHouseholdUploadRefusesOldWorkbook(t *testing.T) {
+	f := newFixture(t)
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	resp, page := f.upload(t, admin, "ho.xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+	want := `<p class="error" data-code="imports.file.old_xls">Không nhập được ho.xls: máy chưa đọc được tệp .xls đời cũ.`
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("status %d, want 422 and %q: %.2000s", resp.StatusCode, want, page)
+	}
+}

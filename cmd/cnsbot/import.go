@@ -74,6 +74,10 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 			store.MaxImportRows, store.MaxImportColumns, store.MaxImportCells, store.MaxImportBytes>>20
 		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.too_large", data))
 	}
+	var refusal *store.FileRefusal
+	if errors.As(err, &refusal) {
+		fmt.Fprintln(stdout, texts.T(*lang, refusal.Code, data))
+	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", kind, err)
 	}

@@ -46,3 +46,26 @@ func TestImportCommandRefusesInVietnamese(t *testing.T) {
 		t.Errorf("the report repeats a phone number: %q", out.String())
 	}
 }
+
+// TestImportCommandRefusesOldWorkbook: an old .xls is refused whole with
+// what to do, in the officer's language.
+func TestImportCommandRefusesOldWorkbook(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), Migrate: true}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	path := filepath.Join(t.TempDir(), "don-vi.xls")
+	if err := os.WriteFile(path, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{
+		"vi": "Không nhập được don-vi.xls: máy chưa đọc được tệp .xls đời cũ. Mở tệp bằng Excel, lưu lại (Save As) thành .xlsx hoặc CSV UTF-8 rồi nhập lại.\n",
+		"en": "Could not import don-vi.xls: old .xls workbooks cannot be read. Open the file in Excel, save it (Save As) as .xlsx or CSV UTF-8 and import again.\n",
+	} {
+		var out bytes.Buffer
+		if err := importCmd(context.Background(), []string{"--lang", lang, "units", path}, &out, cfg, log); err == nil {
+			t.Fatalf("%s: no error for an old workbook", lang)
+		}
+		if out.String() != want {
+			t.Errorf("%s: got %q, want %q", lang, out.String(), want)
+		}
+	}
+}
