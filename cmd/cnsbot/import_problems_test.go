@@ -11,17 +11,26 @@ import (
 	"testing"
 )
 
+// importedUnits returns the configuration of a fresh data directory with
+// examples/units.csv imported, and a quiet log.
+func importedUnits(t *testing.T) (Config, *slog.Logger) {
+	t.Helper()
+	cfg := Config{DataDir: t.TempDir(), Migrate: true}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	var out bytes.Buffer
+	if err := importCmd(context.Background(), []string{"units", "../../examples/units.csv"}, &out, cfg, log); err != nil {
+		t.Fatalf("import units: %v\n%s", err, out.String())
+	}
+	return cfg, log
+}
+
 // TestImportCommandRefusesInVietnamese refuses a roster with three bad
 // rows and lists each, without --lang, in Vietnamese: the line, what is
 // wrong and what to do.
 func TestImportCommandRefusesInVietnamese(t *testing.T) {
-	cfg := Config{DataDir: t.TempDir(), Migrate: true}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg, log := importedUnits(t)
 	ctx := context.Background()
 	var out bytes.Buffer
-	if err := importCmd(ctx, []string{"units", "../../examples/units.csv"}, &out, cfg, log); err != nil {
-		t.Fatalf("import units: %v\n%s", err, out.String())
-	}
 	bad := filepath.Join(t.TempDir(), "danh-sach.csv")
 	content := "Xã/Phường,Ấp/Khóm,Tổ,Họ và tên,Số điện thoại,Vai trò\n" +
 		"An Xuyên,Ấp 1,,Phạm Văn Tư,0913 222 333,Thành viên\n" +
@@ -31,7 +40,6 @@ func TestImportCommandRefusesInVietnamese(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out.Reset()
 	if err := importCmd(ctx, []string{"roster", bad}, &out, cfg, log); err == nil {
 		t.Fatalf("got no error for a bad roster; output %q", out.String())
 	}
