@@ -306,10 +306,10 @@ func householdCells(rec record, cols map[string]int, h *cnsbot.ListedHousehold) 
 	}
 	for _, c := range []struct {
 		column, v string
-		max       int
+		limit     int
 	}{{colAddress, h.Address, maxAddress}, {colHead, h.Head, maxHead}, {colNote, h.Note, maxNote}} {
-		if len([]rune(c.v)) > c.max {
-			bad = append(bad, RowProblem{Code: RowTooLong, Column: c.column, Max: c.max})
+		if len([]rune(c.v)) > c.limit {
+			bad = append(bad, RowProblem{Code: RowTooLong, Column: c.column, Max: c.limit})
 		}
 	}
 	if cell := rec.get(cols, colPhone); cell != "" {

@@ -306,9 +306,9 @@ const (
 
 // parseCount reads the count in column as officers write it: "450",
 // "1.250" or "1,250" (thousands separators), "450.0" from a spreadsheet.
-// A count above max is refused: a hamlet's households or a household's
+// A count above limit is refused: a hamlet's households or a household's
 // members, as column says.
-func parseCount(s, column string, max int) (int, *RowProblem) {
+func parseCount(s, column string, limit int) (int, *RowProblem) {
 	if s == "" {
 		return 0, &RowProblem{Code: RowEmpty, Column: column}
 	}
@@ -328,12 +328,12 @@ func parseCount(s, column string, max int) (int, *RowProblem) {
 	if err != nil || n < 0 {
 		return 0, notNumber
 	}
-	if n > max {
+	if n > limit {
 		code := RowHouseholdsTooMany
 		if column == colMembers {
 			code = RowMembersTooMany
 		}
-		return 0, &RowProblem{Code: code, Column: column, Value: strconv.Itoa(n), Max: max}
+		return 0, &RowProblem{Code: code, Column: column, Value: strconv.Itoa(n), Max: limit}
 	}
 	return n, nil
 }
