@@ -1,8 +1,6 @@
 package store
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -11,17 +9,14 @@ import (
 	"github.com/camau-cns/cnsbot"
 )
 
-// Coordinates as officers write them in a household list. Errors never
-// repeat the cell: a household's place is personal data.
-
-// errShortLink refuses a shortened Google Maps link, which only Google can
-// expand (the service goes to no website to read a file).
-var errShortLink = errors.New("a short Google Maps link (maps.app.goo.gl, goo.gl) cannot be read: open it and copy the coordinates, or the long link")
+// Coordinates as officers write them in a household list. A problem
+// never carries the cell: a household's place is personal data.
 
 // parseDegree reads one latitude or longitude: "9.1769", the decimal comma
 // of a Vietnamese spreadsheet ("9,1769"), with or without "°", and a
-// trailing N, S, E, W (or B, N, Đ, T: Bắc, Nam, Đông, Tây).
-func parseDegree(cell string) (float64, error) {
+// trailing N, S, E, W (or B, N, Đ, T: Bắc, Nam, Đông, Tây). ok is false
+// when the cell is not a number of degrees.
+func parseDegree(cell string) (v float64, ok bool) {
 	s := strings.TrimSpace(cell)
 	if strings.ContainsAny(s, "'′\"″") {
 		return parseDMS(s)
@@ -42,23 +37,23 @@ func parseDegree(cell string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || s == "" {
-		return 0, fmt.Errorf("is not a number of degrees (write it as 9.1769)")
+		return 0, false
 	}
 	if neg {
 		v = -v
 	}
-	return v, nil
+	return v, true
 }
 
 // dmsPart reads degrees, minutes, seconds and a hemisphere: 9°10'36.8"N.
 var dmsPart = regexp.MustCompile(`(\d+(?:[.,]\d+)?)\s*°\s*(?:(\d+(?:[.,]\d+)?)\s*['′]\s*)?(?:(\d+(?:[.,]\d+)?)\s*(?:"|″|'')\s*)?([NSEWnsew])?`)
 
-func parseDMS(s string) (float64, error) {
+func parseDMS(s string) (float64, bool) {
 	m := dmsPart.FindStringSubmatch(s)
 	if m == nil {
-		return 0, fmt.Errorf("is not a number of degrees (write it as 9.1769)")
+		return 0, false
 	}
-	return dmsValue(m), nil
+	return dmsValue(m), true
 }
 
 func dmsValue(m []string) float64 {
@@ -86,13 +81,15 @@ var (
 
 // parsePlace reads a household's place from one cell: "9.1769, 105.1524",
 // "9,1769; 105,1524", "9.1769 105.1524", degrees and minutes
-// (9°10'36.8"N 105°09'08.6"E) or a Google Maps link.
-func parsePlace(cell string) (cnsbot.Place, error) {
+// (9°10'36.8"N 105°09'08.6"E) or a Google Maps link. A shortened link is
+// refused: only Google can expand it, and the service goes to no website
+// to read a file.
+func parsePlace(cell string) (cnsbot.Place, *RowProblem) {
 	s := strings.TrimSpace(cell)
 	lower := strings.ToLower(s)
 	switch {
 	case strings.Contains(lower, "goo.gl/") || strings.Contains(lower, "maps.app."):
-		return cnsbot.Place{}, errShortLink
+		return cnsbot.Place{}, &RowProblem{Code: RowPlaceShortLink, Column: colPlace}
 	case strings.Contains(lower, "http") || strings.Contains(lower, "google.") || strings.Contains(lower, "maps"):
 		if u, err := url.QueryUnescape(s); err == nil {
 			s = u
@@ -104,37 +101,34 @@ func parsePlace(cell string) (cnsbot.Place, error) {
 				return cnsbot.Place{Lat: lat, Lng: lng}, nil
 			}
 		}
-		return cnsbot.Place{}, fmt.Errorf("the map link has no coordinates in it; copy them from the map instead (9.1769, 105.1524)")
+		return cnsbot.Place{}, &RowProblem{Code: RowPlaceLinkNoPoint, Column: colPlace}
 	case strings.Contains(s, "°"):
 		ms := dmsPart.FindAllStringSubmatch(s, -1)
 		if len(ms) != 2 {
-			return cnsbot.Place{}, fmt.Errorf("needs a latitude and a longitude (9.1769, 105.1524)")
+			return cnsbot.Place{}, &RowProblem{Code: RowPlaceNeedsTwo, Column: colPlace}
 		}
 		return cnsbot.Place{Lat: dmsValue(ms[0]), Lng: dmsValue(ms[1])}, nil
 	}
 	nums := number.FindAllString(s, -1)
 	if len(nums) != 2 {
-		return cnsbot.Place{}, fmt.Errorf("needs a latitude and a longitude (9.1769, 105.1524)")
+		return cnsbot.Place{}, &RowProblem{Code: RowPlaceNeedsTwo, Column: colPlace}
 	}
-	lat, err := parseDegree(nums[0])
-	if err != nil {
-		return cnsbot.Place{}, err
-	}
-	lng, err := parseDegree(nums[1])
-	if err != nil {
-		return cnsbot.Place{}, err
+	lat, okLat := parseDegree(nums[0])
+	lng, okLng := parseDegree(nums[1])
+	if !okLat || !okLng {
+		return cnsbot.Place{}, &RowProblem{Code: RowDegreeNotNumber, Column: colPlace}
 	}
 	return cnsbot.Place{Lat: lat, Lng: lng}, nil
 }
 
 // checkPlace refuses a place outside Vietnam: a swapped pair, or a number
 // that lost its decimal point.
-func checkPlace(p cnsbot.Place) error {
+func checkPlace(p cnsbot.Place) *RowProblem {
 	if p.InVietnam() {
 		return nil
 	}
 	if (cnsbot.Place{Lat: p.Lng, Lng: p.Lat}).InVietnam() {
-		return fmt.Errorf("latitude and longitude are swapped (latitude is about 8 to 23, longitude 102 to 110)")
+		return &RowProblem{Code: RowPlaceSwapped}
 	}
-	return fmt.Errorf("the place is outside Vietnam (latitude 8 to 23.5, longitude 102 to 110)")
+	return &RowProblem{Code: RowPlaceOutside}
 }

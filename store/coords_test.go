@@ -38,22 +38,26 @@ func TestParsePlace(t *testing.T) {
 	}
 	for cell, want := range map[string]float64{"9.1769": 9.1769, "9,1769": 9.1769, "105.1524°": 105.1524, "9.1769 N": 9.1769,
 		"105.1524E": 105.1524, "-33.86": -33.86} {
-		if got, err := parseDegree(cell); err != nil || math.Abs(got-want) > 1e-9 {
-			t.Errorf("parseDegree(%q) = %v %v, want %v", cell, got, err, want)
+		if got, ok := parseDegree(cell); !ok || math.Abs(got-want) > 1e-9 {
+			t.Errorf("parseDegree(%q) = %v %v, want %v", cell, got, ok, want)
 		}
 	}
 	for _, cell := range []string{"", "abc", "9.1.7", "9,17,69"} {
-		if got, err := parseDegree(cell); err == nil {
-			t.Errorf("parseDegree(%q) = %v, want an error", cell, got)
+		if got, ok := parseDegree(cell); ok {
+			t.Errorf("parseDegree(%q) = %v, want not ok", cell, got)
 		}
 	}
-	if err := checkPlace(cnsbot.Place{Lat: 105.1524, Lng: 9.1769}); err == nil {
-		t.Error("a swapped pair was accepted")
-	}
-	if err := checkPlace(cnsbot.Place{Lat: 91769, Lng: 105.1524}); err == nil {
-		t.Error("a latitude without its decimal point was accepted")
-	}
-	if err := checkPlace(cnsbot.Place{Lat: 13.75, Lng: 100.5}); err == nil {
-		t.Error("Bangkok was accepted as a place in Vietnam")
+	for _, tt := range []struct {
+		name string
+		p    cnsbot.Place
+		want string
+	}{
+		{"a swapped pair", cnsbot.Place{Lat: 105.1524, Lng: 9.1769}, RowPlaceSwapped},
+		{"a latitude without its decimal point", cnsbot.Place{Lat: 91769, Lng: 105.1524}, RowPlaceOutside},
+		{"Bangkok", cnsbot.Place{Lat: 13.75, Lng: 100.5}, RowPlaceOutside},
+	} {
+		if bad := checkPlace(tt.p); bad == nil || bad.Code != tt.want {
+			t.Errorf("%s: got %v, want %s", tt.name, bad, tt.want)
+		}
 	}
 }

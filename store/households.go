@@ -164,96 +164,39 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 
 	tx := db.orm.WithContext(ctx)
 	places := map[string]placeResult{}
-	place := func(kind string, parentID *int64, name string) (cnsbot.Unit, string, error) {
-		key := kind + "|" + vn.Fold(name)
-		if parentID != nil {
-			key += "|" + strconv.FormatInt(*parentID, 10)
-		}
-		if p, ok := places[key]; ok {
-			return p.unit, p.reason, nil
-		}
-		u, err := findUnit(tx, kind, parentID, name)
-		var p placeResult
-		switch cnsbot.ErrorCode(err) {
-		case "":
-			p.unit = u
-		case cnsbot.ENOTFOUND:
-			p.reason = "unknown " + kind + " (import the units file first)"
-		case cnsbot.ECONFLICT, cnsbot.EINVALID:
-			p.reason = fmt.Sprintf("the %s name matches several units; write it as in the units file", kind)
-		default:
-			return u, "", err
-		}
-		places[key] = p
-		return p.unit, p.reason, nil
-	}
-
 	var parsed []householdRow
 	seen := map[string]int{}
 	for _, rec := range rows {
 		h := cnsbot.ListedHousehold{
 			Address: rec.get(cols, colAddress), Head: vn.NameCase(rec.get(cols, colHead)), Note: rec.get(cols, colNote)}
-		var reasons []string
-		if vn.Fold(h.Head) == "" {
-			reasons = append(reasons, "head of household is empty")
-		}
-		if len([]rune(h.Address)) > 300 || len([]rune(h.Head)) > 200 || len([]rune(h.Note)) > 500 {
-			reasons = append(reasons, "a cell is too long (address 300, head 200, note 500 characters)")
-		}
-		if cell := rec.get(cols, colPhone); cell != "" {
-			p, err := parseRosterPhone(cell)
-			if err != nil {
-				reasons = append(reasons, err.Error())
-			}
-			h.Phone = p
-		}
-		if cell := rec.get(cols, colMembers); cell != "" {
-			n, err := parseCount(cell)
-			if err == nil && n > 99 {
-				err = fmt.Errorf("%d is too many for one household", n)
-			}
-			if err != nil {
-				reasons = append(reasons, "members "+err.Error())
-			}
-			h.Members = n
-		}
-		if p, ok, err := rowPlace(rec, cols); err != nil {
-			reasons = append(reasons, err.Error())
-		} else if ok {
-			h.Latitude, h.Longitude, h.PlacedFrom = &p.Lat, &p.Lng, cnsbot.PlacedFromList
-		}
+		bad := householdCells(rec, cols, &h)
 		communeName, hamletName := rec.get(cols, colCommune), rec.get(cols, colHamlet)
 		if vn.Fold(communeName) == "" || vn.Fold(hamletName) == "" {
-			reasons = append(reasons, "commune and hamlet are required")
+			bad = append(bad, RowProblem{Code: RowPlaceRequired})
 		}
-		if len(reasons) == 0 {
-			commune, reason, err := place(cnsbot.UnitCommune, nil, communeName)
+		if len(bad) == 0 {
+			commune, p, err := findPlace(tx, places, cnsbot.UnitCommune, nil, communeName)
+			if err == nil && p == nil {
+				var hamlet cnsbot.Unit
+				hamlet, p, err = findPlace(tx, places, cnsbot.UnitHamlet, &commune.ID, hamletName)
+				h.HamletID = hamlet.ID
+			}
 			if err != nil {
 				return rep, importFailed(&rep, err)
 			}
-			if reason == "" {
-				var hamlet cnsbot.Unit
-				hamlet, reason, err = place(cnsbot.UnitHamlet, &commune.ID, hamletName)
-				if err != nil {
-					return rep, importFailed(&rep, err)
-				}
-				h.HamletID = hamlet.ID
-			}
-			if reason != "" {
-				reasons = append(reasons, reason)
-			}
+			bad = append(bad, p...)
 		}
-		if len(reasons) == 0 {
+		if len(bad) == 0 {
 			h.Key = householdListKey(h.Address, h.Head)
 			h.Number = houseNumber(h.Address)
 			k := strconv.FormatInt(h.HamletID, 10) + "|" + h.Key
 			if prev, dup := seen[k]; dup {
-				reasons = append(reasons, fmt.Sprintf("same household (address and head) as line %d", prev))
+				bad = append(bad, RowProblem{Code: RowSameHousehold, Other: prev})
 			}
 			seen[k] = rec.line
 		}
-		if len(reasons) > 0 {
-			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Reason: strings.Join(reasons, "; ")})
+		if len(bad) > 0 {
+			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Problems: bad})
 			continue
 		}
 		parsed = append(parsed, householdRow{line: rec.line, hamletID: h.HamletID, h: h})
@@ -345,31 +288,78 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 	return rep, nil
 }
 
+// Limits of a household list's cells, in characters, and of a
+// household's members.
+const (
+	maxAddress = 300
+	maxHead    = 200
+	maxNote    = 500
+	maxMembers = 99
+)
+
+// householdCells checks a household row's own cells and fills h's phone,
+// members and place from them; it returns what is wrong with them.
+func householdCells(rec record, cols map[string]int, h *cnsbot.ListedHousehold) []RowProblem {
+	var bad []RowProblem
+	if vn.Fold(h.Head) == "" {
+		bad = append(bad, RowProblem{Code: RowEmpty, Column: colHead})
+	}
+	for _, c := range []struct {
+		column, v string
+		limit     int
+	}{{colAddress, h.Address, maxAddress}, {colHead, h.Head, maxHead}, {colNote, h.Note, maxNote}} {
+		if len([]rune(c.v)) > c.limit {
+			bad = append(bad, RowProblem{Code: RowTooLong, Column: c.column, Max: c.limit})
+		}
+	}
+	if cell := rec.get(cols, colPhone); cell != "" {
+		phone, p := parseRosterPhone(cell)
+		if p != nil {
+			bad = append(bad, *p)
+		}
+		h.Phone = phone
+	}
+	if cell := rec.get(cols, colMembers); cell != "" {
+		n, p := parseCount(cell, colMembers, maxMembers)
+		if p != nil {
+			bad = append(bad, *p)
+		}
+		h.Members = n
+	}
+	if place, ok, p := rowPlace(rec, cols); p != nil {
+		bad = append(bad, *p)
+	} else if ok {
+		h.Latitude, h.Longitude, h.PlacedFrom = &place.Lat, &place.Lng, cnsbot.PlacedFromList
+	}
+	return bad
+}
+
 // rowPlace reads a row's place: the latitude and longitude columns, else
 // the one cell of both (or a map link). ok is false when the row gives
 // none. A place outside Vietnam is refused.
-func rowPlace(rec record, cols map[string]int) (p cnsbot.Place, ok bool, err error) {
+func rowPlace(rec record, cols map[string]int) (p cnsbot.Place, ok bool, bad *RowProblem) {
 	lat, lng, cell := rec.get(cols, colLat), rec.get(cols, colLng), rec.get(cols, colPlace)
 	switch {
 	case lat != "" || lng != "":
 		if lat == "" || lng == "" {
-			return p, false, fmt.Errorf("the place needs both the latitude (Vĩ độ) and the longitude (Kinh độ)")
+			return p, false, &RowProblem{Code: RowPlaceHalf}
 		}
-		if p.Lat, err = parseDegree(lat); err != nil {
-			return p, false, fmt.Errorf("latitude (Vĩ độ) %w", err)
+		var okLat, okLng bool
+		if p.Lat, okLat = parseDegree(lat); !okLat {
+			return p, false, &RowProblem{Code: RowDegreeNotNumber, Column: colLat}
 		}
-		if p.Lng, err = parseDegree(lng); err != nil {
-			return p, false, fmt.Errorf("longitude (Kinh độ) %w", err)
+		if p.Lng, okLng = parseDegree(lng); !okLng {
+			return p, false, &RowProblem{Code: RowDegreeNotNumber, Column: colLng}
 		}
 	case cell != "":
-		if p, err = parsePlace(cell); err != nil {
-			return p, false, fmt.Errorf("place (Tọa độ): %w", err)
+		if p, bad = parsePlace(cell); bad != nil {
+			return p, false, bad
 		}
 	default:
 		return p, false, nil
 	}
-	if err := checkPlace(p); err != nil {
-		return p, false, err
+	if bad := checkPlace(p); bad != nil {
+		return p, false, bad
 	}
 	return p, true, nil
 }

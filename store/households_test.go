@@ -226,15 +226,19 @@ An Xuyên,Ấp 1,16,Đỗ Văn Chín,,hai
 	if cnsbot.ErrorCode(err) != cnsbot.EINVALID {
 		t.Fatalf("err %v, want EINVALID", err)
 	}
-	var lines []int
+	var got []string
 	for _, e := range rep.Errors {
-		lines = append(lines, e.Line)
-		if strings.Contains(e.Reason, "0123") {
-			t.Errorf("reason %q repeats the phone", e.Reason)
+		for _, p := range e.Problems {
+			got = append(got, fmt.Sprintf("%d %s", e.Line, p.Code))
+		}
+		if strings.Contains(fmt.Sprint(e), "0123") {
+			t.Errorf("row error %+v repeats the phone", e)
 		}
 	}
-	if want := []int{3, 4, 5, 6, 7}; !slices.Equal(lines, want) {
-		t.Errorf("bad lines %v (%v), want %v", lines, rep.Errors, want)
+	want := []string{"3 " + store.RowUnknownHamlet, "4 " + store.RowEmpty, "5 " + store.RowPhoneLength,
+		"6 " + store.RowSameHousehold, "7 " + store.RowNotWholeNumber}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
 	}
 	hamlet, _ := hamletOf(t, db, "Ấp 1")
 	if n, listed, _ := db.HamletHouseholds(ctx, hamlet.ID); n != 612 || listed {

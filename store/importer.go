@@ -34,16 +34,16 @@ type ImportReport struct {
 	Errors  []RowError
 }
 
-// RowError is a problem with one line of an imported file.
+// RowError is what is wrong with one line of an imported file: one or
+// more problems, as codes and facts that the reader's language renders
+// (Texts).
 type RowError struct {
 	// Line is 1-based and counts the header: the first data row of a file
 	// whose header is on line 1 is line 2. For CSV it is the line where the
 	// record starts; for .xlsx the sheet's row number.
-	Line   int
-	Reason string
+	Line     int
+	Problems []RowProblem
 }
-
-func (e RowError) String() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
 // MaxImportBytes bounds an imported file. A province's roster is a few
 // hundred kilobytes.
@@ -63,7 +63,8 @@ var errRowErrors = errors.New("import has row errors")
 
 // column is one column an import understands.
 type column struct {
-	// name is the English name used in error messages and as an alias.
+	// name is the column's key (its name in locales/imports.*.toml) and an
+	// English alias.
 	name string
 	// aliases are headers officers write; they are compared folded.
 	aliases  []string
@@ -204,31 +205,32 @@ func (db *DB) ImportUnits(ctx context.Context, r io.Reader, filename string) (Im
 			province: rec.get(cols, colProvince), district: rec.get(cols, colDistrict),
 			commune: rec.get(cols, colCommune), hamlet: rec.get(cols, colHamlet),
 			former: cnsbot.JoinFormerNames(cnsbot.SplitFormerNames(rec.get(cols, colFormer)))}
-		if len([]rune(u.former)) > 500 {
-			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Reason: "former names are longer than 500 characters"})
+		if len([]rune(u.former)) > maxFormerNames {
+			rep.Errors = append(rep.Errors, RowError{Line: rec.line,
+				Problems: []RowProblem{{Code: RowFormerNamesTooLong, Max: maxFormerNames}}})
 			continue
 		}
-		var reasons []string
+		var problems []RowProblem
 		for _, f := range []struct{ name, v string }{
 			{colProvince, u.province}, {colCommune, u.commune}, {colHamlet, u.hamlet}} {
 			if vn.Fold(f.v) == "" {
-				reasons = append(reasons, f.name+" is empty")
+				problems = append(problems, RowProblem{Code: RowEmpty, Column: f.name})
 			}
 		}
-		n, err := parseCount(rec.get(cols, colHouseholds))
-		if err != nil {
-			reasons = append(reasons, "households "+err.Error())
+		n, bad := parseCount(rec.get(cols, colHouseholds), colHouseholds, maxHamletHouseholds)
+		if bad != nil {
+			problems = append(problems, *bad)
 		}
 		u.households = n
-		if len(reasons) == 0 {
+		if len(problems) == 0 {
 			key := strings.Join([]string{vn.Fold(u.province), vn.Fold(u.district), vn.Fold(u.commune), vn.Fold(u.hamlet)}, "|")
 			if prev, dup := seen[key]; dup {
-				reasons = append(reasons, fmt.Sprintf("same hamlet as line %d", prev))
+				problems = append(problems, RowProblem{Code: RowSameHamlet, Other: prev})
 			}
 			seen[key] = rec.line
 		}
-		if len(reasons) > 0 {
-			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Reason: strings.Join(reasons, "; ")})
+		if len(problems) > 0 {
+			rep.Errors = append(rep.Errors, RowError{Line: rec.line, Problems: problems})
 			continue
 		}
 		parsed = append(parsed, u)
@@ -295,12 +297,22 @@ func importFailed(rep *ImportReport, err error) error {
 	return cnsbot.Errorf(cnsbot.EINVALID, "%d errors in the file; nothing was imported", len(rep.Errors))
 }
 
-// parseCount reads a household count as officers write it: "450",
+// Limits of a units file's cells. Cà Mau's largest wards have a few
+// thousand households per khóm; six digits is a typo or a commune's total.
+const (
+	maxFormerNames      = 500
+	maxHamletHouseholds = 99999
+)
+
+// parseCount reads the count in column as officers write it: "450",
 // "1.250" or "1,250" (thousands separators), "450.0" from a spreadsheet.
-func parseCount(s string) (int, error) {
+// A count above limit is refused: a hamlet's households or a household's
+// members, as column says.
+func parseCount(s, column string, limit int) (int, *RowProblem) {
 	if s == "" {
-		return 0, errors.New("is empty")
+		return 0, &RowProblem{Code: RowEmpty, Column: column}
 	}
+	notNumber := &RowProblem{Code: RowNotWholeNumber, Column: column, Value: s}
 	t := strings.TrimSuffix(strings.TrimSuffix(strings.ReplaceAll(s, " ", ""), ".0"), ",0")
 	if parts := strings.FieldsFunc(t, func(r rune) bool { return r == '.' || r == ',' }); len(parts) > 1 {
 		ok := len(parts[0]) >= 1 && len(parts[0]) <= 3
@@ -308,18 +320,20 @@ func parseCount(s string) (int, error) {
 			ok = ok && len(p) == 3
 		}
 		if !ok {
-			return 0, errors.New("is not a whole number")
+			return 0, notNumber
 		}
 		t = strings.Join(parts, "")
 	}
 	n, err := strconv.Atoi(t)
 	if err != nil || n < 0 {
-		return 0, errors.New("is not a whole number")
+		return 0, notNumber
 	}
-	// Cà Mau's largest wards have a few thousand households per khóm;
-	// six digits is a typo or a commune's total.
-	if n > 99999 {
-		return 0, fmt.Errorf("%d is too many for one hamlet", n)
+	if n > limit {
+		code := RowHouseholdsTooMany
+		if column == colMembers {
+			code = RowMembersTooMany
+		}
+		return 0, &RowProblem{Code: code, Column: column, Value: strconv.Itoa(n), Max: limit}
 	}
 	return n, nil
 }
@@ -493,13 +507,13 @@ func (db *DB) ImportRoster(ctx context.Context, r io.Reader, filename string) (I
 		im := &rosterImporter{tx: tx, places: map[string]placeResult{}, teams: map[int64][]cnsbot.Team{},
 			phones: map[string]rosterPerson{}, zalos: map[string]string{}, roles: map[string]int{}}
 		for _, rec := range rows {
-			state, reason, err := im.row(rec, cols)
+			state, problems, err := im.row(rec, cols)
 			if err != nil {
 				return err
 			}
 			switch {
-			case reason != "":
-				rep.Errors = append(rep.Errors, RowError{Line: rec.line, Reason: reason})
+			case len(problems) > 0:
+				rep.Errors = append(rep.Errors, RowError{Line: rec.line, Problems: problems})
 			case state == unitCreated:
 				rep.Created++
 			case state == unitChanged:
@@ -536,13 +550,13 @@ type rosterPerson struct {
 }
 
 type placeResult struct {
-	unit   cnsbot.Unit
-	reason string
+	unit cnsbot.Unit
+	bad  []RowProblem
 }
 
-// row imports one roster row. A bad row returns a reason; err is kept for
-// database failures, which end the import.
-func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState, reason string, err error) {
+// row imports one roster row. A bad row returns its problems; err is kept
+// for database failures, which end the import.
+func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState, bad []RowProblem, err error) {
 	var (
 		communeName = rec.get(cols, colCommune)
 		hamletName  = rec.get(cols, colHamlet)
@@ -552,28 +566,27 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 		roleCell    = rec.get(cols, colRole)
 		zalo        = rec.get(cols, colZalo)
 	)
-	var reasons []string
 	if vn.Fold(name) == "" {
-		reasons = append(reasons, "full name is empty")
+		bad = append(bad, RowProblem{Code: RowEmpty, Column: colName})
 	}
-	phone, perr := parseRosterPhone(phoneCell)
-	if perr != nil {
-		reasons = append(reasons, perr.Error())
+	phone, p := parseRosterPhone(phoneCell)
+	if p != nil {
+		bad = append(bad, *p)
 	}
 	role, ok := parseRole(roleCell)
 	switch {
 	case roleCell == "":
-		reasons = append(reasons, "role is empty")
+		bad = append(bad, RowProblem{Code: RowEmpty, Column: colRole})
 	case !ok:
-		reasons = append(reasons, fmt.Sprintf("unknown role %q (want member, leader, commune officer or province officer)", vn.Fold(roleCell)))
+		bad = append(bad, RowProblem{Code: RowUnknownRole, Column: colRole, Value: roleCell})
 	}
 	if zalo != "" {
-		if msg := checkZaloCell(zalo); msg != "" {
-			reasons = append(reasons, msg)
+		if code := checkZaloCell(zalo); code != "" {
+			bad = append(bad, RowProblem{Code: code, Column: colZalo})
 		}
 	}
-	if len(reasons) > 0 {
-		return unitSame, strings.Join(reasons, "; "), nil
+	if len(bad) > 0 {
+		return unitSame, bad, nil
 	}
 
 	// Where the role lives.
@@ -584,34 +597,34 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 	switch role {
 	case cnsbot.RoleMember, cnsbot.RoleLeader:
 		if vn.Fold(communeName) == "" || vn.Fold(hamletName) == "" {
-			return unitSame, "commune and hamlet are required for members and leaders", nil
+			return unitSame, one(RowPlaceRequired), nil
 		}
-		commune, reason, err := im.place(cnsbot.UnitCommune, nil, communeName)
-		if err != nil || reason != "" {
-			return unitSame, reason, err
+		commune, bad, err := im.place(cnsbot.UnitCommune, nil, communeName)
+		if err != nil || bad != nil {
+			return unitSame, bad, err
 		}
-		hamlet, reason, err := im.place(cnsbot.UnitHamlet, &commune.ID, hamletName)
-		if err != nil || reason != "" {
-			return unitSame, reason, err
+		hamlet, bad, err := im.place(cnsbot.UnitHamlet, &commune.ID, hamletName)
+		if err != nil || bad != nil {
+			return unitSame, bad, err
 		}
-		team, reason, err := im.team(hamlet, teamName)
-		if err != nil || reason != "" {
-			return unitSame, reason, err
+		team, bad, err := im.team(hamlet, teamName)
+		if err != nil || bad != nil {
+			return unitSame, bad, err
 		}
 		unit, teamID = hamlet, &team.ID
 	case cnsbot.RoleCommuneOfficer:
 		if vn.Fold(communeName) == "" {
-			return unitSame, "commune is required for a commune officer", nil
+			return unitSame, one(RowCommuneRequired), nil
 		}
-		commune, reason, err := im.place(cnsbot.UnitCommune, nil, communeName)
-		if err != nil || reason != "" {
-			return unitSame, reason, err
+		commune, bad, err := im.place(cnsbot.UnitCommune, nil, communeName)
+		if err != nil || bad != nil {
+			return unitSame, bad, err
 		}
 		unit = commune
 	default:
-		province, reason, err := im.province(communeName)
-		if err != nil || reason != "" {
-			return unitSame, reason, err
+		province, bad, err := im.province(communeName)
+		if err != nil || bad != nil {
+			return unitSame, bad, err
 		}
 		unit = province
 	}
@@ -620,15 +633,15 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 	folded := vn.Fold(name)
 	if prev, ok := im.phones[phone]; ok {
 		if prev.folded != folded {
-			return unitSame, fmt.Sprintf("same phone as line %d with a different name", prev.line), nil
+			return unitSame, []RowProblem{{Code: RowPhoneOtherName, Other: prev.line}}, nil
 		}
 		if zalo != "" && prev.zalo != "" && zalo != prev.zalo {
-			return unitSame, fmt.Sprintf("same phone as line %d with a different zalo id", prev.line), nil
+			return unitSame, []RowProblem{{Code: RowPhoneOtherZalo, Other: prev.line}}, nil
 		}
 	}
 	if zalo != "" {
 		if other, ok := im.zalos[zalo]; ok && other != phone {
-			return unitSame, "zalo id is given to another phone number earlier in the file", nil
+			return unitSame, one(RowZaloOtherPhone), nil
 		}
 	}
 	roleKey := fmt.Sprintf("%s|%s|%d", phone, role, unit.ID)
@@ -636,7 +649,7 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 		roleKey += "|" + strconv.FormatInt(*teamID, 10)
 	}
 	if prev, ok := im.roles[roleKey]; ok {
-		return unitSame, fmt.Sprintf("duplicate of line %d", prev), nil
+		return unitSame, []RowProblem{{Code: RowSameRow, Other: prev}}, nil
 	}
 	im.roles[roleKey] = rec.line
 	if _, ok := im.phones[phone]; !ok || zalo != "" {
@@ -649,17 +662,17 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 	// The person, by phone.
 	var found []cnsbot.Person
 	if err := im.tx.Where("phone = ?", phone).Limit(1).Find(&found).Error; err != nil {
-		return unitSame, "", fmt.Errorf("find person: %w", err)
+		return unitSame, nil, fmt.Errorf("find person: %w", err)
 	}
 	var person cnsbot.Person
 	state = unitSame
 	if zalo != "" {
 		var owners []cnsbot.Person
 		if err := im.tx.Where("zalo_user_id = ? AND phone <> ?", zalo, phone).Limit(1).Find(&owners).Error; err != nil {
-			return unitSame, "", fmt.Errorf("check zalo id: %w", err)
+			return unitSame, nil, fmt.Errorf("check zalo id: %w", err)
 		}
 		if len(owners) > 0 {
-			return unitSame, "zalo id belongs to a person with another phone number", nil
+			return unitSame, one(RowZaloTaken), nil
 		}
 	}
 	now := time.Now().UTC()
@@ -669,7 +682,7 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 			person.ZaloUserID = &zalo
 		}
 		if err := im.tx.Create(&person).Error; err != nil {
-			return unitSame, "", fmt.Errorf("create person: %w", err)
+			return unitSame, nil, fmt.Errorf("create person: %w", err)
 		}
 		state = unitCreated
 	} else {
@@ -684,7 +697,7 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 		if len(updates) > 0 {
 			updates["updated_at"] = now
 			if err := im.tx.Model(&cnsbot.Person{}).Where("id = ?", person.ID).Updates(updates).Error; err != nil {
-				return unitSame, "", fmt.Errorf("update person: %w", err)
+				return unitSame, nil, fmt.Errorf("update person: %w", err)
 			}
 			state = unitChanged
 		}
@@ -692,124 +705,139 @@ func (im *rosterImporter) row(rec record, cols map[string]int) (state unitState,
 	created, changed, err := ensureRole(im.tx, cnsbot.Role{PersonID: person.ID, Role: role, UnitID: unit.ID,
 		TeamID: teamID, Approved: true})
 	if err != nil {
-		return unitSame, "", err
+		return unitSame, nil, err
 	}
 	if state == unitSame && (created || changed) {
 		state = unitChanged
 	}
-	return state, "", nil
+	return state, nil, nil
 }
 
+// one is a row's only problem, one without facts.
+func one(code string) []RowProblem { return []RowProblem{{Code: code}} }
+
 // place finds a commune (anywhere) or a hamlet (in its commune) by name.
-func (im *rosterImporter) place(kind string, parentID *int64, name string) (cnsbot.Unit, string, error) {
+func (im *rosterImporter) place(kind string, parentID *int64, name string) (cnsbot.Unit, []RowProblem, error) {
+	return findPlace(im.tx, im.places, kind, parentID, name)
+}
+
+// findPlace finds a commune (anywhere) or a hamlet (in its commune) by
+// name for an import, and remembers the answer in places: a file names
+// the same few places on every row.
+func findPlace(tx *gorm.DB, places map[string]placeResult, kind string, parentID *int64, name string) (cnsbot.Unit, []RowProblem, error) {
 	key := kind + "|" + vn.Fold(name)
 	if parentID != nil {
 		key += "|" + strconv.FormatInt(*parentID, 10)
 	}
-	if p, ok := im.places[key]; ok {
-		return p.unit, p.reason, nil
+	if p, ok := places[key]; ok {
+		return p.unit, p.bad, nil
 	}
-	u, err := findUnit(im.tx, kind, parentID, name)
+	u, err := findUnit(tx, kind, parentID, name)
+	column := colCommune
+	if kind == cnsbot.UnitHamlet {
+		column = colHamlet
+	}
 	var p placeResult
 	switch cnsbot.ErrorCode(err) {
 	case "":
 		p.unit = u
 	case cnsbot.ENOTFOUND:
-		if kind == cnsbot.UnitCommune {
-			p.reason = "unknown commune (import the units file first)"
-		} else {
-			p.reason = "unknown hamlet in this commune (import the units file first)"
+		code := RowUnknownCommune
+		if kind == cnsbot.UnitHamlet {
+			code = RowUnknownHamlet
 		}
-	case cnsbot.ECONFLICT:
-		p.reason = fmt.Sprintf("the %s name matches several units; write it as in the units file", kind)
+		p.bad = []RowProblem{{Code: code, Column: column, Value: name}}
+	case cnsbot.ECONFLICT, cnsbot.EINVALID:
+		p.bad = []RowProblem{{Code: RowAmbiguousPlace, Column: column, Value: name}}
 	default:
-		return u, "", err
+		return u, nil, err
 	}
-	im.places[key] = p
-	return p.unit, p.reason, nil
+	places[key] = p
+	return p.unit, p.bad, nil
 }
 
 // team finds the hamlet's team named in the cell (by code or by name), or
 // its first team when the cell is empty.
-func (im *rosterImporter) team(hamlet cnsbot.Unit, cell string) (cnsbot.Team, string, error) {
+func (im *rosterImporter) team(hamlet cnsbot.Unit, cell string) (cnsbot.Team, []RowProblem, error) {
 	teams, ok := im.teams[hamlet.ID]
 	if !ok {
 		if err := im.tx.Where("hamlet_id = ?", hamlet.ID).Order("id").Find(&teams).Error; err != nil {
-			return cnsbot.Team{}, "", fmt.Errorf("list teams: %w", err)
+			return cnsbot.Team{}, nil, fmt.Errorf("list teams: %w", err)
 		}
 		im.teams[hamlet.ID] = teams
 	}
 	if len(teams) == 0 {
-		return cnsbot.Team{}, "the hamlet has no team (import the units file again)", nil
+		return cnsbot.Team{}, one(RowHamletNoTeam), nil
 	}
 	if vn.Fold(cell) == "" {
-		return teams[0], "", nil
+		return teams[0], nil, nil
 	}
 	code, folded := normalizeCode(cell), vn.Fold(cell)
 	for _, t := range teams {
 		if t.Code == code || vn.Fold(t.Name) == folded {
-			return t, "", nil
+			return t, nil, nil
 		}
 	}
-	return cnsbot.Team{}, "unknown team for this hamlet (use the team's name or code)", nil
+	return cnsbot.Team{}, []RowProblem{{Code: RowUnknownTeam, Column: colTeam, Value: cell}}, nil
 }
 
 // province finds the province of a province officer: the commune's, or the
 // only one.
-func (im *rosterImporter) province(communeName string) (cnsbot.Unit, string, error) {
+func (im *rosterImporter) province(communeName string) (cnsbot.Unit, []RowProblem, error) {
 	if vn.Fold(communeName) != "" {
-		u, reason, err := im.place(cnsbot.UnitCommune, nil, communeName)
-		if err != nil || reason != "" {
-			return u, reason, err
+		u, bad, err := im.place(cnsbot.UnitCommune, nil, communeName)
+		if err != nil || bad != nil {
+			return u, bad, err
 		}
 		for u.Kind != cnsbot.UnitProvince {
 			if u.ParentID == nil {
-				return u, "the commune is not under a province", nil
+				return u, one(RowCommuneNoProvince), nil
 			}
 			if err := im.tx.Where("id = ?", *u.ParentID).Take(&u).Error; err != nil {
-				return u, "", fmt.Errorf("load parent unit: %w", err)
+				return u, nil, fmt.Errorf("load parent unit: %w", err)
 			}
 		}
-		return u, "", nil
+		return u, nil, nil
 	}
 	var provinces []cnsbot.Unit
 	if err := im.tx.Where("kind = ?", cnsbot.UnitProvince).Limit(2).Find(&provinces).Error; err != nil {
-		return cnsbot.Unit{}, "", fmt.Errorf("list provinces: %w", err)
+		return cnsbot.Unit{}, nil, fmt.Errorf("list provinces: %w", err)
 	}
 	if len(provinces) != 1 {
-		return cnsbot.Unit{}, "commune is empty and there is not exactly one province; fill in the commune", nil
+		return cnsbot.Unit{}, one(RowProvinceUnclear), nil
 	}
-	return provinces[0], "", nil
+	return provinces[0], nil, nil
 }
 
 // parseRosterPhone validates a phone cell. A spreadsheet that stored the
 // number as a number has dropped its leading 0, so nine bare digits get it
-// back. The error never repeats the number: reports end up in logs.
-func parseRosterPhone(s string) (string, error) {
+// back. The problem never carries the number: reports end up in logs.
+func parseRosterPhone(s string) (string, *RowProblem) {
 	if s == "" {
-		return "", errors.New("phone is empty")
+		return "", &RowProblem{Code: RowEmpty, Column: colPhone}
 	}
 	if len(s) == 9 && strings.Trim(s, "0123456789") == "" {
 		s = "0" + s
 	}
 	p, err := vn.ParsePhone(s)
 	if err != nil {
+		code := RowPhoneInvalid
 		var pe *vn.PhoneError
-		if errors.As(err, &pe) {
-			return "", fmt.Errorf("phone is not a Vietnamese mobile number (%s)", strings.ReplaceAll(string(pe.Problem), "_", " "))
+		if errors.As(err, &pe) && phoneProblems[pe.Problem] != "" {
+			code = phoneProblems[pe.Problem]
 		}
-		return "", errors.New("phone is not a Vietnamese mobile number")
+		return "", &RowProblem{Code: code, Column: colPhone}
 	}
 	return p, nil
 }
 
-// checkZaloCell returns why a Zalo id cell is unusable, or "".
+// checkZaloCell returns the code of why a Zalo id cell is unusable, or "".
 func checkZaloCell(s string) string {
 	if strings.ContainsAny(s, "Ee") && strings.ContainsAny(s, "+.,") {
-		return "zalo id was turned into a rounded number by the spreadsheet; format the column as text"
+		return RowZaloRounded
 	}
 	if len(s) > 64 || strings.Trim(s, "0123456789") != "" {
-		return "zalo id must be digits only"
+		return RowZaloNotDigits
 	}
 	return ""
 }
@@ -828,9 +856,10 @@ func readTable(r io.Reader, filename string) ([]record, []RowError, error) {
 	ext := strings.ToLower(filepath.Ext(filename))
 	switch {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")), ext == ".xlsx", ext == ".xlsm":
-		return readXLSX(data)
+		recs, bad, err := readXLSX(data)
+		return recs, bad, refused(FileNotWorkbook, err)
 	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0")), ext == ".xls":
-		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "old .xls workbooks are not supported; save the file as .xlsx or as CSV UTF-8")
+		return nil, nil, refused(FileOldXLS, cnsbot.Errorf(cnsbot.EINVALID, "old .xls workbooks are not supported"))
 	}
 	return readCSV(data)
 }
@@ -838,7 +867,7 @@ func readTable(r io.Reader, filename string) ([]record, []RowError, error) {
 func readCSV(data []byte) ([]record, []RowError, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if !utf8.Valid(data) {
-		return nil, nil, cnsbot.Errorf(cnsbot.EINVALID, "file is not UTF-8 text; save it as CSV UTF-8 or as .xlsx")
+		return nil, nil, refused(FileNotUTF8, cnsbot.Errorf(cnsbot.EINVALID, "file is not UTF-8 text"))
 	}
 	delim := detectDelimiter(data)
 	if err := checkCSV(data, delim); err != nil {
@@ -856,7 +885,7 @@ func readCSV(data []byte) ([]record, []RowError, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, []RowError{{Line: pe.StartLine, Reason: "cannot read CSV: " + pe.Err.Error()}}, nil
+			return nil, []RowError{{Line: pe.StartLine, Problems: one(RowCSVUnreadable)}}, nil
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read csv: %w", err)
@@ -977,7 +1006,7 @@ func mapColumns(recs []record, spec []column) (map[string]int, []record, []RowEr
 		}
 	}
 	if len(recs) == 0 {
-		return nil, nil, []RowError{{Line: 1, Reason: "the file is empty"}}
+		return nil, nil, []RowError{{Line: 1, Problems: one(RowFileEmpty)}}
 	}
 	type candidate struct {
 		at      int
@@ -1012,16 +1041,15 @@ func mapColumns(recs []record, spec []column) (map[string]int, []record, []RowEr
 			best = c
 		}
 	}
-	line := recs[best.at].line
-	var errs []RowError
-	if len(best.missing) > 0 {
-		errs = append(errs, RowError{Line: line, Reason: "missing column(s): " + strings.Join(best.missing, ", ")})
+	var bad []RowProblem
+	for _, c := range best.missing {
+		bad = append(bad, RowProblem{Code: RowMissingColumn, Column: c})
 	}
-	if len(best.dups) > 0 {
-		errs = append(errs, RowError{Line: line, Reason: "column(s) given twice: " + strings.Join(best.dups, ", ")})
+	for _, c := range best.dups {
+		bad = append(bad, RowProblem{Code: RowColumnTwice, Column: c})
 	}
-	if len(errs) > 0 {
-		return nil, nil, errs
+	if len(bad) > 0 {
+		return nil, nil, []RowError{{Line: recs[best.at].line, Problems: bad}}
 	}
 	return best.cols, recs[best.at+1:], nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -370,9 +371,24 @@ func TestImportUnitsFormerNames(t *testing.T) {
 	})
 }
 
-// wantErrors is the expected row errors of a broken file: line → a part
-// of the reason.
+// wantErrors is the expected row errors of a broken file: line → its
+// problems as codes writes them.
 type wantErrors map[int]string
+
+// codes returns a row error's problems space-separated, each as its code
+// without the common prefix and with its column, if any, after a colon:
+// "empty:households not_whole_number:households".
+func codes(e RowError) string {
+	var out []string
+	for _, p := range e.Problems {
+		s := strings.TrimPrefix(p.Code, "imports.row.")
+		if p.Column != "" {
+			s += ":" + p.Column
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
+}
 
 func checkRowErrors(t *testing.T, rep ImportReport, err error, want wantErrors) {
 	t.Helper()
@@ -384,15 +400,15 @@ func checkRowErrors(t *testing.T, rep ImportReport, err error, want wantErrors) 
 		if _, dup := got[e.Line]; dup {
 			t.Errorf("line %d reported twice", e.Line)
 		}
-		got[e.Line] = e.Reason
+		got[e.Line] = codes(e)
 	}
-	for line, part := range want {
-		reason, ok := got[line]
+	for line, wantCodes := range want {
+		gotCodes, ok := got[line]
 		switch {
 		case !ok:
-			t.Errorf("line %d: no error, want one containing %q", line, part)
-		case !strings.Contains(reason, part):
-			t.Errorf("line %d: got %q, want it to contain %q", line, reason, part)
+			t.Errorf("line %d: no error, want %q", line, wantCodes)
+		case gotCodes != wantCodes:
+			t.Errorf("line %d: got %q, want %q", line, gotCodes, wantCodes)
 		}
 	}
 	for line, reason := range got {
@@ -403,21 +419,16 @@ func checkRowErrors(t *testing.T, rep ImportReport, err error, want wantErrors) 
 	if rep.Created != 0 || rep.Updated != 0 {
 		t.Errorf("a failed import reports %d created and %d updated, want 0", rep.Created, rep.Updated)
 	}
-	for _, e := range rep.Errors {
-		if strings.ContainsFunc(e.Reason, func(r rune) bool { return r > 127 }) {
-			t.Errorf("line %d: reason %q is not plain ASCII English", e.Line, e.Reason)
-		}
-	}
 }
 
 func TestImportUnitsBroken(t *testing.T) {
 	brokenUnits := wantErrors{
-		3: "households is empty",
-		4: "hamlet is empty",
-		5: "households is not a whole number",
-		6: "same hamlet as line 2",
-		7: "province is empty",
-		8: "households is not a whole number",
+		3: "empty:households",
+		4: "empty:hamlet",
+		5: "not_whole_number:households",
+		6: "same_hamlet",
+		7: "empty:province",
+		8: "not_whole_number:households",
 	}
 	tests := []struct {
 		file string
@@ -425,7 +436,7 @@ func TestImportUnitsBroken(t *testing.T) {
 	}{
 		{"units_broken.csv", brokenUnits},
 		{"units_broken.xlsx", brokenUnits},
-		{"roster.csv", wantErrors{1: "missing column(s): province, households"}},
+		{"roster.csv", wantErrors{1: "missing_column:province missing_column:households"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -568,14 +579,14 @@ func TestImportRosterChanges(t *testing.T) {
 
 func TestImportRosterBroken(t *testing.T) {
 	brokenRoster := wantErrors{
-		3:  "unknown commune",
-		4:  "unknown hamlet",
-		5:  "landline",
-		6:  `unknown role "pho chu tich"`,
-		7:  "full name is empty",
-		8:  "same phone as line 2 with a different name",
-		9:  "unknown team",
-		10: "zalo id was turned into a rounded number",
+		3:  "unknown_commune:commune",
+		4:  "unknown_hamlet:hamlet",
+		5:  "phone_landline:phone",
+		6:  "unknown_role:role",
+		7:  "empty:full name",
+		8:  "phone_other_name",
+		9:  "unknown_team:team",
+		10: "zalo_rounded:zalo id",
 	}
 	tests := []struct {
 		file string
@@ -583,8 +594,8 @@ func TestImportRosterBroken(t *testing.T) {
 	}{
 		{"roster_broken.csv", brokenRoster},
 		{"roster_broken.xlsx", brokenRoster},
-		{"roster_no_phone.csv", wantErrors{1: "missing column(s): phone"}},
-		{"units.csv", wantErrors{1: "missing column(s): full name, phone, role"}},
+		{"roster_no_phone.csv", wantErrors{1: "missing_column:phone"}},
+		{"units.csv", wantErrors{1: "missing_column:full name missing_column:phone missing_column:role"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -619,18 +630,26 @@ func TestImportFileFormats(t *testing.T) {
 	tests := []struct {
 		name, file, content string
 		code                string
+		refusal             string // the FileRefusal's code
 		errLine             int
 	}{
-		{name: "old xls", file: "roster.xls", content: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", code: cnsbot.EINVALID},
-		{name: "windows-1258", file: "roster.csv", content: "X\xE3/Ph\xFD\xF4ng\n", code: cnsbot.EINVALID},
+		{name: "old xls", file: "roster.xls", content: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", code: cnsbot.EINVALID, refusal: FileOldXLS},
+		{name: "windows-1258", file: "roster.csv", content: "X\xE3/Ph\xFD\xF4ng\n", code: cnsbot.EINVALID, refusal: FileNotUTF8},
 		{name: "empty", file: "roster.csv", content: "", code: cnsbot.EINVALID, errLine: 1},
-		{name: "not a workbook", file: "units.xlsx", content: "PK\x03\x04garbage", code: cnsbot.EINVALID},
+		{name: "not a workbook", file: "units.xlsx", content: "PK\x03\x04garbage", code: cnsbot.EINVALID, refusal: FileNotWorkbook},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep, err := (&DB{}).ImportUnits(context.Background(), strings.NewReader(tt.content), tt.file)
 			if got := cnsbot.ErrorCode(err); got != tt.code {
 				t.Errorf("error: got %v (%s), want code %s", err, got, tt.code)
+			}
+			var refusal *FileRefusal
+			switch {
+			case errors.As(err, &refusal) && refusal.Code != tt.refusal:
+				t.Errorf("refusal: got %s, want %q", refusal.Code, tt.refusal)
+			case refusal == nil && tt.refusal != "":
+				t.Errorf("error %v is no refusal, want %s", err, tt.refusal)
 			}
 			if tt.errLine != 0 && (len(rep.Errors) != 1 || rep.Errors[0].Line != tt.errLine) {
 				t.Errorf("row errors: got %v, want one on line %d", rep.Errors, tt.errLine)
@@ -692,9 +711,9 @@ func TestParseCount(t *testing.T) {
 		{"12,34", 0, false}, {"khoảng 500", 0, false}, {"123456", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseCount(strings.TrimSpace(tt.in))
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseCount(%q): got %d, %v, want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		got, bad := parseCount(strings.TrimSpace(tt.in), colHouseholds, maxHamletHouseholds)
+		if (bad == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseCount(%q): got %d, %v, want %d, ok %v", tt.in, got, bad, tt.want, tt.ok)
 		}
 	}
 }
@@ -710,12 +729,12 @@ func TestParseRosterPhone(t *testing.T) {
 		{"12345", ""},
 	}
 	for _, tt := range tests {
-		got, err := parseRosterPhone(tt.in)
-		if got != tt.want || (err == nil) != (tt.want != "") {
-			t.Errorf("parseRosterPhone(%q): got %q, %v, want %q", tt.in, got, err, tt.want)
+		got, bad := parseRosterPhone(tt.in)
+		if got != tt.want || (bad == nil) != (tt.want != "") {
+			t.Errorf("parseRosterPhone(%q): got %q, %v, want %q", tt.in, got, bad, tt.want)
 		}
-		if err != nil && strings.ContainsAny(err.Error(), "0123456789") {
-			t.Errorf("parseRosterPhone(%q): error %q repeats digits", tt.in, err)
+		if bad != nil && bad.Value != "" {
+			t.Errorf("parseRosterPhone(%q): problem %+v repeats the number", tt.in, bad)
 		}
 	}
 }

@@ -96,8 +96,8 @@ func TestImportHouseholdPlacesRefusesBadOnes(t *testing.T) {
 	db := openDB(t, "", t.TempDir())
 	importText(t, db, "units", householdUnits)
 	for _, c := range []struct {
-		file   string
-		reason string
+		file string
+		want []string // "line code"
 	}{
 		{"Xã/Phường,Ấp/Khóm,Số nhà,Chủ hộ,Vĩ độ,Kinh độ\n" +
 			"An Xuyên,Ấp 1,1,Nguyễn Văn Một,9.1769,105.1500\n" +
@@ -106,12 +106,13 @@ func TestImportHouseholdPlacesRefusesBadOnes(t *testing.T) {
 			"An Xuyên,Ấp 1,4,Phạm Thị Bốn,9.1769,\n" + // line 5: half a place
 			"An Xuyên,Ấp 1,5,Võ Văn Năm,chín,105.1540\n" + // line 6: not a number
 			"An Xuyên,Ấp 1,6,Đặng Thị Sáu,13.75,100.50\n", // line 7: Bangkok
-			"3 swapped; 4 outside Vietnam; 5 needs both; 6 latitude (Vĩ độ) is not a number; 7 outside Vietnam"},
+			[]string{"3 " + store.RowPlaceSwapped, "4 " + store.RowPlaceOutside, "5 " + store.RowPlaceHalf,
+				"6 " + store.RowDegreeNotNumber, "7 " + store.RowPlaceOutside}},
 		{"Xã/Phường,Ấp/Khóm,Số nhà,Chủ hộ,Vị trí\n" +
 			"An Xuyên,Ấp 1,1,Nguyễn Văn Một,https://maps.app.goo.gl/Xyz123\n" +
 			"An Xuyên,Ấp 1,2,Trần Thị Hai,gần chợ\n" +
 			"An Xuyên,Ấp 1,3,Lê Văn Ba,\"9.1769, 105.1520\"\n",
-			"2 short Google Maps link; 3 needs a latitude and a longitude"},
+			[]string{"2 " + store.RowPlaceShortLink, "3 " + store.RowPlaceNeedsTwo}},
 	} {
 		rep, err := db.ImportHouseholds(ctx, strings.NewReader(c.file), "ho.csv")
 		if cnsbot.ErrorCode(err) != cnsbot.EINVALID {
@@ -119,21 +120,17 @@ func TestImportHouseholdPlacesRefusesBadOnes(t *testing.T) {
 		}
 		var got []string
 		for _, e := range rep.Errors {
-			got = append(got, fmt.Sprintf("%d %s", e.Line, e.Reason))
+			for _, p := range e.Problems {
+				got = append(got, fmt.Sprintf("%d %s", e.Line, p.Code))
+			}
 			for _, v := range []string{"105.1510", "91769", "chín", "Xyz123", "13.75", "100.50", "gần chợ", "105.1520"} {
-				if strings.Contains(e.Reason, v) {
-					t.Errorf("reason %q repeats the cell", e.Reason)
+				if strings.Contains(fmt.Sprint(e), v) {
+					t.Errorf("row error %+v repeats the cell", e)
 				}
 			}
 		}
-		for _, want := range strings.Split(c.reason, "; ") {
-			line, words, _ := strings.Cut(want, " ")
-			if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, line+" ") && strings.Contains(g, words) }) {
-				t.Errorf("errors %q lack line %s: %q", got, line, words)
-			}
-		}
-		if len(got) != len(strings.Split(c.reason, "; ")) {
-			t.Errorf("errors %q, want %d", got, len(strings.Split(c.reason, "; ")))
+		if !slices.Equal(got, c.want) {
+			t.Errorf("problems %q, want %q", got, c.want)
 		}
 	}
 	hamlet, _ := hamletOf(t, db, "Ấp 1")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,6 +47,30 @@ type householdsData struct {
 	Unvisited  []unvisitedRow
 	Total      int
 	Import     *store.ImportReport
+	// Problems are the refused upload's row problems in the officer's
+	// language, with their codes for scripts and tests.
+	Problems []importProblem
+	// Refusal says why the upload was refused as a whole, when it was.
+	Refusal *importProblem
+}
+
+// importProblem is one problem of an uploaded file's row as the page
+// lists it.
+type importProblem struct {
+	Code string
+	Text string
+}
+
+// importProblems renders a report's row problems in lang.
+func (d *Dashboard) importProblems(lang string, rep store.ImportReport) []importProblem {
+	t := func(id string, data map[string]any) string { return d.cfg.Texts.T(lang, id, data) }
+	var out []importProblem
+	for _, e := range rep.Errors {
+		for i, text := range e.Texts(t) {
+			out = append(out, importProblem{Code: e.Problems[i].Code, Text: text})
+		}
+	}
+	return out
 }
 
 // unvisitedRow is a household as the page and the export show it: the
@@ -208,17 +233,22 @@ func (d *Dashboard) importHouseholds(c *gin.Context) {
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	rep, err := lists.ImportHouseholds(ctx, file, fh.Filename)
-	if err != nil && len(rep.Errors) == 0 {
+	var refusal *store.FileRefusal
+	if err != nil && len(rep.Errors) == 0 && !errors.As(err, &refusal) {
 		d.fail(c, err)
 		return
 	}
+	lang := pageLang(c, d.cfg.Texts)
+	data := householdsData{Import: &rep, Problems: d.importProblems(lang, rep)}
 	status := http.StatusOK
-	if len(rep.Errors) > 0 {
+	if err != nil {
 		status = http.StatusUnprocessableEntity
 	}
-	lang := pageLang(c, d.cfg.Texts)
-	d.show(c, status, "households", d.page(c, "households", d.cfg.Texts.T(lang, "households.web.import_title", nil),
-		householdsData{Import: &rep}))
+	if refusal != nil {
+		data.Refusal = &importProblem{Code: refusal.Code,
+			Text: d.cfg.Texts.T(lang, refusal.Code, map[string]any{"File": fh.Filename})}
+	}
+	d.show(c, status, "households", d.page(c, "households", d.cfg.Texts.T(lang, "households.web.import_title", nil), data))
 }
 
 // householdsLink is a hamlet's page of houses not visited.

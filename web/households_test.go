@@ -21,6 +21,12 @@ const webHouseholds = "Xã/Phường,Ấp/Khóm,Số nhà,Chủ hộ,Số điệ
 // upload posts a household list as the dashboard's form does.
 func (f *fixture) upload(t *testing.T, a auth0, name, content string) (*http.Response, string) {
 	t.Helper()
+	return f.uploadTo(t, a, "/admin/households/import", name, content)
+}
+
+// uploadTo posts a household list to path (the import, with a query).
+func (f *fixture) uploadTo(t *testing.T, a auth0, path, name, content string) (*http.Response, string) {
+	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	part, err := w.CreateFormFile("file", name)
@@ -29,7 +35,7 @@ func (f *fixture) upload(t *testing.T, a auth0, name, content string) (*http.Res
 	}
 	part.Write([]byte(content))
 	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/households/import", &body)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	if a.cookie != nil {
 		req.AddCookie(a.cookie)
@@ -60,7 +66,7 @@ func TestHouseholdPages(t *testing.T) {
 		t.Fatalf("upload: status %d, page %.300s", resp.StatusCode, page)
 	}
 	bad := webHouseholds + "Tân Thành,Không Có,5,Lê Văn Ba,\n"
-	if resp, page := f.upload(t, admin, "ho.csv", bad); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "line 4") {
+	if resp, page := f.upload(t, admin, "ho.csv", bad); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Dòng 4: ") {
 		t.Errorf("a bad upload: status %d, want 422 with line 4: %.300s", resp.StatusCode, page)
 	}
 
@@ -101,5 +107,51 @@ func TestHouseholdPages(t *testing.T) {
 	}
 	if resp, _ := f.do(t, "GET", path, auth0{}, ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no session: status %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestHouseholdUploadRefusedInVietnamese: a refused upload lists each row's
+// problem in the officer's language, Vietnamese unless they chose English,
+// with its code, and without repeating a phone.
+func TestHouseholdUploadRefusedInVietnamese(t *testing.T) {
+	f := newFixture(t)
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	bad := webHouseholds +
+		"Tân Thành,Không Có,5,Lê Văn Ba,\n" +
+		"Tân Thành,Cây Trâm,6,,\n" +
+		"Tân Thành,Cây Trâm,7,Võ Thị Tám,0290 3831 234\n"
+	resp, page := f.upload(t, admin, "ho.csv", bad)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422: %.300s", resp.StatusCode, page)
+	}
+	for _, want := range []string{
+		"Không nhập được: 3 dòng có lỗi, chưa ghi gì.",
+		`<li data-code="imports.row.unknown_hamlet">Dòng 4: xã/phường này chưa có ấp/khóm “Không Có”. Nhập tệp đơn vị trước, hoặc ghi tên như trong tệp đó, rồi nhập lại.</li>`,
+		`<li data-code="imports.row.empty">Dòng 5: thiếu “Chủ hộ”. Điền vào rồi nhập lại.</li>`,
+		`<li data-code="imports.row.phone_landline">Dòng 6: đây là số máy bàn, không phải số di động. Ghi số di động rồi nhập lại.</li>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused upload's page lacks %q: %.2000s", want, page)
+		}
+	}
+	if strings.Contains(page, "3831") {
+		t.Error("the page repeats a phone number")
+	}
+	// An officer who chose English reads the same problems in English.
+	_, page = f.uploadTo(t, admin, "/admin/households/import?lang=en", "ho.csv", bad)
+	if want := `<li data-code="imports.row.empty">Line 5: “Head of household” is empty. Fill it in and import again.</li>`; !strings.Contains(page, want) {
+		t.Errorf("the English page lacks %q: %.2000s", want, page)
+	}
+}
+
+// TestHouseholdUploadRefusesOldWorkbook: a file refused whole says why and
+// what to do, in the officer's language, with its code.
+func TestHouseholdUploadRefusesOldWorkbook(t *testing.T) {
+	f := newFixture(t)
+	admin := auth0{cookie: f.login(t, testAdminToken, nil)}
+	resp, page := f.upload(t, admin, "ho.xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+	want := `<p class="error" data-code="imports.file.old_xls">Không nhập được ho.xls: máy chưa đọc được tệp .xls đời cũ.`
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("status %d, want 422 and %q: %.2000s", resp.StatusCode, want, page)
 	}
 }

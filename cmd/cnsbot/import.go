@@ -18,11 +18,12 @@ import (
 // importCmd runs `cnsbot import units|roster|households FILE`: the
 // commune's places, member lists and hamlets' household lists, as officers
 // keep them in CSV or Excel. The whole file is
-// imported or nothing is; every bad row is listed with its line number.
+// imported or nothing is; every bad row is listed with its line number, in
+// the officer's language (--lang).
 func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config, log *slog.Logger) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	lang := fs.String("lang", locales.Default, "language of the summary: vi or en")
+	lang := fs.String("lang", locales.Default, "language of the summary and the rows' problems: vi or en")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,8 +59,11 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 		"Updated": rep.Updated, "Count": len(rep.Errors)}
 	if len(rep.Errors) > 0 {
 		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.failed", data))
+		t := func(id string, data map[string]any) string { return texts.T(*lang, id, data) }
 		for _, e := range rep.Errors {
-			fmt.Fprintln(stdout, "  "+e.String())
+			for _, line := range e.Texts(t) {
+				fmt.Fprintln(stdout, "  "+line)
+			}
 		}
 		return fmt.Errorf("import %s: %d bad rows", kind, len(rep.Errors))
 	}
@@ -69,6 +73,10 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 		data["Rows"], data["Columns"], data["Cells"], data["MiB"] =
 			store.MaxImportRows, store.MaxImportColumns, store.MaxImportCells, store.MaxImportBytes>>20
 		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.too_large", data))
+	}
+	var refusal *store.FileRefusal
+	if errors.As(err, &refusal) {
+		fmt.Fprintln(stdout, texts.T(*lang, refusal.Code, data))
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", kind, err)

@@ -46,7 +46,8 @@ func TestImportCommand(t *testing.T) {
 	if err := importCmd(ctx, []string{"--lang", "en", "roster", bad}, &out, cfg, log); err == nil {
 		t.Fatalf("got no error for a bad roster; output %q", out.String())
 	}
-	if !strings.Contains(out.String(), "line 3") || !strings.Contains(out.String(), "nothing was written") {
+	if !strings.Contains(out.String(), "Line 3: this commune has no hamlet “Ấp Không Có”") ||
+		!strings.Contains(out.String(), "nothing was written") {
 		t.Errorf("got %q, want line 3 reported and nothing written", out.String())
 	}
 	if strings.Contains(out.String(), "0914") || strings.Contains(out.String(), "333 444") {
