@@ -52,7 +52,6 @@ package flows
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -66,6 +65,7 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/vn"
+	json "github.com/goccy/go-json"
 )
 
 // Sessions loads and commits conversation state. Load returns a zero
