@@ -206,6 +206,9 @@ type Engine struct {
 	holds        []EventHandler
 	handoff      func(c *Ctx, reason string) error
 	menu         []MenuItem
+	// menuLists holds the menu's choices by which items are shown (a bit
+	// per item): see menuChoices.
+	menuLists sync.Map
 
 	globals *vn.Matcher
 	entries *vn.Matcher
@@ -315,6 +318,7 @@ func (e *Engine) OnHandoff(h func(c *Ctx, reason string) error) { e.handoff = h 
 func (e *Engine) MenuItem(item MenuItem) {
 	e.menu = append(e.menu, item)
 	sort.SliceStable(e.menu, func(i, j int) bool { return e.menu[i].Order < e.menu[j].Order })
+	e.menuLists.Clear()
 	e.buildEntries()
 }
 
