@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/vn"
+	json "github.com/goccy/go-json"
 )
 
 // Zalo's limits on outgoing messages.

@@ -52,7 +52,6 @@ package flows
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -66,6 +65,7 @@ import (
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/locales"
 	"github.com/camau-cns/cnsbot/vn"
+	json "github.com/goccy/go-json"
 )
 
 // Sessions loads and commits conversation state. Load returns a zero
@@ -206,6 +206,9 @@ type Engine struct {
 	holds        []EventHandler
 	handoff      func(c *Ctx, reason string) error
 	menu         []MenuItem
+	// menuLists holds the menu's choices by which items are shown (a bit
+	// per item): see menuChoices.
+	menuLists sync.Map
 
 	globals *vn.Matcher
 	entries *vn.Matcher
@@ -315,6 +318,7 @@ func (e *Engine) OnHandoff(h func(c *Ctx, reason string) error) { e.handoff = h 
 func (e *Engine) MenuItem(item MenuItem) {
 	e.menu = append(e.menu, item)
 	sort.SliceStable(e.menu, func(i, j int) bool { return e.menu[i].Order < e.menu[j].Order })
+	e.menuLists.Clear()
 	e.buildEntries()
 }
 

@@ -27,16 +27,43 @@ func (e *Engine) menuDefinition() *Flow {
 }
 
 func (e *Engine) menuChoices(c *Ctx) ([]Choice, error) {
+	if len(e.menu) > 64 {
+		return e.buildMenuChoices(c, nil), nil
+	}
+	// Which items c sees is one bit each: the lists for each combination
+	// are built once and shared, read-only, since the menu is shown on
+	// most turns and building it (a closure per item) was a tenth of the
+	// bytes a turn allocated (issue 19).
+	var seen uint64
+	for i := range e.menu {
+		if m := &e.menu[i]; m.Show == nil || m.Show(c) {
+			seen |= 1 << i
+		}
+	}
+	if v, ok := e.menuLists.Load(seen); ok {
+		return v.([]Choice), nil
+	}
+	v, _ := e.menuLists.LoadOrStore(seen, e.buildMenuChoices(c, &seen))
+	return v.([]Choice), nil
+}
+
+// buildMenuChoices lists the items c sees, or those whose bit is set in
+// seen when it is given.
+func (e *Engine) buildMenuChoices(c *Ctx, seen *uint64) []Choice {
 	out := make([]Choice, 0, len(e.menu))
 	for i := range e.menu {
 		m := &e.menu[i]
-		if m.Show != nil && !m.Show(c) {
+		shown := m.Show == nil || m.Show(c)
+		if seen != nil {
+			shown = *seen&(1<<i) != 0
+		}
+		if !shown {
 			continue
 		}
 		out = append(out, Choice{ID: m.ID, Label: m.Label, Words: m.Words,
 			Run: func(c *Ctx) error { return e.runMenuItem(c, m) }})
 	}
-	return out, nil
+	return slices.Clip(out)
 }
 
 func (e *Engine) runMenuItem(c *Ctx, m *MenuItem) error {

@@ -847,21 +847,37 @@ func (e *Engine) page(c *Ctx, choices []Choice) ([]Choice, bool) {
 		return choices, false
 	}
 	// Pinned choices open every page, as many as leave two slots: one
-	// for the page's own choices and one for "Thêm…".
-	var pinned, rest []Choice
-	for _, ch := range choices {
-		if ch.Pin && len(pinned) < maxButtons-2 {
-			pinned = append(pinned, ch)
-		} else {
-			rest = append(rest, ch)
+	// for the page's own choices and one for "Thêm…". The page is built
+	// in one slice of at most maxButtons-1, not by splitting the list.
+	pinned := 0
+	for i := range choices {
+		if choices[i].Pin && pinned < maxButtons-2 {
+			pinned++
 		}
 	}
-	per := maxButtons - 1 - len(pinned)
-	pages := (len(rest) + per - 1) / per
+	per := maxButtons - 1 - pinned
+	pages := (len(choices) - pinned + per - 1) / per
 	p, _ := strconv.Atoi(c.Get(keyPage))
 	p = ((p % pages) + pages) % pages
-	end := min((p+1)*per, len(rest))
-	return append(slices.Clip(pinned), rest[p*per:end]...), true
+	from, to := p*per, (p+1)*per
+	out := make([]Choice, 0, maxButtons-1)
+	for i, taken := 0, 0; i < len(choices) && taken < pinned; i++ {
+		if choices[i].Pin {
+			out = append(out, choices[i])
+			taken++
+		}
+	}
+	for i, taken, rest := 0, 0, 0; i < len(choices) && rest < to; i++ {
+		if choices[i].Pin && taken < pinned {
+			taken++
+			continue
+		}
+		if rest >= from {
+			out = append(out, choices[i])
+		}
+		rest++
+	}
+	return out, true
 }
 
 func (e *Engine) choiceButton(c *Ctx, ch *Choice) cnsbot.Button {

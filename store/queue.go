@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	json "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/camau-cns/cnsbot"
@@ -778,23 +778,23 @@ func (q *Queue) own(ctx context.Context, brdb redis.UniversalClient, p int, acqu
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		o.drain(q.parts[p].inbox, "p", nil, func(e entry) bool { return o.processEvent(e, handle) })
+		o.drain(q.parts[p].inbox, "p", nil, eventSlots, func(e entry) bool { return o.processEvent(e, handle) })
 	})
 	wg.Go(func() {
-		o.drain(q.parts[p].outbox, "o", recipientLane, func(e entry) bool {
+		o.drain(q.parts[p].outbox, "o", recipientLane, nil, func(e entry) bool {
 			return o.processMessage(e, q.parts[p].outbox, streamOutbox, deliver)
 		})
 	})
 	// Pushes are drained alongside replies, never in front of them: each
 	// push waits for a send permit that no reply is waiting for.
 	wg.Go(func() {
-		o.drain(q.parts[p].push, "o", recipientLane, func(e entry) bool {
+		o.drain(q.parts[p].push, "o", recipientLane, nil, func(e entry) bool {
 			return o.processMessage(e, q.parts[p].push, streamPush, deliver)
 		})
 	})
 	// Announcements have a lane of their own, behind the other pushes.
 	wg.Go(func() {
-		o.drain(q.parts[p].bulk, "o", recipientLane, func(e entry) bool {
+		o.drain(q.parts[p].bulk, "o", recipientLane, nil, func(e entry) bool {
 			return o.processMessage(e, q.parts[p].bulk, streamBulk, deliver)
 		})
 	})
@@ -901,7 +901,7 @@ func recipientLane(e entry) string {
 // lane (the entry's "r" field: the route of an event, the recipient of a
 // message; lane(e) for an entry without one), until the loops stop or process reports that it must stop. Entries
 // read but not processed stay pending for the next owner.
-func (o *owner) drain(key, field string, lane func(entry) string, process func(entry) bool) {
+func (o *owner) drain(key, field string, lane func(entry) string, slots chan struct{}, process func(entry) bool) {
 	if err := ensureGroup(o.loops, o.q.rdb, key); err != nil && o.loops.Err() == nil {
 		o.log.Warn("prepare stream failed", "stream", key, "err", err)
 	}
@@ -959,7 +959,7 @@ func (o *owner) drain(key, field string, lane func(entry) string, process func(e
 			}
 			entries[i] = e
 		}
-		if !o.processBatch(entries, process) {
+		if !o.processBatch(entries, slots, process) {
 			return
 		}
 		if len(entries) < readCount && !pending {
@@ -983,10 +983,11 @@ const batchLinger = 5 * time.Millisecond
 // processBatch processes a batch read from one stream: the entries of each
 // lane in stream order, the lanes at the same time. A partition is thus
 // strictly ordered per conversation without waiting on other conversations
-// (the partitions alone would cap the work in flight at their number). It
-// reports false when processing must stop; the entries not processed stay
+// (the partitions alone would cap the work in flight at their number).
+// With slots, a lane starts only when it can take one, shared by every
+// partition of the stream's kind: see eventSlots. It reports false when processing must stop; the entries not processed stay
 // pending, in order, for this owner's next read or the next owner.
-func (o *owner) processBatch(entries []entry, process func(entry) bool) bool {
+func (o *owner) processBatch(entries []entry, slots chan struct{}, process func(entry) bool) bool {
 	var lanes [][]entry
 	index := make(map[string]int, len(entries))
 	for _, e := range entries {
@@ -1012,7 +1013,13 @@ func (o *owner) processBatch(entries []entry, process func(entry) bool) bool {
 	var stopped atomic.Bool
 	var wg sync.WaitGroup
 	for _, lane := range lanes {
+		if slots != nil {
+			slots <- struct{}{}
+		}
 		laneWorkers.Go(&wg, func() {
+			if slots != nil {
+				defer func() { <-slots }()
+			}
 			if !run(lane) {
 				stopped.Store(true)
 			}

@@ -25,7 +25,17 @@ type workers struct {
 
 // laneWorkers run the lanes of every partition's batches. A goroutine that
 // waits longer than the idle time for work ends.
-var laneWorkers = &workers{work: make(chan func()), idle: 10 * time.Second, max: 64}
+var laneWorkers = &workers{work: make(chan func()), idle: 10 * time.Second, max: 128}
+
+// eventSlots bound the events handled at once, across the partitions. A
+// burst used to start a lane for every conversation of every partition's
+// read (16 × 32): hundreds of goroutines past the kept ones, each growing
+// its stack anew, for a machine of a few cores whose lanes mostly wait on
+// Redis and the database (issue 19). 64 lanes keep the cores busy; the
+// rest wait for a slot in their partition's order. The outbox's lanes are
+// not bounded here: they wait on the send rate, and a reply must not wait
+// behind pushes for a slot.
+var eventSlots = make(chan struct{}, 64)
 
 // Go runs f on a waiting goroutine, or a new one when none waits, and calls
 // wg.Done when f returns (wg.Add(1) is Go's).
