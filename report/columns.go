@@ -114,3 +114,18 @@ func unitName(texts Texts, lang string, r *Report) string {
 	}
 	return texts.T(lang, "reports.xlsx.all_units", nil)
 }
+
+// notes are what the report says under its table or its date: how many
+// hamlets' households (and households guided) are counted from their
+// household lists, and how many typed households match none of them
+// ("chưa khớp"), as the chat's figures say; none when no hamlet has a list.
+func notes(texts Texts, lang string, r *Report) []string {
+	if r.ListedHamlets == 0 {
+		return nil
+	}
+	out := []string{texts.T(lang, "households.report.listed", map[string]any{"N": r.ListedHamlets})}
+	if n := r.Total.Unmatched; n > 0 {
+		out = append(out, texts.T(lang, "households.counted.report_unmatched", map[string]any{"N": n}))
+	}
+	return out
+}
