@@ -7,9 +7,11 @@ import (
 	"github.com/camau-cns/cnsbot"
 )
 
-// Texts renders the headers and labels; *locales.Bundle has it.
+// Texts renders the headers and labels; *locales.Bundle has it. TN
+// renders a plural message in the form count takes, as {{.Count}}.
 type Texts interface {
 	T(lang, id string, data map[string]any) string
+	TN(lang, id string, count int, data map[string]any) string
 }
 
 // The report's table, the same in both formats: four columns that name
@@ -123,9 +125,9 @@ func notes(texts Texts, lang string, r *Report) []string {
 	if r.ListedHamlets == 0 {
 		return nil
 	}
-	out := []string{texts.T(lang, "households.report.listed", map[string]any{"N": r.ListedHamlets})}
+	out := []string{texts.TN(lang, "households.report.listed", r.ListedHamlets, nil)}
 	if n := r.Total.Unmatched; n > 0 {
-		out = append(out, texts.T(lang, "households.counted.report_unmatched", map[string]any{"N": n}))
+		out = append(out, texts.TN(lang, "households.counted.report_unmatched", n, nil))
 	}
 	return out
 }
