@@ -98,14 +98,26 @@ const NoteAddress = "address"
 // addressing the person as they chose (NoteAddress fills the texts'
 // {{.ban}} / {{.Ban}}; see locales.VarAddress) unless data says otherwise.
 func (c *Ctx) T(id string, data map[string]any) string {
+	return c.e.texts.T(c.Lang(), id, c.addressed(data))
+}
+
+// TN is T for a plural message: the form that count takes in the
+// conversation's language, the count read as {{.Count}} (locales.TN).
+func (c *Ctx) TN(id string, count int, data map[string]any) string {
+	return c.e.texts.TN(c.Lang(), id, count, c.addressed(data))
+}
+
+// addressed adds to data the address the person chose, unless data has
+// one or the person has not chosen.
+func (c *Ctx) addressed(data map[string]any) map[string]any {
 	if _, set := data[locales.VarAddress]; !set && c.ownChat() {
 		if form := c.Note(NoteAddress); form != "" {
 			d := c.e.texts.Address(c.Lang(), form)
 			maps.Copy(d, data)
-			data = d
+			return d
 		}
 	}
-	return c.e.texts.T(c.Lang(), id, data)
+	return data
 }
 
 // TIn returns the message id's text in the given language, for messages to

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -331,6 +332,9 @@ func TestEveryMessageRenders(t *testing.T) {
 			} else {
 				outs = append(outs, b.T(lang, id, data))
 			}
+			if isPlural(m) {
+				checkPluralRenders(t, b, lang, id, m, data)
+			}
 			for _, out := range outs {
 				if out == id || strings.TrimSpace(out) == "" {
 					t.Errorf("%s %s renders as %q", lang, id, out)
@@ -338,6 +342,68 @@ func TestEveryMessageRenders(t *testing.T) {
 				if strings.Contains(out, "<no value>") || strings.Contains(out, "{{") {
 					t.Errorf("%s %s renders as %q: template not filled", lang, id, out)
 				}
+			}
+		}
+	}
+}
+
+// checkPluralRenders renders a plural message with a count of 1 and of
+// 2, as numbers (sampleData fills the other fields with strings): each
+// shows its count when its form does, and in English, which says 1 and 2
+// differently ("1 report", "2 reports"), the two forms must differ, or 1
+// reads as a plural. Vietnamese nouns do not change with the count: its
+// forms may be the same words.
+func checkPluralRenders(t *testing.T, b *Bundle, lang, id string, m *i18n.Message, data map[string]any) {
+	t.Helper()
+	rule := pluralRule(t, lang)
+	for _, n := range []int{1, 2} {
+		form := m.Other
+		if slices.Contains(rule["one"], n) {
+			form = m.One
+		}
+		vars, _ := templateVars(form)
+		out := b.TN(lang, id, n, data)
+		if (vars["Count"] || vars["PluralCount"]) && !strings.Contains(out, strconv.Itoa(n)) {
+			t.Errorf("%s %s with %d renders as %q, without the count", lang, id, n, out)
+		}
+	}
+	if lang == "en" && m.One == m.Other {
+		t.Errorf("%s %s: the form for 1 is the form for 2: %q", lang, id, m.Other)
+	}
+}
+
+// TestCountsReadRight: English messages that carry a count read right for
+// 1 and for 2 (they were "1 reports", "1 hamlets", "1 rows have errors").
+func TestCountsReadRight(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id        string
+		data      map[string]any
+		one, two  string
+		twoPrefix bool
+	}{
+		{"households.unmatched.line", map[string]any{"household": "Nhà 5"}, "“Nhà 5”: 1 report, not on the list", "“Nhà 5”: 2 reports, not on the list", false},
+		{"households.report.listed", nil, "of 1 hamlet are counted from its imported household list", "of 2 hamlets are counted from their imported household lists", true},
+		{"households.figures.listed", nil, "of 1 hamlet are counted from its household list.", "of 2 hamlets are counted from their household lists.", true},
+		{"households.counted.report_unmatched", nil, "1 household typed in reports does not match", "2 households typed in reports do not match", true},
+		{"households.counted.figures_unmatched", nil, "1 typed household does not match", "2 typed households do not match", true},
+		{"households.confirm.head", nil, "1 new household that a member added is waiting", "2 new households that members added are waiting", true},
+		{"households.split.share", map[string]any{"name": "Lan", "from": "1", "to": "9"}, "Lan: 1 house, from 1 to 9", "Lan: 2 houses, from 1 to 9", false},
+		{"households.unvisited.end", nil, "(1 house not visited)", "(2 houses not visited)", true},
+		{"households.web.import_failed", nil, "Not imported: 1 row has errors", "Not imported: 2 rows have errors", true},
+		{"cli.import.failed", map[string]any{"File": "a.xlsx"}, "a.xlsx: 1 row has errors", "a.xlsx: 2 rows have errors", true},
+		{"team.areas.more", nil, "• …and 1 more area", "• …and 2 more areas", false},
+		{"announce.web.groups_count", nil, "Posted to 1 Zalo group", "Posted to 2 Zalo groups", false},
+		{"web.calendar.more_reporters", nil, "… and 1 more reporter:", "… and 2 more reporters:", true},
+	}
+	for _, tt := range tests {
+		for n, want := range map[int]string{1: tt.one, 2: tt.two} {
+			got := b.TN("en", tt.id, n, tt.data)
+			if ok := strings.Contains(got, want); !ok || (!tt.twoPrefix && got != want) {
+				t.Errorf("TN(en, %s, %d) = %q, want %q", tt.id, n, got, want)
 			}
 		}
 	}

@@ -7,9 +7,11 @@ import (
 	"github.com/camau-cns/cnsbot"
 )
 
-// Texts renders the headers and labels; *locales.Bundle has it.
+// Texts renders the headers and labels; *locales.Bundle has it. TN
+// renders a plural message in the form count takes, as {{.Count}}.
 type Texts interface {
 	T(lang, id string, data map[string]any) string
+	TN(lang, id string, count int, data map[string]any) string
 }
 
 // The report's table, the same in both formats: four columns that name
@@ -113,4 +115,19 @@ func unitName(texts Texts, lang string, r *Report) string {
 		return r.Unit
 	}
 	return texts.T(lang, "reports.xlsx.all_units", nil)
+}
+
+// notes are what the report says under its table or its date: how many
+// hamlets' households (and households guided) are counted from their
+// household lists, and how many typed households match none of them
+// ("chưa khớp"), as the chat's figures say; none when no hamlet has a list.
+func notes(texts Texts, lang string, r *Report) []string {
+	if r.ListedHamlets == 0 {
+		return nil
+	}
+	out := []string{texts.TN(lang, "households.report.listed", r.ListedHamlets, nil)}
+	if n := r.Total.Unmatched; n > 0 {
+		out = append(out, texts.TN(lang, "households.counted.report_unmatched", n, nil))
+	}
+	return out
 }

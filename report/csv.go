@@ -87,7 +87,9 @@ func WriteCSVVietnamese(w io.Writer, r *Report, texts Texts, lang string) error 
 // mark: one header row (each people column names its area), the rows,
 // each commune's subtotal and the total. Shares are percentages and hours
 // have one decimal, with the format's decimal mark. The title block and
-// signatures are the XLSX's: CSV is for other programs.
+// signatures are the XLSX's: CSV is for other programs. The notes the
+// XLSX prints under its date (hamlets counted from their household lists,
+// households "chưa khớp") follow the total, after an empty row.
 func WriteCSVAs(w io.Writer, r *Report, texts Texts, lang string, format CSVFormat) error {
 	if format.Comma != ',' && format.Comma != ';' {
 		return fmt.Errorf("write csv: separator %q: want ',' or ';'", format.Comma)
@@ -147,9 +149,35 @@ func WriteCSVAs(w io.Writer, r *Report, texts Texts, lang string, format CSVForm
 	if err := cw.Write(record(label, r.Total)); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
+	if err := writeNotes(cw, len(header), notes(texts, lang, r)); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// writeNotes writes the notes after an empty row, each in the commune
+// column where the subtotals put their labels, with no number: every
+// record as wide as the header, so that a strict reader (one that wants
+// the same number of fields in each record) reads the file, a script that
+// takes the rows with a number skips them as it skips the subtotals, and
+// a spreadsheet shows each note on a row of its own below the table.
+func writeNotes(cw *csv.Writer, width int, notes []string) error {
+	if len(notes) == 0 {
+		return nil
+	}
+	if err := cw.Write(make([]string, width)); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		rec := make([]string, width)
+		rec[colCommune] = CSVCell(n)
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"slices"
 	"strings"
@@ -283,6 +284,8 @@ func testListedCountsAgree(t *testing.T, db *store.DB) {
 				t.Errorf("%s: the report does not say %q", when, s)
 			}
 		}
+		checkCSVNotes(t, when, r, texts, []string{"của 1 ấp, khóm tính theo danh sách",
+			fmt.Sprintf("%d hộ tổ gõ trong báo cáo chưa khớp", hamlet.unmatched)})
 	}
 	// 1A: households 1 (with 1B) and 2 in the quarter; "ông Tám" matches
 	// nothing. 1B: household 1 in the quarter, 3 in the one before; the
@@ -301,4 +304,34 @@ func testListedCountsAgree(t *testing.T, db *store.DB) {
 	}
 	check("hộ mới confirmed",
 		counts{5, 2, 2, 1}, counts{5, 2, 3, 0}, counts{5, 3, 4, 1}, 4)
+}
+
+// checkCSVNotes: the CSV says the report's notes (want, in order) after
+// the total and an empty row, each in the commune column with no number,
+// and every record is as wide as the header, so that a strict reader
+// reads the file.
+func checkCSVNotes(t *testing.T, when string, r *report.Report, texts report.Texts, want []string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteCSV(&buf, r, texts, "vi"); err != nil {
+		t.Fatal(err)
+	}
+	// encoding/csv wants every record as wide as the first.
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: the CSV does not read as a table: %v", when, err)
+	}
+	total := slices.IndexFunc(recs, func(rec []string) bool { return rec[1] == "TỔNG CỘNG" })
+	if total < 0 || len(recs) != total+2+len(want) {
+		t.Fatalf("%s: the total at record %d of %d, want it followed by an empty row and %d notes:\n%s", when, total, len(recs), len(want), buf.String())
+	}
+	if strings.Join(recs[total+1], "") != "" {
+		t.Errorf("%s: record after the total %q, want it empty", when, recs[total+1])
+	}
+	for i, w := range want {
+		rec := recs[total+2+i]
+		if !strings.Contains(rec[1], w) || rec[0] != "" || strings.Join(rec, "") != rec[1] {
+			t.Errorf("%s: note %d %q, want %q alone in the commune column", when, i+1, rec, w)
+		}
+	}
 }

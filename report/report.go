@@ -43,6 +43,11 @@ type Source interface {
 	// it. Hamlets without a list are not in the map.
 	ReportHamletFigures(ctx context.Context, hamletIDs []int64, q string, loc *time.Location) (map[int64]calendar.Figures, error)
 	ReportHelpRequests(ctx context.Context, from, to time.Time) ([]cnsbot.HelpRequest, error)
+	// ReportPeople counts the distinct Members and ActiveMembers of the
+	// teams of each commune, and of all of them, for quarter q: of every
+	// commune, or of the one whose id is communeID. A person on two teams
+	// is one person; the teams' rows cannot say so.
+	ReportPeople(ctx context.Context, communeID int64, q string, loc *time.Location) (map[int64]calendar.Figures, calendar.Figures, error)
 }
 
 // Report is the quarterly report.
@@ -107,7 +112,8 @@ type Figures struct {
 	// cnsbot.AreaOther.
 	People []int
 	// Members are the approved members and leaders; ActiveMembers those who
-	// reported a visit in the quarter.
+	// reported a visit in the quarter. A subtotal or the total counts a
+	// person once, however many of its teams they belong to or reported for.
 	Members       int
 	ActiveMembers int
 	Visits        int
@@ -138,12 +144,6 @@ func (f Figures) OfTarget() float64 {
 // Hours is Minutes in hours.
 func (f Figures) Hours() float64 { return float64(f.Minutes) / 60 }
 
-// add adds g's counts to f, except Households (see Commune.Subtotal).
-func (f *Figures) add(g Figures) {
-	f.addGuided(g)
-	f.addRest(g)
-}
-
 // addGuided adds g's households guided to f.
 func (f *Figures) addGuided(g Figures) {
 	f.GuidedInQuarter += g.GuidedInQuarter
@@ -151,7 +151,8 @@ func (f *Figures) addGuided(g Figures) {
 	f.Unmatched += g.Unmatched
 }
 
-// addRest adds g's other counts to f.
+// addRest adds g's other counts to f, except the people (Members and
+// ActiveMembers), which do not add up: see Report.sum.
 func (f *Figures) addRest(g Figures) {
 	if f.People == nil {
 		f.People = make([]int, len(cnsbot.Areas))
@@ -159,8 +160,6 @@ func (f *Figures) addRest(g Figures) {
 	for i, n := range g.People {
 		f.People[i] += n
 	}
-	f.Members += g.Members
-	f.ActiveMembers += g.ActiveMembers
 	f.Visits += g.Visits
 	f.Minutes += g.Minutes
 	f.HelpReceived += g.HelpReceived
@@ -200,12 +199,14 @@ func Build(ctx context.Context, src Source, q string, commune string, loc *time.
 	r := &Report{Quarter: q, Start: start, End: end, Made: time.Now().In(loc)}
 
 	var communes []cnsbot.Unit
+	var communeID int64 // 0: every commune
 	if strings.TrimSpace(commune) != "" {
 		u, err := src.FindUnit(ctx, cnsbot.UnitCommune, nil, commune)
 		if err != nil {
 			return nil, fmt.Errorf("report: commune %q: %w", commune, err)
 		}
 		communes = []cnsbot.Unit{u}
+		communeID = u.ID
 		r.Unit, r.Commune = u.Name, u.Name
 	} else {
 		if communes, err = src.Communes(ctx); err != nil {
@@ -232,12 +233,16 @@ func Build(ctx context.Context, src Source, q string, commune string, loc *time.
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	help, err := helpRequests(ctx, src, communes, start, end, strings.TrimSpace(commune) != "")
+	people, allPeople, err := src.ReportPeople(ctx, communeID, q, loc)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	help, err := helpRequests(ctx, src, communes, start, end, communeID != 0)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	r.fill(figs, listed, help)
-	r.sum(listed)
+	r.sum(listed, people, allPeople)
 	return r, nil
 }
 
@@ -345,8 +350,10 @@ func (r *Report) fill(figs map[int64]calendar.Figures, hamlets map[int64]calenda
 // the total. Households count once per hamlet, however many teams it has;
 // so do the households guided of a hamlet with a list (listed), which
 // come from the hamlet's figures rather than its teams' rows: a household
-// two teams guided is one household.
-func (r *Report) sum(listed map[int64]calendar.Figures) {
+// two teams guided is one household. The people, likewise, are counted
+// once per commune and once in the total (people, all): a member of two
+// teams is one member.
+func (r *Report) sum(listed map[int64]calendar.Figures, people map[int64]calendar.Figures, all calendar.Figures) {
 	r.Total = Figures{People: make([]int, len(cnsbot.Areas))}
 	for ci := range r.Communes {
 		c := &r.Communes[ci]
@@ -367,9 +374,12 @@ func (r *Report) sum(listed map[int64]calendar.Figures) {
 				}
 			}
 		}
-		r.Total.add(c.Subtotal)
+		c.Subtotal.Members, c.Subtotal.ActiveMembers = people[c.ID].Members, people[c.ID].ActiveMembers
+		r.Total.addGuided(c.Subtotal)
+		r.Total.addRest(c.Subtotal)
 		r.Total.Households += c.Subtotal.Households
 	}
+	r.Total.Members, r.Total.ActiveMembers = all.Members, all.ActiveMembers
 }
 
 func within(t, start, end time.Time) bool { return !t.Before(start) && t.Before(end) }

@@ -315,3 +315,84 @@ func create[T store.Row](t testing.TB, db *store.DB, row *T) {
 		t.Fatalf("seed %T: %v", row, err)
 	}
 }
+
+// TestSubtotalsCountPeopleOnce: a person on two teams of a commune is one
+// member of the commune and of the province, and one active member when
+// they reported for both, as the chat's and the reminders' figures
+// (UnitFigures, CommuneFigures) count them; the teams' rows still count
+// them in each team. From the rollups (Vietnam's quarters) and from the
+// visits (another zone's).
+func TestSubtotalsCountPeopleOnce(t *testing.T) {
+	for name, open := range dialects() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			seed(t, db)
+			chin, _, err := db.PersonByPhone(ctx, "+84912340005") // Phạm Văn Chín, leader of Tổ Khóm 1A
+			if err != nil {
+				t.Fatal(err)
+			}
+			k1b, err := db.TeamByCode(ctx, "P5K1B")
+			if err != nil {
+				t.Fatal(err)
+			}
+			create(t, db, &cnsbot.Role{PersonID: chin.ID, Role: cnsbot.RoleMember, UnitID: k1b.HamletID, TeamID: &k1b.ID, Approved: true})
+			at := time.Date(2025, 8, 2, 10, 0, 0, 0, vietnam(t))
+			if _, err := db.RecordVisit(ctx, &cnsbot.Visit{PersonID: chin.ID, TeamID: k1b.ID, Household: "hộ số 2", Areas: "vneid",
+				People: 1, Minutes: 15, VisitedAt: at, SourceEvent: "both-teams"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, loc := range []*time.Location{vietnam(t), time.FixedZone("UTC+8", 8*3600)} {
+				r, err := report.Build(ctx, db, "2025Q3", "", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p5 := r.Communes[0]
+				if p5.Name != "Phường 5" {
+					t.Fatalf("first commune %s, want Phường 5", p5.Name)
+				}
+				for _, row := range p5.Rows {
+					if row.Members != 2 || row.ActiveMembers != 1+boolInt(row.Team == "Tổ Khóm 1B") {
+						t.Errorf("%s: row %s: %d members, %d active; want 2 and the team's own", loc, row.Team, row.Members, row.ActiveMembers)
+					}
+				}
+				if got := p5.Subtotal; got.Members != 3 || got.ActiveMembers != 2 {
+					t.Errorf("%s: subtotal of Phường 5: %d members, %d active; want 3 and 2 (Chín once)", loc, got.Members, got.ActiveMembers)
+				}
+				if got := r.Total; got.Members != 6 || got.ActiveMembers != 4 {
+					t.Errorf("%s: total: %d members, %d active; want 6 and 4", loc, got.Members, got.ActiveMembers)
+				}
+				unit, err := db.UnitFigures(ctx, p5.ID, "2025Q3", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if unit.Members != p5.Subtotal.Members || unit.ActiveMembers != p5.Subtotal.ActiveMembers {
+					t.Errorf("%s: chat figures of Phường 5: %d members, %d active; the report's subtotal %d, %d",
+						loc, unit.Members, unit.ActiveMembers, p5.Subtotal.Members, p5.Subtotal.ActiveMembers)
+				}
+				province, err := db.CommuneFigures(ctx, 0, "2025Q3", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if province.Members != r.Total.Members || province.ActiveMembers != r.Total.ActiveMembers {
+					t.Errorf("%s: province figures: %d members, %d active; the report's total %d, %d",
+						loc, province.Members, province.ActiveMembers, r.Total.Members, r.Total.ActiveMembers)
+				}
+				one, err := report.Build(ctx, db, "2025Q3", "phuong 5", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if one.Total.Members != 3 || one.Total.ActiveMembers != 2 {
+					t.Errorf("%s: Phường 5's own report: %d members, %d active; want 3 and 2", loc, one.Total.Members, one.Total.ActiveMembers)
+				}
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

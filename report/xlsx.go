@@ -558,16 +558,12 @@ func quarterNumber(q string) int {
 	return int(q[len(q)-1] - '0')
 }
 
-// listedNote says, after the date made, how many hamlets' households (and
-// households guided) are counted from their household lists, and how many
-// typed households match none of them; "" when no hamlet has a list.
+// listedNote says, after the date made, what notes says; "" when no
+// hamlet has a list.
 func (x *sheet) listedNote() string {
-	if x.r.ListedHamlets == 0 {
+	n := notes(x.texts, x.lang, x.r)
+	if len(n) == 0 {
 		return ""
 	}
-	note := " — " + x.t("households.report.listed", map[string]any{"N": x.r.ListedHamlets})
-	if n := x.r.Total.Unmatched; n > 0 {
-		note += " " + x.t("households.counted.report_unmatched", map[string]any{"N": n})
-	}
-	return note
+	return " — " + strings.Join(n, " ")
 }

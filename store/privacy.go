@@ -239,12 +239,14 @@ func forgetRequests(tx *gorm.DB, ids []int64, e *Erasure) error {
 	// visit, named by the request's code; its key becomes a hash of the old
 	// one, so the household still counts once.
 	var visits []cnsbot.Visit
-	if err := tx.Select("id", "team_id", "help_code", "household_key").Where("help_code IN ?", codes).Find(&visits).Error; err != nil {
+	if err := tx.Select("id", "team_id", "hamlet_id", "help_code", "household_key").Where("help_code IN ?", codes).Find(&visits).Error; err != nil {
 		return fmt.Errorf("find visits: %w", err)
 	}
+	renamed := make([]renamedKey, 0, len(visits))
 	for _, v := range visits {
 		sum := sha256.Sum256([]byte(v.HouseholdKey))
 		key := "#" + hex.EncodeToString(sum[:8])
+		renamed = append(renamed, renamedKey{teamID: v.TeamID, hamletID: v.HamletID, old: v.HouseholdKey, new: key})
 		if err := tx.Model(&cnsbot.Visit{}).Where("id = ?", v.ID).Updates(map[string]any{
 			"household": v.HelpCode, "household_key": key,
 			"note": "", "photo_url": "", "latitude": 0, "longitude": 0,
@@ -256,6 +258,69 @@ func forgetRequests(tx *gorm.DB, ids []int64, e *Erasure) error {
 		}
 	}
 	e.Visits += int64(len(visits))
+	return recountRenamed(tx, renamed)
+}
+
+// renamedKey is a household key that erasure replaced on a team's visit.
+type renamedKey struct {
+	teamID, hamletID int64
+	old, new         string
+}
+
+// recountRenamed keeps the rollups equal to what a rebuild from the visits
+// gives once forgetRequests has renamed households, in its transaction.
+// The rollups name a household by a hash of its key, so a renamed visit is
+// another household to them. Keeping the rollups' old name was the other
+// way, but a rebuild reads only the visits, and the visit cannot keep the
+// old key: it holds the resident's name, which is what erasure removes. So
+// the teams concerned are recounted from their visits (a team's are a few
+// thousand), and each hamlet's area sets trade the old hash for the keys
+// its visits now hold. Where another visit of the team still names the
+// old key, the team now has two keys for what was one household; the
+// rollups count both, as a rebuild would.
+func recountRenamed(tx *gorm.DB, renamed []renamedKey) error {
+	if len(renamed) == 0 {
+		return nil
+	}
+	teams := make([]int64, 0, len(renamed))
+	for _, r := range renamed {
+		teams = append(teams, r.teamID)
+	}
+	if err := rebuildTeamRollups(tx, teams); err != nil {
+		return fmt.Errorf("recount erased visits: %w", err)
+	}
+	done := map[renamedKey]bool{}
+	for _, r := range renamed {
+		r.teamID = 0 // the area sets are the hamlet's
+		if done[r] || r.hamletID == 0 {
+			continue
+		}
+		done[r] = true
+		if err := rerollAreaHouseholds(tx, r); err != nil {
+			return fmt.Errorf("recount erased visits: %w", err)
+		}
+	}
+	return nil
+}
+
+// rerollAreaHouseholds replaces the hamlet's area sets of the renamed
+// household with those of the visits that name it by the old key or the
+// new one.
+func rerollAreaHouseholds(tx *gorm.DB, r renamedKey) error {
+	if err := tx.Exec(`DELETE FROM rollup_area_households WHERE hamlet_id = ? AND household = ?`,
+		r.hamletID, householdHash(r.old)).Error; err != nil {
+		return err
+	}
+	var keys []struct{ HouseholdKey, Areas string }
+	if err := tx.Raw(`SELECT DISTINCT household_key, COALESCE(areas, '') AS areas FROM visits
+		WHERE hamlet_id = ? AND household_key IN ?`, r.hamletID, []string{r.old, r.new}).Scan(&keys).Error; err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := rollAreaHouseholds(tx, &cnsbot.Visit{HamletID: r.hamletID, HouseholdKey: k.HouseholdKey, Areas: k.Areas}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

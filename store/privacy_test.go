@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/camau-cns/cnsbot"
 	"github.com/camau-cns/cnsbot/announce"
+	"github.com/camau-cns/cnsbot/calendar"
 	"github.com/camau-cns/cnsbot/store"
 	"github.com/camau-cns/cnsbot/store/storetest"
 )
@@ -342,5 +345,82 @@ func TestParseTokenKey(t *testing.T) {
 		if _, err := store.ParseTokenKey(tc.in); (err == nil) != tc.ok {
 			t.Errorf("ParseTokenKey(%q) = %v, want ok %v", tc.in, err, tc.ok)
 		}
+	}
+}
+
+// TestErasureKeepsRollups: erasure renames the households of the erased
+// requests' visits; the rollups must then say what a rebuild from the
+// visits says, in every figure and in the hamlet's area sets. The team
+// has one household named by an erased visit only, and one named by an
+// erased visit and by another visit that stays (the rename splits it).
+func TestErasureKeepsRollups(t *testing.T) {
+	ctx := context.Background()
+	loc := calendarLoc(t)
+	for name, open := range dialects(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			hamlet := privacyPlaces(t, db)
+			team, err := db.TeamByCode(ctx, "TL1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC)
+			var codes []string
+			for _, ev := range []string{"e1", "e2"} {
+				r := cnsbot.HelpRequest{ResidentUserID: "lan", Name: "Nguyễn Thị Lan", Phone: "+84912345678", HamletID: hamlet.ID,
+					Topic: "vneid", Problem: "quên mật khẩu", SourceEvent: ev}
+				if err := db.CreateHelpRequest(ctx, &r); err != nil {
+					t.Fatal(err)
+				}
+				codes = append(codes, r.Code)
+			}
+			visits := []cnsbot.Visit{
+				{Household: "Nguyễn Thị Lan", HelpCode: codes[0], Areas: "vneid", VisitedAt: at},
+				{Household: "nhà chị Lan bán tạp hóa", HelpCode: codes[1], Areas: "vneid,dvc", VisitedAt: at.AddDate(0, 0, 1)},
+				// The same household as the first, reported without a request.
+				{Household: "Nguyễn Thị Lan", Areas: "dvc", VisitedAt: at.AddDate(0, 0, 2)},
+				{Household: "ông Bảy", Areas: "vneid", VisitedAt: at.AddDate(0, 0, 3)},
+			}
+			for i, v := range visits {
+				v.PersonID, v.TeamID, v.People, v.Minutes = 1, team.ID, 1, 20
+				v.SourceEvent = "v" + string(rune('0'+i))
+				if _, err := db.RecordVisit(ctx, &v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.EraseUser(ctx, "lan", at); err != nil {
+				t.Fatal(err)
+			}
+			figures := func() (map[int64]calendar.Figures, calendar.Figures) {
+				t.Helper()
+				report, err := db.ReportFigures(ctx, []int64{team.ID}, "2027Q1", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all, err := db.CommuneFigures(ctx, 0, "2027Q1", loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return report, all
+			}
+			erased, erasedAll := figures()
+			rolled, counted, err := db.AreaHouseholdSets(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(counted) == 0 || !slices.Equal(rolled, counted) {
+				t.Errorf("after erasure: area households %v, the visits give %v", rolled, counted)
+			}
+			if err := db.RebuildRollups(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rebuilt, rebuiltAll := figures()
+			if !reflect.DeepEqual(erased, rebuilt) || !reflect.DeepEqual(erasedAll, rebuiltAll) {
+				t.Errorf("after erasure:\n%+v\n%+v\nrebuilt:\n%+v\n%+v", erased, erasedAll, rebuilt, rebuiltAll)
+			}
+			if f := rebuilt[team.ID]; f.GuidedInQuarter != 4 || f.GuidedToDate != 4 || f.Visits != 4 {
+				t.Errorf("rebuilt: %+v, want 4 visits and 4 households (the erased one and the one still named apart)", f)
+			}
+		})
 	}
 }

@@ -161,9 +161,9 @@ func FiguresText(texts Texts, lang string, f calendar.Figures, withTeams bool) [
 	if f.Households > 0 {
 		out = append(out, texts.T(lang, "calendar.figures.households", data))
 		if f.ListedHamlets > 0 {
-			out = append(out, texts.T(lang, "households.figures.listed", map[string]any{"N": f.ListedHamlets}))
+			out = append(out, texts.TN(lang, "households.figures.listed", f.ListedHamlets, nil))
 			if f.Unmatched > 0 {
-				out = append(out, texts.T(lang, "households.counted.figures_unmatched", map[string]any{"N": f.Unmatched}))
+				out = append(out, texts.TN(lang, "households.counted.figures_unmatched", f.Unmatched, nil))
 			}
 		}
 	} else {

@@ -58,7 +58,7 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 	data := map[string]any{"File": filepath.Base(path), "Rows": rep.Rows, "Created": rep.Created,
 		"Updated": rep.Updated, "Count": len(rep.Errors)}
 	if len(rep.Errors) > 0 {
-		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.failed", data))
+		fmt.Fprintln(stdout, texts.TN(*lang, "cli.import.failed", len(rep.Errors), data))
 		t := func(id string, data map[string]any) string { return texts.T(*lang, id, data) }
 		for _, e := range rep.Errors {
 			for _, line := range e.Texts(t) {

@@ -46,7 +46,7 @@ func (t *teamFlows) areaProgressText(ctx context.Context, lang string, team cnsb
 	lines := []string{t.deps.Texts.T(lang, "team.areas.title", nil)}
 	for i, a := range areas {
 		if i == maxAreaLines {
-			lines = append(lines, t.deps.Texts.T(lang, "team.areas.more", map[string]any{"count": len(areas) - maxAreaLines}))
+			lines = append(lines, t.deps.Texts.TN(lang, "team.areas.more", len(areas)-maxAreaLines, nil))
 			break
 		}
 		data := map[string]any{"area": t.deps.Texts.T(lang, "team.area."+a, nil), "guided": guided[a], "households": households}

@@ -335,7 +335,7 @@ func (t *teamFlows) unvisitedText(c *flows.Ctx, team cnsbot.Team, personID int64
 		return c.T("households.unvisited.none", map[string]any{"team": team.Name, "mine": who != 0}), false, nil
 	}
 	if len(list) == 0 && offset > 0 {
-		return c.T("households.unvisited.end", map[string]any{"total": total}), false, nil
+		return c.TN("households.unvisited.end", total, nil), false, nil
 	}
 	var b strings.Builder
 	head := "households.unvisited.head"
@@ -434,7 +434,7 @@ func (t *teamFlows) splitCommand(c *flows.Ctx, _ string) (bool, error) {
 			fmt.Fprintf(&b, "\n• %s: %s", names[s.PersonID], c.T("households.split.nothing", nil))
 			continue
 		}
-		fmt.Fprintf(&b, "\n• %s", c.T("households.split.share", map[string]any{"name": names[s.PersonID], "count": s.Count,
+		fmt.Fprintf(&b, "\n• %s", c.TN("households.split.share", s.Count, map[string]any{"name": names[s.PersonID],
 			"from": s.From.Label(), "to": s.To.Label()}))
 	}
 	c.Reply(c.T("households.split.done", map[string]any{"team": team.Name, "total": total, "members": len(shares)})+b.String(),
@@ -476,7 +476,7 @@ func (t *teamFlows) confirmCommand(c *flows.Ctx, args string) (bool, error) {
 		return true, nil
 	}
 	var b strings.Builder
-	b.WriteString(lead + c.T("households.confirm.head", map[string]any{"count": len(pending)}))
+	b.WriteString(lead + c.TN("households.confirm.head", len(pending), nil))
 	var buttons []cnsbot.Button
 	for i, h := range pending {
 		fmt.Fprintf(&b, "\n%d. %s", i+1, h.Label())
@@ -534,8 +534,8 @@ func (t *teamFlows) unmatchedCommand(c *flows.Ctx, _ string) (bool, error) {
 	b.WriteString(c.T("households.unmatched.head", nil))
 	var buttons []cnsbot.Button
 	for i, u := range list {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, c.T("households.unmatched.line", map[string]any{"household": u.Household,
-			"visits": u.Visits, "matches": u.Matches}))
+		fmt.Fprintf(&b, "\n%d. %s", i+1, c.TN("households.unmatched.line", u.Visits, map[string]any{"household": u.Household,
+			"matches": u.Matches}))
 		if i < linkButtons {
 			buttons = append(buttons, cnsbot.Button{Title: fmt.Sprintf("%d. %s", i+1, vn.Clip(u.Household, 40)),
 				Payload: "#" + cmdLink + " " + strconv.Itoa(i+1)})
