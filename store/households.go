@@ -282,6 +282,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				byKey[e.Key] = e
 			}
 			var fresh []*cnsbot.ListedHousehold
+			confirmed := false
 			for _, r := range byHamlet[hamletID] {
 				h := r.h
 				old, ok := byKey[h.Key]
@@ -316,6 +317,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				if old.Pending {
 					// The list now has the household a member added.
 					updates["pending"] = false
+					confirmed = true
 				}
 				if len(updates) == 0 {
 					continue
@@ -335,6 +337,12 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 			}
 			if err := linkOldVisits(tx, hamletID, now); err != nil {
 				return err
+			}
+			// Visits to a household confirmed now count (listedrollups.go).
+			if confirmed {
+				if err := recountListed(tx, []int64{hamletID}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -567,17 +575,21 @@ func (db *DB) PendingHouseholds(ctx context.Context, hamletID int64) ([]cnsbot.L
 	return list, nil
 }
 
-// ConfirmHousehold puts a household a member added on its hamlet's list.
+// ConfirmHousehold puts a household a member added on its hamlet's list:
+// its visits, earlier ones included, count from now on, so the hamlet's
+// listed counters are counted again with it.
 func (db *DB) ConfirmHousehold(ctx context.Context, hamletID, id int64) error {
-	res := db.orm.WithContext(ctx).Model(&cnsbot.ListedHousehold{}).Where("id = ? AND hamlet_id = ?", id, hamletID).
-		Updates(map[string]any{"pending": false, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("confirm household: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return cnsbot.Errorf(cnsbot.ENOTFOUND, "household %d", id)
-	}
-	return nil
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&cnsbot.ListedHousehold{}).Where("id = ? AND hamlet_id = ?", id, hamletID).
+			Updates(map[string]any{"pending": false, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return fmt.Errorf("confirm household: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return cnsbot.Errorf(cnsbot.ENOTFOUND, "household %d", id)
+		}
+		return recountListed(tx, []int64{hamletID})
+	})
 }
 
 // UnvisitedHouseholds returns a page of a hamlet's listed households that
