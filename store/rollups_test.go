@@ -216,6 +216,7 @@ type listedHamlet struct {
 	loc     *time.Location
 	hamlet  int64
 	teams   []int64
+	people  []int64 // a member of each team
 	pending int64
 	list    string
 }
@@ -261,6 +262,7 @@ func listedWorld(t *testing.T, db *store.DB, loc *time.Location) *listedHamlet {
 			t.Fatal(err)
 		}
 	}
+	w.people = people
 	r := rand.New(rand.NewPCG(16, 10))
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
 	span := time.Date(2026, 4, 1, 0, 0, 0, 0, loc).Sub(start)
