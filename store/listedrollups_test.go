@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -91,32 +90,7 @@ func TestListedCountersConcurrent(t *testing.T) {
 			race(record(visit(0, added.ID)), record(visit(1, added.ID)), record(visit(1, added.ID)),
 				func() error { return db.ConfirmHousehold(ctx, lw.hamlet, added.ID) })
 			lw.check(t, "after racing visits", quarters)
-			for _, q := range quarters {
-				got, err := db.ReportFigures(ctx, lw.teams, q, loc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := db.CountedReportFigures(ctx, lw.teams, q, loc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("report figures of %s:\n got %+v\nwant %+v", q, got, want)
-				}
-				for _, ids := range [][]int64{lw.teams, lw.teams[:1], lw.teams[1:]} {
-					got, err := db.Figures(ctx, ids, q, loc)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := db.CountedFigures(ctx, ids, q, loc)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !reflect.DeepEqual(got, want) {
-						t.Errorf("figures of %v in %s:\n got %+v\nwant %+v", ids, q, got, want)
-					}
-				}
-			}
+			figuresAgree(t, db, loc, "after racing visits", quarters, lw.teams, [][]int64{lw.teams, lw.teams[:1], lw.teams[1:]})
 			// Every household raced for was guided: by both teams, and
 			// once for the hamlet.
 			all, err := db.ReportHamletFigures(ctx, []int64{lw.hamlet}, quarters[len(quarters)-1], loc)
