@@ -231,8 +231,11 @@ func (g *provinceGen) run(tx *gorm.DB) (int64, error) {
 			JOIN gen_members m ON m.k = v.k AND m.m = (v.j * 3 + v.k) % ?
 			LEFT JOIN listed_households lh ON lh.hamlet_id = t.hamlet_id AND lh.number = ` + households + ``,
 			[]any{false, s.Visits, s.Members}},
-		{"households guided", `UPDATE listed_households SET guided_at = (SELECT MIN(v.visited_at) FROM visits v
-			WHERE v.listed_household_id = listed_households.id)`, nil},
+		// Grouped once: a subquery per household ran for minutes on
+		// Postgres, whose planner has no statistics of the new rows yet.
+		{"households guided", `UPDATE listed_households SET guided_at = g.first FROM (SELECT listed_household_id AS id,
+				MIN(visited_at) AS first FROM visits WHERE listed_household_id IS NOT NULL GROUP BY listed_household_id) g
+			WHERE listed_households.id = g.id`, nil},
 		// The newest 2% are still open or taken; the rest closed, one in
 		// ten cancelled.
 		{"help requests", `INSERT INTO help_requests (code, resident_user_id, name, phone, commune_id, hamlet_id, team_id,
