@@ -72,16 +72,17 @@ func householdListMigrations() []*gormigrate.Migration {
 // households of its list once it has one, else the units import's "Số
 // hộ". The report, the reminders, the dashboard and a team's progress all
 // read the count through it (or through HamletHouseholds).
+// The list's count is kept in hamlet_lists (countLists, listedrollups.go).
 func householdsOf(u string) string {
-	return `COALESCE(NULLIF((SELECT COUNT(*) FROM listed_households lh WHERE lh.hamlet_id = ` + u +
-		`.id AND NOT lh.pending), 0), ` + u + `.households, 0)`
+	return `COALESCE(NULLIF((SELECT hl.households FROM hamlet_lists hl WHERE hl.hamlet_id = ` + u +
+		`.id), 0), ` + u + `.households, 0)`
 }
 
 // listedOf is SQL that is 1 when the hamlet aliased u has a household
 // list, else 0: the figures say which base they used.
 func listedOf(u string) string {
-	return `(CASE WHEN EXISTS (SELECT 1 FROM listed_households lh WHERE lh.hamlet_id = ` + u +
-		`.id AND NOT lh.pending) THEN 1 ELSE 0 END)`
+	return `(CASE WHEN EXISTS (SELECT 1 FROM hamlet_lists hl WHERE hl.hamlet_id = ` + u +
+		`.id AND hl.households > 0) THEN 1 ELSE 0 END)`
 }
 
 // HamletHouseholds returns the number of households of a hamlet (see
@@ -345,7 +346,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				}
 			}
 		}
-		return nil
+		return countLists(tx, hamlets)
 	})
 	if err != nil {
 		return rep, importFailed(&rep, err)

@@ -36,7 +36,7 @@ import (
 // of whole hamlets add up exactly.
 
 // teamListedSQL is true when the hamlet of the team aliased t has a list.
-const teamListedSQL = `EXISTS (SELECT 1 FROM listed_households x WHERE x.hamlet_id = t.hamlet_id AND NOT x.pending)`
+const teamListedSQL = `EXISTS (SELECT 1 FROM hamlet_lists x WHERE x.hamlet_id = t.hamlet_id AND x.households > 0)`
 
 // visitListedFrom and visitListedOn join the listed households the
 // teams' visits named to the confirmed households of their hamlets. CROSS
