@@ -29,12 +29,14 @@ import (
 //     rollup_hamlet_listed_first and rollup_hamlet_listed.
 //
 // The sets hold pending households too; only the counters look at the
-// list. hamlet_lists keeps the other side of the 80%, each hamlet's
-// confirmed listed households (householdsOf): counting a province's lists
-// (270,000 households) on each read took a second on Postgres. Whatever changes a household's state or a visit's household
+// list. Whatever changes a household's state or a visit's household
 // (confirming a "hộ mới", an import, linking unmatched visits, a rebuild)
 // counts the counters of the hamlets concerned again from the sets, in the
 // same transaction (recountListed).
+//
+// hamlet_lists keeps the other side of the 80%, each hamlet's confirmed
+// listed households (householdsOf, countLists): counting a province's
+// lists (270,000 households) on each read took a second on Postgres.
 
 // listedRollupTables is the schema of the counters, in SQL both dialects
 // read.
