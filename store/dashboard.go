@@ -190,7 +190,8 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 	// the first time in each quarter, from the rollups (rollups.go): a few
 	// rows per team. Counting the households table per hamlet took 1.3 s
 	// at a province's 1,500 hamlets and 190 k households (issue 19). A
-	// hamlet with a list counts the listed households its teams named.
+	// hamlet with a list counts the listed households its teams named,
+	// from its own counters (listedrollups.go) the same way.
 	q := `SELECT h.id, h.name, h.folded, COALESCE(h.parent_id, 0) AS parent_id, ` + householdsOf("h") + ` AS households, h.demo,
 			COALESCE(c.teams, 0) AS teams,
 			CASE WHEN ` + listedOf("h") + ` = 1 THEN COALESCE(l.guided, 0) ELSE COALESCE(g.guided, 0) END AS guided
@@ -198,8 +199,8 @@ func (db *DB) HamletProgress(ctx context.Context, communeID int64) ([]UnitProgre
 		LEFT JOIN (SELECT hamlet_id, COUNT(*) AS teams FROM teams GROUP BY hamlet_id) c ON c.hamlet_id = h.id
 		LEFT JOIN (SELECT t.hamlet_id, SUM(r.new_households) AS guided
 			FROM rollup_team_quarters r JOIN teams t ON t.id = r.team_id GROUP BY t.hamlet_id) g ON g.hamlet_id = h.id
-		LEFT JOIN (SELECT t.hamlet_id, COUNT(DISTINCT rl.listed_household_id) AS guided` + rolledListedFrom + `
-			WHERE ` + rolledListedOn + ` GROUP BY t.hamlet_id) l ON l.hamlet_id = h.id
+		LEFT JOIN (SELECT hamlet_id, SUM(new_households) AS guided FROM rollup_hamlet_listed GROUP BY hamlet_id) l
+			ON l.hamlet_id = h.id
 		WHERE h.kind = ?`
 	args := []any{cnsbot.UnitHamlet}
 	if communeID != 0 {

@@ -72,16 +72,17 @@ func householdListMigrations() []*gormigrate.Migration {
 // households of its list once it has one, else the units import's "Số
 // hộ". The report, the reminders, the dashboard and a team's progress all
 // read the count through it (or through HamletHouseholds).
+// The list's count is kept in hamlet_lists (countLists, listedrollups.go).
 func householdsOf(u string) string {
-	return `COALESCE(NULLIF((SELECT COUNT(*) FROM listed_households lh WHERE lh.hamlet_id = ` + u +
-		`.id AND NOT lh.pending), 0), ` + u + `.households, 0)`
+	return `COALESCE(NULLIF((SELECT hl.households FROM hamlet_lists hl WHERE hl.hamlet_id = ` + u +
+		`.id), 0), ` + u + `.households, 0)`
 }
 
 // listedOf is SQL that is 1 when the hamlet aliased u has a household
 // list, else 0: the figures say which base they used.
 func listedOf(u string) string {
-	return `(CASE WHEN EXISTS (SELECT 1 FROM listed_households lh WHERE lh.hamlet_id = ` + u +
-		`.id AND NOT lh.pending) THEN 1 ELSE 0 END)`
+	return `(CASE WHEN EXISTS (SELECT 1 FROM hamlet_lists hl WHERE hl.hamlet_id = ` + u +
+		`.id AND hl.households > 0) THEN 1 ELSE 0 END)`
 }
 
 // HamletHouseholds returns the number of households of a hamlet (see
@@ -225,6 +226,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				byKey[e.Key] = e
 			}
 			var fresh []*cnsbot.ListedHousehold
+			confirmed := false
 			for _, r := range byHamlet[hamletID] {
 				h := r.h
 				old, ok := byKey[h.Key]
@@ -259,6 +261,7 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 				if old.Pending {
 					// The list now has the household a member added.
 					updates["pending"] = false
+					confirmed = true
 				}
 				if len(updates) == 0 {
 					continue
@@ -279,8 +282,14 @@ func (db *DB) ImportHouseholds(ctx context.Context, r io.Reader, filename string
 			if err := linkOldVisits(tx, hamletID, now); err != nil {
 				return err
 			}
+			// Visits to a household confirmed now count (listedrollups.go).
+			if confirmed {
+				if err := recountListed(tx, []int64{hamletID}); err != nil {
+					return err
+				}
+			}
 		}
-		return nil
+		return countLists(tx, hamlets)
 	})
 	if err != nil {
 		return rep, importFailed(&rep, err)
@@ -557,17 +566,21 @@ func (db *DB) PendingHouseholds(ctx context.Context, hamletID int64) ([]cnsbot.L
 	return list, nil
 }
 
-// ConfirmHousehold puts a household a member added on its hamlet's list.
+// ConfirmHousehold puts a household a member added on its hamlet's list:
+// its visits, earlier ones included, count from now on, so the hamlet's
+// listed counters are counted again with it.
 func (db *DB) ConfirmHousehold(ctx context.Context, hamletID, id int64) error {
-	res := db.orm.WithContext(ctx).Model(&cnsbot.ListedHousehold{}).Where("id = ? AND hamlet_id = ?", id, hamletID).
-		Updates(map[string]any{"pending": false, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("confirm household: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return cnsbot.Errorf(cnsbot.ENOTFOUND, "household %d", id)
-	}
-	return nil
+	return db.orm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&cnsbot.ListedHousehold{}).Where("id = ? AND hamlet_id = ?", id, hamletID).
+			Updates(map[string]any{"pending": false, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return fmt.Errorf("confirm household: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return cnsbot.Errorf(cnsbot.ENOTFOUND, "household %d", id)
+		}
+		return recountListed(tx, []int64{hamletID})
+	})
 }
 
 // UnvisitedHouseholds returns a page of a hamlet's listed households that

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/camau-cns/cnsbot/calendar"
 	"gorm.io/gorm"
+
+	"github.com/camau-cns/cnsbot"
+	"github.com/camau-cns/cnsbot/calendar"
 )
 
 // The one rule for "households guided" (issue 16), which the quarterly
@@ -34,21 +36,12 @@ import (
 // of whole hamlets add up exactly.
 
 // teamListedSQL is true when the hamlet of the team aliased t has a list.
-const teamListedSQL = `EXISTS (SELECT 1 FROM listed_households x WHERE x.hamlet_id = t.hamlet_id AND NOT x.pending)`
+const teamListedSQL = `EXISTS (SELECT 1 FROM hamlet_lists x WHERE x.hamlet_id = t.hamlet_id AND x.households > 0)`
 
-// rolledListedFrom and rolledListedOn join the listed households the
-// teams named (by quarter, from the rollups) to the confirmed households of
-// their hamlets. CROSS JOIN keeps SQLite's order teams, rollups, list (and
-// the conditions go to WHERE, as Postgres has no CROSS JOIN … ON; it
-// reorders them freely): left to choose, SQLite looked each row's team up
-// last, through the hamlet's index and the list of team ids, which took
-// 0.7–1.3 s for a hundred teams' 20,000 rows where this takes 40 ms.
-const (
-	rolledListedFrom = ` FROM teams t CROSS JOIN rollup_listed rl CROSS JOIN listed_households lh`
-	rolledListedOn   = `rl.team_id = t.id AND lh.id = rl.listed_household_id AND lh.hamlet_id = t.hamlet_id AND NOT lh.pending`
-)
-
-// visitListedFrom and visitListedOn are the same join over the visits.
+// visitListedFrom and visitListedOn join the listed households the
+// teams' visits named to the confirmed households of their hamlets. CROSS
+// JOIN keeps SQLite's order teams, visits, list (and the conditions go to
+// WHERE, as Postgres has no CROSS JOIN … ON; it reorders them freely).
 const (
 	visitListedFrom = ` FROM teams t CROSS JOIN visits v CROSS JOIN listed_households lh`
 	visitListedOn   = `v.team_id = t.id AND lh.id = v.listed_household_id AND lh.hamlet_id = t.hamlet_id AND NOT lh.pending`
@@ -77,18 +70,20 @@ func applyRolledTeamListed(tx *gorm.DB, teamIDs []int64, q string, out map[int64
 	if err != nil || len(listed) == 0 {
 		return err
 	}
-	var guided []struct{ TeamID, InQuarter, ToDate int64 }
-	if err := tx.Raw(`SELECT rl.team_id AS team_id, SUM(CASE WHEN rl.quarter = ? THEN 1 ELSE 0 END) AS in_quarter,
-			COUNT(DISTINCT rl.listed_household_id) AS to_date`+rolledListedFrom+`
-		WHERE `+rolledListedOn+` AND rl.quarter <= ? AND t.id IN ? GROUP BY rl.team_id`, q, q, teamIDs).Scan(&guided).Error; err != nil {
+	// The team's listed counters (listedrollups.go).
+	var counts []struct{ TeamID, InQuarter, ToDate, Named int64 }
+	if err := tx.Raw(`SELECT team_id, SUM(CASE WHEN quarter = ? THEN guided ELSE 0 END) AS in_quarter,
+			SUM(new_households) AS to_date, SUM(new_named) AS named
+		FROM rollup_team_listed WHERE quarter <= ? AND team_id IN ? GROUP BY team_id`, q, q, teamIDs).Scan(&counts).Error; err != nil {
 		return fmt.Errorf("listed figures: %w", err)
 	}
+	guided := make([]struct{ TeamID, InQuarter, ToDate int64 }, 0, len(counts))
 	// Every listed household named, confirmed or not: the team's keys
 	// that are not these were typed.
-	var named []teamCount
-	if err := tx.Raw(`SELECT team_id, COUNT(DISTINCT listed_household_id) AS n FROM rollup_listed
-		WHERE quarter <= ? AND team_id IN ? GROUP BY team_id`, q, teamIDs).Scan(&named).Error; err != nil {
-		return fmt.Errorf("listed figures: %w", err)
+	named := make([]teamCount, 0, len(counts))
+	for _, c := range counts {
+		guided = append(guided, struct{ TeamID, InQuarter, ToDate int64 }{c.TeamID, c.InQuarter, c.ToDate})
+		named = append(named, teamCount{c.TeamID, c.Named})
 	}
 	return putTeamListed(listed, out, guided, named, false)
 }
@@ -157,150 +152,158 @@ type listedAdjust struct {
 	unmatched                 int
 }
 
+func (a *listedAdjust) add(b listedAdjust) {
+	a.keysInQuarter += b.keysInQuarter
+	a.keysToDate += b.keysToDate
+	a.inQuarter += b.inQuarter
+	a.toDate += b.toDate
+	a.unmatched += b.unmatched
+}
+
 func (a listedAdjust) apply(f *calendar.Figures) {
 	f.GuidedInQuarter += a.inQuarter - a.keysInQuarter
 	f.GuidedToDate += a.toDate - a.keysToDate
 	f.Unmatched += a.unmatched
 }
 
-// rolledListedAdjust computes, from the rollups, the adjustment of each
-// quarter of qs for the teams t that where (SQL over teams aliased t,
-// with args) chooses. The teams must be whole hamlets' or a set whose
-// listed households no other call counts: each household counts once
-// within a call.
-func rolledListedAdjust(tx *gorm.DB, where string, args []any, qs []string) (map[string]listedAdjust, error) {
-	g, err := rolledListedAdjustBy(tx, `CAST(0 AS BIGINT)`, where, args, qs)
+// listedLevel is where the households guided of a set of teams are read:
+// the counters of their hamlets, when the set is whole hamlets' teams
+// (each household once however many teams guided it), or of each team,
+// when no two teams of the set share a hamlet. Each is a FROM clause
+// over the teams t that a WHERE clause (the %s) chooses, aliasing the
+// counters c.
+type listedLevel struct{ from string }
+
+var (
+	hamletLevel = listedLevel{`(SELECT DISTINCT t.hamlet_id FROM teams t WHERE %s) t
+		JOIN rollup_hamlet_listed c ON c.hamlet_id = t.hamlet_id`}
+	teamLevel = listedLevel{`(SELECT t.id, t.hamlet_id FROM teams t WHERE %s) t
+		JOIN rollup_team_listed c ON c.team_id = t.id`}
+)
+
+// rolledListedAdjust computes, from the rollups' counters, the adjustment
+// of each quarter of qs for the teams t that where (SQL over teams aliased
+// t, with args) chooses: whole hamlets' teams at hamletLevel, teams of
+// distinct hamlets at teamLevel.
+func rolledListedAdjust(tx *gorm.DB, level listedLevel, where string, args []any, qs []string) (map[string]listedAdjust, error) {
+	g, err := rolledListedAdjustBy(tx, level, `CAST(0 AS BIGINT)`, where, args, qs)
 	return g[0], err
 }
 
 // rolledListedAdjustBy is rolledListedAdjust for each group of teams that
 // group (CAST(0 AS BIGINT): one group, or t.hamlet_id; not a bare
-// number, which GROUP BY reads as a column's position) names, in the same few statements.
-func rolledListedAdjustBy(tx *gorm.DB, group, where string, args []any, qs []string) (map[int64]map[string]listedAdjust, error) {
+// number, which GROUP BY reads as a column's position) names, in two
+// statements whatever the number of teams.
+func rolledListedAdjustBy(tx *gorm.DB, level listedLevel, group, where string, args []any, qs []string) (map[int64]map[string]listedAdjust, error) {
 	last := slices.Max(qs)
-	with := func(a ...any) []any { return append(a, args...) }
-	type byQuarter struct {
-		G       int64
-		Quarter string
-		N       int64
+	fail := func(err error) (map[int64]map[string]listedAdjust, error) {
+		return nil, fmt.Errorf("listed figures: %w", err)
 	}
-	var inQuarter, first, named []byQuarter
-	var keys []struct {
+	var guided []struct {
 		G           int64
 		Quarter     string
 		Guided, New int64
 	}
-	fail := func(err error) (map[int64]map[string]listedAdjust, error) {
-		return nil, fmt.Errorf("listed figures: %w", err)
-	}
-	if err := tx.Raw(`SELECT `+group+` AS g, rl.quarter AS quarter, COUNT(DISTINCT rl.listed_household_id) AS n`+rolledListedFrom+`
-		WHERE `+rolledListedOn+` AND rl.quarter IN ? AND `+where+` GROUP BY `+group+`, rl.quarter`, with(qs)...).Scan(&inQuarter).Error; err != nil {
+	if err := tx.Raw(`SELECT `+group+` AS g, c.quarter AS quarter, SUM(c.guided) AS guided, SUM(c.new_households) AS new
+		FROM `+fmt.Sprintf(level.from, where)+` WHERE c.quarter <= ? GROUP BY `+group+`, c.quarter`,
+		append(append([]any{}, args...), last)...).Scan(&guided).Error; err != nil {
 		return fail(err)
 	}
-	// Each household's first quarter among the teams: "to date" is the
-	// households first guided in a quarter up to it.
-	if err := tx.Raw(`SELECT g, fq AS quarter, COUNT(*) AS n FROM (SELECT `+group+` AS g, rl.listed_household_id AS id,
-			MIN(rl.quarter) AS fq`+rolledListedFrom+` WHERE `+rolledListedOn+` AND rl.quarter <= ? AND `+where+`
-		GROUP BY `+group+`, rl.listed_household_id) f GROUP BY g, fq`, with(last)...).Scan(&first).Error; err != nil {
-		return fail(err)
+	// The typed keys of the teams of listed hamlets come out; those that
+	// named no listed household are unmatched.
+	var keys []struct {
+		G                  int64
+		Quarter            string
+		Guided, New, Named int64
 	}
-	if err := tx.Raw(`SELECT g, fq AS quarter, COUNT(*) AS n FROM (SELECT `+group+` AS g, rl.team_id, rl.listed_household_id,
-			MIN(rl.quarter) AS fq
-		FROM rollup_listed rl JOIN teams t ON t.id = rl.team_id WHERE rl.quarter <= ? AND `+where+` AND `+teamListedSQL+`
-		GROUP BY `+group+`, rl.team_id, rl.listed_household_id) f GROUP BY g, fq`, with(last)...).Scan(&named).Error; err != nil {
-		return fail(err)
-	}
-	if err := tx.Raw(`SELECT `+group+` AS g, r.quarter AS quarter, SUM(r.guided) AS guided, SUM(r.new_households) AS new
+	if err := tx.Raw(`SELECT `+group+` AS g, r.quarter AS quarter, SUM(r.guided) AS guided, SUM(r.new_households) AS new,
+			SUM(COALESCE(l.new_named, 0)) AS named
 		FROM rollup_team_quarters r JOIN teams t ON t.id = r.team_id
-		WHERE r.quarter <= ? AND `+where+` AND `+teamListedSQL+` GROUP BY `+group+`, r.quarter`, with(last)...).
-		Scan(&keys).Error; err != nil {
+			LEFT JOIN rollup_team_listed l ON l.team_id = r.team_id AND l.quarter = r.quarter
+		WHERE r.quarter <= ? AND `+where+` AND `+teamListedSQL+` GROUP BY `+group+`, r.quarter`,
+		append([]any{last}, args...)...).Scan(&keys).Error; err != nil {
 		return fail(err)
 	}
 	out := map[int64]map[string]listedAdjust{}
-	at := func(g int64, q string) *listedAdjust {
-		if out[g] == nil {
-			out[g] = map[string]listedAdjust{}
-		}
-		a := out[g][q]
-		return &a
-	}
-	put := func(g int64, q string, a *listedAdjust) { out[g][q] = *a }
 	for _, q := range qs {
-		for _, r := range inQuarter {
-			if r.Quarter == q {
-				a := at(r.G, q)
-				a.inQuarter = int(r.N)
-				put(r.G, q, a)
+		at := func(g int64) listedAdjust {
+			if out[g] == nil {
+				out[g] = map[string]listedAdjust{}
 			}
+			return out[g][q]
 		}
-		for _, r := range first {
-			if r.Quarter <= q {
-				a := at(r.G, q)
-				a.toDate += int(r.N)
-				put(r.G, q, a)
+		for _, r := range guided {
+			a := at(r.G)
+			if r.Quarter == q {
+				a.inQuarter = int(r.Guided)
 			}
+			if r.Quarter <= q {
+				a.toDate += int(r.New)
+			}
+			out[r.G][q] = a
 		}
 		for _, r := range keys {
-			a := at(r.G, q)
+			a := at(r.G)
 			if r.Quarter == q {
 				a.keysInQuarter = int(r.Guided)
 			}
 			if r.Quarter <= q {
 				a.keysToDate += int(r.New)
-				a.unmatched += int(r.New)
+				a.unmatched += int(r.New - r.Named)
 			}
-			put(r.G, q, a)
-		}
-		for _, r := range named {
-			if r.Quarter <= q {
-				a := at(r.G, q)
-				a.unmatched -= int(r.N)
-				put(r.G, q, a)
-			}
+			out[r.G][q] = a
 		}
 	}
 	return out, nil
 }
 
 // rolledListedAdjustIDs is rolledListedAdjust over a list of teams of any
-// length: in runs of whole hamlets that fit a statement's parameters.
+// length: the hamlets all of whose teams are listed from their counters,
+// a team listed without the rest of its hamlet's from its own, in runs
+// that fit a statement's parameters. Two teams of one hamlet without the
+// rest cannot say which households both guided: no caller asks for them,
+// and they are refused.
 func rolledListedAdjustIDs(tx *gorm.DB, teamIDs []int64, q string) (listedAdjust, error) {
-	if len(teamIDs) <= reportBatch {
-		a, err := rolledListedAdjust(tx, `t.id IN ?`, []any{teamIDs}, []string{q})
-		return a[q], err
-	}
-	var teams []struct{ ID, HamletID int64 }
+	var teams []struct{ ID, HamletID, Of int64 }
 	for i := 0; i < len(teamIDs); i += reportBatch {
-		var part []struct{ ID, HamletID int64 }
-		if err := tx.Raw(`SELECT id, hamlet_id FROM teams WHERE id IN ?`, teamIDs[i:min(i+reportBatch, len(teamIDs))]).
-			Scan(&part).Error; err != nil {
+		var part []struct{ ID, HamletID, Of int64 }
+		if err := tx.Raw(`SELECT t.id, t.hamlet_id, (SELECT COUNT(*) FROM teams x WHERE x.hamlet_id = t.hamlet_id) AS of
+			FROM teams t WHERE t.id IN ?`, teamIDs[i:min(i+reportBatch, len(teamIDs))]).Scan(&part).Error; err != nil {
 			return listedAdjust{}, fmt.Errorf("listed figures: %w", err)
 		}
 		teams = append(teams, part...)
 	}
-	slices.SortFunc(teams, func(a, b struct{ ID, HamletID int64 }) int { return int(a.HamletID - b.HamletID) })
+	given := map[int64]int64{}
+	for _, t := range teams {
+		given[t.HamletID]++
+	}
+	var whole, alone []int64
+	for _, t := range teams {
+		switch {
+		case given[t.HamletID] == t.Of:
+			whole = append(whole, t.HamletID)
+		case given[t.HamletID] == 1:
+			alone = append(alone, t.ID)
+		default:
+			return listedAdjust{}, cnsbot.Errorf(cnsbot.EINVALID, "figures of %d of the %d teams of hamlet %d: ask for all or one",
+				given[t.HamletID], t.Of, t.HamletID)
+		}
+	}
+	slices.Sort(whole)
+	whole = slices.Compact(whole)
 	var sum listedAdjust
-	for start := 0; start < len(teams); {
-		end := min(start+reportBatch, len(teams))
-		// Never split a hamlet's teams between two runs.
-		for end < len(teams) && end > start+1 && teams[end].HamletID == teams[end-1].HamletID {
-			end--
+	for _, run := range []struct {
+		level listedLevel
+		where string
+		ids   []int64
+	}{{hamletLevel, `t.hamlet_id IN ?`, whole}, {teamLevel, `t.id IN ?`, alone}} {
+		for i := 0; i < len(run.ids); i += reportBatch {
+			a, err := rolledListedAdjust(tx, run.level, run.where, []any{run.ids[i:min(i+reportBatch, len(run.ids))]}, []string{q})
+			if err != nil {
+				return listedAdjust{}, err
+			}
+			sum.add(a[q])
 		}
-		ids := make([]int64, 0, end-start)
-		for _, t := range teams[start:end] {
-			ids = append(ids, t.ID)
-		}
-		a, err := rolledListedAdjust(tx, `t.id IN ?`, []any{ids}, []string{q})
-		if err != nil {
-			return listedAdjust{}, err
-		}
-		s := a[q]
-		sum.keysInQuarter += s.keysInQuarter
-		sum.keysToDate += s.keysToDate
-		sum.inQuarter += s.inQuarter
-		sum.toDate += s.toDate
-		sum.unmatched += s.unmatched
-		start = end
 	}
 	return sum, nil
 }
@@ -361,7 +364,7 @@ func (db *DB) reportHamletFiguresFrom(ctx context.Context, hamletIDs []int64, q 
 			for _, h := range hamlets {
 				ids = append(ids, h.ID)
 			}
-			if byHamlet, err = rolledListedAdjustBy(tx, `t.hamlet_id`, `t.hamlet_id IN ?`, []any{ids}, []string{q}); err != nil {
+			if byHamlet, err = rolledListedAdjustBy(tx, hamletLevel, `t.hamlet_id`, `t.hamlet_id IN ?`, []any{ids}, []string{q}); err != nil {
 				return nil, err
 			}
 		}

@@ -42,6 +42,7 @@ var migrations = slices.Concat(
 	answerMigrations(),
 	areaRollupMigrations(),
 	placeMigrations(),
+	listedCounterMigrations(),
 )
 
 // Migrate applies the migrations that have not run yet. It holds a lock for

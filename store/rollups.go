@@ -191,51 +191,22 @@ func insertNew(tx *gorm.DB, query string, args ...any) (bool, error) {
 }
 
 // rollVisit adds a newly stored visit to the rollups, within the
-// transaction that stored it. Concurrent visits of one team are safe: each
-// distinct-set insert is decided by its primary key, and the counters are
-// added to, never overwritten.
+// transaction that stored it. Concurrent visits are safe: each
+// distinct-set insert is decided by its primary key (distinctSets.see),
+// and the counters are added to, never overwritten.
 func rollVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 	q := rollupQuarter(v.VisitedAt)
 	hh := householdHash(v.HouseholdKey)
 	add := teamQuarterAdd{visits: 1, minutes: int64(v.Minutes)}
-	var err error
 	fail := func(what string, err error) error { return fmt.Errorf("roll up visit: %s: %w", what, err) }
-	newInQuarter, err := insertNew(tx, `INSERT INTO rollup_quarter_households (team_id, quarter, household) VALUES (?, ?, ?)`,
-		v.TeamID, q, hh)
+	household, err := typedSets.see(tx, v.TeamID, q, hh)
 	if err != nil {
 		return fail("household", err)
 	}
-	if newInQuarter {
-		add.guided = 1
-		first, err := insertNew(tx, `INSERT INTO rollup_households (team_id, household, first_quarter) VALUES (?, ?, ?)`,
-			v.TeamID, hh, q)
-		if err != nil {
+	add.guided, add.newHouseholds = one(household.inQuarter), one(household.first)
+	if household.movedFrom != "" {
+		if err := addTeamQuarter(tx, v.TeamID, household.movedFrom, teamQuarterAdd{newHouseholds: -1}); err != nil {
 			return fail("first quarter", err)
-		}
-		if first {
-			add.newHouseholds = 1
-		} else {
-			// A visit reported late for an earlier quarter than the
-			// household's first moves it there. The conditional update
-			// decides it once, however many such visits race.
-			var was []string
-			if err := tx.Raw(`SELECT first_quarter FROM rollup_households WHERE team_id = ? AND household = ?`,
-				v.TeamID, hh).Scan(&was).Error; err != nil {
-				return fail("first quarter", err)
-			}
-			if len(was) == 1 && q < was[0] {
-				res := tx.Exec(`UPDATE rollup_households SET first_quarter = ? WHERE team_id = ? AND household = ? AND first_quarter = ?`,
-					q, v.TeamID, hh, was[0])
-				if res.Error != nil {
-					return fail("first quarter", res.Error)
-				}
-				if res.RowsAffected == 1 {
-					add.newHouseholds = 1
-					if err := addTeamQuarter(tx, v.TeamID, was[0], teamQuarterAdd{newHouseholds: -1}); err != nil {
-						return fail("first quarter", err)
-					}
-				}
-			}
 		}
 	}
 	activeNew, err := insertNew(tx, `INSERT INTO rollup_quarter_members (team_id, quarter, person_id) VALUES (?, ?, ?)`,
@@ -258,8 +229,7 @@ func rollVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 		}
 	}
 	if v.ListedHouseholdID != nil {
-		if _, err := insertNew(tx, `INSERT INTO rollup_listed (team_id, quarter, listed_household_id) VALUES (?, ?, ?)`,
-			v.TeamID, q, *v.ListedHouseholdID); err != nil {
+		if err := rollListedVisit(tx, v, q); err != nil {
 			return fail("listed household", err)
 		}
 	}
@@ -294,7 +264,14 @@ func rebuildRollups(tx *gorm.DB) error {
 	if err := tx.Raw(`SELECT DISTINCT team_id FROM visits ORDER BY team_id`).Scan(&teams).Error; err != nil {
 		return fmt.Errorf("rebuild rollups: %w", err)
 	}
-	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
+	if err := buildRollups(tx, teams, slices.Contains(tables, "rollup_listed")); err != nil {
+		return err
+	}
+	// The migrations before the listed counters' rebuild without them.
+	if !tx.Migrator().HasTable("rollup_hamlet_listed") {
+		return nil
+	}
+	return recountListed(tx, nil)
 }
 
 // rollupTableNames are the rollup tables that exist: the first migration
@@ -344,7 +321,21 @@ func rebuildTeamRollups(tx *gorm.DB, teams []int64) error {
 			}
 		}
 	}
-	return buildRollups(tx, teams, slices.Contains(tables, "rollup_listed"))
+	if err := buildRollups(tx, teams, slices.Contains(tables, "rollup_listed")); err != nil {
+		return err
+	}
+	// The hamlets' listed households guided are counted over all their
+	// teams: those of the rebuilt teams' hamlets are counted again.
+	var hamlets []int64
+	for i := 0; i < len(teams); i += reportBatch {
+		var part []int64
+		if err := tx.Raw(`SELECT DISTINCT hamlet_id FROM teams WHERE id IN ?`, teams[i:min(i+reportBatch, len(teams))]).
+			Scan(&part).Error; err != nil {
+			return fmt.Errorf("rebuild team rollups: %w", err)
+		}
+		hamlets = append(hamlets, part...)
+	}
+	return recountListed(tx, hamlets)
 }
 
 // read adds the visits of some teams to b.
@@ -737,7 +728,7 @@ func (db *DB) communeRolledFigures(ctx context.Context, communeID int64, q strin
 	f.ListedHamlets = int(sums.Listed)
 	f.Visits, f.Minutes, f.GuidedInQuarter = int(sums.Visits), int(sums.Minutes), int(sums.Guided)
 	f.GuidedToDate, f.ActiveMembers = int(sums.ToDate), int(sums.Active)
-	a, err := rolledListedAdjust(tx, `t.id IN (`+scope+`)`, args, []string{q})
+	a, err := rolledListedAdjust(tx, hamletLevel, `t.id IN (`+scope+`)`, args, []string{q})
 	if err != nil {
 		return calendar.Figures{}, false, fmt.Errorf("commune figures: %w", err)
 	}
@@ -850,7 +841,7 @@ func (db *DB) CommuneFiguresQuarters(ctx context.Context, communeID int64, qs []
 			}
 		}
 	}
-	adjust, err := rolledListedAdjust(tx, `t.id IN (`+scope+`)`, args, quarters)
+	adjust, err := rolledListedAdjust(tx, hamletLevel, `t.id IN (`+scope+`)`, args, quarters)
 	if err != nil {
 		return nil, fmt.Errorf("commune figures: %w", err)
 	}

@@ -257,8 +257,7 @@ func (db *DB) TeamProgress(ctx context.Context, teamID int64) (guided int, house
 	}
 	var n int64
 	if listed {
-		err := tx.Raw(`SELECT COUNT(DISTINCT rl.listed_household_id)`+rolledListedFrom+` WHERE `+rolledListedOn+` AND t.id = ?`, teamID).
-			Scan(&n).Error
+		err := tx.Raw(`SELECT COALESCE(SUM(new_households), 0) FROM rollup_team_listed WHERE team_id = ?`, teamID).Scan(&n).Error
 		if err != nil {
 			return 0, 0, fmt.Errorf("count guided households: %w", err)
 		}
