@@ -174,8 +174,8 @@ func addHamletListed(tx *gorm.DB, hamletID int64, q string, a listedAdd) error {
 			new_households = rollup_hamlet_listed.new_households + excluded.new_households`, hamletID, q, a.guided, a.fresh).Error
 }
 
-// one is 1 when b is true.
-func one(b bool) int64 {
+// countOf is 1 when b is true.
+func countOf(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -220,12 +220,12 @@ func rollListedVisit(tx *gorm.DB, v *cnsbot.Visit, q string) error {
 	if err != nil {
 		return err
 	}
-	add := listedAdd{guided: one(team.inQuarter && counts), fresh: one(team.first && counts), named: one(team.first)}
+	add := listedAdd{guided: countOf(team.inQuarter && counts), fresh: countOf(team.first && counts), named: countOf(team.first)}
 	if err := addTeamListed(tx, v.TeamID, q, add); err != nil {
 		return err
 	}
 	if team.movedFrom != "" {
-		if err := addTeamListed(tx, v.TeamID, team.movedFrom, listedAdd{fresh: -one(counts), named: -1}); err != nil {
+		if err := addTeamListed(tx, v.TeamID, team.movedFrom, listedAdd{fresh: -countOf(counts), named: -1}); err != nil {
 			return err
 		}
 	}
@@ -236,7 +236,7 @@ func rollListedVisit(tx *gorm.DB, v *cnsbot.Visit, q string) error {
 	if err != nil || pending {
 		return err
 	}
-	if err := addHamletListed(tx, at[0].Hamlet, q, listedAdd{guided: one(hamlet.inQuarter), fresh: one(hamlet.first)}); err != nil {
+	if err := addHamletListed(tx, at[0].Hamlet, q, listedAdd{guided: countOf(hamlet.inQuarter), fresh: countOf(hamlet.first)}); err != nil {
 		return err
 	}
 	if hamlet.movedFrom != "" {

@@ -203,7 +203,7 @@ func rollVisit(tx *gorm.DB, v *cnsbot.Visit) error {
 	if err != nil {
 		return fail("household", err)
 	}
-	add.guided, add.newHouseholds = one(household.inQuarter), one(household.first)
+	add.guided, add.newHouseholds = countOf(household.inQuarter), countOf(household.first)
 	if household.movedFrom != "" {
 		if err := addTeamQuarter(tx, v.TeamID, household.movedFrom, teamQuarterAdd{newHouseholds: -1}); err != nil {
 			return fail("first quarter", err)
