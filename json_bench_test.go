@@ -29,39 +29,33 @@ func benchEvent(b *testing.B) []byte {
 	return p
 }
 
-func BenchmarkJSONDecodeOutgoing(b *testing.B) {
-	for _, lib := range []struct {
-		name string
-		dec  func([]byte, any) error
-	}{{"encoding-json", stdjson.Unmarshal}, {"goccy", gojson.Unmarshal}} {
+// decoders are the two libraries' Unmarshal.
+var decoders = []struct {
+	name string
+	dec  func([]byte, any) error
+}{{"encoding-json", stdjson.Unmarshal}, {"goccy", gojson.Unmarshal}}
+
+// benchDecode decodes p into a new T with each library; ok checks the result.
+func benchDecode[T any](b *testing.B, p []byte, ok func(*T) bool) {
+	for _, lib := range decoders {
 		b.Run(lib.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				var o cnsbot.Outgoing
-				if err := lib.dec(benchOutgoing, &o); err != nil || len(o.Buttons) != 5 {
-					b.Fatal(err, o)
+				var v T
+				if err := lib.dec(p, &v); err != nil || !ok(&v) {
+					b.Fatal(err, v)
 				}
 			}
 		})
 	}
 }
 
+func BenchmarkJSONDecodeOutgoing(b *testing.B) {
+	benchDecode(b, benchOutgoing, func(o *cnsbot.Outgoing) bool { return len(o.Buttons) == 5 })
+}
+
 func BenchmarkJSONDecodeEvent(b *testing.B) {
-	p := benchEvent(b)
-	for _, lib := range []struct {
-		name string
-		dec  func([]byte, any) error
-	}{{"encoding-json", stdjson.Unmarshal}, {"goccy", gojson.Unmarshal}} {
-		b.Run(lib.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				var ev cnsbot.Event
-				if err := lib.dec(p, &ev); err != nil || ev.Text == "" {
-					b.Fatal(err, ev)
-				}
-			}
-		})
-	}
+	benchDecode(b, benchEvent(b), func(ev *cnsbot.Event) bool { return ev.Text != "" })
 }
 
 func BenchmarkJSONEncodeOutgoing(b *testing.B) {
