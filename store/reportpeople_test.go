@@ -63,8 +63,8 @@ func TestCommunesPeopleCountsPeopleOnce(t *testing.T) {
 			quarters := []string{"2025Q4", "2025Q3"}
 			for _, loc := range []*time.Location{loc, time.FixedZone("UTC+8", 8*3600)} {
 				for _, c := range []struct {
-					communes        []int64
-					members         int
+					communes         []int64
+					members          int
 					active3, active4 int
 				}{
 					{communes[:2], 3, 1, 1},
