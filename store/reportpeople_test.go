@@ -23,11 +23,11 @@ func TestCommunesPeopleCountsPeopleOnce(t *testing.T) {
 			var communes, teams []int64
 			for i, n := range []string{"Xã Một", "Xã Hai", "Xã Ba"} {
 				c := cnsbot.Unit{Kind: cnsbot.UnitCommune, Name: n, Folded: fmt.Sprintf("xa %d", i)}
-				insert(t, db, &c)
+				create(t, db, &c)
 				h := cnsbot.Unit{Kind: cnsbot.UnitHamlet, Name: "Ấp " + n, Folded: fmt.Sprintf("ap %d", i), ParentID: &c.ID, Households: 10}
-				insert(t, db, &h)
+				create(t, db, &h)
 				tm := cnsbot.Team{HamletID: h.ID, Name: "Tổ " + n, Code: fmt.Sprintf("PPL%d", i)}
-				insert(t, db, &tm)
+				create(t, db, &tm)
 				communes, teams = append(communes, c.ID), append(teams, tm.ID)
 			}
 			// Both is on the teams of Xã Một and Xã Hai and reports in both
@@ -37,9 +37,9 @@ func TestCommunesPeopleCountsPeopleOnce(t *testing.T) {
 			person := func(name string, approved bool, team ...int64) int64 {
 				people++
 				p := cnsbot.Person{FullName: name, Phone: fmt.Sprintf("+849140000%02d", people)}
-				insert(t, db, &p)
+				create(t, db, &p)
 				for _, id := range team {
-					insert(t, db, &cnsbot.Role{PersonID: p.ID, Role: cnsbot.RoleMember, UnitID: communes[0], TeamID: &id, Approved: approved})
+					create(t, db, &cnsbot.Role{PersonID: p.ID, Role: cnsbot.RoleMember, UnitID: communes[0], TeamID: &id, Approved: approved})
 				}
 				return p.ID
 			}
@@ -102,8 +102,8 @@ func TestCommunesPeopleCountsPeopleOnce(t *testing.T) {
 	}
 }
 
-// insert inserts one row, failing the test if it cannot.
-func insert[T store.Row](t *testing.T, db *store.DB, row *T) {
+// create inserts one row, failing the test if it cannot.
+func create[T store.Row](t *testing.T, db *store.DB, row *T) {
 	t.Helper()
 	if err := store.Insert(context.Background(), db, row); err != nil {
 		t.Fatalf("insert %T: %v", row, err)

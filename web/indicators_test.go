@@ -22,13 +22,13 @@ func TestIndicatorsCountPeopleOnceAcrossCommunes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	insertRow(t, f.db, &cnsbot.Role{PersonID: officer.ID, Role: cnsbot.RoleCommuneOfficer, UnitID: f.anXuyen.ID, Approved: true})
+	create(t, f.db, &cnsbot.Role{PersonID: officer.ID, Role: cnsbot.RoleCommuneOfficer, UnitID: f.anXuyen.ID, Approved: true})
 	both := cnsbot.Person{FullName: "Người Hai Xã", Phone: "+84914000099"}
-	insertRow(t, f.db, &both)
+	create(t, f.db, &both)
 	at := time.Date(2026, 5, 10, 9, 0, 0, 0, f.d.cfg.Location)
 	for _, c := range []cnsbot.Unit{f.tanThanh, f.anXuyen} {
 		team := teamOf(t, f.db, c.ID)
-		insertRow(t, f.db, &cnsbot.Role{PersonID: both.ID, Role: cnsbot.RoleMember, UnitID: team.HamletID, TeamID: &team.ID, Approved: true})
+		create(t, f.db, &cnsbot.Role{PersonID: both.ID, Role: cnsbot.RoleMember, UnitID: team.HamletID, TeamID: &team.ID, Approved: true})
 		if _, err := f.db.RecordVisit(ctx, &cnsbot.Visit{PersonID: both.ID, TeamID: team.ID, Household: "Nhà bà Tư", Areas: "vneid",
 			People: 1, Minutes: 20, VisitedAt: at, SourceEvent: "two-communes-" + c.Name}); err != nil {
 			t.Fatal(err)
@@ -48,8 +48,8 @@ func TestIndicatorsCountPeopleOnceAcrossCommunes(t *testing.T) {
 	}
 }
 
-// insertRow inserts one row, failing the test if it cannot.
-func insertRow[T store.Row](t *testing.T, db *store.DB, row *T) {
+// create inserts one row, failing the test if it cannot.
+func create[T store.Row](t *testing.T, db *store.DB, row *T) {
 	t.Helper()
 	if err := store.Insert(context.Background(), db, row); err != nil {
 		t.Fatalf("insert %T: %v", row, err)
