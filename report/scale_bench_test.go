@@ -17,7 +17,8 @@ import (
 // of a year's, as the people counted depend on the members, not on the
 // visits), on Postgres (TEST_DATABASE_URL or the local server; failed under
 // CI without one). People times ReportPeople alone: the subtotals' and the
-// total's distinct members, from the rollups. Generating takes ~15 s.
+// total's distinct members, from the rollups; CommunesPeople the
+// dashboard's for an officer of all 64 communes. Generating takes ~15 s.
 func BenchmarkProvinceReport(b *testing.B) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, storetest.PostgresURL(b), "", nil)
@@ -39,6 +40,26 @@ func BenchmarkProvinceReport(b *testing.B) {
 		for b.Loop() {
 			if _, all, err := db.ReportPeople(ctx, 0, q, loc); err != nil || all.Members != 7500 {
 				b.Fatalf("members %d, %v; want 7500", all.Members, err)
+			}
+		}
+	})
+	// An officer of every commune, as the worst case of one of several:
+	// the dashboard's four quarters of distinct members at once.
+	communes, err := db.Communes(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, len(communes))
+	for i, c := range communes {
+		ids[i] = c.ID
+	}
+	start, _, _ := calendar.QuarterBounds(q, loc)
+	quarters := []string{q, calendar.Quarter(start.AddDate(0, -3, 0)), calendar.Quarter(start.AddDate(0, -6, 0)),
+		calendar.Quarter(start.AddDate(0, -9, 0))}
+	b.Run("CommunesPeople", func(b *testing.B) {
+		for b.Loop() {
+			if fs, err := db.CommunesPeople(ctx, ids, quarters, loc); err != nil || fs[0].Members != 7500 {
+				b.Fatalf("%+v, %v; want 7500 members", fs, err)
 			}
 		}
 	})

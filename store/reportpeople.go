@@ -107,3 +107,92 @@ func (db *DB) ReportPeople(ctx context.Context, communeID int64, q string, loc *
 	}
 	return out, total, nil
 }
+
+// An officer of several communes sees their figures together: a person on
+// teams of two of them is one member there too. These statements count
+// the distinct people of the teams of a set of communes, members once and
+// active members per quarter, whatever the number of teams or communes.
+
+// communesPeopleTeams is the teams of the hamlets of a set of communes;
+// the parameters are the kind of a hamlet and the communes' ids.
+const communesPeopleTeams = `SELECT t.id AS team_id FROM teams t JOIN units h ON h.id = t.hamlet_id
+	WHERE h.kind = ? AND h.parent_id IN ?`
+
+// communesPeopleMembers is their approved members and leaders, tagged 'm'
+// and no quarter; then role names and true.
+const communesPeopleMembers = `SELECT '' AS quarter, 'm' AS what, r.person_id FROM roles r
+	JOIN (` + communesPeopleTeams + `) s ON s.team_id = r.team_id WHERE r.role IN ? AND r.approved = ?`
+
+// communesPeopleRolled counts them with the people active in each of the
+// quarters (the last parameter) from the rollups; communesPeopleVisited
+// with those who reported a visit between two instants (UTC), as the
+// quarter given first.
+const (
+	communesPeopleRolled = `SELECT p.quarter, p.what, COUNT(DISTINCT p.person_id) AS n FROM (` + communesPeopleMembers +
+		` UNION ALL SELECT m.quarter, 'a', m.person_id FROM rollup_quarter_members m
+	JOIN (` + communesPeopleTeams + `) s ON s.team_id = m.team_id WHERE m.quarter IN ?) p GROUP BY p.quarter, p.what`
+	communesPeopleVisited = `SELECT p.quarter, p.what, COUNT(DISTINCT p.person_id) AS n FROM (` + communesPeopleMembers +
+		` UNION ALL SELECT CAST(? AS TEXT), 'a', v.person_id FROM visits v
+	JOIN (` + communesPeopleTeams + `) s ON s.team_id = v.team_id WHERE v.visited_at >= ? AND v.visited_at < ?) p
+	GROUP BY p.quarter, p.what`
+)
+
+// CommunesPeople counts, for each quarter of qs whose days are counted in
+// loc, the distinct approved members and leaders (Members) and the
+// distinct people who reported a visit (ActiveMembers) of the teams of
+// the communes communeIDs together. Only Quarter, Members and
+// ActiveMembers are set. From the rollups it is one statement for every
+// quarter; when they do not count the quarters as loc does, one for each.
+func (db *DB) CommunesPeople(ctx context.Context, communeIDs []int64, qs []string, loc *time.Location) ([]calendar.Figures, error) {
+	out := make([]calendar.Figures, len(qs))
+	covered := true
+	for i, q := range qs {
+		start, _, err := calendar.QuarterBounds(q, loc)
+		if err != nil {
+			return nil, cnsbot.Errorf(cnsbot.EINVALID, "%s", err.Error())
+		}
+		out[i].Quarter = calendar.Quarter(start)
+		covered = covered && rollupsCover(out[i].Quarter, loc)
+	}
+	scope := []any{cnsbot.UnitHamlet, communeIDs}
+	members := append(append([]any{}, scope...), []string{cnsbot.RoleMember, cnsbot.RoleLeader}, true)
+	if covered {
+		quarters := make([]string, len(out))
+		for i, f := range out {
+			quarters[i] = f.Quarter
+		}
+		return out, db.countCommunesPeople(ctx, out, communesPeopleRolled, append(append(members, scope...), quarters))
+	}
+	for i := range out {
+		// Times are compared in UTC: SQLite keeps them as text.
+		start, end, _ := calendar.QuarterBounds(out[i].Quarter, loc)
+		args := append(append(append([]any{}, members...), out[i].Quarter), scope...)
+		if err := db.countCommunesPeople(ctx, out[i:i+1], communesPeopleVisited, append(args, start.UTC(), end.UTC())); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// countCommunesPeople runs one of the communesPeople statements and sets
+// the members of every figure and the active members of its quarter.
+func (db *DB) countCommunesPeople(ctx context.Context, figs []calendar.Figures, query string, args []any) error {
+	var rows []struct {
+		Quarter, What string
+		N             int64
+	}
+	if err := db.orm.WithContext(ctx).Raw(query, args...).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("communes' people: %w", err)
+	}
+	for _, r := range rows {
+		for i := range figs {
+			switch {
+			case r.What == "m":
+				figs[i].Members = int(r.N)
+			case r.Quarter == figs[i].Quarter:
+				figs[i].ActiveMembers = int(r.N)
+			}
+		}
+	}
+	return nil
+}

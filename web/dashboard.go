@@ -35,6 +35,7 @@ type Store interface {
 	ProvinceName(ctx context.Context) (string, error)
 	HamletProgress(ctx context.Context, communeID int64) ([]store.UnitProgress, error)
 	CommuneFigures(ctx context.Context, communeID int64, q string, loc *time.Location) (calendar.Figures, error)
+	CommunesPeople(ctx context.Context, communeIDs []int64, qs []string, loc *time.Location) ([]calendar.Figures, error)
 	HelpRequests(ctx context.Context, f store.HelpFilter) ([]store.HelpRow, error)
 	RecentVisits(ctx context.Context, communeID int64, limit int) ([]store.VisitRow, error)
 	UndeliveredMessages(ctx context.Context, communeID int64, limit int) ([]store.Undelivered, error)
@@ -498,6 +499,9 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 			figs[i] = addFigures(figs[i], f)
 		}
 	}
+	if err := d.countPeopleOnce(ctx, scopes, quarters, figs); err != nil {
+		return indicators{}, err
+	}
 	out := indicators{Quarters: quarters}
 	for i, q := range quarters {
 		out.Labels = append(out.Labels, d.quarterLabel(lang, q))
@@ -527,6 +531,26 @@ func (d *Dashboard) indicators(ctx context.Context, p principal, communeID int64
 // quarterLabel renders "2026Q4" in words.
 func (d *Dashboard) quarterLabel(lang, q string) string { return quarterLabel(d.cfg.Texts, lang, q) }
 
+// countPeopleOnce sets the members and active members of an officer's
+// several communes to their distinct people: adding the communes' figures
+// counts twice someone on a team of two of them. One scope (a commune, or
+// the province) already counts each person once, and is left as it is.
+func (d *Dashboard) countPeopleOnce(ctx context.Context, scopes []int64, quarters []string, figs []calendar.Figures) error {
+	if len(scopes) < 2 {
+		return nil
+	}
+	people, err := d.cfg.Store.CommunesPeople(ctx, scopes, quarters, d.cfg.Location)
+	if err != nil {
+		return err
+	}
+	for i, p := range people {
+		figs[i].Members, figs[i].ActiveMembers = p.Members, p.ActiveMembers
+	}
+	return nil
+}
+
+// addFigures adds b's figures to a's. Members and ActiveMembers add up
+// only across disjoint teams: countPeopleOnce sets them over communes.
 func addFigures(a, b calendar.Figures) calendar.Figures {
 	a.Teams += b.Teams
 	a.Households += b.Households

@@ -29,20 +29,7 @@ func TestTeamsBelowPlanHours(t *testing.T) {
 		}
 		return body[i : i+strings.Index(body[i:], "</section>")]
 	}
-	hamlets, err := f.db.Hamlets(ctx, f.tanThanh.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var team cnsbot.Team
-	for _, h := range hamlets {
-		if teams, err := f.db.TeamsOfHamlet(ctx, h.ID); err == nil && len(teams) > 0 {
-			team = teams[0]
-			break
-		}
-	}
-	if team.ID == 0 {
-		t.Fatal("no team in Tân Thành")
-	}
+	team := teamOf(t, f.db, f.tanThanh.ID)
 	row := "<td>" + team.Name + "</td>"
 	before := table()
 	if !strings.Contains(before, row) || !strings.Contains(before, "Tổ chưa đủ giờ tuần này") {
