@@ -65,18 +65,24 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer, cfg Config,
 				fmt.Fprintln(stdout, "  "+line)
 			}
 		}
-		return fmt.Errorf("import %s: %d bad rows", kind, len(rep.Errors))
+		return fmt.Errorf("import %s: %d bad rows: %w", kind, len(rep.Errors), errTold)
 	}
+	told := false // the refusal is printed in the officer's language
 	if cnsbot.ErrorCode(err) == cnsbot.ETOOLARGE {
 		// A file larger than the limits (or one that says it is: a merged
 		// range over the whole sheet) is refused before it is laid out.
 		data["Rows"], data["Columns"], data["Cells"], data["MiB"] =
 			store.MaxImportRows, store.MaxImportColumns, store.MaxImportCells, store.MaxImportBytes>>20
 		fmt.Fprintln(stdout, texts.T(*lang, "cli.import.too_large", data))
+		told = true
 	}
 	var refusal *store.FileRefusal
 	if errors.As(err, &refusal) {
 		fmt.Fprintln(stdout, texts.T(*lang, refusal.Code, data))
+		told = true
+	}
+	if told {
+		return fmt.Errorf("import %s: %w: %w", kind, err, errTold)
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", kind, err)

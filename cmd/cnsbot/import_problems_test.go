@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,5 +77,45 @@ func TestImportCommandRefusesOldWorkbook(t *testing.T) {
 		if out.String() != want {
 			t.Errorf("%s: got %q, want %q", lang, out.String(), want)
 		}
+	}
+}
+
+// englishWords are words of the English messages and errors that a
+// Vietnamese officer must not be shown ("import roster: 3 bad rows").
+var englishWords = regexp.MustCompile(`(?i)\b(import|rows?|bad|errors?|line|nothing|could|fix|again|the)\b`)
+
+// TestImportCommandSaysNoEnglish: in --lang vi, a refused file is
+// explained in Vietnamese on stdout, and main adds no English line to
+// stderr after it; an error that was not explained is still printed.
+func TestImportCommandSaysNoEnglish(t *testing.T) {
+	cfg, log := importedUnits(t)
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "danh-sach.csv")
+	content := "Xã/Phường,Ấp/Khóm,Tổ,Họ và tên,Số điện thoại,Vai trò\n" +
+		"An Xuyên,Ấp Không Có,,Võ Thị Năm,0914 333 444,Thành viên\n"
+	old := filepath.Join(dir, "don-vi.xls")
+	for path, data := range map[string]string{roster: content, old: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"--lang", "vi", "roster", roster}, {"--lang", "vi", "units", old}} {
+		var stdout, stderr bytes.Buffer
+		err := importCmd(context.Background(), args, &stdout, cfg, log)
+		if err == nil {
+			t.Fatalf("%v: no error; output %q", args, stdout.String())
+		}
+		printError(&stderr, err)
+		if stderr.Len() > 0 {
+			t.Errorf("%v: stderr = %q, want nothing after the Vietnamese lines", args, stderr.String())
+		}
+		if w := englishWords.FindString(stdout.String()); w != "" || stdout.Len() == 0 {
+			t.Errorf("%v: stdout = %q, want Vietnamese only (found %q)", args, stdout.String(), w)
+		}
+	}
+	var stderr bytes.Buffer
+	printError(&stderr, errors.New("open store: no such file"))
+	if got, want := stderr.String(), "cnsbot: open store: no such file\n"; got != want {
+		t.Errorf("printError of an error not told = %q, want %q", got, want)
 	}
 }

@@ -34,11 +34,23 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "cnsbot:", err)
-		}
+		printError(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// errTold marks a failure that a subcommand has already explained to the
+// user, in their language (an import's bad rows): main exits with status 1
+// without adding an English line to it.
+var errTold = errors.New("already told")
+
+// printError prints what main says of run's error, unless the user has
+// been told already (errTold, or flag's usage for flag.ErrHelp).
+func printError(w io.Writer, err error) {
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errTold) {
+		return
+	}
+	fmt.Fprintln(w, "cnsbot:", err)
 }
 
 // run dispatches a subcommand. It is apart from main so tests can call it.
