@@ -629,9 +629,8 @@ var oneThenPlural = regexp.MustCompile(`(?:^|[^\d/.,])1 (\p{L}+[^s\P{L}]s)\b`)
 var notPlurals = []string{"this", "is", "was", "has", "does", "its", "his", "yes", "as", "us", "wants", "needs", "stays"}
 
 // neverOne are the English messages that TestNoOnePlural lets say "1
-// <plural>", each with why. The first are numbers that are never 1 where
-// the text is said; the last are single counts still to be made plural
-// messages (TN), listed so that no new one slips in.
+// <plural>", each with why: numbers that are never 1 where the text is
+// said.
 var neverOne = map[string]string{
 	"calendar.escalate.title":           "{{.Quarter}} is a quarter's name",
 	"cli.import.too_large":              "the import limits",
@@ -645,12 +644,6 @@ var neverOne = map[string]string{
 	"households.link.choose":            "said for two matches or more",
 	"households.pick.ask":               "said for two matches or more",
 	"team.week.none":                    "the plan's days and hours",
-	"households.web.listed":             "a hamlet's households (to do: TN)",
-	"households.web.no_list":            "a hamlet's households (to do: TN)",
-	"households.split.done":             "a single count (to do: TN)",
-	"team.areas.no_count":               "a single count (to do: TN)",
-	"team.progress.no_count":            "a single count (to do: TN)",
-	"team.week.met":                     "a member's own week (to do: TN or rephrase)",
 }
 
 // TestNoOnePlural renders every English message with 1 in every field (and
