@@ -142,6 +142,16 @@ func (t *teamFlows) pickMatches(c *flows.Ctx) ([]cnsbot.ListedHousehold, error) 
 	return matches, nil
 }
 
+// matchChoices are the first pickMax matches as buttons, each titled
+// with its address; the pick and the link flows add their own last ones.
+func matchChoices(matches []cnsbot.ListedHousehold) []flows.Choice {
+	var out []flows.Choice
+	for _, h := range matches[:min(len(matches), pickMax)] {
+		out = append(out, flows.Choice{ID: "d" + itoa(h.ID), Title: h.Label()})
+	}
+	return out
+}
+
 // pickChoices offers the first matches, with their addresses to tell the
 // "ông Năm"s apart, then "new household" and "type again".
 func (t *teamFlows) pickChoices(c *flows.Ctx) ([]flows.Choice, error) {
@@ -149,14 +159,7 @@ func (t *teamFlows) pickChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []flows.Choice
-	for i, h := range matches {
-		if i == pickMax {
-			break
-		}
-		out = append(out, flows.Choice{ID: "d" + itoa(h.ID), Title: h.Label()})
-	}
-	return append(out,
+	return append(matchChoices(matches),
 		flows.Choice{ID: pickNew, Label: "households.btn.new", Words: []string{"ho moi", "nha moi", "them ho", "new", "new household"}},
 		flows.Choice{ID: pickAgain, Label: "households.btn.again", Words: []string{"go lai", "nhap lai", "lai", "again", "type again"}},
 	), nil

@@ -135,14 +135,7 @@ func (t *teamFlows) linkChoices(c *flows.Ctx) ([]flows.Choice, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []flows.Choice
-	for i, h := range matches {
-		if i == pickMax {
-			break
-		}
-		out = append(out, flows.Choice{ID: "d" + itoa(h.ID), Title: h.Label()})
-	}
-	return append(out, flows.Choice{ID: pickAgain, Label: "households.btn.again",
+	return append(matchChoices(matches), flows.Choice{ID: pickAgain, Label: "households.btn.again",
 		Words: []string{"go lai", "nhap lai", "again", "type again"}}), nil
 }
 
