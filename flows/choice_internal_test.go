@@ -121,6 +121,12 @@ func TestMenuListsFollowWhatIsShown(t *testing.T) {
 		t.Fatalf("a's list changed: %v then %v", a, again)
 	}
 	e.MenuItem(MenuItem{ID: "new", Label: "common.no", Order: 2})
+	// A list's bits name items by their place in the menu, which a new item
+	// may shift: the lists built before must be gone.
+	e.menuLists.Range(func(k, _ any) bool {
+		t.Errorf("list %b kept after a new item", k)
+		return true
+	})
 	if got := lists("b"); !slices.Contains(got, "new") {
 		t.Fatalf("after a new item, b sees %v", got)
 	}
